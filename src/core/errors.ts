@@ -1,0 +1,50 @@
+/**
+ * One registry of error codes. Codes are stable and never reused: clients and tests match on them.
+ * The HTTP body for any error is always `{ statusCode, code, error, message }`.
+ */
+export const ERRORS = {
+  PYMK_BAD_INPUT: { status: 400, title: 'Bad Request' },
+  PYMK_BAD_PARAM: { status: 400, title: 'Bad Request' },
+  PYMK_UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
+  PYMK_USER_NOT_FOUND: { status: 404, title: 'Not Found' },
+  PYMK_NOT_FOUND: { status: 404, title: 'Not Found' },
+  PYMK_RATE_LIMITED: { status: 429, title: 'Too Many Requests' },
+  PYMK_NOT_READY: { status: 503, title: 'Service Unavailable' },
+  PYMK_CONFIG: { status: 500, title: 'Internal Server Error' },
+  PYMK_PARSE: { status: 500, title: 'Internal Server Error' },
+  PYMK_TOO_MANY_BAD_ROWS: { status: 500, title: 'Internal Server Error' },
+  PYMK_BUNDLE_INVALID: { status: 500, title: 'Internal Server Error' },
+  PYMK_BUNDLE_INCOMPLETE: { status: 500, title: 'Internal Server Error' },
+  PYMK_STAGE_FAILED: { status: 500, title: 'Internal Server Error' },
+  PYMK_UNKNOWN_NAME: { status: 500, title: 'Internal Server Error' },
+  PYMK_INTERNAL: { status: 500, title: 'Internal Server Error' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class PymkError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'PymkError';
+    this.code = code;
+    this.statusCode = ERRORS[code].status;
+    this.details = details;
+  }
+
+  toBody(): { statusCode: number; code: ErrorCode; error: string; message: string } {
+    return { statusCode: this.statusCode, code: this.code, error: ERRORS[this.code].title, message: this.message };
+  }
+}
+
+export function isPymkError(e: unknown): e is PymkError {
+  return e instanceof PymkError;
+}
+
+/** Fails with the list of valid names: registries use this instead of a bare "not found". */
+export function unknownName(kind: string, name: string, valid: readonly string[]): PymkError {
+  return new PymkError('PYMK_UNKNOWN_NAME', `unknown ${kind} '${name}'; expected one of: ${valid.join(', ')}`);
+}

@@ -1,0 +1,28 @@
+/** The in-memory form of a dataset: ids, profiles, connections and activity, all columnar. */
+import type { Dictionary } from '../core/dictionary.js';
+import type { EdgeTable, EventTable, ProfileTable } from '../core/tables.js';
+
+export interface World {
+  /** External user id ↔ dense int. Every id seen in any input is here. */
+  ids: Dictionary;
+  profiles: ProfileTable;
+  connections: EdgeTable;
+  events: EventTable;
+  report: ImportReport;
+}
+
+/** What an import read, per file: rows read, rows kept, rows skipped by reason (never silently dropped). */
+export interface ImportReport {
+  files: FileReport[];
+}
+
+export interface FileReport {
+  path: string;
+  kind: 'connections' | 'profiles' | 'events';
+  rowsRead: number;
+  rowsKept: number;
+  skipped: Record<string, number>;
+  /** The first few problems, each naming the line and what was expected. */
+  samples: string[];
+  sha256: string;
+}
