@@ -1,0 +1,92 @@
+/**
+ * Configuration: defaults in one object, environment variables mapped by an explicit table, validated once
+ * with zod (unknown keys rejected, cross-field checks), then frozen. Nothing reads process.env elsewhere.
+ */
+import { z } from 'zod';
+import { PymkError } from './errors.js';
+
+const ConfigSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    /** Where the serving data comes from: a bundle folder (memory store). */
+    bundle: z.string().min(1).optional(),
+    /** Online store URL: memory:// (embedded default). */
+    store: z.string().min(1),
+    /** API keys accepted in `authorization: Bearer <key>`; empty = auth disabled (local use). */
+    apiKeys: z.array(z.string().min(8)),
+    /** Requests per second per client (API key or IP); 0 disables rate limiting. */
+    rateLimitPerSecond: z.number().min(0),
+    rateLimitBurst: z.number().int().min(1),
+    defaultLimit: z.number().int().min(1),
+    maxLimit: z.number().int().min(1),
+    maxPerCompany: z.number().int().min(1),
+    maxPerSchool: z.number().int().min(1),
+    /** When diversity caps leave fewer than K results, refill with capped candidates (soft rules). */
+    diversityBackfill: z.boolean(),
+    /** L1 in-process result cache. */
+    l1Size: z.number().int().min(0),
+    l1TtlSeconds: z.number().min(0),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  })
+  .strict()
+  .refine((c) => c.defaultLimit <= c.maxLimit, { message: 'defaultLimit must be <= maxLimit', path: ['defaultLimit'] });
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+export const DEFAULTS: z.infer<typeof ConfigSchema> = {
+  host: '127.0.0.1',
+  port: 8080,
+  store: 'memory://',
+  apiKeys: [],
+  rateLimitPerSecond: 0,
+  rateLimitBurst: 50,
+  defaultLimit: 10,
+  maxLimit: 100,
+  maxPerCompany: 5,
+  maxPerSchool: 3,
+  diversityBackfill: false,
+  l1Size: 10_000,
+  l1TtlSeconds: 300,
+  logLevel: 'info',
+};
+
+type Key = keyof typeof DEFAULTS | 'bundle';
+const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+const num = (v: string): number => (v.trim() === '' ? NaN : Number(v));
+const bool = (v: string): boolean | string => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v);
+
+/** The explicit env → config table. */
+export const ENV_MAP: Record<string, [Key, (v: string) => unknown]> = {
+  PYMK_HOST: ['host', String],
+  PYMK_PORT: ['port', num],
+  PYMK_BUNDLE: ['bundle', String],
+  PYMK_STORE: ['store', String],
+  PYMK_API_KEYS: ['apiKeys', list],
+  PYMK_RATE_LIMIT: ['rateLimitPerSecond', num],
+  PYMK_RATE_BURST: ['rateLimitBurst', num],
+  PYMK_DEFAULT_LIMIT: ['defaultLimit', num],
+  PYMK_MAX_LIMIT: ['maxLimit', num],
+  PYMK_MAX_PER_COMPANY: ['maxPerCompany', num],
+  PYMK_MAX_PER_SCHOOL: ['maxPerSchool', num],
+  PYMK_DIVERSITY_BACKFILL: ['diversityBackfill', bool],
+  PYMK_L1_SIZE: ['l1Size', num],
+  PYMK_L1_TTL: ['l1TtlSeconds', num],
+  PYMK_LOG_LEVEL: ['logLevel', String],
+};
+
+/** Builds the frozen config: defaults ← environment ← explicit overrides (CLI flags). */
+export function loadConfig(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, [key, parse]] of Object.entries(ENV_MAP)) {
+    const v = env[name];
+    if (v !== undefined) fromEnv[key] = parse(v);
+  }
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const parsed = ConfigSchema.safeParse({ ...DEFAULTS, ...fromEnv, ...defined });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new PymkError('PYMK_CONFIG', `invalid configuration: ${issues}`);
+  }
+  return Object.freeze({ ...parsed.data, apiKeys: Object.freeze([...parsed.data.apiKeys]) as string[] });
+}

@@ -1,0 +1,69 @@
+/** Human-readable reasons for a recommendation: mutual connections and shared profile fields. */
+import type { ProfileField } from '../core/tables.js';
+import type { OnlineStore, RankingInputs } from '../store/types.js';
+
+export type Reason =
+  | { type: 'mutual_connections'; count: number; sample: string[] }
+  | { type: 'same_company' | 'same_school' | 'same_location'; value: string };
+
+const SHARED: [ProfileField, 'same_company' | 'same_school' | 'same_location'][] = [
+  ['company', 'same_company'],
+  ['school', 'same_school'],
+  ['location', 'same_location'],
+];
+
+/** Reasons for each picked candidate index; mutual ids are fetched for the picked ones only. */
+export async function buildReasons(
+  store: OnlineStore,
+  inputs: RankingInputs,
+  picked: number[],
+  sampleSize = 3,
+): Promise<Reason[][]> {
+  const ids = picked.map((i) => inputs.candidates.ids[i]);
+  const rows = await store.neighbors(ids);
+  const samples: number[][] = [];
+  const counts: number[] = [];
+  for (const r of rows) {
+    const { count, sample } = intersectSorted(inputs.connections, r, sampleSize);
+    counts.push(count);
+    samples.push(sample);
+  }
+  const flat = samples.flat();
+  const names = flat.length > 0 ? await store.externalIds(flat) : [];
+  let k = 0;
+  return picked.map((i, j) => {
+    const out: Reason[] = [];
+    if (counts[j] > 0) {
+      out.push({ type: 'mutual_connections', count: counts[j], sample: names.slice(k, k + samples[j].length) });
+    }
+    k += samples[j].length;
+    for (const [field, type] of SHARED) {
+      const mine = inputs.user[field][0];
+      if (mine >= 0 && inputs.candidates.users[field][i] === mine) {
+        const value = store.fieldValue(field, mine);
+        if (value !== null) out.push({ type, value });
+      }
+    }
+    return out;
+  });
+}
+
+/** Size of the intersection of two sorted arrays and its first `keep` elements. */
+export function intersectSorted(a: Int32Array, b: Int32Array, keep: number): { count: number; sample: number[] } {
+  let i = 0;
+  let j = 0;
+  let count = 0;
+  const sample: number[] = [];
+  while (i < a.length && j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (x === y) {
+      if (sample.length < keep) sample.push(x);
+      count++;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return { count, sample };
+}

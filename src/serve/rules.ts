@@ -1,0 +1,101 @@
+/**
+ * Business rules, applied after ranking: hard exclusions, then diversity caps. The one implementation used
+ * online (server), offline (static lists, evaluation) and by the refresher.
+ */
+import { FLAG_BANNED, FLAG_DEACTIVATED } from '../core/tables.js';
+import type { RankingInputs } from '../store/types.js';
+
+export interface RuleConfig {
+  maxPerCompany: number;
+  maxPerSchool: number;
+  /** Soft diversity: when caps leave fewer than `limit`, refill from the capped candidates in rank order. */
+  backfill: boolean;
+}
+
+export const EXCLUSION_REASONS = ['self', 'connected', 'blocked', 'dismissed', 'deactivated', 'banned', 'duplicate'] as const;
+export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
+
+export interface RuleOutcome {
+  /** Indices into inputs.candidates, in final order, at most `limit`. */
+  picked: number[];
+  excluded: Record<ExclusionReason, number>;
+  /** Candidates held back by the company / school caps (before any backfill). */
+  cappedByCompany: number;
+  cappedBySchool: number;
+}
+
+/** Why candidate i must never be shown, or null. */
+export function exclusionReason(inputs: RankingInputs, i: number): ExclusionReason | null {
+  const c = inputs.candidates.ids[i];
+  if (c === inputs.uid) return 'self';
+  if (containsSorted(inputs.connections, c)) return 'connected';
+  if (containsSorted(inputs.blocked, c)) return 'blocked';
+  if (containsSorted(inputs.dismissed, c)) return 'dismissed';
+  const flags = inputs.candidates.users.flags[i];
+  if (flags & FLAG_DEACTIVATED) return 'deactivated';
+  if (flags & FLAG_BANNED) return 'banned';
+  return null;
+}
+
+/**
+ * Walks candidates in rank order (`order` holds candidate indices, best first) and keeps those that pass the
+ * exclusions, at most `maxPerCompany` per company and `maxPerSchool` per school, filling from lower-ranked ones.
+ */
+export function applyRules(inputs: RankingInputs, order: ArrayLike<number>, cfg: RuleConfig, limit: number): RuleOutcome {
+  const excluded = Object.fromEntries(EXCLUSION_REASONS.map((r) => [r, 0])) as Record<ExclusionReason, number>;
+  const picked: number[] = [];
+  const deferred: number[] = [];
+  const perCompany = new Map<number, number>();
+  const perSchool = new Map<number, number>();
+  const seen = new Set<number>();
+  let cappedByCompany = 0;
+  let cappedBySchool = 0;
+  const { company, school } = inputs.candidates.users;
+
+  for (let r = 0; r < order.length && picked.length < limit; r++) {
+    const i = order[r];
+    const id = inputs.candidates.ids[i];
+    const why = seen.has(id) ? 'duplicate' : exclusionReason(inputs, i);
+    if (why) {
+      excluded[why]++;
+      continue;
+    }
+    seen.add(id);
+    const co = company[i];
+    const sc = school[i];
+    if (co >= 0 && (perCompany.get(co) ?? 0) >= cfg.maxPerCompany) {
+      cappedByCompany++;
+      deferred.push(i);
+      continue;
+    }
+    if (sc >= 0 && (perSchool.get(sc) ?? 0) >= cfg.maxPerSchool) {
+      cappedBySchool++;
+      deferred.push(i);
+      continue;
+    }
+    if (co >= 0) perCompany.set(co, (perCompany.get(co) ?? 0) + 1);
+    if (sc >= 0) perSchool.set(sc, (perSchool.get(sc) ?? 0) + 1);
+    picked.push(i);
+  }
+  if (cfg.backfill && picked.length < limit) {
+    // Soft rules: capped candidates come back in rank order, after every uncapped one.
+    for (const i of deferred) {
+      if (picked.length >= limit) break;
+      picked.push(i);
+    }
+  }
+  return { picked, excluded, cappedByCompany, cappedBySchool };
+}
+
+export function containsSorted(a: Int32Array, x: number): boolean {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = a[mid];
+    if (v === x) return true;
+    if (v < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}

@@ -1,0 +1,64 @@
+/** JSON schemas for every route's request and response; OpenAPI is generated from them. */
+export const errorBody = {
+  type: 'object',
+  required: ['statusCode', 'code', 'error', 'message'],
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+  },
+} as const;
+
+const reason = {
+  type: 'object',
+  required: ['type'],
+  properties: {
+    type: { type: 'string', enum: ['mutual_connections', 'same_company', 'same_school', 'same_location'] },
+    count: { type: 'integer' },
+    sample: { type: 'array', items: { type: 'string' } },
+    value: { type: 'string' },
+  },
+} as const;
+
+export const recommendationsRoute = {
+  params: {
+    type: 'object',
+    required: ['id'],
+    properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+  },
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { limit: { type: 'integer', minimum: 1 } },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['user', 'version', 'source', 'recommendations'],
+      properties: {
+        user: { type: 'string' },
+        version: { type: 'string' },
+        source: { type: 'string' },
+        cached: { type: 'boolean' },
+        recommendations: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['id', 'score', 'reasons'],
+            properties: { id: { type: 'string' }, score: { type: 'number' }, reasons: { type: 'array', items: reason } },
+          },
+        },
+      },
+    },
+    '4xx': errorBody,
+    '5xx': errorBody,
+  },
+} as const;
+
+export const healthRoute = {
+  response: {
+    200: { type: 'object', required: ['status'], properties: { status: { type: 'string' }, version: { type: 'string' } } },
+    503: errorBody,
+  },
+} as const;

@@ -1,0 +1,52 @@
+/**
+ * A serving snapshot: everything one bundle version gives the online side, in columnar form. The memory store
+ * serves straight from it; `pymk publish` (Redis) writes it out key by key.
+ */
+import type { Dictionary } from '../core/dictionary.js';
+import type { ProfileTable } from '../core/tables.js';
+import type { Graph } from '../graph/csr.js';
+
+/** Pair features stored with each candidate, in this order everywhere. */
+export const PAIR_FEATURES = ['cn', 'aa', 'ra', 'jaccard', 'pa'] as const;
+export type PairFeature = (typeof PAIR_FEATURES)[number];
+
+/** Sorted adjacency rows (directed unless said otherwise). */
+export interface Adjacency {
+  offsets: Int32Array;
+  targets: Int32Array;
+}
+
+/** Per-user candidate lists, rows sorted by score descending, with pair features per entry. */
+export interface CandidateLists {
+  offsets: Int32Array;
+  cand: Int32Array;
+  score: Float32Array;
+  features: Record<PairFeature, Float32Array>;
+}
+
+/** Per-user precomputed final rankings (after rules): the static fallback. */
+export interface RankedLists {
+  offsets: Int32Array;
+  cand: Int32Array;
+  score: Float32Array;
+}
+
+export interface Snapshot {
+  version: string;
+  ids: Dictionary;
+  profiles: ProfileTable;
+  graph: Graph;
+  /** Blocks in either direction, symmetric. */
+  blocked: Adjacency;
+  /** actor → users the actor dismissed. */
+  dismissed: Adjacency;
+  candidates: CandidateLists;
+  lists: RankedLists | null;
+}
+
+export function row(adj: { offsets: Int32Array; targets: Int32Array }, u: number): Int32Array {
+  if (u + 1 >= adj.offsets.length) return EMPTY;
+  return adj.targets.subarray(adj.offsets[u], adj.offsets[u + 1]);
+}
+
+export const EMPTY = new Int32Array(0);
