@@ -1,0 +1,333 @@
+/**
+ * 2-hop candidate generation: for a user u, the users at distance exactly 2 (not u, not already a
+ * neighbour), scored by a pair heuristic, with the top N kept together with their pair features.
+ *
+ * One pass over u's neighbours w and their neighbours x accumulates CN, AA and RA for every x into a
+ * reusable scratch buffer (sized n, plus a touched list), so a pass over all users allocates nothing per
+ * user. The top N are selected with a size-N min-heap: O(touched · log N), never a full sort.
+ *
+ * Hubs: a neighbour w whose degree exceeds `maxFanout` would add deg(w) paths on its own. With
+ * `hubMode: 'skip'` (the default once a cap is set) paths through w are ignored; with `'sample'` a seeded
+ * stride of maxFanout of w's neighbours is walked and each contribution is weighted by deg(w) / maxFanout,
+ * an unbiased estimate of the full sum. Either way the accumulated features are then estimates;
+ * `exactFeatures: true` recomputes them exactly (one sorted merge per kept candidate).
+ */
+import { HEURISTIC_NAMES, emptyPairFeatures, jaccardFrom, pairFeatures, type HeuristicName } from './heuristics.js';
+import type { Graph } from './csr.js';
+
+export interface TwoHopOptions {
+  /** Candidates kept per user (default 200). */
+  topN?: number;
+  /** Heuristic that ranks the candidates (default 'aa'). */
+  score?: HeuristicName;
+  /** Neighbours with a degree above this are hubs (see the module comment); 0 = no cap (default). */
+  maxFanout?: number;
+  /** How hubs are handled when `maxFanout` is set (default 'skip'). */
+  hubMode?: 'skip' | 'sample';
+  /** Recompute the kept candidates' features exactly when hubs were capped (default false). */
+  exactFeatures?: boolean;
+  /** Users that may never be candidates: exclude[v] !== 0. */
+  exclude?: Uint8Array;
+  /** Seeds the tie-break among equal scores and the hub sampling (default 0). */
+  seed?: number;
+}
+
+/** Candidates of many users, columnar: user users[i] owns entries offsets[i] .. offsets[i+1]-1. */
+export interface PackedCandidates {
+  users: Int32Array;
+  offsets: Int32Array;
+  cand: Int32Array;
+  /** The ranking score (the chosen heuristic). */
+  score: Float32Array;
+  /** One column per heuristic, in HEURISTIC_NAMES order. */
+  features: Record<HeuristicName, Float32Array>;
+}
+
+/** Reusable working memory for one graph size and one N. Not shared between concurrent passes. */
+export class TwoHopScratch {
+  readonly cn: Float64Array;
+  readonly aa: Float64Array;
+  readonly ra: Float64Array;
+  readonly stamp: Int32Array;
+  readonly touched: Int32Array;
+  readonly heapId: Int32Array;
+  readonly heapScore: Float64Array;
+  readonly heapTie: Uint32Array;
+  epoch = 0;
+
+  constructor(
+    readonly n: number,
+    readonly topN: number,
+  ) {
+    this.cn = new Float64Array(n);
+    this.aa = new Float64Array(n);
+    this.ra = new Float64Array(n);
+    this.stamp = new Int32Array(n);
+    this.touched = new Int32Array(n);
+    this.heapId = new Int32Array(topN);
+    this.heapScore = new Float64Array(topN);
+    this.heapTie = new Uint32Array(topN);
+  }
+}
+
+/** Column sink that `collect` writes into: arrays of equal length, written from `pos`. */
+interface Sink {
+  cand: Int32Array;
+  score: Float32Array;
+  features: Record<HeuristicName, Float32Array>;
+}
+
+interface Resolved {
+  topN: number;
+  score: HeuristicName;
+  maxFanout: number;
+  sample: boolean;
+  exactFeatures: boolean;
+  exclude: Uint8Array | undefined;
+  seed: number;
+}
+
+/** The top-N 2-hop candidates of one user, best first. */
+export function twoHop(g: Graph, u: number, opts: TwoHopOptions = {}, scratch?: TwoHopScratch): PackedCandidates {
+  const cfg = resolve(opts);
+  const s = scratch ?? new TwoHopScratch(g.n, cfg.topN);
+  const sink = allocSink(cfg.topN);
+  const k = collect(g, u, cfg, s, sink, 0);
+  return finish(Int32Array.of(u), Int32Array.of(0, k), sink, k);
+}
+
+/**
+ * Candidates for many users (all users when `users` is omitted), packed into columns ready to be written
+ * to disk. `onProgress(done, total)` is called every 4,096 users and at the end.
+ */
+export function twoHopAll(
+  g: Graph,
+  users: Int32Array | null,
+  opts: TwoHopOptions = {},
+  onProgress?: (done: number, total: number) => void,
+): PackedCandidates {
+  const cfg = resolve(opts);
+  const list = users ?? Int32Array.from({ length: g.n }, (_, i) => i);
+  const s = new TwoHopScratch(g.n, cfg.topN);
+  const offsets = new Int32Array(list.length + 1);
+  let sink = allocSink(Math.max(1024, Math.min(list.length * cfg.topN, list.length * 32)));
+  let pos = 0;
+  for (let i = 0; i < list.length; i++) {
+    if (sink.cand.length - pos < cfg.topN) sink = growSink(sink, pos, Math.max(sink.cand.length * 2, pos + cfg.topN));
+    pos += collect(g, list[i], cfg, s, sink, pos);
+    offsets[i + 1] = pos;
+    if (onProgress && ((i + 1) % 4096 === 0 || i + 1 === list.length)) onProgress(i + 1, list.length);
+  }
+  return finish(Int32Array.from(list), offsets, sink, pos);
+}
+
+function resolve(o: TwoHopOptions): Resolved {
+  const topN = o.topN ?? 200;
+  if (!Number.isInteger(topN) || topN < 1) throw new RangeError(`topN must be a positive integer, got ${topN}`);
+  const maxFanout = o.maxFanout ?? 0;
+  if (!Number.isInteger(maxFanout) || maxFanout < 0) throw new RangeError(`maxFanout must be an integer >= 0, got ${maxFanout}`);
+  return {
+    topN,
+    score: o.score ?? 'aa',
+    maxFanout,
+    sample: o.hubMode === 'sample',
+    exactFeatures: o.exactFeatures ?? false,
+    exclude: o.exclude,
+    seed: (o.seed ?? 0) >>> 0,
+  };
+}
+
+/** Writes u's top-N candidates, best first, into the sink from `pos`; returns how many. */
+function collect(g: Graph, u: number, cfg: Resolved, s: TwoHopScratch, sink: Sink, pos: number): number {
+  const off = g.offsets;
+  const t = g.targets;
+  const { cn, aa, ra, stamp, touched } = s;
+  const epoch = ++s.epoch;
+  const uStart = off[u];
+  const uEnd = off[u + 1];
+  stamp[u] = epoch;
+  for (let p = uStart; p < uEnd; p++) stamp[t[p]] = epoch;
+  const exclude = cfg.exclude;
+  let nTouched = 0;
+  let capped = false;
+  for (let p = uStart; p < uEnd; p++) {
+    const w = t[p];
+    const wStart = off[w];
+    const d = off[w + 1] - wStart;
+    if (d < 2) continue;
+    const aaW = 1 / Math.log(d);
+    const raW = 1 / d;
+    let take = d;
+    let weight = 1;
+    let start = 0;
+    if (cfg.maxFanout > 0 && d > cfg.maxFanout) {
+      capped = true;
+      if (!cfg.sample) continue;
+      take = cfg.maxFanout;
+      weight = d / take;
+      start = mix(w ^ mix(u ^ cfg.seed)) % d;
+    }
+    for (let i = 0; i < take; i++) {
+      // Unsampled rows are walked in order; sampled rows take a seeded stride of distinct positions.
+      const x = take === d ? t[wStart + i] : t[wStart + ((start + Math.floor((i * d) / take)) % d)];
+      if (stamp[x] === epoch || (exclude !== undefined && exclude[x] !== 0)) continue;
+      if (cn[x] === 0) touched[nTouched++] = x;
+      cn[x] += weight;
+      aa[x] += weight * aaW;
+      ra[x] += weight * raW;
+    }
+  }
+  const k = selectTop(g, u, cfg, s, nTouched);
+  writeOut(g, u, cfg, s, sink, pos, k, capped);
+  for (let i = 0; i < nTouched; i++) {
+    const x = touched[i];
+    cn[x] = 0;
+    aa[x] = 0;
+    ra[x] = 0;
+  }
+  return k;
+}
+
+/** Keeps the best topN touched users in the scratch min-heap; returns the heap size. */
+function selectTop(g: Graph, u: number, cfg: Resolved, s: TwoHopScratch, nTouched: number): number {
+  const { heapId, heapScore, heapTie, touched } = s;
+  const du = g.degree(u);
+  let size = 0;
+  for (let i = 0; i < nTouched; i++) {
+    const x = touched[i];
+    const sc = scoreOf(cfg.score, s, x, du, g.degree(x));
+    const tie = mix(x ^ cfg.seed);
+    if (size < cfg.topN) {
+      heapId[size] = x;
+      heapScore[size] = sc;
+      heapTie[size] = tie;
+      siftUp(s, size++);
+    } else if (better(sc, tie, x, heapScore[0], heapTie[0], heapId[0])) {
+      heapId[0] = x;
+      heapScore[0] = sc;
+      heapTie[0] = tie;
+      siftDown(s, 0, size);
+    }
+  }
+  return size;
+}
+
+/** Pops the heap (worst first) into the sink back to front, so the sink reads best first. */
+function writeOut(g: Graph, u: number, cfg: Resolved, s: TwoHopScratch, sink: Sink, pos: number, k: number, capped: boolean): void {
+  const f = sink.features;
+  const du = g.degree(u);
+  const exact = capped && cfg.exactFeatures ? emptyPairFeatures() : null;
+  for (let size = k; size > 0; size--) {
+    const x = s.heapId[0];
+    const q = pos + size - 1;
+    sink.cand[q] = x;
+    sink.score[q] = s.heapScore[0];
+    if (exact) {
+      pairFeatures(g, u, x, exact);
+      f.cn[q] = exact.cn;
+      f.aa[q] = exact.aa;
+      f.ra[q] = exact.ra;
+      f.jaccard[q] = exact.jaccard;
+      f.pa[q] = exact.pa;
+    } else {
+      const dx = g.degree(x);
+      f.cn[q] = s.cn[x];
+      f.aa[q] = s.aa[x];
+      f.ra[q] = s.ra[x];
+      f.jaccard[q] = jaccardFrom(s.cn[x], du, dx);
+      f.pa[q] = du * dx;
+    }
+    // Pop: move the last element to the root and restore the heap over size - 1 elements.
+    const last = size - 1;
+    s.heapId[0] = s.heapId[last];
+    s.heapScore[0] = s.heapScore[last];
+    s.heapTie[0] = s.heapTie[last];
+    siftDown(s, 0, last);
+  }
+}
+
+function scoreOf(name: HeuristicName, s: TwoHopScratch, x: number, du: number, dx: number): number {
+  switch (name) {
+    case 'cn':
+      return s.cn[x];
+    case 'aa':
+      return s.aa[x];
+    case 'ra':
+      return s.ra[x];
+    case 'jaccard':
+      return jaccardFrom(s.cn[x], du, dx);
+    case 'pa':
+      return du * dx;
+  }
+}
+
+/** Whether (score a, tie a, id a) ranks above (score b, …): higher score, then lower tie key, then lower id. */
+function better(sa: number, ta: number, ia: number, sb: number, tb: number, ib: number): boolean {
+  if (sa !== sb) return sa > sb;
+  if (ta !== tb) return ta < tb;
+  return ia < ib;
+}
+
+function siftUp(s: TwoHopScratch, i: number): void {
+  const { heapId: id, heapScore: sc, heapTie: tie } = s;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    // Min-heap on rank: the parent must be the worse of the two.
+    if (!better(sc[p], tie[p], id[p], sc[i], tie[i], id[i])) break;
+    swap(s, i, p);
+    i = p;
+  }
+}
+
+function siftDown(s: TwoHopScratch, i: number, size: number): void {
+  const { heapId: id, heapScore: sc, heapTie: tie } = s;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= size) return;
+    const r = l + 1;
+    let worst = l;
+    if (r < size && better(sc[l], tie[l], id[l], sc[r], tie[r], id[r])) worst = r;
+    if (!better(sc[i], tie[i], id[i], sc[worst], tie[worst], id[worst])) return;
+    swap(s, i, worst);
+    i = worst;
+  }
+}
+
+function swap(s: TwoHopScratch, i: number, j: number): void {
+  const a = s.heapId[i];
+  s.heapId[i] = s.heapId[j];
+  s.heapId[j] = a;
+  const b = s.heapScore[i];
+  s.heapScore[i] = s.heapScore[j];
+  s.heapScore[j] = b;
+  const c = s.heapTie[i];
+  s.heapTie[i] = s.heapTie[j];
+  s.heapTie[j] = c;
+}
+
+/** A 32-bit integer hash (murmur3 finaliser): tie keys that do not follow id order. */
+export function mix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+function allocSink(cap: number): Sink {
+  const features = {} as Record<HeuristicName, Float32Array>;
+  for (const h of HEURISTIC_NAMES) features[h] = new Float32Array(cap);
+  return { cand: new Int32Array(cap), score: new Float32Array(cap), features };
+}
+
+function growSink(old: Sink, used: number, cap: number): Sink {
+  const s = allocSink(cap);
+  s.cand.set(old.cand.subarray(0, used));
+  s.score.set(old.score.subarray(0, used));
+  for (const h of HEURISTIC_NAMES) s.features[h].set(old.features[h].subarray(0, used));
+  return s;
+}
+
+function finish(users: Int32Array, offsets: Int32Array, sink: Sink, used: number): PackedCandidates {
+  const features = {} as Record<HeuristicName, Float32Array>;
+  for (const h of HEURISTIC_NAMES) features[h] = sink.features[h].slice(0, used);
+  return { users, offsets, cand: sink.cand.slice(0, used), score: sink.score.slice(0, used), features };
+}
