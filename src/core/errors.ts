@@ -15,6 +15,7 @@ export const ERRORS = {
   PYMK_TOO_MANY_BAD_ROWS: { status: 500, title: 'Internal Server Error' },
   PYMK_BUNDLE_INVALID: { status: 500, title: 'Internal Server Error' },
   PYMK_BUNDLE_INCOMPLETE: { status: 500, title: 'Internal Server Error' },
+  PYMK_BUNDLE_LOCKED: { status: 409, title: 'Conflict' },
   PYMK_STAGE_FAILED: { status: 500, title: 'Internal Server Error' },
   PYMK_UNKNOWN_NAME: { status: 500, title: 'Internal Server Error' },
   PYMK_INTERNAL: { status: 500, title: 'Internal Server Error' },
