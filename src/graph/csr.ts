@@ -4,6 +4,12 @@
  */
 import type { EdgeTable } from '../core/tables.js';
 
+/** Sorted adjacency rows (directed unless said otherwise). */
+export interface Adjacency {
+  offsets: Int32Array;
+  targets: Int32Array;
+}
+
 export class Graph {
   constructor(
     readonly n: number,

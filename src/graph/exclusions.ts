@@ -1,7 +1,6 @@
 /** Exclusion sets from the activity log: blocks (either direction) and dismissals (directed). */
 import { EVENT_CODE, EdgeBuilder, type EventTable } from '../core/tables.js';
-import type { Adjacency } from '../store/snapshot.js';
-import { buildGraph } from './csr.js';
+import { buildGraph, type Adjacency } from './csr.js';
 
 export interface Exclusions {
   blocked: Adjacency;

@@ -8,7 +8,8 @@ import swagger from '@fastify/swagger';
 import type { Config } from '../core/config.js';
 import { ERRORS, PymkError, isPymkError } from '../core/errors.js';
 import { ResultCache } from './cache.js';
-import { recommend, type RecommendDeps } from './recommend.js';
+import { recommendOrDegrade, type DegradeState } from './degrade.js';
+import type { RecommendDeps } from './recommend.js';
 import { healthRoute, recommendationsRoute } from './schemas.js';
 
 export interface AppDeps {
@@ -17,11 +18,14 @@ export interface AppDeps {
   core: () => RecommendDeps | null;
   cache?: ResultCache;
   logger?: boolean;
+  /** Concurrent full-path requests above which answers come from the static ranking (0 = never). */
+  maxInflight?: number;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const cache = deps.cache ?? new ResultCache(config.l1Size, config.l1TtlSeconds);
+  const degrade: DegradeState = { inflight: 0, maxInflight: deps.maxInflight ?? 0, degraded: 0 };
   const app = Fastify({ logger: deps.logger ? { level: config.logLevel } : false, ajv: { customOptions: { coerceTypes: true, removeAdditional: false } } });
 
   await app.register(swagger, {
@@ -78,8 +82,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const version = core.store.version();
       const hit = cache.get(user, limit, version);
       if (hit) return { ...hit, cached: true };
-      const result = await recommend(core, user, limit);
-      cache.set(user, limit, result);
+      const result = await recommendOrDegrade(core, cache, degrade, user, limit);
+      if (result.source !== 'static' && result.source !== 'stale-cache') cache.set(user, limit, result);
       return { ...result, cached: false };
     },
   );

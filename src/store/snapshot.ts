@@ -4,17 +4,13 @@
  */
 import type { Dictionary } from '../core/dictionary.js';
 import type { ProfileTable } from '../core/tables.js';
-import type { Graph } from '../graph/csr.js';
+import type { Adjacency, Graph } from '../graph/csr.js';
+import { HEURISTIC_NAMES, type HeuristicName } from '../graph/heuristics.js';
 
-/** Pair features stored with each candidate, in this order everywhere. */
-export const PAIR_FEATURES = ['cn', 'aa', 'ra', 'jaccard', 'pa'] as const;
-export type PairFeature = (typeof PAIR_FEATURES)[number];
-
-/** Sorted adjacency rows (directed unless said otherwise). */
-export interface Adjacency {
-  offsets: Int32Array;
-  targets: Int32Array;
-}
+export type { Adjacency };
+/** Pair features stored with each candidate, in this order everywhere: the graph heuristics. */
+export const PAIR_FEATURES = HEURISTIC_NAMES;
+export type PairFeature = HeuristicName;
 
 /** Per-user candidate lists, rows sorted by score descending, with pair features per entry. */
 export interface CandidateLists {

@@ -126,3 +126,24 @@ test('OpenAPI document lists the recommendations route', async () => {
   const doc = (await a.inject({ url: '/openapi.json' })).json();
   assert.ok(doc.paths['/v1/users/{id}/recommendations']);
 });
+
+test('degradation: when the store fails, the static ranking answers; a client error is never masked', async () => {
+  const config = loadConfig({}, {});
+  const snap = tinySnapshot({ users: [{ id: 'ann' }, { id: 'bob' }, { id: 'cat' }], edges: [['ann', 'bob'], ['bob', 'cat']] });
+  snap.lists = { offsets: Int32Array.of(0, 1, 1, 1), cand: Int32Array.of(2), score: Float32Array.of(0.5) };
+  const store = new MemoryStore(snap);
+  store.fetchRankingInputs = async () => {
+    throw new Error('store down');
+  };
+  const core: RecommendDeps = { store, scorer: heuristicScorer('stored'), rules: { maxPerCompany: 5, maxPerSchool: 3, backfill: false } };
+  const a = await buildApp({ config, core: () => core });
+  const r = await a.inject({ url: '/v1/users/ann/recommendations' });
+  assert.equal(r.statusCode, 200);
+  assert.equal(r.json().source, 'static');
+  assert.deepEqual(r.json().recommendations.map((x: { id: string }) => x.id), ['cat']);
+  assert.equal((await a.inject({ url: '/v1/users/zed/recommendations' })).statusCode, 404);
+  // bob has no static list and no cached answer: the failure surfaces as a 500 with the stable body.
+  const bob = await a.inject({ url: '/v1/users/bob/recommendations' });
+  assert.equal(bob.statusCode, 500);
+  assert.equal(bob.json().code, 'PYMK_INTERNAL');
+});

@@ -1,0 +1,64 @@
+/**
+ * Graceful degradation. When the full path fails for a reason that is not the client's (store or model
+ * error, overload), answer from, in order: the precomputed static ranking, then the last answer served to
+ * this user even if stale. A client error (bad id, bad parameter) is never masked.
+ */
+import { PymkError, isPymkError } from '../core/errors.js';
+import type { ResultCache } from './cache.js';
+import { recommend, type RecommendDeps, type RecommendResult } from './recommend.js';
+
+export interface DegradeState {
+  /** Requests currently inside the full path. */
+  inflight: number;
+  /** Above this many concurrent full-path requests, answer from the static ranking (0 = never). */
+  maxInflight: number;
+  degraded: number;
+}
+
+export async function recommendOrDegrade(
+  core: RecommendDeps,
+  cache: ResultCache,
+  state: DegradeState,
+  user: string,
+  limit: number,
+): Promise<RecommendResult> {
+  if (state.maxInflight > 0 && state.inflight >= state.maxInflight) {
+    const fast = await staticAnswer(core, user, limit).catch(() => null);
+    if (fast) {
+      state.degraded++;
+      return fast;
+    }
+  }
+  state.inflight++;
+  try {
+    return await recommend(core, user, limit);
+  } catch (err) {
+    if (isPymkError(err) && err.statusCode < 500) throw err;
+    const fallback = (await staticAnswer(core, user, limit).catch(() => null)) ?? staleAnswer(cache, user, limit);
+    if (!fallback) throw err;
+    state.degraded++;
+    return fallback;
+  } finally {
+    state.inflight--;
+  }
+}
+
+async function staticAnswer(core: RecommendDeps, user: string, limit: number): Promise<RecommendResult | null> {
+  const uid = await core.store.resolveUser(user);
+  if (uid === null) throw new PymkError('PYMK_USER_NOT_FOUND', `user '${user}' not found`);
+  const list = await core.store.staticList(uid);
+  if (!list) return null;
+  const n = Math.min(limit, list.cand.length);
+  const ids = await core.store.externalIds(list.cand.subarray(0, n));
+  return {
+    user,
+    version: core.store.version(),
+    source: 'static',
+    recommendations: ids.map((id, i) => ({ id, score: list.score[i], reasons: [] })),
+  };
+}
+
+function staleAnswer(cache: ResultCache, user: string, limit: number): RecommendResult | null {
+  const r = cache.stale(user, limit);
+  return r ? { ...r, source: 'stale-cache' } : null;
+}
