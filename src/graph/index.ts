@@ -1,5 +1,5 @@
 /** Public surface of the graph component: CSR graph, pair heuristics, 2-hop candidates, edge splits. */
-export { Graph, buildGraph, type BuildOptions } from './csr.js';
+export { Graph, buildGraph, type Adjacency, type BuildOptions } from './csr.js';
 export {
   HEURISTIC_NAMES,
   HEURISTICS,
@@ -15,7 +15,14 @@ export {
   type HeuristicName,
   type PairFeatures,
 } from './heuristics.js';
-export { TwoHopScratch, twoHop, twoHopAll, type PackedCandidates, type TwoHopOptions } from './twoHop.js';
+export {
+  TwoHopGenerator,
+  TwoHopScratch,
+  twoHop,
+  twoHopAll,
+  type PackedCandidates,
+  type TwoHopOptions,
+} from './twoHop.js';
 export {
   TEST,
   TRAIN,

@@ -91,6 +91,7 @@ interface Resolved {
 export function twoHop(g: Graph, u: number, opts: TwoHopOptions = {}, scratch?: TwoHopScratch): PackedCandidates {
   const cfg = resolve(opts);
   const s = scratch ?? new TwoHopScratch(g.n, cfg.topN);
+  checkScratch(g, cfg, s);
   const sink = allocSink(cfg.topN);
   const k = collect(g, u, cfg, s, sink, 0);
   return finish(Int32Array.of(u), Int32Array.of(0, k), sink, k);
@@ -119,6 +120,42 @@ export function twoHopAll(
     if (onProgress && ((i + 1) % 4096 === 0 || i + 1 === list.length)) onProgress(i + 1, list.length);
   }
   return finish(Int32Array.from(list), offsets, sink, pos);
+}
+
+/**
+ * Candidates user after user into the same buffers, allocating nothing per user: `run(u)` returns the
+ * count and fills the first `count` entries of `cand`, `score` and `features` (best first), which stay
+ * valid until the next call. For an evaluator or a refresher that asks for many users.
+ */
+export class TwoHopGenerator {
+  readonly cand: Int32Array;
+  readonly score: Float32Array;
+  readonly features: Record<HeuristicName, Float32Array>;
+  private readonly cfg: Resolved;
+  private readonly scratch: TwoHopScratch;
+  private readonly sink: Sink;
+
+  constructor(
+    readonly g: Graph,
+    opts: TwoHopOptions = {},
+  ) {
+    this.cfg = resolve(opts);
+    this.scratch = new TwoHopScratch(g.n, this.cfg.topN);
+    this.sink = allocSink(this.cfg.topN);
+    this.cand = this.sink.cand;
+    this.score = this.sink.score;
+    this.features = this.sink.features;
+  }
+
+  run(u: number): number {
+    return collect(this.g, u, this.cfg, this.scratch, this.sink, 0);
+  }
+}
+
+function checkScratch(g: Graph, cfg: Resolved, s: TwoHopScratch): void {
+  if (s.n < g.n || s.topN < cfg.topN) {
+    throw new RangeError(`scratch sized for n=${s.n}, topN=${s.topN} cannot serve n=${g.n}, topN=${cfg.topN}`);
+  }
 }
 
 function resolve(o: TwoHopOptions): Resolved {

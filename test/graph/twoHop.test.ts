@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildGraph, type Graph } from '../../src/graph/csr.js';
 import { HEURISTICS, HEURISTIC_NAMES, pairFeatures, type HeuristicName } from '../../src/graph/heuristics.js';
-import { TwoHopScratch, mix, twoHop, twoHopAll, type PackedCandidates } from '../../src/graph/twoHop.js';
+import { TwoHopGenerator, TwoHopScratch, mix, twoHop, twoHopAll, type PackedCandidates } from '../../src/graph/twoHop.js';
 import { Rng } from '../../src/core/rng.js';
 import { randomEdges } from './randomEdges.js';
 
@@ -130,4 +130,19 @@ test('exclude mask removes users from candidates', () => {
   const exclude = new Uint8Array(n);
   for (let i = 0; i < n; i += 2) exclude[i] = 1;
   for (let u = 0; u < n; u++) for (const x of twoHop(g, u, { exclude }).cand) assert.equal(x % 2, 1);
+});
+
+test('TwoHopGenerator reuses its buffers and agrees with twoHop; a too-small scratch is refused', () => {
+  const n = 70;
+  const g = buildGraph(n, randomEdges(n, 300, 8));
+  const gen = new TwoHopGenerator(g, { topN: 12, score: 'ra' });
+  const buf = gen.cand;
+  for (let u = 0; u < n; u++) {
+    const k = gen.run(u);
+    const one = twoHop(g, u, { topN: 12, score: 'ra' });
+    assert.deepEqual([...gen.cand.subarray(0, k)], [...one.cand]);
+    assert.deepEqual([...gen.features.aa.subarray(0, k)], [...one.features.aa]);
+    assert.equal(gen.cand, buf);
+  }
+  assert.throws(() => twoHop(g, 0, { topN: 50 }, new TwoHopScratch(n, 10)), RangeError);
 });
