@@ -1,0 +1,238 @@
+/**
+ * A small self-describing file format for named typed-array columns (one file may hold several).
+ *
+ * Layout (little-endian; every column starts on an 8-byte boundary so readers get views, not copies):
+ *
+ *   0  magic      8 bytes  "PYMKARR\0"
+ *   8  version    u32      FORMAT_VERSION
+ *  12  tocBytes   u32      length of the table of contents (UTF-8 JSON), padded to a multiple of 8
+ *  16  fileBytes  u64      total file length: truncation or trailing garbage is detected from the header
+ *  24  tocCrc     u32      CRC-32 of the table of contents
+ *  28  reserved   u32      0
+ *  32  toc        JSON     { columns: [{ name, dtype, length, offset, crc32 }] }, space-padded
+ *  …   payloads            raw element bytes, zero-padded to 8
+ *
+ * Every problem (bad magic, truncation, CRC mismatch, unknown dtype) is a PymkError 'PYMK_BUNDLE_INVALID'
+ * whose message names the file.
+ */
+import { createHash } from 'node:crypto';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { endianness } from 'node:os';
+import { crc32 } from 'node:zlib';
+import { PymkError } from '../core/errors.js';
+
+export const FORMAT_VERSION = 1;
+const MAGIC = Buffer.from('PYMKARR\0', 'latin1');
+const HEADER_BYTES = 32;
+
+/** The element types a column may have, with their array constructors. */
+export const DTYPES = {
+  int8: Int8Array,
+  uint8: Uint8Array,
+  uint8c: Uint8ClampedArray,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+  bigint64: BigInt64Array,
+  biguint64: BigUint64Array,
+} as const;
+export type DType = keyof typeof DTYPES;
+/** Array types over any buffer (views into a file's bytes included), by dtype. */
+interface ArrayTypes {
+  int8: Int8Array<ArrayBufferLike>;
+  uint8: Uint8Array<ArrayBufferLike>;
+  uint8c: Uint8ClampedArray<ArrayBufferLike>;
+  int16: Int16Array<ArrayBufferLike>;
+  uint16: Uint16Array<ArrayBufferLike>;
+  int32: Int32Array<ArrayBufferLike>;
+  uint32: Uint32Array<ArrayBufferLike>;
+  float32: Float32Array<ArrayBufferLike>;
+  float64: Float64Array<ArrayBufferLike>;
+  bigint64: BigInt64Array<ArrayBufferLike>;
+  biguint64: BigUint64Array<ArrayBufferLike>;
+}
+export type TypedArray = ArrayTypes[DType];
+/** The array type of a dtype, e.g. ArrayOf<'int32'> = Int32Array. */
+export type ArrayOf<D extends DType> = ArrayTypes[D];
+/** Named columns as written or read. */
+export type Columns = Record<string, TypedArray>;
+/** Expected column types, used to check and type what a reader returns. */
+export type ColumnSpec = Record<string, DType>;
+export type ColumnsOf<S extends ColumnSpec> = { [K in keyof S]: ArrayOf<S[K]> };
+
+interface TocEntry {
+  name: string;
+  dtype: DType;
+  length: number;
+  offset: number;
+  crc32: number;
+}
+
+/** The dtype name of a typed array (throws for anything else). */
+export function dtypeOf(a: unknown): DType {
+  for (const [name, C] of Object.entries(DTYPES)) {
+    if (a instanceof C) return name as DType;
+  }
+  throw new PymkError('PYMK_BAD_INPUT', `not a supported typed array: ${Object.prototype.toString.call(a)}`);
+}
+
+function assertLittleEndian(): void {
+  if (endianness() !== 'LE') throw new PymkError('PYMK_INTERNAL', 'typed-array files need a little-endian host');
+}
+
+const pad8 = (n: number): number => (n + 7) & ~7;
+const bytesOf = (a: TypedArray): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/** Encodes columns into the chunks of one file (header first); column payloads are views, not copies. */
+export function encodeArrays(cols: Columns): Buffer[] {
+  assertLittleEndian();
+  const names = Object.keys(cols);
+  const entries: TocEntry[] = [];
+  // The TOC length decides where payloads start, and the TOC holds the offsets: grow it until it fits.
+  let tocBytes = 0;
+  let toc = '';
+  let end = HEADER_BYTES;
+  const dtypes = names.map((n) => dtypeOf(cols[n]));
+  const crcs = names.map((n) => crc32(bytesOf(cols[n])));
+  for (;;) {
+    entries.length = 0;
+    end = HEADER_BYTES + tocBytes;
+    names.forEach((name, i) => {
+      entries.push({ name, dtype: dtypes[i], length: cols[name].length, offset: end, crc32: crcs[i] });
+      end = pad8(end + cols[name].byteLength);
+    });
+    toc = JSON.stringify({ columns: entries });
+    const need = pad8(Buffer.byteLength(toc));
+    if (need <= tocBytes) break;
+    tocBytes = need;
+  }
+  const fileBytes = end;
+  const head = Buffer.alloc(HEADER_BYTES + tocBytes, 0x20);
+  MAGIC.copy(head, 0);
+  head.writeUInt32LE(FORMAT_VERSION, 8);
+  head.writeUInt32LE(tocBytes, 12);
+  head.writeBigUInt64LE(BigInt(fileBytes), 16);
+  head.write(toc, HEADER_BYTES, 'utf8');
+  head.writeUInt32LE(crc32(head.subarray(HEADER_BYTES)), 24);
+  head.writeUInt32LE(0, 28);
+  const chunks: Buffer[] = [head];
+  for (const name of names) {
+    const b = bytesOf(cols[name]);
+    chunks.push(b);
+    const padding = pad8(b.length) - b.length;
+    if (padding) chunks.push(Buffer.alloc(padding));
+  }
+  return chunks;
+}
+
+/** What a write produced: the file's size and SHA-256 (hex), computed while writing. */
+export interface WrittenFile {
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * Writes chunks to `path` via a temporary file and a rename, fsynced, hashing as it goes.
+ * Used for every artifact so a crash never leaves a half-written file under the final name.
+ */
+export async function writeChunks(path: string, chunks: Iterable<Uint8Array>): Promise<WrittenFile> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const fh = await open(tmp, 'w');
+  try {
+    for (const chunk of chunks) {
+      hash.update(chunk);
+      // A single write(2) moves at most ~2 GiB; loop so columns of any size are written whole.
+      for (let done = 0; done < chunk.byteLength; ) {
+        const len = Math.min(chunk.byteLength - done, 1 << 30);
+        const { bytesWritten } = await fh.write(chunk, done, len);
+        done += bytesWritten;
+      }
+      bytes += chunk.byteLength;
+    }
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  await rename(tmp, path);
+  return { bytes, sha256: hash.digest('hex') };
+}
+
+/** Writes named typed arrays to one file. Returns its size and SHA-256. */
+export function writeArrays(path: string, cols: Columns): Promise<WrittenFile> {
+  return writeChunks(path, encodeArrays(cols));
+}
+
+function invalid(file: string, what: string): PymkError {
+  return new PymkError('PYMK_BUNDLE_INVALID', `${file}: ${what}`, { file });
+}
+
+export interface DecodeOptions {
+  /** Check each column's CRC-32 (default true; skip when the whole file was already checksummed). */
+  verify?: boolean;
+  /** The file name used in error messages. */
+  file?: string;
+}
+
+/** Decodes a whole file's bytes into column views over `bytes` (copied once only if misaligned). */
+export function decodeArrays(bytes: Uint8Array, opts: DecodeOptions = {}): Columns {
+  assertLittleEndian();
+  const file = opts.file ?? '<buffer>';
+  if (bytes.byteLength < HEADER_BYTES) throw invalid(file, `truncated: ${bytes.byteLength} bytes, header needs ${HEADER_BYTES}`);
+  if (bytes.byteOffset % 8 !== 0) bytes = new Uint8Array(bytes); // copy to an aligned buffer
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!buf.subarray(0, 8).equals(MAGIC)) throw invalid(file, 'not a pymk array file (bad magic)');
+  const version = buf.readUInt32LE(8);
+  if (version !== FORMAT_VERSION) throw invalid(file, `unsupported array format version ${version} (expected ${FORMAT_VERSION})`);
+  const fileBytes = Number(buf.readBigUInt64LE(16));
+  if (fileBytes !== buf.length) throw invalid(file, `truncated or padded: header says ${fileBytes} bytes, file has ${buf.length}`);
+  const tocBytes = buf.readUInt32LE(12);
+  if (HEADER_BYTES + tocBytes > buf.length) throw invalid(file, 'table of contents runs past the end of the file');
+  const tocBuf = buf.subarray(HEADER_BYTES, HEADER_BYTES + tocBytes);
+  if (crc32(tocBuf) !== buf.readUInt32LE(24)) throw invalid(file, 'table of contents is corrupt (CRC mismatch)');
+  let entries: TocEntry[];
+  try {
+    entries = (JSON.parse(tocBuf.toString('utf8')) as { columns: TocEntry[] }).columns;
+  } catch {
+    throw invalid(file, 'table of contents is not valid JSON');
+  }
+  const out: Columns = {};
+  for (const e of entries) {
+    const C = Object.hasOwn(DTYPES, e.dtype) ? DTYPES[e.dtype] : undefined;
+    if (!C) throw invalid(file, `column '${e.name}' has unknown dtype '${e.dtype}'`);
+    const byteLength = e.length * C.BYTES_PER_ELEMENT;
+    if (e.offset % 8 !== 0 || e.offset < HEADER_BYTES + tocBytes || e.offset + byteLength > buf.length) {
+      throw invalid(file, `column '${e.name}' lies outside the file`);
+    }
+    const payload = buf.subarray(e.offset, e.offset + byteLength);
+    if (opts.verify !== false && crc32(payload) !== e.crc32) throw invalid(file, `column '${e.name}' is corrupt (CRC mismatch)`);
+    out[e.name] = new C(buf.buffer as ArrayBuffer, buf.byteOffset + e.offset, e.length);
+  }
+  return out;
+}
+
+/** Checks that `cols` has every column of `expect` with its dtype, naming the file and column otherwise. */
+export function checkColumns<S extends ColumnSpec>(cols: Columns, expect: S, file: string): ColumnsOf<S> {
+  for (const [name, dtype] of Object.entries(expect)) {
+    const a = cols[name];
+    if (!a) throw invalid(file, `missing column '${name}' (has: ${Object.keys(cols).join(', ') || 'none'})`);
+    if (dtypeOf(a) !== dtype) throw invalid(file, `column '${name}' is ${dtypeOf(a)}, expected ${dtype}`);
+  }
+  return cols as ColumnsOf<S>;
+}
+
+/** Reads a file written by writeArrays: one readFile, then aligned views. Pass `expect` to check and type it. */
+export async function readArrays(path: string, opts?: DecodeOptions): Promise<Columns>;
+export async function readArrays<S extends ColumnSpec>(path: string, opts: DecodeOptions & { expect: S }): Promise<ColumnsOf<S>>;
+export async function readArrays(path: string, opts: DecodeOptions & { expect?: ColumnSpec } = {}): Promise<Columns> {
+  const file = opts.file ?? path;
+  const cols = decodeArrays(await readFile(path), { ...opts, file });
+  return opts.expect ? checkColumns(cols, opts.expect, file) : cols;
+}

@@ -1,0 +1,206 @@
+/**
+ * Reading and validating bundles: the versioned folders that are the only hand-off from the offline
+ * pipeline to online serving.
+ *
+ * Verification policy:
+ * - `openBundle(dir)` checks the manifest (present, parseable, status 'complete', every stage done) and that
+ *   every listed artifact exists with exactly its recorded size ('fast', the default), or also its SHA-256
+ *   (`verify: 'full'`, reads every byte).
+ * - Every `read*` call checks the SHA-256 of the bytes it read against the manifest (unless opened with
+ *   `checksumOnRead: false`), so everything serving actually loads is fully verified with a single read.
+ * - A read also checks the folder was not replaced since it was opened (a newer run publishing at the same
+ *   path); the caller should then reopen.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PymkError } from '../core/errors.js';
+import { checkColumns, decodeArrays, writeChunks, type Columns, type ColumnSpec, type ColumnsOf } from './binary.js';
+import { sha256Bytes, sha256File } from './hash.js';
+import { MANIFEST_FILE, parseManifest, type ArtifactRecord, type Manifest, type StageRecord } from './manifest.js';
+
+export interface OpenOptions {
+  /** 'fast' (default): sizes only at open; 'full': SHA-256 of every artifact at open. */
+  verify?: 'fast' | 'full';
+  /** Check SHA-256 of each artifact as it is read (default true). */
+  checksumOnRead?: boolean;
+}
+
+function invalid(file: string, what: string): PymkError {
+  return new PymkError('PYMK_BUNDLE_INVALID', `${file}: ${what}`, { file });
+}
+
+/** Reads and parses `<dir>/manifest.json`; null when there is none. */
+export async function readManifest(dir: string): Promise<Manifest | null> {
+  const file = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw e;
+  }
+  return parseManifest(text, file);
+}
+
+/** Writes a manifest atomically (temp file, fsync, rename). */
+export async function writeManifest(dir: string, m: Manifest): Promise<void> {
+  await writeChunks(join(dir, MANIFEST_FILE), [Buffer.from(`${JSON.stringify(m, null, 2)}\n`)]);
+}
+
+/**
+ * Checks one artifact file against its record: exists and has its size, and with `full` its SHA-256.
+ * Returns the problem as text, or null when it verifies.
+ */
+export async function artifactProblem(dir: string, name: string, rec: ArtifactRecord, full: boolean): Promise<string | null> {
+  const path = join(dir, name);
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    return 'missing';
+  }
+  if (size !== rec.bytes) return `size ${size} bytes, manifest says ${rec.bytes}`;
+  if (full && (await sha256File(path)) !== rec.sha256) return 'checksum mismatch (SHA-256)';
+  return null;
+}
+
+/** Reads an artifact's bytes, checking size and (optionally) SHA-256 against its record. */
+export async function readArtifactBytes(dir: string, name: string, rec: ArtifactRecord, checksum: boolean): Promise<Buffer> {
+  const path = join(dir, name);
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch {
+    throw invalid(path, 'artifact file is missing');
+  }
+  if (buf.length !== rec.bytes) throw invalid(path, `size ${buf.length} bytes, manifest says ${rec.bytes}`);
+  if (checksum && sha256Bytes(buf) !== rec.sha256) throw invalid(path, 'checksum mismatch (SHA-256)');
+  return buf;
+}
+
+/** Decodes an 'arrays' artifact; CRCs are skipped when the SHA-256 already covered the bytes. */
+export function decodeArtifact(buf: Buffer, path: string, checksummed: boolean, expect?: ColumnSpec): Columns {
+  const cols = decodeArrays(buf, { file: path, verify: !checksummed });
+  return expect ? checkColumns(cols, expect, path) : cols;
+}
+
+/** Looks up an artifact's record or fails naming the bundle and what it has. */
+export function artifactRecord(m: Manifest, dir: string, name: string): ArtifactRecord {
+  const rec = Object.hasOwn(m.artifacts, name) ? m.artifacts[name] : undefined;
+  if (!rec) throw invalid(join(dir, name), `no artifact '${name}' in the bundle (has: ${Object.keys(m.artifacts).join(', ') || 'none'})`);
+  return rec;
+}
+
+/** An opened, validated bundle. Artifacts are read on demand. */
+export class Bundle {
+  private constructor(
+    readonly dir: string,
+    readonly manifest: Manifest,
+    private readonly ino: number,
+    private readonly checksumOnRead: boolean,
+  ) {}
+
+  /** Use openBundle(). */
+  static async create(dir: string, manifest: Manifest, checksumOnRead: boolean): Promise<Bundle> {
+    return new Bundle(dir, manifest, (await stat(dir)).ino, checksumOnRead);
+  }
+
+  get version(): string {
+    return this.manifest.version as string;
+  }
+
+  /** The feature schema the stages set. */
+  get schema(): Record<string, unknown> {
+    return this.manifest.schema;
+  }
+
+  has(name: string): boolean {
+    return Object.hasOwn(this.manifest.artifacts, name);
+  }
+
+  /** Absolute path of an artifact (for readers that open files themselves, e.g. a model runtime). */
+  path(name: string): string {
+    artifactRecord(this.manifest, this.dir, name);
+    return join(this.dir, name);
+  }
+
+  stage(name: string): StageRecord | undefined {
+    return this.manifest.stages.find((s) => s.name === name);
+  }
+
+  async readBytes(name: string): Promise<Buffer> {
+    const rec = artifactRecord(this.manifest, this.dir, name);
+    const buf = await readArtifactBytes(this.dir, name, rec, this.checksumOnRead);
+    await this.assertNotReplaced();
+    return buf;
+  }
+
+  /** Reads a typed-array artifact; pass `expect` to check column names and dtypes and get precise types. */
+  async readArrays(name: string): Promise<Columns>;
+  async readArrays<S extends ColumnSpec>(name: string, expect: S): Promise<ColumnsOf<S>>;
+  async readArrays(name: string, expect?: ColumnSpec): Promise<Columns> {
+    return decodeArtifact(await this.readBytes(name), join(this.dir, name), this.checksumOnRead, expect);
+  }
+
+  /** Reads a JSON artifact. The type parameter is the caller's claim; validate what matters. */
+  async readJson<T = unknown>(name: string): Promise<T> {
+    const buf = await this.readBytes(name);
+    try {
+      return JSON.parse(buf.toString('utf8')) as T;
+    } catch {
+      throw invalid(join(this.dir, name), 'not valid JSON');
+    }
+  }
+
+  private async assertNotReplaced(): Promise<void> {
+    let ino = -1;
+    try {
+      ino = (await stat(this.dir)).ino;
+    } catch {
+      // gone: fall through
+    }
+    if (ino !== this.ino) {
+      throw new PymkError('PYMK_BUNDLE_INVALID', `bundle ${this.dir} was replaced or removed after it was opened; reopen it`, {
+        file: this.dir,
+      });
+    }
+  }
+}
+
+/**
+ * Opens a bundle for reading, refusing one that is incomplete (no manifest, or a build that did not finish:
+ * PYMK_BUNDLE_INCOMPLETE) or invalid (bad manifest, missing/size- or checksum-mismatched file:
+ * PYMK_BUNDLE_INVALID, naming the file).
+ */
+export async function openBundle(dir: string, opts: OpenOptions = {}): Promise<Bundle> {
+  const m = await readManifest(dir);
+  if (!m) {
+    throw new PymkError('PYMK_BUNDLE_INCOMPLETE', `${dir} is not a bundle: no ${MANIFEST_FILE} (a build may be in progress or may have failed)`, {
+      file: dir,
+    });
+  }
+  if (m.status !== 'complete' || !m.version) {
+    throw new PymkError('PYMK_BUNDLE_INCOMPLETE', `${dir}: bundle build is '${m.status}', not complete`, { file: dir });
+  }
+  const notDone = m.stages.find((s) => s.status !== 'done');
+  if (notDone) throw invalid(join(dir, MANIFEST_FILE), `marked complete but stage '${notDone.name}' is '${notDone.status}'`);
+  const full = opts.verify === 'full';
+  for (const [name, rec] of Object.entries(m.artifacts)) {
+    const problem = await artifactProblem(dir, name, rec, full);
+    if (problem) throw invalid(join(dir, name), problem);
+  }
+  return Bundle.create(dir, m, opts.checksumOnRead ?? true);
+}
+
+/**
+ * The version of the complete bundle at `dir`, or null (absent, building, unreadable). Cheap: reads only
+ * the manifest, so a server can poll it to notice a newer bundle and then openBundle() it.
+ */
+export async function readBundleVersion(dir: string): Promise<string | null> {
+  try {
+    const m = await readManifest(dir);
+    return m && m.status === 'complete' ? m.version : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * What a pipeline stage is and what it gets to work with. A stage reads inputs and earlier stages'
+ * artifacts, writes its own artifacts into the staging bundle, and returns metrics for the manifest.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { PymkError, unknownName } from '../core/errors.js';
+import { writeArrays, writeChunks, type Columns, type ColumnSpec, type ColumnsOf, type WrittenFile } from './binary.js';
+import { artifactRecord, decodeArtifact, readArtifactBytes } from './bundle.js';
+import { sha256File } from './hash.js';
+import { MANIFEST_FILE, type ArtifactKind, type InputRecord, type Manifest } from './manifest.js';
+import type { LogFn, ProgressFactory } from './progress.js';
+
+/** Metrics a stage reports (JSON-serialisable); recorded in the manifest. */
+export type Metrics = Record<string, unknown>;
+
+/** One step of the pipeline. */
+export interface Stage {
+  /** Unique within a pipeline: letters, digits, '-' and '_'. */
+  readonly name: string;
+  /** Change it when the stage's output changes for the same inputs, so resume reruns it (default '1'). */
+  readonly version?: string;
+  run(ctx: StageContext): Promise<Metrics | void>;
+}
+
+/** Everything a stage may touch. Artifact names are relative paths inside the bundle, e.g. 'graph.bin'. */
+export interface StageContext {
+  /** This stage's name. */
+  readonly name: string;
+  /** The staging bundle folder (write there only through `path()` + `addFile()` or the write methods). */
+  readonly dir: string;
+  /** The run's inputs with their checksums. */
+  readonly inputs: Readonly<Record<string, InputRecord>>;
+  /** The run's params (part of the resume fingerprint). */
+  readonly params: unknown;
+  /** Creates progress bars for long loops. */
+  readonly progress: ProgressFactory;
+  /** Logs a line, prefixed with the stage name. */
+  log(line: string): void;
+  /** The path of a named input, or PYMK_UNKNOWN_NAME listing the inputs there are. */
+  input(name: string): string;
+  /** Writes named typed-array columns as one artifact. */
+  writeArrays(name: string, cols: Columns): Promise<void>;
+  /** Writes a JSON artifact. */
+  writeJson(name: string, value: unknown): Promise<void>;
+  /** Absolute path for an artifact a stage writes itself (e.g. a model file); register it with addFile(). */
+  path(name: string): string;
+  /** Registers a file the stage wrote at path(name): it is checksummed and listed in the manifest. */
+  addFile(name: string): Promise<void>;
+  /** Whether an artifact exists (from this stage or an earlier one). */
+  has(name: string): boolean;
+  /** Reads an artifact of this or an earlier stage, verified against its checksum. */
+  readArrays(name: string): Promise<Columns>;
+  readArrays<S extends ColumnSpec>(name: string, expect: S): Promise<ColumnsOf<S>>;
+  readJson<T = unknown>(name: string): Promise<T>;
+  /** Sets one entry of the bundle's feature schema (free-form; later stages win per key). */
+  setSchema(key: string, value: unknown): void;
+}
+
+const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
+
+/** Checks an artifact name is a plain relative path inside the bundle. */
+export function checkArtifactName(name: string): void {
+  if (!NAME_RE.test(name) || name === MANIFEST_FILE || /\.tmp-\d+$/.test(name)) {
+    throw new PymkError(
+      'PYMK_BAD_PARAM',
+      `bad artifact name '${name}': use a relative path of letters, digits, '.', '-', '_' (not '${MANIFEST_FILE}')`,
+    );
+  }
+}
+
+/** The StageContext of one stage run; it records artifacts into the (in-progress) manifest. */
+export class StageRun implements StageContext {
+  readonly schema: Record<string, unknown> = {};
+  readonly artifacts: string[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly dir: string,
+    private readonly manifest: Manifest,
+    readonly params: unknown,
+    readonly progress: ProgressFactory,
+    private readonly logFn: LogFn,
+  ) {}
+
+  get inputs(): Readonly<Record<string, InputRecord>> {
+    return this.manifest.inputs;
+  }
+
+  log(line: string): void {
+    this.logFn(`[${this.name}] ${line}`);
+  }
+
+  input(name: string): string {
+    if (!Object.hasOwn(this.manifest.inputs, name)) throw unknownName('input', name, Object.keys(this.manifest.inputs));
+    return this.manifest.inputs[name].path;
+  }
+
+  path(name: string): string {
+    checkArtifactName(name);
+    return join(this.dir, name);
+  }
+
+  has(name: string): boolean {
+    return Object.hasOwn(this.manifest.artifacts, name) || this.pending.has(name);
+  }
+
+  async writeArrays(name: string, cols: Columns): Promise<void> {
+    await this.record(name, 'arrays', (p) => writeArrays(p, cols));
+  }
+
+  async writeJson(name: string, value: unknown): Promise<void> {
+    await this.record(name, 'json', (p) => writeChunks(p, [Buffer.from(JSON.stringify(value))]));
+  }
+
+  async addFile(name: string): Promise<void> {
+    await this.record(name, 'file', async (p) => {
+      const st = await stat(p).catch(() => null);
+      if (!st?.isFile()) throw new PymkError('PYMK_BAD_PARAM', `addFile('${name}'): no file at ${p}`);
+      return { bytes: st.size, sha256: await sha256File(p) };
+    });
+  }
+
+  async readArrays(name: string): Promise<Columns>;
+  async readArrays<S extends ColumnSpec>(name: string, expect: S): Promise<ColumnsOf<S>>;
+  async readArrays(name: string, expect?: ColumnSpec): Promise<Columns> {
+    const rec = artifactRecord(this.manifest, this.dir, name);
+    const buf = await readArtifactBytes(this.dir, name, rec, true);
+    return decodeArtifact(buf, join(this.dir, name), true, expect);
+  }
+
+  async readJson<T = unknown>(name: string): Promise<T> {
+    const rec = artifactRecord(this.manifest, this.dir, name);
+    const buf = await readArtifactBytes(this.dir, name, rec, true);
+    try {
+      return JSON.parse(buf.toString('utf8')) as T;
+    } catch {
+      throw new PymkError('PYMK_BUNDLE_INVALID', `${join(this.dir, name)}: not valid JSON`, { file: join(this.dir, name) });
+    }
+  }
+
+  setSchema(key: string, value: unknown): void {
+    this.schema[key] = value;
+  }
+
+  /** Names claimed by writes still in flight (so two writes of one name fail at once). */
+  private readonly pending = new Set<string>();
+
+  private async record(name: string, kind: ArtifactKind, write: (path: string) => Promise<WrittenFile>): Promise<void> {
+    const path = this.path(name);
+    if (this.has(name)) {
+      const owner = this.manifest.artifacts[name]?.stage ?? this.name;
+      throw new PymkError('PYMK_BAD_PARAM', `artifact '${name}' was already written by stage '${owner}'`);
+    }
+    this.pending.add(name);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      const w = await write(path);
+      this.manifest.artifacts[name] = { stage: this.name, kind, bytes: w.bytes, sha256: w.sha256 };
+      this.artifacts.push(name);
+    } finally {
+      this.pending.delete(name);
+    }
+  }
+}
