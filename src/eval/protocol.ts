@@ -1,0 +1,191 @@
+/**
+ * The offline evaluation protocol.
+ *
+ * 1. Split the unique connections (temporal by a cut or the latest fraction, or random) into train / test.
+ * 2. Build the training graph. Users with at least one training connection are "active": only they can
+ *    be recommended, and only held-out connections between two active users count (a user who appears
+ *    after the cut is not in the training id space of any method).
+ * 3. Query users are the active users with at least one such held-out connection; up to `users` of them
+ *    are sampled with the seed (0 = all).
+ * 4. Each method ranks maxK candidates per query user; Recall, NDCG, Hits @K and MRR are computed against
+ *    the user's held-out neighbours and averaged.
+ * 5. Methods with a pair score are also scored on held-out pairs (up to `pairs`, sampled) against as many
+ *    uniformly random non-connected pairs of active users (checked against all connections, so no future
+ *    edge is a negative): ROC-AUC and average precision.
+ */
+import { unknownName } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import type { EdgeTable } from '../core/tables.js';
+import type { World } from '../data/world.js';
+import { buildGraph, type Graph } from '../graph/csr.js';
+import { randomEdgeSplit, sampleNonEdges, selectPart, temporalSplit, type EdgeSplit } from '../graph/splits.js';
+import { getMethod, type EvalContext } from './methods.js';
+import { RankingAccumulator, averagePrecision, rocAuc, type RankingMetrics } from './metrics.js';
+
+/** What to evaluate on: dense user ids 0..n-1 and their connections. */
+export interface EvalDataset {
+  name: string;
+  n: number;
+  edges: EdgeTable;
+  world?: World;
+}
+
+export interface EvalOptions {
+  split?: (typeof SPLITS)[number];
+  /** Held-out fraction (default 0.1); ignored by a temporal split given a cut. */
+  testFrac?: number;
+  /** Temporal split: connections first seen at or after this time are held out. */
+  cut?: number;
+  /** Random split: keep the training graph's components connected. */
+  keepConnected?: boolean;
+  ks?: number[];
+  methods?: string[];
+  /** Query users to sample (default 2,000; 0 = all). */
+  users?: number;
+  /** Held-out pairs scored for AUC / AP (default 10,000; 0 = skip). */
+  pairs?: number;
+  seed?: number;
+  onProgress?: (method: string, done: number, total: number) => void;
+}
+
+export interface MethodResult {
+  method: string;
+  description: string;
+  ranking: RankingMetrics;
+  auc: number | null;
+  ap: number | null;
+  /** Mean candidates returned per query user. */
+  meanListLength: number;
+  prepareMs: number;
+  msPerUser: number;
+}
+
+export interface EvalResult {
+  dataset: string;
+  split: { kind: 'temporal' | 'random'; testFrac: number | null; cut: number | null; keepConnected: boolean; seed: number; notes: Record<string, number> };
+  counts: {
+    users: number;
+    activeUsers: number;
+    edges: number;
+    trainEdges: number;
+    testEdges: number;
+    /** Held-out edges whose both ends are active. */
+    usableTestEdges: number;
+    eligibleQueryUsers: number;
+    queryUsers: number;
+    pairPositives: number;
+    pairNegatives: number;
+  };
+  ks: number[];
+  methods: MethodResult[];
+  durationMs: number;
+}
+
+export const SPLITS = ['temporal', 'random'] as const;
+export const DEFAULT_METHODS = ['random', 'pa', 'cn', 'jaccard', 'aa', 'ra'];
+export const DEFAULT_KS = [10, 20, 50, 100];
+
+/** Runs the protocol for each method; deterministic for a given dataset, options and seed. */
+export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<EvalResult> {
+  const started = performance.now();
+  const kind = opts.split ?? 'temporal';
+  const seed = opts.seed ?? 1;
+  const ks = [...new Set(opts.ks ?? DEFAULT_KS)].sort((a, b) => a - b);
+  const methods = (opts.methods ?? DEFAULT_METHODS).map(getMethod); // fail fast on an unknown name
+  const split = makeSplit(ds, kind, opts, seed);
+  const train = buildGraph(ds.n, split.train);
+  const activeMask = new Uint8Array(ds.n);
+  for (let u = 0; u < ds.n; u++) if (train.degree(u) > 0) activeMask[u] = 1;
+  const active = Int32Array.from({ length: ds.n }, (_, u) => u).filter((u) => activeMask[u] === 1);
+  const usable = selectPart(split.test, Uint8Array.from({ length: split.test.count }, (_, i) => (activeMask[split.test.src[i]] && activeMask[split.test.dst[i]] ? 1 : 0)), 1);
+  const heldOut = buildGraph(ds.n, usable);
+  const eligible = active.filter((u) => heldOut.degree(u) > 0);
+  const rng = new Rng(seed);
+  const want = opts.users ?? 2000;
+  const queries = want > 0 && want < eligible.length ? rng.shuffle(Int32Array.from(eligible)).slice(0, want).sort() : eligible;
+  const pairs = pairSample(buildGraph(ds.n, split.edges), usable, active, opts.pairs ?? 10_000, rng);
+  const ctx: EvalContext = { train, active, activeMask, maxK: ks[ks.length - 1], seed, world: ds.world };
+  const results: MethodResult[] = [];
+  for (const m of methods) {
+    const t0 = performance.now();
+    const ranker = await m.prepare(ctx);
+    const t1 = performance.now();
+    const acc = new RankingAccumulator(ks);
+    const out = new Int32Array(ctx.maxK);
+    let listTotal = 0;
+    for (let i = 0; i < queries.length; i++) {
+      const u = queries[i];
+      const len = ranker.rank(u, ctx.maxK, out);
+      listTotal += len;
+      acc.add(out, len, new Set(heldOut.neighbors(u)));
+      if (opts.onProgress && ((i + 1) % 256 === 0 || i + 1 === queries.length)) opts.onProgress(m.name, i + 1, queries.length);
+    }
+    const t2 = performance.now();
+    let auc: number | null = null;
+    let ap: number | null = null;
+    if (ranker.score && pairs.pos.count > 0) {
+      const score = ranker.score.bind(ranker);
+      const ps = Float64Array.from({ length: pairs.pos.count }, (_, i) => score(pairs.pos.src[i], pairs.pos.dst[i]));
+      const ns = Float64Array.from({ length: pairs.neg.count }, (_, i) => score(pairs.neg.src[i], pairs.neg.dst[i]));
+      auc = rocAuc(ps, ns);
+      ap = averagePrecision(ps, ns);
+    }
+    results.push({
+      method: m.name,
+      description: m.description,
+      ranking: acc.result(),
+      auc,
+      ap,
+      meanListLength: queries.length ? listTotal / queries.length : 0,
+      prepareMs: t1 - t0,
+      msPerUser: queries.length ? (t2 - t1) / queries.length : 0,
+    });
+  }
+  return {
+    dataset: ds.name,
+    split: {
+      kind,
+      testFrac: kind === 'temporal' && opts.cut !== undefined ? null : (opts.testFrac ?? 0.1),
+      cut: split.cut ?? null,
+      keepConnected: kind === 'random' && (opts.keepConnected ?? false),
+      seed,
+      notes: split.notes,
+    },
+    counts: {
+      users: ds.n,
+      activeUsers: active.length,
+      edges: split.edges.count,
+      trainEdges: split.train.count,
+      testEdges: split.test.count,
+      usableTestEdges: usable.count,
+      eligibleQueryUsers: eligible.length,
+      queryUsers: queries.length,
+      pairPositives: pairs.pos.count,
+      pairNegatives: pairs.neg.count,
+    },
+    ks,
+    methods: results,
+    durationMs: performance.now() - started,
+  };
+}
+
+function makeSplit(ds: EvalDataset, kind: string, opts: EvalOptions, seed: number): EdgeSplit {
+  const testFrac = opts.testFrac ?? 0.1;
+  if (kind === 'temporal') return opts.cut !== undefined ? temporalSplit(ds.n, ds.edges, { cut: opts.cut }) : temporalSplit(ds.n, ds.edges, { testFrac });
+  if (kind === 'random') return randomEdgeSplit(ds.n, ds.edges, { testFrac, seed, keepConnected: opts.keepConnected });
+  throw unknownName('split', kind, SPLITS);
+}
+
+/** Up to `limit` usable held-out pairs and as many random non-connected pairs of active users. */
+function pairSample(full: Graph, usable: EdgeTable, active: Int32Array, limit: number, rng: Rng): { pos: EdgeTable; neg: EdgeTable } {
+  const take = Math.min(limit, usable.count);
+  const order = rng.shuffle(Int32Array.from({ length: usable.count }, (_, i) => i)).slice(0, take);
+  const pos: EdgeTable = {
+    count: take,
+    src: Int32Array.from(order, (i) => usable.src[i]),
+    dst: Int32Array.from(order, (i) => usable.dst[i]),
+    ts: Uint32Array.from(order, (i) => usable.ts[i]),
+  };
+  const neg = take > 0 ? sampleNonEdges(full, take, rng.u32(), active) : pos;
+  return { pos, neg };
+}
