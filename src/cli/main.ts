@@ -5,8 +5,13 @@
 import { Command } from 'commander';
 import { isPymkError } from '../core/errors.js';
 import type { CommandModule } from './command.js';
+import { demoCommand } from './commands/demo.js';
+import { pipelineCommand } from './commands/pipeline.js';
+import { recommendCommand } from './commands/recommend.js';
+import { serveCommand } from './commands/serve.js';
+import { generateCommand } from './commands/generate.js';
 
-const modules: CommandModule[] = [];
+const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand];
 
 const program = new Command();
 program

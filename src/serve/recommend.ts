@@ -2,16 +2,26 @@
  * The recommend core: candidates → features → score → rules → top-K with reasons. The server calls it per
  * request; the pipeline calls `rankUser` for every user to build the static lists.
  */
+import type { Config } from '../core/config.js';
 import { PymkError } from '../core/errors.js';
 import type { CandidateSource, OnlineStore, RankingInputs } from '../store/types.js';
 import { buildReasons, type Reason } from './reasons.js';
 import { applyRules, type RuleConfig, type RuleOutcome } from './rules.js';
-import { rankOrder, type Scorer } from './scorer.js';
+import { heuristicScorer, rankOrder, type Scorer } from './scorer.js';
 
 export interface RecommendDeps {
   store: OnlineStore;
   scorer: Scorer;
   rules: RuleConfig;
+}
+
+/** The recommend dependencies for a store, with the rules and scorer the configuration asks for. */
+export function coreFor(store: OnlineStore, config: Config, scorer: Scorer = heuristicScorer('stored')): RecommendDeps {
+  return {
+    store,
+    scorer,
+    rules: { maxPerCompany: config.maxPerCompany, maxPerSchool: config.maxPerSchool, backfill: config.diversityBackfill },
+  };
 }
 
 export interface Recommendation {

@@ -4,7 +4,7 @@ import { buildApp } from '../../src/serve/app.js';
 import { loadConfig } from '../../src/core/config.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { heuristicScorer } from '../../src/serve/scorer.js';
-import type { RecommendDeps } from '../../src/serve/recommend.js';
+import { coreFor, type RecommendDeps } from '../../src/serve/recommend.js';
 import { tinySnapshot } from '../helpers/tinyWorld.js';
 
 const world = tinySnapshot({
@@ -28,11 +28,7 @@ const world = tinySnapshot({
 
 async function app(overrides: Record<string, unknown> = {}, ready = true) {
   const config = loadConfig(overrides, {});
-  const core: RecommendDeps = {
-    store: new MemoryStore(world),
-    scorer: heuristicScorer('stored'),
-    rules: { maxPerCompany: config.maxPerCompany, maxPerSchool: config.maxPerSchool, backfill: config.diversityBackfill },
-  };
+  const core = coreFor(new MemoryStore(world), config);
   return buildApp({ config, core: () => (ready ? core : null) });
 }
 

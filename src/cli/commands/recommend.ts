@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { loadConfig } from '../../core/config.js';
+import { isPymkError, PymkError } from '../../core/errors.js';
+import { loadSnapshot } from '../../pipeline/snapshot.js';
+import { coreFor, recommend } from '../../serve/recommend.js';
+import { openStore } from '../../store/index.js';
+import { intOption, type CommandModule } from '../command.js';
+
+export const recommendCommand: CommandModule = {
+  register(program: Command) {
+    program
+      .command('recommend')
+      .description('print recommendations as JSON lines, from the same core the server uses')
+      .requiredOption('--bundle <dir>', 'bundle folder')
+      .option('--user <id>', 'one user id (as in the input data)')
+      .option('--users <file>', 'a file with one user id per line')
+      .option('--limit <k>', 'recommendations per user', intOption('--limit', 1), 10)
+      .action(async (o: { bundle: string; user?: string; users?: string; limit: number }) => {
+        if (!o.user === !o.users) throw new PymkError('PYMK_BAD_PARAM', 'pass exactly one of --user ID or --users FILE');
+        const users = o.user ? [o.user] : (await readFile(o.users!, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+        const config = loadConfig({ bundle: o.bundle });
+        const store = await openStore(config.store, { snapshot: await loadSnapshot(o.bundle) });
+        const deps = coreFor(store, config);
+        let failed = 0;
+        for (const user of users) {
+          try {
+            const r = await recommend(deps, user, o.limit);
+            process.stdout.write(JSON.stringify({ user, recommendations: r.recommendations }) + '\n');
+          } catch (err) {
+            if (!isPymkError(err) || err.statusCode >= 500) throw err;
+            failed++;
+            process.stdout.write(JSON.stringify({ user, error: { code: err.code, message: err.message } }) + '\n');
+          }
+        }
+        if (failed > 0) console.error(`pymk recommend: ${failed} of ${users.length} users failed (see the "error" lines)`);
+        await store.close();
+        if (failed > 0) process.exitCode = 2;
+      });
+  },
+};

@@ -1,0 +1,51 @@
+/**
+ * The bundle's artifacts: one name and one column spec each, used by the stage that writes them and by
+ * every reader, so writer and reader can never disagree.
+ */
+import type { ColumnSpec } from './binary.js';
+
+export const ARTIFACTS = {
+  /** External user ids, index = dense id (JSON string array). */
+  ids: 'users/ids.json',
+  /** Dictionaries of the categorical profile fields (JSON: field → string array). */
+  dicts: 'users/dicts.json',
+  profiles: 'users/profiles.bin',
+  connections: 'data/connections.bin',
+  events: 'data/events.bin',
+  importReport: 'data/import-report.json',
+  graph: 'graph/graph.bin',
+  exclusions: 'graph/exclusions.bin',
+  candidates: 'candidates/two-hop.bin',
+  lists: 'lists/static.bin',
+} as const;
+
+export const PROFILE_COLUMNS = {
+  company: 'int32',
+  school: 'int32',
+  location: 'int32',
+  industry: 'int32',
+  seniority: 'int8',
+  joinedAt: 'uint32',
+  flags: 'uint8',
+} as const satisfies ColumnSpec;
+
+export const EDGE_COLUMNS = { src: 'int32', dst: 'int32', ts: 'uint32' } as const satisfies ColumnSpec;
+export const EVENT_COLUMNS = { type: 'uint8', actor: 'int32', target: 'int32', ts: 'uint32' } as const satisfies ColumnSpec;
+export const GRAPH_COLUMNS = { offsets: 'int32', targets: 'int32', times: 'uint32' } as const satisfies ColumnSpec;
+export const EXCLUSION_COLUMNS = {
+  blockedOffsets: 'int32',
+  blockedTargets: 'int32',
+  dismissedOffsets: 'int32',
+  dismissedTargets: 'int32',
+} as const satisfies ColumnSpec;
+export const CANDIDATE_COLUMNS = {
+  offsets: 'int32',
+  cand: 'int32',
+  score: 'float32',
+  cn: 'float32',
+  aa: 'float32',
+  ra: 'float32',
+  jaccard: 'float32',
+  pa: 'float32',
+} as const satisfies ColumnSpec;
+export const LIST_COLUMNS = { offsets: 'int32', cand: 'int32', score: 'float32' } as const satisfies ColumnSpec;
