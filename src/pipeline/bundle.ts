@@ -130,7 +130,13 @@ export class Bundle {
 
   async readBytes(name: string): Promise<Buffer> {
     const rec = artifactRecord(this.manifest, this.dir, name);
-    const buf = await readArtifactBytes(this.dir, name, rec, this.checksumOnRead);
+    let buf: Buffer;
+    try {
+      buf = await readArtifactBytes(this.dir, name, rec, this.checksumOnRead);
+    } catch (e) {
+      await this.assertNotReplaced(); // "replaced, reopen" explains a mismatch better than the mismatch
+      throw e;
+    }
     await this.assertNotReplaced();
     return buf;
   }
