@@ -45,10 +45,11 @@ export interface PackedCandidates {
 
 /** Reusable working memory for one graph size and one N. Not shared between concurrent passes. */
 export class TwoHopScratch {
-  readonly cn: Float64Array;
-  readonly aa: Float64Array;
-  readonly ra: Float64Array;
-  readonly stamp: Int32Array;
+  /**
+   * Per user x, four interleaved slots [stamp, cn, aa, ra] at 4x … 4x+3, so one path step touches one
+   * cache line (random access dominates the cost of a pass). stamp = epoch marks u and u's neighbours.
+   */
+  readonly acc: Float64Array;
   readonly touched: Int32Array;
   readonly heapId: Int32Array;
   readonly heapScore: Float64Array;
@@ -59,10 +60,7 @@ export class TwoHopScratch {
     readonly n: number,
     readonly topN: number,
   ) {
-    this.cn = new Float64Array(n);
-    this.aa = new Float64Array(n);
-    this.ra = new Float64Array(n);
-    this.stamp = new Int32Array(n);
+    this.acc = new Float64Array(4 * n);
     this.touched = new Int32Array(n);
     this.heapId = new Int32Array(topN);
     this.heapScore = new Float64Array(topN);
@@ -178,12 +176,12 @@ function resolve(o: TwoHopOptions): Resolved {
 function collect(g: Graph, u: number, cfg: Resolved, s: TwoHopScratch, sink: Sink, pos: number): number {
   const off = g.offsets;
   const t = g.targets;
-  const { cn, aa, ra, stamp, touched } = s;
+  const { acc, touched } = s;
   const epoch = ++s.epoch;
   const uStart = off[u];
   const uEnd = off[u + 1];
-  stamp[u] = epoch;
-  for (let p = uStart; p < uEnd; p++) stamp[t[p]] = epoch;
+  acc[4 * u] = epoch;
+  for (let p = uStart; p < uEnd; p++) acc[4 * t[p]] = epoch;
   const exclude = cfg.exclude;
   let nTouched = 0;
   let capped = false;
@@ -207,20 +205,21 @@ function collect(g: Graph, u: number, cfg: Resolved, s: TwoHopScratch, sink: Sin
     for (let i = 0; i < take; i++) {
       // Unsampled rows are walked in order; sampled rows take a seeded stride of distinct positions.
       const x = take === d ? t[wStart + i] : t[wStart + ((start + Math.floor((i * d) / take)) % d)];
-      if (stamp[x] === epoch || (exclude !== undefined && exclude[x] !== 0)) continue;
-      if (cn[x] === 0) touched[nTouched++] = x;
-      cn[x] += weight;
-      aa[x] += weight * aaW;
-      ra[x] += weight * raW;
+      const q = 4 * x;
+      if (acc[q] === epoch || (exclude !== undefined && exclude[x] !== 0)) continue;
+      if (acc[q + 1] === 0) touched[nTouched++] = x;
+      acc[q + 1] += weight;
+      acc[q + 2] += weight * aaW;
+      acc[q + 3] += weight * raW;
     }
   }
   const k = selectTop(g, u, cfg, s, nTouched);
   writeOut(g, u, cfg, s, sink, pos, k, capped);
   for (let i = 0; i < nTouched; i++) {
-    const x = touched[i];
-    cn[x] = 0;
-    aa[x] = 0;
-    ra[x] = 0;
+    const q = 4 * touched[i];
+    acc[q + 1] = 0;
+    acc[q + 2] = 0;
+    acc[q + 3] = 0;
   }
   return k;
 }
@@ -230,9 +229,12 @@ function selectTop(g: Graph, u: number, cfg: Resolved, s: TwoHopScratch, nTouche
   const { heapId, heapScore, heapTie, touched } = s;
   const du = g.degree(u);
   let size = 0;
+  const code = SCORE_CODE[cfg.score];
   for (let i = 0; i < nTouched; i++) {
     const x = touched[i];
-    const sc = scoreOf(cfg.score, s, x, du, g.degree(x));
+    const sc = scoreOf(code, g, s.acc, x, du);
+    // Most users fall below a full heap's worst score: reject them before hashing the tie key.
+    if (size === cfg.topN && sc < heapScore[0]) continue;
     const tie = mix(x ^ cfg.seed);
     if (size < cfg.topN) {
       heapId[size] = x;
@@ -268,10 +270,11 @@ function writeOut(g: Graph, u: number, cfg: Resolved, s: TwoHopScratch, sink: Si
       f.pa[q] = exact.pa;
     } else {
       const dx = g.degree(x);
-      f.cn[q] = s.cn[x];
-      f.aa[q] = s.aa[x];
-      f.ra[q] = s.ra[x];
-      f.jaccard[q] = jaccardFrom(s.cn[x], du, dx);
+      const cn = s.acc[4 * x + 1];
+      f.cn[q] = cn;
+      f.aa[q] = s.acc[4 * x + 2];
+      f.ra[q] = s.acc[4 * x + 3];
+      f.jaccard[q] = jaccardFrom(cn, du, dx);
       f.pa[q] = du * dx;
     }
     // Pop: move the last element to the root and restore the heap over size - 1 elements.
@@ -283,19 +286,18 @@ function writeOut(g: Graph, u: number, cfg: Resolved, s: TwoHopScratch, sink: Si
   }
 }
 
-function scoreOf(name: HeuristicName, s: TwoHopScratch, x: number, du: number, dx: number): number {
-  switch (name) {
-    case 'cn':
-      return s.cn[x];
-    case 'aa':
-      return s.aa[x];
-    case 'ra':
-      return s.ra[x];
-    case 'jaccard':
-      return jaccardFrom(s.cn[x], du, dx);
-    case 'pa':
-      return du * dx;
-  }
+/** Score codes: the heuristic's slot in `acc`, or a computed score. */
+const SCORE_CN = 1;
+const SCORE_AA = 2;
+const SCORE_RA = 3;
+const SCORE_JACCARD = 4;
+const SCORE_PA = 5;
+const SCORE_CODE: Record<HeuristicName, number> = { cn: SCORE_CN, aa: SCORE_AA, ra: SCORE_RA, jaccard: SCORE_JACCARD, pa: SCORE_PA };
+
+function scoreOf(code: number, g: Graph, acc: Float64Array, x: number, du: number): number {
+  if (code <= SCORE_RA) return acc[4 * x + code];
+  const dx = g.offsets[x + 1] - g.offsets[x];
+  return code === SCORE_JACCARD ? jaccardFrom(acc[4 * x + 1], du, dx) : du * dx;
 }
 
 /** Whether (score a, tie a, id a) ranks above (score b, …): higher score, then lower tie key, then lower id. */
