@@ -16,7 +16,7 @@
  * whose message names the file.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { PymkError } from '../core/errors.js';
@@ -228,11 +228,35 @@ export function checkColumns<S extends ColumnSpec>(cols: Columns, expect: S, fil
   return cols as ColumnsOf<S>;
 }
 
-/** Reads a file written by writeArrays: one readFile, then aligned views. Pass `expect` to check and type it. */
-export async function readArrays(path: string, opts?: DecodeOptions): Promise<Columns>;
-export async function readArrays<S extends ColumnSpec>(path: string, opts: DecodeOptions & { expect: S }): Promise<ColumnsOf<S>>;
-export async function readArrays(path: string, opts: DecodeOptions & { expect?: ColumnSpec } = {}): Promise<Columns> {
+/**
+ * Reads a whole file into one fresh (unpooled, so 8-byte aligned) buffer with few large reads: measurably
+ * faster than fs.promises.readFile for big artifacts, and off the event loop.
+ */
+export async function readWholeFile(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const buf = Buffer.allocUnsafeSlow(size);
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await fh.read(buf, done, Math.min(size - done, 1 << 30), done);
+      if (bytesRead === 0) return buf.subarray(0, done); // shrank while reading
+      done += bytesRead;
+    }
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Reads a file written by writeArrays: one read, then aligned views. Pass `expect` to check the columns'
+ * names and dtypes and get precise types (same shape as Bundle.readArrays and ctx.readArrays).
+ */
+export async function readArrays(path: string, expect?: undefined, opts?: DecodeOptions): Promise<Columns>;
+export async function readArrays<S extends ColumnSpec>(path: string, expect: S, opts?: DecodeOptions): Promise<ColumnsOf<S>>;
+export async function readArrays(path: string, expect?: ColumnSpec, opts: DecodeOptions = {}): Promise<Columns> {
   const file = opts.file ?? path;
-  const cols = decodeArrays(await readFile(path), { ...opts, file });
-  return opts.expect ? checkColumns(cols, opts.expect, file) : cols;
+  const cols = decodeArrays(await readWholeFile(path), { ...opts, file });
+  return expect ? checkColumns(cols, expect, file) : cols;
 }

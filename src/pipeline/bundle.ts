@@ -4,25 +4,27 @@
  *
  * Verification policy:
  * - `openBundle(dir)` checks the manifest (present, parseable, status 'complete', every stage done) and that
- *   every listed artifact exists with exactly its recorded size ('fast', the default), or also its SHA-256
- *   (`verify: 'full'`, reads every byte).
- * - Every `read*` call checks the SHA-256 of the bytes it read against the manifest (unless opened with
- *   `checksumOnRead: false`), so everything serving actually loads is fully verified with a single read.
+ *   every listed artifact exists with exactly its recorded size ('fast', the default, a few ms), or also
+ *   its SHA-256 (`verify: 'full'`, reads every byte).
+ * - Every `read*` call verifies the content it read (unless opened with `verifyOnRead: false`): size
+ *   always; typed-array files by their own per-column CRC-32 (cheap, and it covers every byte that
+ *   matters); JSON and other files by the SHA-256 in the manifest. So everything serving loads is verified
+ *   with a single read.
  * - A read also checks the folder was not replaced since it was opened (a newer run publishing at the same
  *   path); the caller should then reopen.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PymkError } from '../core/errors.js';
-import { checkColumns, decodeArrays, writeChunks, type Columns, type ColumnSpec, type ColumnsOf } from './binary.js';
+import { checkColumns, decodeArrays, readWholeFile, writeChunks, type Columns, type ColumnSpec, type ColumnsOf } from './binary.js';
 import { sha256Bytes, sha256File } from './hash.js';
 import { MANIFEST_FILE, parseManifest, type ArtifactRecord, type Manifest, type StageRecord } from './manifest.js';
 
 export interface OpenOptions {
   /** 'fast' (default): sizes only at open; 'full': SHA-256 of every artifact at open. */
   verify?: 'fast' | 'full';
-  /** Check SHA-256 of each artifact as it is read (default true). */
-  checksumOnRead?: boolean;
+  /** Verify each artifact's content as it is read: CRC-32 for typed arrays, SHA-256 otherwise (default true). */
+  verifyOnRead?: boolean;
 }
 
 function invalid(file: string, what: string): PymkError {
@@ -64,23 +66,26 @@ export async function artifactProblem(dir: string, name: string, rec: ArtifactRe
   return null;
 }
 
-/** Reads an artifact's bytes, checking size and (optionally) SHA-256 against its record. */
-export async function readArtifactBytes(dir: string, name: string, rec: ArtifactRecord, checksum: boolean): Promise<Buffer> {
+/**
+ * Reads an artifact's bytes and checks its size; with `verify`, also the SHA-256 of non-array files
+ * (typed-array files are verified by their CRC-32 when decoded, see decodeArtifact).
+ */
+export async function readArtifactBytes(dir: string, name: string, rec: ArtifactRecord, verify: boolean): Promise<Buffer> {
   const path = join(dir, name);
   let buf: Buffer;
   try {
-    buf = await readFile(path);
+    buf = await readWholeFile(path);
   } catch {
     throw invalid(path, 'artifact file is missing');
   }
   if (buf.length !== rec.bytes) throw invalid(path, `size ${buf.length} bytes, manifest says ${rec.bytes}`);
-  if (checksum && sha256Bytes(buf) !== rec.sha256) throw invalid(path, 'checksum mismatch (SHA-256)');
+  if (verify && rec.kind !== 'arrays' && sha256Bytes(buf) !== rec.sha256) throw invalid(path, 'checksum mismatch (SHA-256)');
   return buf;
 }
 
-/** Decodes an 'arrays' artifact; CRCs are skipped when the SHA-256 already covered the bytes. */
-export function decodeArtifact(buf: Buffer, path: string, checksummed: boolean, expect?: ColumnSpec): Columns {
-  const cols = decodeArrays(buf, { file: path, verify: !checksummed });
+/** Decodes an 'arrays' artifact, checking its column CRCs when `verify`. */
+export function decodeArtifact(buf: Buffer, path: string, verify: boolean, expect?: ColumnSpec): Columns {
+  const cols = decodeArrays(buf, { file: path, verify });
   return expect ? checkColumns(cols, expect, path) : cols;
 }
 
@@ -97,12 +102,12 @@ export class Bundle {
     readonly dir: string,
     readonly manifest: Manifest,
     private readonly ino: number,
-    private readonly checksumOnRead: boolean,
+    private readonly verifyOnRead: boolean,
   ) {}
 
   /** Use openBundle(). */
-  static async create(dir: string, manifest: Manifest, checksumOnRead: boolean): Promise<Bundle> {
-    return new Bundle(dir, manifest, (await stat(dir)).ino, checksumOnRead);
+  static async create(dir: string, manifest: Manifest, verifyOnRead: boolean): Promise<Bundle> {
+    return new Bundle(dir, manifest, (await stat(dir)).ino, verifyOnRead);
   }
 
   get version(): string {
@@ -132,7 +137,7 @@ export class Bundle {
     const rec = artifactRecord(this.manifest, this.dir, name);
     let buf: Buffer;
     try {
-      buf = await readArtifactBytes(this.dir, name, rec, this.checksumOnRead);
+      buf = await readArtifactBytes(this.dir, name, rec, this.verifyOnRead);
     } catch (e) {
       await this.assertNotReplaced(); // "replaced, reopen" explains a mismatch better than the mismatch
       throw e;
@@ -145,7 +150,7 @@ export class Bundle {
   async readArrays(name: string): Promise<Columns>;
   async readArrays<S extends ColumnSpec>(name: string, expect: S): Promise<ColumnsOf<S>>;
   async readArrays(name: string, expect?: ColumnSpec): Promise<Columns> {
-    return decodeArtifact(await this.readBytes(name), join(this.dir, name), this.checksumOnRead, expect);
+    return decodeArtifact(await this.readBytes(name), join(this.dir, name), this.verifyOnRead, expect);
   }
 
   /** Reads a JSON artifact. The type parameter is the caller's claim; validate what matters. */
@@ -195,7 +200,7 @@ export async function openBundle(dir: string, opts: OpenOptions = {}): Promise<B
     const problem = await artifactProblem(dir, name, rec, full);
     if (problem) throw invalid(join(dir, name), problem);
   }
-  return Bundle.create(dir, m, opts.checksumOnRead ?? true);
+  return Bundle.create(dir, m, opts.verifyOnRead ?? true);
 }
 
 /**

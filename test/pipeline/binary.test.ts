@@ -77,12 +77,12 @@ test('expect checks column names and dtypes, naming the file and column', async 
   try {
     const p = join(dir, 'g.bin');
     await writeArrays(p, { offsets: new Int32Array([0, 1]), w: new Float32Array([0.5]) });
-    const ok = await readArrays(p, { expect: { offsets: 'int32', w: 'float32' } });
+    const ok = await readArrays(p, { offsets: 'int32', w: 'float32' });
     assert.equal(ok.w[0], 0.5);
-    await assert.rejects(readArrays(p, { expect: { offsets: 'uint32' } }), (e: unknown) => {
+    await assert.rejects(readArrays(p, { offsets: 'uint32' }), (e: unknown) => {
       return isPymkError(e) && e.code === 'PYMK_BUNDLE_INVALID' && e.message.includes(p) && /offsets.*int32.*uint32/.test(e.message);
     });
-    await assert.rejects(readArrays(p, { expect: { targets: 'int32' } }), /missing column 'targets'/);
+    await assert.rejects(readArrays(p, { targets: 'int32' }), /missing column 'targets'/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

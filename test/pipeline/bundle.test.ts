@@ -78,18 +78,23 @@ test('openBundle refuses missing and size-mismatched files, naming them', async 
 test('same-size corruption: fast open passes, but full open and every read detect it', async () => {
   await withTmp(async (dir) => {
     const out = await built(dir);
-    const victim = join(out, 'parse', 'values.bin');
-    const bytes = await readFile(victim);
-    bytes[bytes.length - 5] ^= 0x10; // last value's payload byte
-    await writeFile(victim, bytes);
+    const arrays = join(out, 'parse', 'values.bin');
+    const bytes = await readFile(arrays);
+    bytes[bytes.length - 5] ^= 0x10; // inside the payload (values are 6, 7)
+    await writeFile(arrays, bytes);
+    const json = join(out, 'summary.json');
+    await writeFile(json, (await readFile(json, 'utf8')).replace('"count":2', '"count":3'));
     await assert.rejects(openBundle(out, { verify: 'full' }), code('PYMK_BUNDLE_INVALID', /values\.bin: checksum mismatch/));
     const b = await openBundle(out);
-    await assert.rejects(b.readArrays('parse/values.bin'), code('PYMK_BUNDLE_INVALID', /values\.bin: checksum mismatch/));
-    // Without the SHA-256 on read, the file format's own CRC still catches it.
-    const unchecked = await openBundle(out, { checksumOnRead: false });
-    await assert.rejects(unchecked.readArrays('parse/values.bin'), code('PYMK_BUNDLE_INVALID', /values\.bin: column 'values' is corrupt/));
-    // Reads of intact artifacts still work.
-    assert.deepEqual(await b.readJson('total.json'), { total: 85 });
+    // Typed arrays are caught by their CRC-32, other files by the manifest's SHA-256.
+    await assert.rejects(b.readArrays('parse/values.bin'), code('PYMK_BUNDLE_INVALID', /values\.bin: column 'values' is corrupt/));
+    await assert.rejects(b.readJson('summary.json'), code('PYMK_BUNDLE_INVALID', /summary\.json: checksum mismatch/));
+    assert.deepEqual(await b.readJson('total.json'), { total: 85 }, 'intact artifacts still read');
+    // Opting out of verification reads the damaged bytes as they are.
+    const unchecked = await openBundle(out, { verifyOnRead: false });
+    const { values } = await unchecked.readArrays('parse/values.bin', { values: 'int32' });
+    assert.notDeepEqual([...values], [6, 7]);
+    assert.deepEqual(await unchecked.readJson('summary.json'), { count: 3, scale: 1 });
   });
 });
 
