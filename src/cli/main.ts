@@ -10,8 +10,9 @@ import { pipelineCommand } from './commands/pipeline.js';
 import { recommendCommand } from './commands/recommend.js';
 import { serveCommand } from './commands/serve.js';
 import { generateCommand } from './commands/generate.js';
+import { evalCommand } from './commands/eval.js';
 
-const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand];
+const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand];
 
 const program = new Command();
 program

@@ -1,0 +1,112 @@
+/**
+ * `pymk eval --data DIR [--split temporal|random] [--test-frac F] [--cut TS] [--k 10,20,50,100]
+ *            [--methods random,pa,cn,jaccard,aa,ra] [--users N] [--pairs N] [--seed S] [--out FILE.json]`:
+ * offline link-prediction evaluation of the registered methods (src/eval/protocol.ts). Prints a markdown
+ * report; with --out writes the JSON there and the markdown next to it (FILE.md).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { Command } from 'commander';
+import { PymkError } from '../../core/errors.js';
+import { loadDataset } from '../../data/load.js';
+import { DEFAULT_KS, DEFAULT_METHODS, SPLITS, runEval } from '../../eval/protocol.js';
+import { getMethod, methodNames } from '../../eval/methods.js';
+import { formatMarkdown, toReport } from '../../eval/report.js';
+import { intOption, type CommandModule } from '../command.js';
+
+interface EvalFlags {
+  data: string;
+  split: string;
+  testFrac: number;
+  cut?: number;
+  k?: number[];
+  methods?: string[];
+  users: number;
+  pairs: number;
+  seed: number;
+  keepConnected?: boolean;
+  out?: string;
+  quiet?: boolean;
+}
+
+export const evalCommand: CommandModule = {
+  register(program: Command): void {
+    program
+      .command('eval')
+      .description('offline link-prediction evaluation: split the connections, rank, report Recall/NDCG/Hits/MRR and AUC/AP')
+      .requiredOption('--data <dir>', 'dataset folder (docs/formats.md)')
+      .option('--split <kind>', `how to hold out connections: ${SPLITS.join(' | ')}`, 'temporal')
+      .option('--test-frac <f>', 'fraction of connections held out (temporal: the latest)', fraction, 0.1)
+      .option('--cut <ts>', 'temporal split at this time (epoch seconds or ISO 8601) instead of --test-frac', timestamp)
+      .option('--k <list>', `cut-offs K, comma-separated (default: ${DEFAULT_KS.join(',')})`, intList)
+      .option('--methods <list>', `methods, comma-separated (default: ${DEFAULT_METHODS.join(',')}; registered: ${methodNames().join(', ')})`, nameList)
+      .option('--users <n>', 'query users sampled (0 = all eligible)', intOption('--users', 0), 2000)
+      .option('--pairs <n>', 'held-out pairs (and as many non-connected pairs) for AUC/AP; 0 = skip', intOption('--pairs', 0), 10_000)
+      .option('--seed <n>', 'seed for the random split and the samples', intOption('--seed', 0), 1)
+      .option('--keep-connected', 'random split: keep the training graph connected (node2vec protocol)')
+      .option('--out <file>', 'write the JSON results here and the markdown next to it')
+      .option('--quiet', 'no progress on stderr')
+      .action(async (f: EvalFlags) => {
+        if (f.split !== 'temporal' && f.split !== 'random') throw new PymkError('PYMK_BAD_PARAM', `--split must be one of: ${SPLITS.join(', ')}`);
+        if (f.cut !== undefined && f.split !== 'temporal') throw new PymkError('PYMK_BAD_PARAM', '--cut needs --split temporal');
+        const methods = f.methods ?? DEFAULT_METHODS;
+        for (const m of methods) getMethod(m); // an unknown name fails before the data is read
+        const log = f.quiet ? (): void => {} : (s: string): void => void process.stderr.write(s);
+        const t0 = Date.now();
+        log(`loading ${f.data}…\n`);
+        const world = await loadDataset(f.data);
+        const name = world.report.name ?? basename(f.data);
+        log(`${name}: ${world.ids.size} users, ${world.connections.count} connections (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`);
+        const result = await runEval(
+          { name, n: world.ids.size, edges: world.connections, world },
+          {
+            split: f.split,
+            testFrac: f.testFrac,
+            cut: f.cut,
+            keepConnected: f.keepConnected,
+            ks: f.k ?? DEFAULT_KS,
+            methods,
+            users: f.users,
+            pairs: f.pairs,
+            seed: f.seed,
+            onProgress: (method, done, total) => log(`\r  ${method}: ${done}/${total} users${done === total ? '\n' : ''}`),
+          },
+        );
+        const report = toReport(result);
+        const md = formatMarkdown(report);
+        process.stdout.write(md);
+        if (f.out) {
+          await mkdir(dirname(f.out), { recursive: true });
+          await writeFile(f.out, JSON.stringify(report, null, 2) + '\n');
+          const mdPath = f.out.replace(/\.json$/i, '') + '.md';
+          await writeFile(mdPath, md);
+          log(`wrote ${f.out} and ${mdPath}\n`);
+        }
+      });
+  },
+};
+
+function fraction(v: string): number {
+  const x = Number(v);
+  if (!(x > 0 && x < 1)) throw new Error(`--test-frac must be a number in (0, 1), got '${v}'`);
+  return x;
+}
+
+function timestamp(v: string): number {
+  const x = /^\d+$/.test(v) ? Number(v) : Date.parse(v) / 1000;
+  if (!Number.isFinite(x) || x <= 0 || x > 0xffffffff) throw new Error(`--cut must be epoch seconds or an ISO 8601 time, got '${v}'`);
+  return Math.floor(x);
+}
+
+function intList(v: string): number[] {
+  const ks = v.split(',').map((s) => Number(s.trim()));
+  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) throw new Error(`--k must be positive integers separated by commas, got '${v}'`);
+  return ks;
+}
+
+function nameList(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
