@@ -17,6 +17,10 @@ export const ERRORS = {
   PYMK_BUNDLE_INCOMPLETE: { status: 500, title: 'Internal Server Error' },
   PYMK_BUNDLE_LOCKED: { status: 409, title: 'Conflict' },
   PYMK_STAGE_FAILED: { status: 500, title: 'Internal Server Error' },
+  /** A stored value is malformed, truncated or in a format this reader does not know. */
+  PYMK_STORE_INVALID: { status: 500, title: 'Internal Server Error' },
+  /** The online store cannot be reached or has no published version. */
+  PYMK_STORE_UNAVAILABLE: { status: 503, title: 'Service Unavailable' },
   PYMK_UNKNOWN_NAME: { status: 500, title: 'Internal Server Error' },
   PYMK_INTERNAL: { status: 500, title: 'Internal Server Error' },
 } as const;

@@ -1,26 +1,64 @@
-/** The embedded default store: serves a Snapshot held in this process. */
+/**
+ * The embedded default store: serves a Snapshot held in this process. TTLs (when given) are checked on
+ * read against the time the snapshot was loaded, with the same per-kind rules as Redis (ttl.ts); writes
+ * from events go to a small per-user overlay, so the snapshot itself is never modified.
+ */
+import { PymkError } from '../core/errors.js';
 import type { ProfileField } from '../core/tables.js';
-import { PAIR_FEATURES, row, type PairFeature, type RankedLists, type Snapshot } from './snapshot.js';
+import { EMPTY, PAIR_FEATURES, row, type PairFeature, type RankedLists, type Snapshot } from './snapshot.js';
+import { valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
 import type { CandidateSource, OnlineStore, RankingInputs, UserColumns } from './types.js';
+
+export type LiveCandidates = (
+  snap: Snapshot,
+  uid: number,
+) => { ids: Int32Array; score: Float32Array; features: Record<PairFeature, Float32Array> } | null;
+
+export interface MemoryStoreOptions {
+  url?: string;
+  /** Computes candidates for a user with no stored (or an expired) list, e.g. live 2-hop; null = none. */
+  live?: LiveCandidates | null;
+  /** Per-kind TTLs, checked on read from the time the snapshot was loaded; null (default) = never expire. */
+  ttl?: TtlConfig | null;
+  /** Milliseconds clock (tests). */
+  clock?: () => number;
+}
+
+type RowKind = 'connections' | 'blocked' | 'dismissed';
+type Deadlines = Record<keyof ValueTtls, number>;
+interface Overlay {
+  rows: Partial<Record<RowKind, { ids: Int32Array; expires: number }>>;
+  cand?: { ids: Int32Array; score: Float32Array; features: Record<PairFeature, Float32Array>; expires: number };
+}
 
 export class MemoryStore implements OnlineStore {
   readonly url: string;
+  private readonly live: LiveCandidates | null;
+  private readonly ttls: ValueTtls | null;
+  private readonly clock: () => number;
+  private deadlines!: Deadlines;
+  private overlay = new Map<number, Overlay>();
+
   constructor(
     private snap: Snapshot,
-    url = 'memory://',
-    /** Computes candidates for a user with no stored list (e.g. live 2-hop); null = none. */
-    private readonly live: LiveCandidates | null = null,
+    opts: MemoryStoreOptions = {},
   ) {
-    this.url = url;
+    this.url = opts.url ?? 'memory://';
+    this.live = opts.live ?? null;
+    this.ttls = opts.ttl ? valueTtls(opts.ttl) : null;
+    this.clock = opts.clock ?? Date.now;
+    this.loaded();
   }
 
   version(): string {
     return this.snap.version;
   }
 
-  /** Swaps in a new snapshot; requests in flight keep the one they started with. */
+  /** Swaps in a new snapshot (TTLs restart, event writes are dropped); requests in flight keep the old one. */
   swap(snap: Snapshot): void {
     this.snap = snap;
+    this.overlay = new Map();
+    this.loaded();
   }
 
   snapshot(): Snapshot {
@@ -28,50 +66,46 @@ export class MemoryStore implements OnlineStore {
   }
 
   async resolveUser(externalId: string): Promise<number | null> {
+    if (!this.alive('ids')) return null;
     const uid = this.snap.ids.lookup(externalId);
     return uid < 0 ? null : uid;
   }
 
   async externalIds(uids: ArrayLike<number>): Promise<string[]> {
+    const ids = this.snap.ids;
+    const ok = this.alive('ids');
     const out: string[] = new Array(uids.length);
-    for (let i = 0; i < uids.length; i++) out[i] = this.snap.ids.value(uids[i]);
+    for (let i = 0; i < uids.length; i++) {
+      const u = uids[i];
+      if (!ok || u < 0 || u >= ids.size) throw new PymkError('PYMK_STORE_UNAVAILABLE', `no external id for user ${u} (expired or not published)`);
+      out[i] = ids.value(u);
+    }
     return out;
   }
 
   async fetchRankingInputs(uid: number): Promise<RankingInputs> {
     const s = this.snap;
-    const c = s.candidates;
     let source: CandidateSource = 'stored';
-    let ids: Int32Array;
-    let score: Float32Array;
-    let features = {} as Record<PairFeature, Float32Array>;
-    const lo = uid + 1 < c.offsets.length ? c.offsets[uid] : 0;
-    const hi = uid + 1 < c.offsets.length ? c.offsets[uid + 1] : 0;
-    if (hi > lo) {
-      ids = c.cand.subarray(lo, hi);
-      score = c.score.subarray(lo, hi);
-      for (const f of PAIR_FEATURES) features[f] = c.features[f].subarray(lo, hi);
-    } else {
+    let list: { ids: Int32Array; score: Float32Array; features: Record<PairFeature, Float32Array> } | null = this.storedCandidates(uid);
+    if (!list) {
       const got = this.live?.(s, uid) ?? null;
       source = got && got.ids.length > 0 ? 'live-2hop' : 'none';
-      ids = got?.ids ?? new Int32Array(0);
-      score = got?.score ?? new Float32Array(0);
-      features = got?.features ?? emptyFeatures();
+      list = got ?? { ids: new Int32Array(0), score: new Float32Array(0), features: emptyFeatures() };
     }
     return {
       uid,
       user: this.columns([uid]),
-      connections: s.graph.neighbors(uid),
-      blocked: row(s.blocked, uid),
-      dismissed: row(s.dismissed, uid),
+      connections: this.row(uid, 'connections'),
+      blocked: this.row(uid, 'blocked'),
+      dismissed: this.row(uid, 'dismissed'),
       source,
-      candidates: { ids, score, features, users: this.columns(ids) },
+      candidates: { ids: list.ids, score: list.score, features: list.features, users: this.columns(list.ids) },
     };
   }
 
   async neighbors(uids: ArrayLike<number>): Promise<Int32Array[]> {
     const out: Int32Array[] = new Array(uids.length);
-    for (let i = 0; i < uids.length; i++) out[i] = this.snap.graph.neighbors(uids[i]);
+    for (let i = 0; i < uids.length; i++) out[i] = this.row(uids[i], 'connections');
     return out;
   }
 
@@ -79,17 +113,135 @@ export class MemoryStore implements OnlineStore {
     return code < 0 ? null : this.snap.profiles.dicts[field].value(code);
   }
 
+  async embeddings(uids: ArrayLike<number>): Promise<(Float32Array | null)[]> {
+    const e = this.snap.embeddings;
+    const ok = e && this.alive('embedding');
+    const out: (Float32Array | null)[] = new Array(uids.length).fill(null);
+    if (!ok) return out;
+    const n = e.vectors.length / e.dim;
+    for (let i = 0; i < uids.length; i++) {
+      const u = uids[i];
+      if (u >= 0 && u < n) out[i] = e.vectors.subarray(u * e.dim, (u + 1) * e.dim);
+    }
+    return out;
+  }
+
   async staticList(uid: number): Promise<Pick<RankedLists, 'cand' | 'score'> | null> {
     const l = this.snap.lists;
-    if (!l || uid + 1 >= l.offsets.length || l.offsets[uid + 1] === l.offsets[uid]) return null;
+    if (!l || !this.alive('static') || uid < 0 || uid + 1 >= l.offsets.length || l.offsets[uid + 1] === l.offsets[uid]) return null;
     return { cand: row({ offsets: l.offsets, targets: l.cand }, uid), score: l.score.subarray(l.offsets[uid], l.offsets[uid + 1]) };
+  }
+
+  async removeCandidate(uid: number, cand: number): Promise<number> {
+    return this.dropCandidate(uid, cand);
+  }
+
+  async addConnection(a: number, b: number): Promise<void> {
+    this.addExclusion(a, 'connections', b);
+    this.addExclusion(b, 'connections', a);
+  }
+
+  async addBlock(a: number, b: number): Promise<void> {
+    this.addExclusion(a, 'blocked', b);
+    this.addExclusion(b, 'blocked', a);
+  }
+
+  async addDismissal(actor: number, target: number): Promise<void> {
+    this.addExclusion(actor, 'dismissed', target);
   }
 
   async close(): Promise<void> {}
 
+  // ---- internals ----------------------------------------------------------------------------------------
+
+  private loaded(): void {
+    const now = this.clock();
+    const at = (ms: number): number => (ms > 0 ? now + ms : Infinity);
+    const t = this.ttls;
+    this.deadlines = {
+      candidates: t ? at(t.candidates) : Infinity,
+      profile: t ? at(t.profile) : Infinity,
+      embedding: t ? at(t.embedding) : Infinity,
+      graph: t ? at(t.graph) : Infinity,
+      ids: t ? at(t.ids) : Infinity,
+      static: t ? at(t.static) : Infinity,
+      meta: t ? at(t.meta) : Infinity,
+    };
+  }
+
+  private alive(kind: keyof ValueTtls): boolean {
+    return this.deadlines[kind] > this.clock();
+  }
+
+  private userOverlay(uid: number): Overlay {
+    let o = this.overlay.get(uid);
+    if (!o) this.overlay.set(uid, (o = { rows: {} }));
+    return o;
+  }
+
+  /** The user's stored list (after event writes) with its deadline, or null when absent or expired. */
+  private storedCandidates(uid: number): (NonNullable<Overlay['cand']>) | null {
+    const o = this.overlay.get(uid)?.cand;
+    if (o) return o.expires > this.clock() ? o : null;
+    const c = this.snap.candidates;
+    if (!this.alive('candidates') || uid < 0 || uid + 1 >= c.offsets.length) return null;
+    const lo = c.offsets[uid];
+    const hi = c.offsets[uid + 1];
+    if (hi === lo) return null;
+    const features = {} as Record<PairFeature, Float32Array>;
+    for (const f of PAIR_FEATURES) features[f] = c.features[f].subarray(lo, hi);
+    return { ids: c.cand.subarray(lo, hi), score: c.score.subarray(lo, hi), features, expires: this.deadlines.candidates };
+  }
+
+  private row(uid: number, kind: RowKind): Int32Array {
+    const o = this.overlay.get(uid)?.rows[kind];
+    if (o) return o.expires > this.clock() ? o.ids : EMPTY;
+    if (!this.alive('graph') || uid < 0) return EMPTY;
+    const s = this.snap;
+    if (kind === 'connections') return uid < s.graph.n ? s.graph.neighbors(uid) : EMPTY;
+    return row(kind === 'blocked' ? s.blocked : s.dismissed, uid);
+  }
+
+  /** Inserts `other` into a row (sorted) and drops it from the candidate list, like add_exclusion.lua. */
+  private addExclusion(uid: number, kind: RowKind, other: number): void {
+    const cur = this.row(uid, kind);
+    // A row that exists keeps its deadline; one created now gets a fresh TTL (Redis: KEEPTTL vs PX).
+    const expires = cur.length > 0 ? (this.overlay.get(uid)?.rows[kind]?.expires ?? this.deadlines.graph) : this.ttls && this.ttls.graph > 0 ? this.clock() + this.ttls.graph : Infinity;
+    let lo = 0;
+    let hi = cur.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cur[mid] < other) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo >= cur.length || cur[lo] !== other) {
+      const ids = new Int32Array(cur.length + 1);
+      ids.set(cur.subarray(0, lo));
+      ids[lo] = other;
+      ids.set(cur.subarray(lo), lo + 1);
+      this.userOverlay(uid).rows[kind] = { ids, expires };
+    }
+    this.dropCandidate(uid, other);
+  }
+
+  /** Removes every row of `cand` from the user's stored list (like remove_candidate.lua); returns the count. */
+  private dropCandidate(uid: number, cand: number): number {
+    const list = this.storedCandidates(uid);
+    if (!list) return 0;
+    const keep = list.ids.map((id) => (id === cand ? 0 : 1));
+    const removed = list.ids.length - keep.reduce((a, b) => a + b, 0);
+    if (removed === 0) return 0;
+    const pick = <T extends Int32Array | Float32Array>(a: T): T => a.filter((_, i) => keep[i] === 1) as T;
+    const features = {} as Record<PairFeature, Float32Array>;
+    for (const f of PAIR_FEATURES) features[f] = pick(list.features[f]);
+    this.userOverlay(uid).cand = { ids: pick(list.ids), score: pick(list.score), features, expires: list.expires };
+    return removed;
+  }
+
   private columns(ids: ArrayLike<number>): UserColumns {
     const p = this.snap.profiles;
     const g = this.snap.graph;
+    const ok = this.alive('profile');
     const n = ids.length;
     const out: UserColumns = {
       company: new Int32Array(n),
@@ -102,23 +254,18 @@ export class MemoryStore implements OnlineStore {
     };
     for (let i = 0; i < n; i++) {
       const u = ids[i];
-      const has = u < p.n;
+      const has = ok && u >= 0 && u < p.n;
       out.company[i] = has ? p.codes.company[u] : -1;
       out.school[i] = has ? p.codes.school[u] : -1;
       out.location[i] = has ? p.codes.location[u] : -1;
       out.industry[i] = has ? p.codes.industry[u] : -1;
       out.seniority[i] = has ? p.seniority[u] : -1;
       out.flags[i] = has ? p.flags[u] : 0;
-      out.degree[i] = g.degree(u);
+      out.degree[i] = has && u < g.n ? g.degree(u) : -1;
     }
     return out;
   }
 }
-
-export type LiveCandidates = (
-  snap: Snapshot,
-  uid: number,
-) => { ids: Int32Array; score: Float32Array; features: Record<PairFeature, Float32Array> } | null;
 
 function emptyFeatures(): Record<PairFeature, Float32Array> {
   const f = {} as Record<PairFeature, Float32Array>;

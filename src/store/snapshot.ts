@@ -27,6 +27,12 @@ export interface RankedLists {
   score: Float32Array;
 }
 
+/** Per-user vectors, row-major (n × dim); a store may keep them compressed (f16 or i8). */
+export interface Embeddings {
+  dim: number;
+  vectors: Float32Array;
+}
+
 export interface Snapshot {
   version: string;
   ids: Dictionary;
@@ -38,6 +44,8 @@ export interface Snapshot {
   dismissed: Adjacency;
   candidates: CandidateLists;
   lists: RankedLists | null;
+  /** Optional user embeddings (from the embedding stage when a bundle has one). */
+  embeddings?: Embeddings | null;
 }
 
 export function row(adj: { offsets: Int32Array; targets: Int32Array }, u: number): Int32Array {

@@ -1,8 +1,16 @@
-/** The online store interface. Implementations: memory:// (embedded default); more register in index.ts. */
+/**
+ * The online store interface. Implementations, opened by URL in index.ts: memory:// (embedded default,
+ * memory.ts), redis:// (one node) and redis-cluster:// (kvStore.ts over redis.ts / redisCluster.ts).
+ * test/store/contract.ts is the one suite every implementation passes.
+ */
 import type { PairFeature, RankedLists } from './snapshot.js';
 import type { ProfileField } from '../core/tables.js';
 
-/** Profile columns for a batch of users, index-aligned with the ids asked for. Codes are -1 when missing. */
+/**
+ * Profile columns for a batch of users, index-aligned with the ids asked for. Codes, seniority and degree
+ * are -1 when missing (unknown user, or the profile row expired); flags are then 0. Degree is as of the
+ * published bundle (events do not change it, like the other features).
+ */
 export interface UserColumns {
   company: Int32Array;
   school: Int32Array;
@@ -34,7 +42,23 @@ export interface RankingInputs {
   };
 }
 
-export interface OnlineStore {
+/**
+ * Writes from events (used by invalidation). Each is atomic per user: the exclusion row and the removal
+ * from that user's candidate list change together. Values keep their expiry; a row that did not exist is
+ * created with its kind's TTL. Writes apply to the version being served; a later publish replaces them.
+ */
+export interface StoreWriter {
+  /** Removes a candidate, with its pair features, from a user's stored list; returns the rows removed. */
+  removeCandidate(uid: number, cand: number): Promise<number>;
+  /** a and b connected: each joins the other's connections and leaves the other's candidate list. */
+  addConnection(a: number, b: number): Promise<void>;
+  /** a blocked b: blocks apply in both directions, so both rows change. */
+  addBlock(a: number, b: number): Promise<void>;
+  /** actor dismissed target: only the actor's exclusions and list change. */
+  addDismissal(actor: number, target: number): Promise<void>;
+}
+
+export interface OnlineStore extends StoreWriter {
   readonly url: string;
   /** The bundle version being served. */
   version(): string;
@@ -46,6 +70,8 @@ export interface OnlineStore {
   neighbors(uids: ArrayLike<number>): Promise<Int32Array[]>;
   /** The decoded value of a categorical profile code. */
   fieldValue(field: ProfileField, code: number): string | null;
+  /** Users' embeddings (decoded; f16/i8 in Redis), aligned with uids; null where none or expired. */
+  embeddings(uids: ArrayLike<number>): Promise<(Float32Array | null)[]>;
   /** The precomputed static ranking for a user (degradation fallback), or null. */
   staticList(uid: number): Promise<Pick<RankedLists, 'cand' | 'score'> | null>;
   close(): Promise<void>;

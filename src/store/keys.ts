@@ -1,0 +1,146 @@
+/**
+ * The Redis key layout. Every value of a published bundle lives under a generation prefix
+ * `<prefix>:g<gen>:`; the pointer key `<prefix>:current` names the generation readers use, so switching
+ * versions is one SET. Hash tags decide the cluster slot:
+ *
+ * - `{<uid>}`: a user's own rows (candidate list, connections, blocks, dismissals, static list) share a
+ *   slot, so everything about one user is one MGET on one node (and a Lua script may touch them together).
+ * - `{p<b>}`: per-user rows read in batches for *other* users (profile rows, external ids, embeddings) are
+ *   spread over `buckets` tags, b = uid mod buckets. A request's 1,000 candidates then fall into at most
+ *   `buckets` slots: one MGET per slot, pipelined per node, one parallel round over the nodes.
+ * - ids (external id → dense id) and bookkeeping keys are single-key reads and carry no tag.
+ */
+import { PymkError } from '../core/errors.js';
+
+/** Profile-bucket tags a publish spreads batch-read rows over (stored in the generation's meta). */
+export const DEFAULT_BUCKETS = 256;
+
+export class KeySpace {
+  constructor(
+    /** Key prefix shared by every generation, e.g. `pymk` or a test's unique prefix. */
+    readonly prefix: string,
+  ) {
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
+      throw new PymkError('PYMK_CONFIG', `store key prefix '${prefix}' must be 1-64 characters of [A-Za-z0-9_.:-] (no hash-tag braces)`);
+    }
+  }
+
+  /** The generation readers use (decimal string). */
+  pointer(): string {
+    return `${this.prefix}:current`;
+  }
+
+  /** INCR counter that hands out generation numbers. */
+  genCounter(): string {
+    return `${this.prefix}:gen`;
+  }
+
+  /** Progress record of a publish of `version` (resumability). */
+  publishing(version: string): string {
+    return `${this.prefix}:publish:${version}`;
+  }
+
+  /** The glob that matches every key of one generation (for SCAN). */
+  genPattern(gen: number): string {
+    return `${this.prefix}:g${gen}:*`;
+  }
+
+  /** Typed key builders for one generation. */
+  gen(gen: number, buckets: number): GenKeys {
+    return new GenKeys(`${this.prefix}:g${gen}:`, buckets);
+  }
+}
+
+/** The keys of one generation. */
+export class GenKeys {
+  constructor(
+    readonly base: string,
+    readonly buckets: number,
+  ) {
+    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 16384) {
+      throw new PymkError('PYMK_CONFIG', `profile buckets must be an integer in 1..16384, got ${buckets}`);
+    }
+  }
+
+  /** Small JSON (meta.ts); written last by a publish, so its presence means the generation is complete. */
+  meta(): string {
+    return `${this.base}meta`;
+  }
+
+  /** JSON: the categorical profile fields' dictionaries (code → value). */
+  dicts(): string {
+    return `${this.base}dicts`;
+  }
+
+  /** External id → dense id (decimal string). */
+  id(external: string): string {
+    return `${this.base}id:${external}`;
+  }
+
+  /** Dense id → external id (utf8). */
+  ext(uid: number): string {
+    return `${this.base}{p${uid % this.buckets}}x${uid}`;
+  }
+
+  /** Profile row (codec 'profile'). */
+  profile(uid: number): string {
+    return `${this.base}{p${uid % this.buckets}}p${uid}`;
+  }
+
+  /** Embedding (codec 'embedding'). */
+  embedding(uid: number): string {
+    return `${this.base}{p${uid % this.buckets}}e${uid}`;
+  }
+
+  /** Candidate list packed with pair features (codec 'candidates'). */
+  candidates(uid: number): string {
+    return `${this.base}{${uid}}c`;
+  }
+
+  /** Sorted connection ids (codec 'ids'). */
+  connections(uid: number): string {
+    return `${this.base}{${uid}}n`;
+  }
+
+  /** Sorted ids blocked in either direction (codec 'ids'). */
+  blocked(uid: number): string {
+    return `${this.base}{${uid}}b`;
+  }
+
+  /** Sorted ids the user dismissed (codec 'ids'). */
+  dismissed(uid: number): string {
+    return `${this.base}{${uid}}d`;
+  }
+
+  /** Precomputed final ranking (codec 'ranked'). */
+  staticList(uid: number): string {
+    return `${this.base}{${uid}}s`;
+  }
+}
+
+/** The part of a key Redis Cluster hashes: the first non-empty `{...}`, else the whole key. */
+export function hashTag(key: string): string {
+  const open = key.indexOf('{');
+  if (open < 0) return key;
+  const close = key.indexOf('}', open + 1);
+  if (close < 0 || close === open + 1) return key;
+  return key.slice(open + 1, close);
+}
+
+/** The Redis Cluster slot of a key: CRC16 (XMODEM) of its hash tag, mod 16384. */
+export function keySlot(key: string): number {
+  const bytes = Buffer.from(hashTag(key), 'utf8');
+  let crc = 0;
+  for (let i = 0; i < bytes.length; i++) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >>> 8) ^ bytes[i]) & 0xff];
+  return crc & 16383;
+}
+
+const CRC16 = (() => {
+  const t = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i << 8;
+    for (let j = 0; j < 8; j++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
+    t[i] = c;
+  }
+  return t;
+})();

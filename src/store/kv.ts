@@ -1,0 +1,40 @@
+/**
+ * The narrow key-value seam between the Redis-backed store (kvStore.ts, publish.ts) and the driver
+ * (redis.ts: one node, redisCluster.ts: a cluster). Driver types never cross it: values are Buffers,
+ * errors are PymkErrors or plain Errors.
+ */
+import type { ScriptName } from './scripts.js';
+
+/** One SET with an expiry in milliseconds (0 = none). */
+export interface SetOp {
+  key: string;
+  value: Buffer | string;
+  px: number;
+}
+
+export interface KvClient {
+  /** 'redis' or 'redis-cluster'. */
+  readonly kind: string;
+  /** Masters a request may touch (1 for a single node). */
+  nodeCount(): number;
+  get(key: string): Promise<Buffer | null>;
+  /**
+   * Values of any keys, in order, in one parallel round: a single node answers one MGET; a cluster gets,
+   * per node, one pipeline holding one MGET per hash slot.
+   */
+  mget(keys: readonly string[]): Promise<(Buffer | null)[]>;
+  /** SETs with expiry, pipelined (per node in a cluster), in one round; resolves when all are acknowledged. */
+  set(ops: readonly SetOp[]): Promise<void>;
+  del(keys: readonly string[]): Promise<void>;
+  incr(key: string): Promise<number>;
+  /** Runs a Lua script whose keys share one hash slot; errors come back as PymkErrors (see scripts.ts). */
+  script(name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
+  /**
+   * Visits every key matching a glob on every master (SCAN), and gives each batch to `each`; resolves when
+   * every batch was handled. Returns the number of keys seen.
+   */
+  scan(match: string, each: (keys: string[]) => Promise<void>): Promise<number>;
+  /** Sets a TTL in milliseconds on keys (0 = delete them now). */
+  expire(keys: readonly string[], ms: number): Promise<void>;
+  close(): Promise<void>;
+}

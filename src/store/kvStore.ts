@@ -1,0 +1,221 @@
+/**
+ * The online store over Redis (one node or a cluster, through the KvClient seam). It serves the
+ * generation the pointer key names; it re-reads the pointer every `refreshMs` and each request uses the
+ * generation it started with, so a request never mixes two versions (publish.ts keeps an old generation
+ * readable for a grace period after switching).
+ *
+ * fetchRankingInputs is two rounds:
+ * 1. one MGET on the user's slot: candidate list (with pair features), connections, blocks, dismissals;
+ * 2. one MGET (per node and slot in a cluster) of the profile rows of the user and every candidate.
+ * The second round needs the candidate ids the first returns; see docs/store.md for the measurements.
+ */
+import { PymkError } from '../core/errors.js';
+import type { ProfileField } from '../core/tables.js';
+import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked } from './codec.js';
+import { decodeEmbedding } from './codecEmbedding.js';
+import type { GenKeys, KeySpace } from './keys.js';
+import type { KvClient } from './kv.js';
+import { decodeDicts, decodeMeta, type Dicts, type GenMeta } from './meta.js';
+import { EMPTY, PAIR_FEATURES, type PairFeature, type RankedLists } from './snapshot.js';
+import { valueTtls, type ValueTtls } from './ttl.js';
+import type { OnlineStore, RankingInputs, UserColumns } from './types.js';
+
+export interface KvStoreOptions {
+  url: string;
+  /** How often the pointer key is re-read (default 1000 ms; 0 = only on refresh()). */
+  refreshMs?: number;
+}
+
+interface Current {
+  gen: number;
+  keys: GenKeys;
+  meta: GenMeta;
+  dicts: Dicts;
+  ttls: ValueTtls;
+}
+
+export class KvStore implements OnlineStore {
+  readonly url: string;
+  private cur!: Current;
+  private timer: NodeJS.Timeout | null = null;
+
+  private constructor(
+    readonly kv: KvClient,
+    readonly space: KeySpace,
+    opts: KvStoreOptions,
+  ) {
+    this.url = opts.url;
+    const every = opts.refreshMs ?? 1000;
+    if (every > 0) {
+      this.timer = setInterval(() => void this.refresh().catch(() => {}), every);
+      this.timer.unref();
+    }
+  }
+
+  /** Opens the store on what the pointer names; fails (PYMK_STORE_UNAVAILABLE) when nothing is published. */
+  static async open(kv: KvClient, space: KeySpace, opts: KvStoreOptions): Promise<KvStore> {
+    const s = new KvStore(kv, space, opts);
+    try {
+      await s.refresh();
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  version(): string {
+    return this.cur.meta.version;
+  }
+
+  /** The generation being served and its meta. */
+  current(): { gen: number; meta: GenMeta } {
+    return { gen: this.cur.gen, meta: this.cur.meta };
+  }
+
+  /** Re-reads the pointer; loads the new generation's meta when it moved. Returns the version served. */
+  async refresh(): Promise<string> {
+    const ptr = await this.kv.get(this.space.pointer());
+    if (ptr === null) throw new PymkError('PYMK_STORE_UNAVAILABLE', `${this.url}: nothing published under '${this.space.prefix}' (run pymk publish)`);
+    const gen = Number(ptr.toString());
+    if (this.cur && this.cur.gen === gen) return this.cur.meta.version;
+    const probe = this.space.gen(gen, 1);
+    const [metaBuf, dictBuf] = await this.kv.mget([probe.meta(), probe.dicts()]);
+    if (metaBuf === null) throw new PymkError('PYMK_STORE_UNAVAILABLE', `${this.url}: generation ${gen} has no meta (expired?)`);
+    const meta = decodeMeta(metaBuf, probe.meta());
+    const dicts = decodeDicts(dictBuf, probe.dicts());
+    this.cur = { gen, keys: this.space.gen(gen, meta.buckets), meta, dicts, ttls: valueTtls(meta.ttl) };
+    return meta.version;
+  }
+
+  async resolveUser(externalId: string): Promise<number | null> {
+    const c = this.cur;
+    const v = await this.kv.get(c.keys.id(externalId));
+    if (v === null) {
+      await this.assertAlive(c);
+      return null;
+    }
+    const uid = Number(v.toString());
+    if (!Number.isInteger(uid) || uid < 0) throw new PymkError('PYMK_STORE_INVALID', `stored value ${c.keys.id(externalId)}: '${v.toString()}' is not a user id`);
+    return uid;
+  }
+
+  async externalIds(uids: ArrayLike<number>): Promise<string[]> {
+    const k = this.cur.keys;
+    const vals = await this.kv.mget(Array.from(uids, (u) => k.ext(u)));
+    return vals.map((v, i) => {
+      if (v === null) throw new PymkError('PYMK_STORE_UNAVAILABLE', `no external id for user ${uids[i]} (expired or not published)`);
+      return v.toString('utf8');
+    });
+  }
+
+  async fetchRankingInputs(uid: number): Promise<RankingInputs> {
+    const k = this.cur.keys;
+    const own = [k.candidates(uid), k.connections(uid), k.blocked(uid), k.dismissed(uid)];
+    const [candBuf, connBuf, blockedBuf, dismissedBuf] = await this.kv.mget(own);
+    const list = decodeCandidates(candBuf, own[0]);
+    const ids = list?.ids ?? EMPTY;
+    const profileKeys = new Array<string>(ids.length + 1);
+    profileKeys[0] = k.profile(uid);
+    for (let i = 0; i < ids.length; i++) profileKeys[i + 1] = k.profile(ids[i]);
+    const rows = await this.kv.mget(profileKeys);
+    const user = userColumns(1);
+    decodeProfileInto(rows[0], user, 0, profileKeys[0]);
+    const users = userColumns(ids.length);
+    for (let i = 0; i < ids.length; i++) decodeProfileInto(rows[i + 1], users, i, profileKeys[i + 1]);
+    return {
+      uid,
+      user,
+      connections: decodeIds(connBuf, own[1]),
+      blocked: decodeIds(blockedBuf, own[2]),
+      dismissed: decodeIds(dismissedBuf, own[3]),
+      source: list ? 'stored' : 'none',
+      candidates: {
+        ids,
+        score: list?.score ?? new Float32Array(0),
+        features: list?.features ?? emptyFeatures(),
+        users,
+      },
+    };
+  }
+
+  async neighbors(uids: ArrayLike<number>): Promise<Int32Array[]> {
+    const k = this.cur.keys;
+    const keys = Array.from(uids, (u) => k.connections(u));
+    const vals = await this.kv.mget(keys);
+    return vals.map((v, i) => decodeIds(v, keys[i]));
+  }
+
+  fieldValue(field: ProfileField, code: number): string | null {
+    return code < 0 ? null : (this.cur.dicts[field][code] ?? null);
+  }
+
+  async embeddings(uids: ArrayLike<number>): Promise<(Float32Array | null)[]> {
+    const c = this.cur;
+    if (!c.meta.embedding) return new Array(uids.length).fill(null);
+    const keys = Array.from(uids, (u) => c.keys.embedding(u));
+    const vals = await this.kv.mget(keys);
+    return vals.map((v, i) => decodeEmbedding(v, keys[i]));
+  }
+
+  async staticList(uid: number): Promise<Pick<RankedLists, 'cand' | 'score'> | null> {
+    const key = this.cur.keys.staticList(uid);
+    const l = decodeRanked(await this.kv.get(key), key);
+    return l && l.cand.length > 0 ? l : null;
+  }
+
+  async removeCandidate(uid: number, cand: number): Promise<number> {
+    const { tag, version } = CODECS.candidates;
+    return Number(await this.kv.script('removeCandidate', [this.cur.keys.candidates(uid)], [cand, tag, version]));
+  }
+
+  async addConnection(a: number, b: number): Promise<void> {
+    await Promise.all([this.addExclusion(a, 'connections', b), this.addExclusion(b, 'connections', a)]);
+  }
+
+  async addBlock(a: number, b: number): Promise<void> {
+    await Promise.all([this.addExclusion(a, 'blocked', b), this.addExclusion(b, 'blocked', a)]);
+  }
+
+  async addDismissal(actor: number, target: number): Promise<void> {
+    await this.addExclusion(actor, 'dismissed', target);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.kv.close();
+  }
+
+  private async addExclusion(uid: number, row: 'connections' | 'blocked' | 'dismissed', other: number): Promise<void> {
+    const c = this.cur;
+    const ids = CODECS.ids;
+    const cand = CODECS.candidates;
+    await this.kv.script('addExclusion', [c.keys[row](uid), c.keys.candidates(uid)], [other, ids.tag, ids.version, cand.tag, cand.version, c.ttls.graph]);
+  }
+
+  /** A miss on a key that every live generation has: tell "unknown" from "the whole version expired". */
+  private async assertAlive(c: Current): Promise<void> {
+    if ((await this.kv.get(c.keys.meta())) === null) {
+      throw new PymkError('PYMK_STORE_UNAVAILABLE', `${this.url}: version ${c.meta.version} (generation ${c.gen}) has expired; publish a bundle`);
+    }
+  }
+}
+
+export function userColumns(n: number): UserColumns {
+  return {
+    company: new Int32Array(n),
+    school: new Int32Array(n),
+    location: new Int32Array(n),
+    industry: new Int32Array(n),
+    seniority: new Int8Array(n),
+    flags: new Uint8Array(n),
+    degree: new Int32Array(n),
+  };
+}
+
+function emptyFeatures(): Record<PairFeature, Float32Array> {
+  const f = {} as Record<PairFeature, Float32Array>;
+  for (const k of PAIR_FEATURES) f[k] = new Float32Array(0);
+  return f;
+}

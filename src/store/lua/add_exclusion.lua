@@ -1,0 +1,39 @@
+--[[
+  Adds an id to one of a user's exclusion rows (connections, blocks or dismissals) and removes it from the
+  user's candidate list, atomically. An existing row keeps its TTL; a missing row is created with ARGV[6].
+
+  KEYS[1]  the user's id row (codec 'ids'): connections, blocked or dismissed
+  KEYS[2]  the user's candidate list (codec 'candidates'), same hash slot
+  ARGV[1]  the other user's dense id
+  ARGV[2]  ids codec tag byte
+  ARGV[3]  ids codec version
+  ARGV[4]  candidates codec tag byte
+  ARGV[5]  candidates codec version
+  ARGV[6]  TTL in milliseconds for a newly created row (0 = none)
+  Returns  { inserted (0/1), candidate rows removed }
+  Errors   'PYMK_STORE_INVALID …' when a stored value is not in the expected format.
+]]
+-- @include "codec.lua"
+
+local id = tonumber(ARGV[1])
+local inserted = 0
+local row = redis.call('GET', KEYS[1])
+if row then
+  local out
+  out, inserted = pymk_ids_insert(row, KEYS[1], id, tonumber(ARGV[2]), tonumber(ARGV[3]))
+  if inserted > 0 then redis.call('SET', KEYS[1], out, 'KEEPTTL') end
+else
+  local fresh = string.char(tonumber(ARGV[2]), tonumber(ARGV[3])) .. struct.pack('<I4i4', 1, id)
+  local ttl = tonumber(ARGV[6])
+  if ttl > 0 then redis.call('SET', KEYS[1], fresh, 'PX', ttl) else redis.call('SET', KEYS[1], fresh) end
+  inserted = 1
+end
+
+local removed = 0
+local list = redis.call('GET', KEYS[2])
+if list then
+  local out
+  out, removed = pymk_candidates_remove(list, KEYS[2], id, tonumber(ARGV[4]), tonumber(ARGV[5]))
+  if removed > 0 then redis.call('SET', KEYS[2], out, 'KEEPTTL') end
+end
+return { inserted, removed }

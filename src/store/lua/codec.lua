@@ -1,0 +1,56 @@
+--[[
+  Shared helpers for the pymk value layouts (see src/store/codec.ts). Included into other scripts by the
+  loader (a line `-- @include "codec.lua"`); not a script on its own.
+]]
+
+-- Fails the script with a PYMK_STORE_INVALID error naming the key.
+local function pymk_invalid(key, what)
+  error({ err = 'PYMK_STORE_INVALID stored value ' .. key .. ': ' .. what })
+end
+
+-- Checks the two header bytes [tag][version].
+local function pymk_check_header(v, key, tag, version, codec)
+  if #v < 2 then pymk_invalid(key, 'truncated: no header') end
+  if string.byte(v, 1) ~= tag then pymk_invalid(key, 'not a ' .. codec .. ' value') end
+  if string.byte(v, 2) ~= version then
+    pymk_invalid(key, codec .. ' format version ' .. string.byte(v, 2) .. ', this script knows ' .. version)
+  end
+end
+
+-- Removes every row whose id is `id` from a 'candidates' value; returns the new value and the count removed.
+local function pymk_candidates_remove(v, key, id, tag, version)
+  pymk_check_header(v, key, tag, version, 'candidates')
+  if #v < 7 then pymk_invalid(key, 'truncated: no counts') end
+  local nfeat = string.byte(v, 3)
+  local n = struct.unpack('<I4', v, 4)
+  local rs = 8 + 4 * nfeat
+  if #v ~= 7 + n * rs then pymk_invalid(key, 'length ' .. #v .. ' does not match ' .. n .. ' candidates') end
+  local kept = {}
+  local removed = 0
+  for i = 0, n - 1 do
+    local pos = 8 + i * rs
+    if struct.unpack('<i4', v, pos) == id then
+      removed = removed + 1
+    else
+      kept[#kept + 1] = string.sub(v, pos, pos + rs - 1)
+    end
+  end
+  if removed == 0 then return v, 0 end
+  return string.sub(v, 1, 3) .. struct.pack('<I4', n - removed) .. table.concat(kept), removed
+end
+
+-- Inserts `id` into an 'ids' value (sorted ascending, no duplicates); returns the new value and 1, or v and 0.
+local function pymk_ids_insert(v, key, id, tag, version)
+  pymk_check_header(v, key, tag, version, 'ids')
+  if #v < 6 then pymk_invalid(key, 'truncated: no count') end
+  local n = struct.unpack('<I4', v, 3)
+  if #v ~= 6 + 4 * n then pymk_invalid(key, 'length ' .. #v .. ' does not match ' .. n .. ' ids') end
+  local lo, hi = 0, n
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if struct.unpack('<i4', v, 7 + 4 * mid) < id then lo = mid + 1 else hi = mid end
+  end
+  if lo < n and struct.unpack('<i4', v, 7 + 4 * lo) == id then return v, 0 end
+  return string.sub(v, 1, 2) .. struct.pack('<I4', n + 1) .. string.sub(v, 7, 6 + 4 * lo) .. struct.pack('<i4', id)
+    .. string.sub(v, 7 + 4 * lo), 1
+end

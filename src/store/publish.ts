@@ -1,0 +1,259 @@
+/**
+ * Publishing a Snapshot into Redis (one node or a cluster).
+ *
+ * - A publish writes a new generation: every key under `<prefix>:g<gen>:`, so readers, who follow the
+ *   pointer key, never see it until it is complete. The generation's meta is written last.
+ * - Users go in chunks; chunks are pipelined (per node in a cluster) with a few in flight. After each
+ *   contiguous run of finished chunks a progress record `<prefix>:publish:<version>` is updated, so a rerun
+ *   after a crash resumes at the first unfinished chunk of the same generation. Every write is a plain SET
+ *   of a whole value, so rewriting a chunk is idempotent: no duplicates, and nothing of another version.
+ * - The switch is a compare-and-set of the pointer (switch_version.lua): it fails if another publish
+ *   switched meanwhile. The previous generation then gets a short TTL (`graceMs`) so requests that started
+ *   on it can finish; every key also has its kind's TTL from the start (ttl.ts).
+ */
+import { PROFILE_FIELDS, type ProfileField } from '../core/tables.js';
+import type { ProgressFactory } from '../pipeline/progress.js';
+import { encodeCandidates, encodeIds, encodeProfile, encodeRanked } from './codec.js';
+import { encodeEmbedding, type EmbeddingDtype } from './codecEmbedding.js';
+import { DEFAULT_BUCKETS, type GenKeys, type KeySpace } from './keys.js';
+import type { KvClient, SetOp } from './kv.js';
+import { META_FORMAT, decodeMeta, encodeMeta, type GenMeta } from './meta.js';
+import { PAIR_FEATURES, row, type Snapshot } from './snapshot.js';
+import { DEFAULT_TTL, valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
+
+export interface PublishOptions {
+  ttl?: TtlConfig;
+  buckets?: number;
+  /** Users per chunk (default 2,000). */
+  chunkUsers?: number;
+  /** Chunks written concurrently (default 4). */
+  inFlight?: number;
+  /** How long the replaced generation stays readable after the switch (default 60 s). */
+  graceMs?: number;
+  embeddingDtype?: EmbeddingDtype;
+  /** Write a fresh generation even when this version is already the current one (refreshes TTLs). */
+  force?: boolean;
+  progress?: ProgressFactory;
+  /** Called after chunk `done - 1` is recorded as finished; a throw here stops the publish (crash tests). */
+  onChunk?: (done: number, total: number) => void | Promise<void>;
+}
+
+export interface PublishReport {
+  version: string;
+  gen: number;
+  previousGen: number | null;
+  /** 'published', or 'current' when this version was already being served (nothing written). */
+  outcome: 'published' | 'current';
+  /** First chunk written by this run (> 0 when it resumed an interrupted publish). */
+  resumedAt: number;
+  chunks: number;
+  /** Keys written by this run, and in the whole generation. */
+  keysWritten: number;
+  keysTotal: number;
+  bytesWritten: number;
+  seconds: number;
+  keysPerSecond: number;
+  mbPerSecond: number;
+}
+
+/** The progress record of an unfinished publish. */
+interface Progress {
+  gen: number;
+  previous: string;
+  users: number;
+  chunkUsers: number;
+  buckets: number;
+  next: number;
+  keys: number;
+  startedAt: number;
+}
+
+export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snapshot, opts: PublishOptions = {}): Promise<PublishReport> {
+  const t0 = performance.now();
+  const ttl = opts.ttl ?? DEFAULT_TTL;
+  const ttls = valueTtls(ttl);
+  const chunkUsers = opts.chunkUsers ?? 2000;
+  const buckets = opts.buckets ?? DEFAULT_BUCKETS;
+  const n = snap.ids.size;
+  const chunks = Math.ceil(n / chunkUsers);
+  const recKey = space.publishing(snap.version);
+
+  const ptr = (await kv.get(space.pointer()))?.toString() ?? '';
+  const rec = parseProgress(await kv.get(recKey));
+  if (ptr !== '' && !opts.force) {
+    const cur = space.gen(Number(ptr), 1);
+    const metaBuf = await kv.get(cur.meta());
+    if (metaBuf && decodeMeta(metaBuf, cur.meta()).version === snap.version) {
+      // Already served; finish the cleanup of a run that crashed right after its switch.
+      if (rec && rec.gen === Number(ptr)) await retire(kv, space, rec.previous, opts.graceMs, recKey);
+      const meta = decodeMeta(metaBuf, cur.meta());
+      return report(snap.version, meta.gen, null, 'current', 0, 0, 0, meta.keys, 0, t0);
+    }
+  }
+
+  const minTtl = Math.min(...Object.values(ttls).filter((x) => x > 0), Infinity);
+  const resumable =
+    rec && !opts.force && rec.users === n && rec.chunkUsers === chunkUsers && rec.buckets === buckets && rec.previous === ptr && Date.now() - rec.startedAt < minTtl / 2;
+  const p: Progress = resumable
+    ? rec
+    : { gen: await kv.incr(space.genCounter()), previous: ptr, users: n, chunkUsers, buckets, next: 0, keys: 0, startedAt: Date.now() };
+  const recTtl = Number.isFinite(minTtl) ? minTtl : 0;
+  if (!resumable) {
+    // An abandoned run's generation was never served: drop it now rather than wait for its TTLs.
+    if (rec && String(rec.gen) !== ptr) await kv.scan(space.genPattern(rec.gen), (batch) => kv.expire(batch, 0));
+    await kv.set([{ key: recKey, value: JSON.stringify(p), px: recTtl }]);
+  }
+
+  const keys = space.gen(p.gen, buckets);
+  const resumedAt = p.next;
+  const bar = opts.progress?.(`publish ${snap.version}`, n);
+  bar?.update(Math.min(n, p.next * chunkUsers));
+  let written = 0;
+  let bytes = 0;
+  const inFlight = Math.max(1, opts.inFlight ?? 4);
+  const done = new Set<number>();
+  const running = new Set<Promise<void>>();
+  let launch = p.next;
+  while (launch < chunks || running.size > 0) {
+    while (running.size < inFlight && launch < chunks) {
+      const i = launch++;
+      const ops = chunkOps(snap, keys, ttls, i * chunkUsers, Math.min(n, (i + 1) * chunkUsers), opts.embeddingDtype ?? 'f16');
+      const task: Promise<void> = kv.set(ops).then(() => {
+        done.add(i);
+        running.delete(task);
+        written += ops.length;
+        for (const op of ops) bytes += op.key.length + op.value.length;
+        bar?.tick(Math.min(n, (i + 1) * chunkUsers) - i * chunkUsers);
+      });
+      task.catch(() => {});
+      running.add(task);
+    }
+    await Promise.race(running);
+    let next = p.next;
+    while (done.has(next)) done.delete(next++);
+    if (next > p.next) {
+      p.keys += countKeys(snap, p.next * chunkUsers, Math.min(n, next * chunkUsers));
+      p.next = next;
+      await kv.set([{ key: recKey, value: JSON.stringify(p), px: recTtl }]);
+      await opts.onChunk?.(next, chunks);
+    }
+  }
+  bar?.done();
+
+  const meta: GenMeta = {
+    format: META_FORMAT,
+    version: snap.version,
+    gen: p.gen,
+    users: n,
+    buckets,
+    pairFeatures: [...PAIR_FEATURES],
+    ttl,
+    hasLists: snap.lists !== null,
+    embedding: snap.embeddings ? { dim: snap.embeddings.dim, dtype: opts.embeddingDtype ?? 'f16' } : null,
+    keys: p.keys + 2,
+    publishedAt: new Date().toISOString(),
+  };
+  const dicts = Object.fromEntries(PROFILE_FIELDS.map((f: ProfileField) => [f, snap.profiles.dicts[f].toArray()]));
+  await kv.set([{ key: keys.dicts(), value: JSON.stringify(dicts), px: ttls.meta }]);
+  await kv.set([{ key: keys.meta(), value: encodeMeta(meta), px: ttls.meta }]);
+  written += 2;
+
+  await kv.script('switchVersion', [space.pointer()], [String(p.gen), p.previous]);
+  await retire(kv, space, p.previous, opts.graceMs, recKey);
+  return report(snap.version, p.gen, p.previous === '' ? null : Number(p.previous), 'published', resumedAt, chunks, written, meta.keys, bytes, t0);
+}
+
+/** Gives the replaced generation a short TTL and drops the progress record. */
+async function retire(kv: KvClient, space: KeySpace, previous: string, graceMs = 60_000, recKey: string): Promise<void> {
+  if (previous !== '') await kv.scan(space.genPattern(Number(previous)), (batch) => kv.expire(batch, Math.max(1, graceMs)));
+  await kv.del([recKey]);
+}
+
+/** The SETs for users lo..hi-1. */
+export function chunkOps(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, hi: number, dtype: EmbeddingDtype): SetOp[] {
+  const ops: SetOp[] = [];
+  const { profiles: p, graph: g, candidates: c, lists, embeddings: e } = snap;
+  const ext = snap.ids.toArray();
+  for (let u = lo; u < hi; u++) {
+    ops.push({ key: k.id(ext[u]), value: String(u), px: t.ids });
+    ops.push({ key: k.ext(u), value: ext[u], px: t.ids });
+    ops.push({
+      key: k.profile(u),
+      value: encodeProfile({
+        company: p.codes.company[u],
+        school: p.codes.school[u],
+        location: p.codes.location[u],
+        industry: p.codes.industry[u],
+        seniority: p.seniority[u],
+        flags: p.flags[u],
+        degree: g.degree(u),
+      }),
+      px: t.profile,
+    });
+    if (c.offsets[u + 1] > c.offsets[u]) ops.push({ key: k.candidates(u), value: encodeCandidates(c.cand, c.score, c.features, c.offsets[u], c.offsets[u + 1]), px: t.candidates });
+    if (g.degree(u) > 0) ops.push({ key: k.connections(u), value: encodeIds(g.neighbors(u)), px: t.graph });
+    const b = row(snap.blocked, u);
+    if (b.length > 0) ops.push({ key: k.blocked(u), value: encodeIds(b), px: t.graph });
+    const d = row(snap.dismissed, u);
+    if (d.length > 0) ops.push({ key: k.dismissed(u), value: encodeIds(d), px: t.graph });
+    if (lists && lists.offsets[u + 1] > lists.offsets[u]) ops.push({ key: k.staticList(u), value: encodeRanked(lists.cand, lists.score, lists.offsets[u], lists.offsets[u + 1]), px: t.static });
+    if (e) ops.push({ key: k.embedding(u), value: encodeEmbedding(e.vectors.subarray(u * e.dim, (u + 1) * e.dim), dtype), px: t.embedding });
+  }
+  return ops;
+}
+
+/** How many keys users lo..hi-1 produce (the same rules as chunkOps, without encoding). */
+export function countKeys(snap: Snapshot, lo: number, hi: number): number {
+  const { graph: g, candidates: c, lists, embeddings: e } = snap;
+  let n = 0;
+  for (let u = lo; u < hi; u++) {
+    n += 3;
+    if (c.offsets[u + 1] > c.offsets[u]) n++;
+    if (g.degree(u) > 0) n++;
+    if (row(snap.blocked, u).length > 0) n++;
+    if (row(snap.dismissed, u).length > 0) n++;
+    if (lists && lists.offsets[u + 1] > lists.offsets[u]) n++;
+    if (e) n++;
+  }
+  return n;
+}
+
+function parseProgress(buf: Buffer | null): Progress | null {
+  if (!buf) return null;
+  try {
+    const p = JSON.parse(buf.toString()) as Progress;
+    return Number.isInteger(p.gen) && Number.isInteger(p.next) && typeof p.previous === 'string' ? p : null;
+  } catch {
+    return null;
+  }
+}
+
+function report(
+  version: string,
+  gen: number,
+  previousGen: number | null,
+  outcome: PublishReport['outcome'],
+  resumedAt: number,
+  chunks: number,
+  keysWritten: number,
+  keysTotal: number,
+  bytes: number,
+  t0: number,
+): PublishReport {
+  const seconds = (performance.now() - t0) / 1000;
+  const per = (x: number): number => (seconds > 0 ? x / seconds : 0);
+  return {
+    version,
+    gen,
+    previousGen,
+    outcome,
+    resumedAt,
+    chunks,
+    keysWritten,
+    keysTotal,
+    bytesWritten: bytes,
+    seconds: Math.round(seconds * 1000) / 1000,
+    keysPerSecond: Math.round(per(keysWritten)),
+    mbPerSecond: Math.round(per(bytes / 1e6) * 10) / 10,
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * The Redis Cluster driver (ioredis Cluster) behind the KvClient seam.
+ * URL: `redis-cluster://[user:password@]host:port[,host:port…][?prefix=pymk&refreshMs=1000]`.
+ *
+ * Batched reads and writes are grouped by the node that serves each key's slot (computed here with the
+ * same CRC16 and hash-tag rule Redis uses), and each node gets one pipeline; the nodes are asked in
+ * parallel, so a batch costs one round trip per node, not one per key. Within a node's pipeline, reads are
+ * one MGET per slot (MGET may not cross slots).
+ */
+import { Cluster, type Redis } from 'ioredis';
+import { PymkError } from '../core/errors.js';
+import { keySlot } from './keys.js';
+import type { KvClient, SetOp } from './kv.js';
+import { CONNECTION_DEFAULTS, checkReplies, execSets, expireKeys, runScript, scanNode, storeError } from './redis.js';
+import type { ScriptName } from './scripts.js';
+
+/** Parses `redis-cluster://[user:pass@]h:p,h:p[?query]`. */
+export function parseClusterUrl(url: string): { nodes: { host: string; port: number }[]; username?: string; password?: string; params: URLSearchParams } {
+  const m = /^redis-cluster:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?]+)\/?(?:\?(.*))?$/.exec(url);
+  if (!m) throw new PymkError('PYMK_CONFIG', `store URL '${url}' is not redis-cluster://host:port[,host:port…][?prefix=…]`);
+  const nodes = m[3].split(',').map((hp) => {
+    const i = hp.lastIndexOf(':');
+    const host = i > 0 ? hp.slice(0, i) : hp;
+    const port = i > 0 ? Number(hp.slice(i + 1)) : 6379;
+    if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) throw new PymkError('PYMK_CONFIG', `store URL '${url}': bad node '${hp}'`);
+    return { host, port };
+  });
+  return {
+    nodes,
+    username: m[1] ? decodeURIComponent(m[1]) : undefined,
+    password: m[2] ? decodeURIComponent(m[2]) : undefined,
+    params: new URLSearchParams(m[4] ?? ''),
+  };
+}
+
+export class ClusterKv implements KvClient {
+  readonly kind = 'redis-cluster';
+
+  private constructor(
+    private readonly cluster: Cluster,
+    private readonly url: string,
+  ) {}
+
+  static async connect(url: string): Promise<ClusterKv> {
+    const { nodes, username, password } = parseClusterUrl(url);
+    const { lazyConnect, maxRetriesPerRequest, connectTimeout } = CONNECTION_DEFAULTS;
+    const cluster = new Cluster(nodes, {
+      lazyConnect,
+      enableAutoPipelining: false,
+      slotsRefreshTimeout: 2000,
+      clusterRetryStrategy: (times) => (times > 3 ? null : 100 * times),
+      redisOptions: { username, password, maxRetriesPerRequest, connectTimeout },
+    });
+    cluster.on('error', () => {}); // failures surface on the calls
+    try {
+      await cluster.connect();
+    } catch (e) {
+      cluster.disconnect();
+      throw storeError(url, e);
+    }
+    return new ClusterKv(cluster, url);
+  }
+
+  nodeCount(): number {
+    return this.cluster.nodes('master').length;
+  }
+
+  get(key: string): Promise<Buffer | null> {
+    return this.guard(() => this.cluster.getBuffer(key));
+  }
+
+  async mget(keys: readonly string[]): Promise<(Buffer | null)[]> {
+    if (keys.length === 0) return [];
+    const out: (Buffer | null)[] = new Array(keys.length);
+    const bySlot = new Map<number, number[]>();
+    for (let i = 0; i < keys.length; i++) {
+      const s = keySlot(keys[i]);
+      const group = bySlot.get(s);
+      if (group) group.push(i);
+      else bySlot.set(s, [i]);
+    }
+    const byNode = new Map<string, number[][]>();
+    for (const [slot, idx] of bySlot) {
+      const node = this.nodeOf(slot);
+      const list = byNode.get(node);
+      if (list) list.push(idx);
+      else byNode.set(node, [idx]);
+    }
+    await this.guard(() =>
+      Promise.all(
+        [...byNode.values()].map(async (groups) => {
+          const p = this.cluster.pipeline();
+          for (const idx of groups) p.mgetBuffer(idx.map((i) => keys[i]));
+          const replies = checkReplies(await p.exec()) as (Buffer | null)[][];
+          groups.forEach((idx, g) => idx.forEach((i, j) => (out[i] = replies[g][j])));
+        }),
+      ),
+    );
+    return out;
+  }
+
+  set(ops: readonly SetOp[]): Promise<void> {
+    return this.guard(() => Promise.all([...this.groupByNode(ops, (o) => o.key).values()].map((g) => execSets(this.cluster, g))).then(() => {}));
+  }
+
+  async del(keys: readonly string[]): Promise<void> {
+    await this.expire(keys, 0);
+  }
+
+  incr(key: string): Promise<number> {
+    return this.guard(() => this.cluster.incr(key));
+  }
+
+  script(name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return this.guard(() => runScript(this.cluster, name, keys, args));
+  }
+
+  scan(match: string, each: (keys: string[]) => Promise<void>): Promise<number> {
+    return this.guard(async () => {
+      const counts = await Promise.all(this.cluster.nodes('master').map((n: Redis) => scanNode(n, match, each)));
+      return counts.reduce((a, b) => a + b, 0);
+    });
+  }
+
+  expire(keys: readonly string[], ms: number): Promise<void> {
+    return this.guard(() => Promise.all([...this.groupByNode(keys, (k) => k).values()].map((g) => expireKeys(this.cluster, g, ms))).then(() => {}));
+  }
+
+  async close(): Promise<void> {
+    await this.cluster.quit().catch(() => this.cluster.disconnect());
+  }
+
+  /** The master serving a slot, as ioredis names nodes ("host:port"). */
+  private nodeOf(slot: number): string {
+    const owners = this.cluster.slots[slot];
+    if (!owners || owners.length === 0) throw new PymkError('PYMK_STORE_UNAVAILABLE', `${this.url}: no node serves slot ${slot}`);
+    return owners[0];
+  }
+
+  private groupByNode<T>(items: readonly T[], keyOf: (t: T) => string): Map<string, T[]> {
+    const out = new Map<string, T[]>();
+    for (const it of items) {
+      const node = this.nodeOf(keySlot(keyOf(it)));
+      const list = out.get(node);
+      if (list) list.push(it);
+      else out.set(node, [it]);
+    }
+    return out;
+  }
+
+  private async guard<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      throw storeError(this.url, e);
+    }
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The one contract suite every OnlineStore implementation passes (memory, Redis, Redis Cluster). Expected
+ * values come from the snapshot's raw arrays (fixtures.ts), never from another store, except the end-to-end
+ * check that recommendations equal the reference memory store's.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/core/config.js';
+import { PROFILE_FIELDS } from '../../src/core/tables.js';
+import { coreFor, recommend } from '../../src/serve/recommend.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import { PAIR_FEATURES, row, type Snapshot } from '../../src/store/snapshot.js';
+import { ttlConfig, type TtlConfig } from '../../src/store/ttl.js';
+import type { OnlineStore } from '../../src/store/types.js';
+import { expectedInputs, plain, randomSnapshot } from './fixtures.js';
+
+export interface StoreHarness {
+  /** Serves `snap` as the current version, in a fresh key space, with these TTLs. */
+  open(snap: Snapshot, ttl?: TtlConfig): Promise<OnlineStore>;
+  /** Makes `snap` the version `store` serves (Redis: publish + switch; memory: swap). */
+  replace(store: OnlineStore, snap: Snapshot): Promise<void>;
+  /** Removes everything the harness created (keys, stores). */
+  cleanup(): Promise<void>;
+  /** Largest absolute error allowed on decoded embedding components (stores may quantise). */
+  embeddingTolerance: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function storeContract(name: string, harness: StoreHarness | null, skip?: string): void {
+  describe(`store contract: ${name}`, { skip: harness ? false : (skip ?? true) }, () => {
+    const h = harness!;
+    after(() => h?.cleanup());
+
+    test('serves every user exactly as the snapshot holds it', async () => {
+      const snap = randomSnapshot({ users: 80, seed: 11, lists: true, embeddingDim: 8 });
+      const store = await h.open(snap);
+      assert.equal(store.version(), snap.version);
+      const n = snap.ids.size;
+      const all = Int32Array.from({ length: n }, (_, i) => i);
+      for (let u = 0; u < n; u++) assert.equal(await store.resolveUser(snap.ids.value(u)), u, `resolve ${snap.ids.value(u)}`);
+      assert.equal(await store.resolveUser('nobody-at-all'), null);
+      assert.deepEqual(await store.externalIds(all), snap.ids.toArray());
+      for (let u = 0; u < n; u++) assert.deepEqual(plain(await store.fetchRankingInputs(u)), plain(expectedInputs(snap, u)), `user ${u}`);
+      const rows = await store.neighbors(all);
+      for (let u = 0; u < n; u++) assert.deepEqual(Array.from(rows[u]), Array.from(snap.graph.neighbors(u)));
+      for (const f of PROFILE_FIELDS) {
+        const d = snap.profiles.dicts[f];
+        for (let c = 0; c < d.size; c++) assert.equal(store.fieldValue(f, c), d.value(c));
+        assert.equal(store.fieldValue(f, -1), null);
+      }
+      for (let u = 0; u < n; u++) {
+        const l = snap.lists!;
+        const got = await store.staticList(u);
+        const want = row({ offsets: l.offsets, targets: l.cand }, u);
+        if (want.length === 0) assert.equal(got, null);
+        else {
+          assert.deepEqual(Array.from(got!.cand), Array.from(want));
+          assert.deepEqual(Array.from(got!.score), Array.from(l.score.subarray(l.offsets[u], l.offsets[u + 1])));
+        }
+      }
+      const emb = await store.embeddings(all);
+      const { dim, vectors } = snap.embeddings!;
+      for (let u = 0; u < n; u++) {
+        assert.equal(emb[u]!.length, dim);
+        for (let j = 0; j < dim; j++) assert.ok(Math.abs(emb[u]![j] - vectors[u * dim + j]) <= h.embeddingTolerance, `embedding ${u}[${j}]`);
+      }
+    });
+
+    test('recommendations equal the reference memory store', async () => {
+      const snap = randomSnapshot({ users: 60, seed: 12, maxCandidates: 30 });
+      const store = await h.open(snap);
+      const config = loadConfig({}, {});
+      const ref = coreFor(new MemoryStore(snap), config);
+      const core = coreFor(store, config);
+      for (let u = 0; u < snap.ids.size; u += 3) {
+        const id = snap.ids.value(u);
+        assert.deepEqual(await recommend(core, id, 5), await recommend(ref, id, 5), `user ${id}`);
+      }
+    });
+
+    test('event writes change one user atomically and keep lists aligned', async () => {
+      const snap = randomSnapshot({ users: 60, seed: 13, maxCandidates: 10 });
+      const store = await h.open(snap);
+      const c = snap.candidates;
+      const withList = [...Array(snap.ids.size).keys()].filter((u) => c.offsets[u + 1] - c.offsets[u] >= 3);
+      const [u, v] = withList;
+
+      // removeCandidate: every row of that candidate goes, the others keep their features.
+      const before = expectedInputs(snap, u);
+      const victim = before.candidates.ids[1];
+      const keep = Array.from(before.candidates.ids, (id, i) => (id === victim ? -1 : i)).filter((i) => i >= 0);
+      assert.equal(await store.removeCandidate(u, victim), before.candidates.ids.length - keep.length);
+      const got = await store.fetchRankingInputs(u);
+      assert.deepEqual(Array.from(got.candidates.ids), keep.map((i) => before.candidates.ids[i]));
+      for (const f of PAIR_FEATURES) assert.deepEqual(Array.from(got.candidates.features[f]), keep.map((i) => before.candidates.features[f][i]));
+      assert.deepEqual(Array.from(got.candidates.score), keep.map((i) => before.candidates.score[i]));
+      assert.equal(await store.removeCandidate(u, victim), 0, 'second removal is a no-op');
+      const empty = [...Array(snap.ids.size).keys()].find((x) => c.offsets[x + 1] === c.offsets[x])!;
+      assert.equal(await store.removeCandidate(empty, 0), 0, 'no list, nothing removed');
+
+      // addConnection: both rows gain the other (sorted, once); both lists lose the other.
+      const b = (await store.fetchRankingInputs(v)).candidates.ids[0];
+      await store.addConnection(v, b);
+      await store.addConnection(v, b);
+      const iv = await store.fetchRankingInputs(v);
+      const ib = await store.fetchRankingInputs(b);
+      assert.deepEqual(Array.from(iv.connections), sortedInsert(snap.graph.neighbors(v), b));
+      assert.deepEqual(Array.from(ib.connections), sortedInsert(snap.graph.neighbors(b), v));
+      assert.ok(!iv.candidates.ids.includes(b) && !ib.candidates.ids.includes(v));
+      assert.deepEqual((await store.neighbors([v, b])).map((r) => Array.from(r)), [Array.from(iv.connections), Array.from(ib.connections)]);
+
+      // addBlock is symmetric; addDismissal is not. Rows that did not exist are created.
+      const noBlocks = [...Array(snap.ids.size).keys()].filter((x) => row(snap.blocked, x).length === 0 && x !== v);
+      const [p, q] = noBlocks;
+      await store.addBlock(p, q);
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(p)).blocked), [q]);
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(q)).blocked), [p]);
+      const target = (await store.fetchRankingInputs(withList[2])).candidates.ids[0];
+      await store.addDismissal(withList[2], target);
+      const id2 = await store.fetchRankingInputs(withList[2]);
+      assert.deepEqual(Array.from(id2.dismissed), sortedInsert(row(snap.dismissed, withList[2]), target));
+      assert.ok(!id2.candidates.ids.includes(target));
+      if (target !== withList[2]) assert.deepEqual(Array.from((await store.fetchRankingInputs(target)).dismissed), Array.from(row(snap.dismissed, target)));
+      // Nobody else changed.
+      for (const x of [0, 1, 2, 3].filter((x) => ![u, v, b, p, q, withList[2], target].includes(x))) {
+        assert.deepEqual(plain(await store.fetchRankingInputs(x)), plain(expectedInputs(snap, x)), `untouched user ${x}`);
+      }
+    });
+
+    test('values expire per kind and fall back cleanly', async () => {
+      const snap = randomSnapshot({ users: 30, seed: 14, lists: true });
+      const store = await h.open(snap, ttlConfig({ profile: 0.5, candidates: 1, pair: 2, static: 1 }));
+      const u = [...Array(30).keys()].find((x) => snap.candidates.offsets[x + 1] > snap.candidates.offsets[x] && snap.graph.degree(x) > 0)!;
+      const fresh = await store.fetchRankingInputs(u);
+      assert.equal(fresh.source, 'stored');
+      assert.deepEqual(Array.from(fresh.user.company), [snap.profiles.codes.company[u]]);
+      await sleep(700);
+      const noProfiles = await store.fetchRankingInputs(u);
+      assert.equal(noProfiles.source, 'stored', 'lists outlive profiles');
+      assert.deepEqual(Array.from(noProfiles.user.company), [-1]);
+      assert.deepEqual(Array.from(noProfiles.user.degree), [-1]);
+      assert.ok(noProfiles.candidates.users.flags.every((f) => f === 0));
+      await sleep(600);
+      const noLists = await store.fetchRankingInputs(u);
+      assert.equal(noLists.source, 'none');
+      assert.equal(noLists.candidates.ids.length, 0);
+      assert.equal(await store.staticList(u), null);
+      assert.deepEqual(Array.from(noLists.connections), Array.from(snap.graph.neighbors(u)), 'exclusions outlive lists');
+      assert.equal(await store.resolveUser(snap.ids.value(u)), u);
+    });
+
+    test('replacing the version serves the new one entirely', async () => {
+      const a = randomSnapshot({ users: 40, seed: 15, version: 'v-a' });
+      const b = randomSnapshot({ users: 40, seed: 16, version: 'v-b' });
+      const store = await h.open(a);
+      await h.replace(store, b);
+      assert.equal(store.version(), 'v-b');
+      for (let u = 0; u < 40; u++) assert.deepEqual(plain(await store.fetchRankingInputs(u)), plain(expectedInputs(b, u)));
+      assert.equal(await store.resolveUser(a.ids.value(0)), null, 'old ids are gone');
+    });
+  });
+}
+
+export function sortedInsert(a: ArrayLike<number>, x: number): number[] {
+  const out = Array.from(a);
+  if (!out.includes(x)) out.push(x);
+  return out.sort((p, q) => p - q);
+}
