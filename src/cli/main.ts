@@ -11,8 +11,9 @@ import { recommendCommand } from './commands/recommend.js';
 import { serveCommand } from './commands/serve.js';
 import { generateCommand } from './commands/generate.js';
 import { evalCommand } from './commands/eval.js';
+import { importCommand } from './commands/import.js';
 
-const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand];
+const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand, importCommand];
 
 const program = new Command();
 program

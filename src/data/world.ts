@@ -14,6 +14,10 @@ export interface World {
 /** What an import read, per file: rows read, rows kept, rows skipped by reason (never silently dropped). */
 export interface ImportReport {
   files: FileReport[];
+  /** The dataset's name (from dataset.json, else the folder name), when loaded by loadDataset. */
+  name?: string;
+  /** Whether the connections were read as directed pairs (dataset.json `connections.directed`). */
+  directed?: boolean;
 }
 
 export interface FileReport {
@@ -25,4 +29,6 @@ export interface FileReport {
   /** The first few problems, each naming the line and what was expected. */
   samples: string[];
   sha256: string;
+  /** Remarks that are not skipped rows, e.g. unknown fields (each named once) or a detected header. */
+  notes?: string[];
 }

@@ -1,0 +1,240 @@
+/**
+ * Edge-list reader: `src dst [ts]` per line, separated by commas, tabs or runs of spaces (detected from the
+ * first data line), `#`/`%` comments, an optional header, numeric or string ids, ts as epoch seconds or
+ * ISO 8601. Works on the raw bytes of each line; only ids that are not plain numbers are decoded to text.
+ */
+import { EdgeBuilder, type EdgeTable } from '../../core/tables.js';
+import type { FileReport } from '../world.js';
+import { RowAccount, type AccountOptions } from './accounting.js';
+import { dedupeEdges } from './dedupe.js';
+import { BAD_TS, MAX_TS, TS_EXPECTED, parseTimestamp, quote, splitCsv } from './fields.js';
+import type { IdInterner } from './ids.js';
+import { scanLines } from './lines.js';
+
+/** Which columns hold the endpoints and (optionally) the time; 0-based. */
+export interface EdgeColumns {
+  src: number;
+  dst: number;
+  ts?: number;
+}
+
+export interface EdgeListOptions extends AccountOptions {
+  /** Keep pairs as directed (only identical (src, dst) rows merge). Default false. */
+  directed?: boolean;
+  /** Column separator; default detected from the first data line. */
+  delimiter?: ',' | '\t' | ' ';
+  /** Explicit columns; extra columns are then allowed. Default: from a header, else `src dst [ts]`. */
+  columns?: EdgeColumns;
+}
+
+export interface EdgeListResult {
+  edges: EdgeTable;
+  report: FileReport;
+  /** The header's column names, when the file had one. */
+  header: string[] | null;
+}
+
+const SPACE = 32;
+const TAB = 9;
+const COMMA = 44;
+const QUOTE = 34;
+const MAX_FIELDS = 32;
+
+const SRC_NAMES = ['src', 'source', 'from', 'src_id', 'source_id', 'from_id', 'u', 'user', 'user_id', 'id1', 'id_1', 'node1', 'node_1', 'a'];
+const DST_NAMES = ['dst', 'target', 'to', 'dst_id', 'target_id', 'to_id', 'v', 'friend', 'friend_id', 'id2', 'id_2', 'node2', 'node_2', 'b'];
+const TS_NAMES = ['ts', 'time', 'timestamp', 'date', 'datetime', 'created_at', 'connected_at', 'unixts', 't'];
+const OTHER_NAMES = ['weight', 'rating', 'sign', 'label', 'type'];
+const KNOWN_NAMES = new Set([...SRC_NAMES, ...DST_NAMES, ...TS_NAMES, ...OTHER_NAMES]);
+const COLS2: EdgeColumns = { src: 0, dst: 1 };
+const COLS3: EdgeColumns = { src: 0, dst: 1, ts: 2 };
+const NAME_LIKE = /^[A-Za-z_][\w .\-]*$/;
+
+/** Reads an edge list, interning ids into `ids`; self-loops and repeated pairs are dropped and counted. */
+export async function readEdgeList(path: string, ids: IdInterner, opts: EdgeListOptions = {}): Promise<EdgeListResult> {
+  const acc = new RowAccount(path, 'connections', opts);
+  const parser = new EdgeLineParser(acc, ids, opts);
+  const scan = await scanLines(path, (b, s, e, n) => parser.line(b, s, e, n), acc.progress);
+  const raw = parser.builder.finish();
+  const { edges, duplicates } = dedupeEdges(ids.ids.size, raw, opts.directed ?? false);
+  acc.dropped('duplicate_pair', duplicates);
+  acc.rowsKept = edges.count;
+  return { edges, report: acc.finish(scan.sha256), header: parser.header };
+}
+
+/** Parses one line at a time; holds the per-file state (separator, columns, header). */
+class EdgeLineParser {
+  readonly builder = new EdgeBuilder();
+  header: string[] | null = null;
+  private sep = 0;
+  private started = false;
+  private cols: EdgeColumns | null;
+  /** Exact field count a row must have (0 = `src dst [ts]`, i.e. 2 or 3; -1 = at least the used columns). */
+  private width = 0;
+  private readonly fs = new Int32Array(MAX_FIELDS);
+  private readonly fe = new Int32Array(MAX_FIELDS);
+
+  constructor(
+    private readonly acc: RowAccount,
+    private readonly ids: IdInterner,
+    opts: EdgeListOptions,
+  ) {
+    this.cols = opts.columns ?? null;
+    if (this.cols) this.width = -1;
+    if (opts.delimiter) this.sep = opts.delimiter.charCodeAt(0);
+  }
+
+  line(buf: Buffer, s: number, e: number, lineNo: number): void {
+    while (s < e && (buf[s] === SPACE || buf[s] === TAB)) s++;
+    while (e > s && (buf[e - 1] === SPACE || buf[e - 1] === TAB)) e--;
+    if (s === e || buf[s] === 35 || buf[s] === 37) return; // blank, '#', '%'
+    if (!this.started) {
+      this.started = true;
+      if (this.sep === 0) this.sep = detectSeparator(buf, s, e);
+      if (this.detectHeader(buf.toString('utf8', s, e))) return;
+    }
+    const acc = this.acc;
+    acc.rowsRead++;
+    const nf = this.split(buf, s, e);
+    if (nf < 0) return this.slowLine(buf.toString('utf8', s, e), lineNo);
+    const cols = this.cols ?? (nf === 3 ? COLS3 : COLS2);
+    if (!this.widthOk(nf, cols)) return acc.malformed('wrong_column_count', lineNo, this.widthProblem(nf));
+    const fs = this.fs;
+    const fe = this.fe;
+    if (fs[cols.src] === fe[cols.src] || fs[cols.dst] === fe[cols.dst]) {
+      return acc.malformed('empty_id', lineNo, `expected a non-empty ${fs[cols.src] === fe[cols.src] ? 'src' : 'dst'} id`);
+    }
+    let t = 0;
+    if (cols.ts !== undefined && cols.ts < nf) {
+      t = bytesTimestamp(buf, fs[cols.ts], fe[cols.ts]);
+      if (t === BAD_TS) {
+        const raw = buf.toString('utf8', fs[cols.ts], fe[cols.ts]);
+        return acc.malformed('bad_ts', lineNo, tsProblem(raw));
+      }
+    }
+    const u = this.ids.fromBytes(buf, fs[cols.src], fe[cols.src]);
+    const v = this.ids.fromBytes(buf, fs[cols.dst], fe[cols.dst]);
+    this.keep(u, v, t);
+  }
+
+  private keep(u: number, v: number, t: number): void {
+    if (u === v) this.acc.dropped('self_loop');
+    else this.builder.push(u, v, t);
+  }
+
+  /** A comma-separated line with quoted fields: the rare path, on decoded text. */
+  private slowLine(text: string, lineNo: number): void {
+    const acc = this.acc;
+    const f = splitCsv(text, String.fromCharCode(this.sep));
+    if (f === null) return acc.malformed('unterminated_quote', lineNo, 'expected a closing quote (fields cannot span lines)');
+    const cols = this.cols ?? (f.length === 3 ? COLS3 : COLS2);
+    if (!this.widthOk(f.length, cols)) return acc.malformed('wrong_column_count', lineNo, this.widthProblem(f.length));
+    const a = f[cols.src];
+    const b = f[cols.dst];
+    if (a === '' || b === '') return acc.malformed('empty_id', lineNo, `expected a non-empty ${a === '' ? 'src' : 'dst'} id`);
+    const t = cols.ts !== undefined && cols.ts < f.length ? parseTimestamp(f[cols.ts]) : 0;
+    if (t === BAD_TS) return acc.malformed('bad_ts', lineNo, tsProblem(f[cols.ts!]));
+    this.keep(this.ids.fromString(a), this.ids.fromString(b), t);
+  }
+
+  private widthOk(nf: number, cols: EdgeColumns): boolean {
+    if (this.width === 0) return nf === 2 || nf === 3;
+    // With a header, a row may leave out a trailing ts column (time unknown).
+    if (this.width > 0) return nf === this.width || (nf === this.width - 1 && cols.ts === nf);
+    return nf > Math.max(cols.src, cols.dst) && (cols.ts === undefined || nf > cols.ts);
+  }
+
+  private widthProblem(nf: number): string {
+    const sep = this.sep === COMMA ? "','" : this.sep === TAB ? 'tabs' : 'spaces';
+    const want =
+      this.width === 0
+        ? '2 or 3 columns (src dst [ts])'
+        : this.width > 0
+          ? `${this.width} columns (as in the header)`
+          : `at least ${Math.max(this.cols!.src, this.cols!.dst, this.cols!.ts ?? 0) + 1} columns`;
+    return `expected ${want} separated by ${sep}, got ${nf >= MAX_FIELDS ? `${MAX_FIELDS}+` : nf}`;
+  }
+
+  /** Field boundaries into fs/fe; the count, or -1 when a quoted field needs the slow path. */
+  private split(buf: Buffer, s: number, e: number): number {
+    const fs = this.fs;
+    const fe = this.fe;
+    const sep = this.sep;
+    let nf = 0;
+    let i = s;
+    if (sep === SPACE) {
+      while (i < e && nf < MAX_FIELDS) {
+        fs[nf] = i;
+        while (i < e && buf[i] !== SPACE && buf[i] !== TAB) i++;
+        fe[nf++] = i;
+        while (i < e && (buf[i] === SPACE || buf[i] === TAB)) i++;
+      }
+      return i < e ? MAX_FIELDS : nf;
+    }
+    for (;;) {
+      if (nf === MAX_FIELDS) return MAX_FIELDS;
+      let a = i;
+      while (i < e && buf[i] !== sep) i++;
+      let b = i;
+      while (a < b && (buf[a] === SPACE || buf[a] === TAB)) a++;
+      while (b > a && (buf[b - 1] === SPACE || buf[b - 1] === TAB)) b--;
+      if (a < b && buf[a] === QUOTE) return -1;
+      fs[nf] = a;
+      fe[nf++] = b;
+      if (i >= e) return nf;
+      i++;
+    }
+  }
+
+  /** Recognises a header on the first data line and takes its column names; true when it was one. */
+  private detectHeader(text: string): boolean {
+    const f = (this.sep === SPACE ? text.split(/[ \t]+/) : splitCsv(text, String.fromCharCode(this.sep))) ?? [];
+    if (f.length < 2 || !f.every((x) => NAME_LIKE.test(x))) return false;
+    const lower = f.map((x) => x.toLowerCase());
+    const known = lower.some((x) => KNOWN_NAMES.has(x));
+    if (!known && !(f.length >= 3 && parseTimestamp(f[2]) === BAD_TS)) return false;
+    this.header = f;
+    if (!this.cols) {
+      const find = (names: string[], dflt: number | undefined): number | undefined => {
+        const i = lower.findIndex((x) => names.includes(x));
+        return i >= 0 ? i : dflt;
+      };
+      const src = find(SRC_NAMES, 0)!;
+      const dst = find(DST_NAMES, src === 1 ? 0 : 1)!;
+      const ts = find(TS_NAMES, f.length === 3 ? 2 : undefined);
+      this.cols = ts === undefined ? { src, dst } : { src, dst, ts };
+      this.width = f.length;
+    }
+    const c = this.cols;
+    this.acc.note(
+      `header ${quote(f.join(String.fromCharCode(this.sep === SPACE ? 32 : this.sep)))}: src=${f[c.src]}, dst=${f[c.dst]}` +
+        (c.ts !== undefined ? `, ts=${f[c.ts]}` : ', no ts'),
+    );
+    return true;
+  }
+}
+
+function tsProblem(raw: string): string {
+  const hint = /^\d{12,}$/.test(raw) ? ' (milliseconds? expected seconds)' : '';
+  return `ts must be ${TS_EXPECTED}, got ${quote(raw)}${hint}`;
+}
+
+function detectSeparator(buf: Buffer, s: number, e: number): number {
+  if (buf.subarray(s, e).indexOf(COMMA) >= 0) return COMMA;
+  if (buf.subarray(s, e).indexOf(TAB) >= 0) return TAB;
+  return SPACE;
+}
+
+/** Timestamp from bytes: plain digits on the fast path, anything else through parseTimestamp. */
+function bytesTimestamp(buf: Buffer, s: number, e: number): number {
+  if (e - s <= 10) {
+    let v = 0;
+    let i = s;
+    for (; i < e; i++) {
+      const d = buf[i] - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === e) return v > MAX_TS ? BAD_TS : v;
+  }
+  return parseTimestamp(buf.toString('utf8', s, e));
+}

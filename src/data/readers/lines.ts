@@ -1,0 +1,154 @@
+/**
+ * Streaming line scanner over a file (plain or `.gz`): large buffered reads, no per-line allocation, and the
+ * sha256 of the file's bytes computed on the way. Lines are handed to a visitor as byte ranges of a reused
+ * buffer, so a reader decodes only what it needs (an id, a JSON object) and never holds the whole file.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { PymkError } from '../../core/errors.js';
+
+/** Receives one line as bytes `buf[start, end)` (no line terminator, `\r` stripped); valid only during the call. */
+export type LineVisitor = (buf: Buffer, start: number, end: number, lineNo: number) => void;
+
+/** Where a scan stands; readers use it to bound how many rows can still come. */
+export interface ScanProgress {
+  /** Bytes of the file (compressed, for .gz) read so far. */
+  bytesRead: number;
+  /** File size in bytes. */
+  size: number;
+  compressed: boolean;
+}
+
+export interface ScanResult {
+  lines: number;
+  bytes: number;
+  sha256: string;
+}
+
+const CHUNK = 8 << 20;
+const NL = 10;
+const CR = 13;
+
+interface ByteSource {
+  read(into: Buffer, off: number, len: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Calls `visit` for every line of `path`, in order. Throws PYMK_BAD_INPUT naming the path when the file
+ * cannot be opened. A final line without a newline is still visited; a UTF-8 byte-order mark is skipped.
+ */
+export async function scanLines(path: string, visit: LineVisitor, progress?: ScanProgress): Promise<ScanResult> {
+  const size = await fileSize(path);
+  const compressed = path.endsWith('.gz');
+  const prog: ScanProgress = progress ?? { bytesRead: 0, size, compressed };
+  prog.bytesRead = 0;
+  prog.size = size;
+  prog.compressed = compressed;
+  const hash = createHash('sha256');
+  const src = compressed ? gzipSource(path, hash, prog) : await plainSource(path, hash, prog);
+  let buf: Buffer = Buffer.allocUnsafe(CHUNK);
+  let filled = 0;
+  let lineNo = 0;
+  let bytes = 0;
+  try {
+    for (;;) {
+      if (filled === buf.length) buf = grow(buf);
+      const n = await src.read(buf, filled, buf.length - filled);
+      const eof = n === 0;
+      if (bytes === 0 && n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        buf.copyWithin(0, 3, n);
+        filled -= 3;
+      }
+      bytes += n;
+      filled += n;
+      const view = buf.subarray(0, filled);
+      let pos = 0;
+      for (;;) {
+        const nl = view.indexOf(NL, pos);
+        if (nl === -1) break;
+        visit(buf, pos, nl > pos && buf[nl - 1] === CR ? nl - 1 : nl, ++lineNo);
+        pos = nl + 1;
+      }
+      if (eof) {
+        if (pos < filled) visit(buf, pos, buf[filled - 1] === CR ? filled - 1 : filled, ++lineNo);
+        break;
+      }
+      if (pos > 0) buf.copyWithin(0, pos, filled);
+      filled -= pos;
+    }
+  } finally {
+    await src.close();
+  }
+  return { lines: lineNo, bytes, sha256: hash.digest('hex') };
+}
+
+/** Size of a file, or PYMK_BAD_INPUT naming it when it is missing or not a file. */
+export async function fileSize(path: string): Promise<number> {
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw new PymkError('PYMK_BAD_INPUT', `${path}: not a regular file`, { path });
+    return s.size;
+  } catch (e) {
+    if (e instanceof PymkError) throw e;
+    throw new PymkError('PYMK_BAD_INPUT', `${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+      path,
+    });
+  }
+}
+
+function grow(buf: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(buf.length * 2);
+  buf.copy(b);
+  return b;
+}
+
+async function plainSource(path: string, hash: Hash, prog: ScanProgress): Promise<ByteSource> {
+  const fh = await open(path, 'r');
+  return {
+    async read(into, off, len) {
+      const { bytesRead } = await fh.read(into, off, len, null);
+      if (bytesRead > 0) hash.update(into.subarray(off, off + bytesRead));
+      prog.bytesRead += bytesRead;
+      return bytesRead;
+    },
+    close: () => fh.close(),
+  };
+}
+
+function gzipSource(path: string, hash: Hash, prog: ScanProgress): ByteSource {
+  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  const gunzip = createGunzip({ chunkSize: 1 << 20 });
+  raw.on('data', (c: string | Buffer) => {
+    hash.update(c);
+    prog.bytesRead += c.length;
+  });
+  raw.on('error', (e) => gunzip.destroy(e));
+  raw.pipe(gunzip);
+  const it = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let pending: Buffer | null = null;
+  return {
+    async read(into, off, len) {
+      if (pending === null || pending.length === 0) {
+        let r: IteratorResult<Buffer>;
+        try {
+          r = await it.next();
+        } catch (e) {
+          throw new PymkError('PYMK_BAD_INPUT', `${path}: cannot decompress (${(e as Error).message})`, { path });
+        }
+        if (r.done) return 0;
+        pending = r.value;
+      }
+      const n = Math.min(len, pending.length);
+      pending.copy(into, off, 0, n);
+      pending = pending.subarray(n);
+      return n;
+    },
+    async close() {
+      raw.destroy();
+      gunzip.destroy();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * `dataset.json`: names a dataset's files and their options (docs/formats.md). Validated once with zod
+ * (unknown keys rejected); without the file, the default names are looked up in the folder.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { PymkError } from '../../core/errors.js';
+
+const Column = z.number().int().min(0);
+
+const ManifestSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  source: z.string().optional(),
+  connections: z
+    .strictObject({
+      path: z.string().min(1),
+      directed: z.boolean().optional(),
+      delimiter: z.enum([',', '\t', ' ']).optional(),
+      columns: z.strictObject({ src: Column, dst: Column, ts: Column.optional() }).optional(),
+    })
+    .optional(),
+  profiles: z.strictObject({ path: z.string().min(1), format: z.enum(['jsonl', 'csv']).optional() }).optional(),
+  events: z.strictObject({ path: z.string().min(1) }).optional(),
+});
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** A dataset's resolved files and options. */
+export interface DatasetPlan {
+  name: string;
+  directed: boolean;
+  connections: { path: string; delimiter?: ',' | '\t' | ' '; columns?: { src: number; dst: number; ts?: number } };
+  profiles?: { path: string; format?: 'jsonl' | 'csv' };
+  events?: { path: string };
+}
+
+export const MANIFEST_FILE = 'dataset.json';
+/** Looked up in this order when dataset.json does not name the file. */
+export const DEFAULT_NAMES = {
+  connections: ['connections.csv', 'connections.tsv', 'connections.txt', 'connections.csv.gz'],
+  profiles: ['users.jsonl', 'users.csv', 'users.jsonl.gz'],
+  events: ['events.jsonl', 'events.jsonl.gz'],
+} as const;
+
+/** Reads `dir/dataset.json` (if any) and resolves every file; a missing required file is PYMK_BAD_INPUT. */
+export async function planDataset(dir: string): Promise<DatasetPlan> {
+  if (!existsSync(dir)) throw new PymkError('PYMK_BAD_INPUT', `${dir}: dataset folder not found`, { path: dir });
+  const mpath = join(dir, MANIFEST_FILE);
+  const m = existsSync(mpath) ? await readManifest(mpath) : {};
+  const pick = (names: readonly string[]): string | undefined => names.map((n) => join(dir, n)).find((p) => existsSync(p));
+  const named = (rel: string, what: string): string => {
+    const p = join(dir, rel);
+    if (!existsSync(p)) throw new PymkError('PYMK_BAD_INPUT', `${p}: ${what} file named in ${mpath} not found`, { path: p });
+    return p;
+  };
+
+  let connections: string;
+  if (m.connections) connections = named(m.connections.path, 'connections');
+  else {
+    const found = pick(DEFAULT_NAMES.connections);
+    if (found === undefined) {
+      throw new PymkError(
+        'PYMK_BAD_INPUT',
+        `${join(dir, 'connections.csv')}: required connections file not found (looked for ${DEFAULT_NAMES.connections.join(', ')}` +
+          ` in ${dir}, or a dataset.json naming it)`,
+        { path: join(dir, 'connections.csv') },
+      );
+    }
+    connections = found;
+  }
+  const profiles = m.profiles ? named(m.profiles.path, 'profiles') : pick(DEFAULT_NAMES.profiles);
+  const events = m.events ? named(m.events.path, 'events') : pick(DEFAULT_NAMES.events);
+  const plan: DatasetPlan = {
+    name: m.name ?? basename(resolve(dir)),
+    directed: m.connections?.directed ?? false,
+    connections: { path: connections, delimiter: m.connections?.delimiter, columns: m.connections?.columns },
+  };
+  if (profiles !== undefined) plan.profiles = { path: profiles, format: m.profiles?.format };
+  if (events !== undefined) plan.events = { path: events };
+  return plan;
+}
+
+async function readManifest(path: string): Promise<Manifest> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new PymkError('PYMK_BAD_INPUT', `${path}: expected a JSON object: ${(e as Error).message}`, { path });
+  }
+  const r = ManifestSchema.safeParse(raw);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`);
+    throw new PymkError('PYMK_BAD_INPUT', `${path}: ${issues.join('; ')}`, { path, issues });
+  }
+  return r.data;
+}
