@@ -14,7 +14,7 @@ export type LineVisitor = (buf: Buffer, start: number, end: number, lineNo: numb
 
 /** Where a scan stands; readers use it to bound how many rows can still come. */
 export interface ScanProgress {
-  /** Bytes of the file (compressed, for .gz) read so far. */
+  /** Plain files: bytes up to the end of the line being visited. .gz: compressed bytes read so far. */
   bytesRead: number;
   /** File size in bytes. */
   size: number;
@@ -27,6 +27,7 @@ export interface ScanResult {
   sha256: string;
 }
 
+/** Bytes per read; the buffer doubles when one line is longer. */
 const CHUNK = 8 << 20;
 const NL = 10;
 const CR = 13;
@@ -40,7 +41,12 @@ interface ByteSource {
  * Calls `visit` for every line of `path`, in order. Throws PYMK_BAD_INPUT naming the path when the file
  * cannot be opened. A final line without a newline is still visited; a UTF-8 byte-order mark is skipped.
  */
-export async function scanLines(path: string, visit: LineVisitor, progress?: ScanProgress): Promise<ScanResult> {
+export async function scanLines(
+  path: string,
+  visit: LineVisitor,
+  progress?: ScanProgress,
+  opts: { chunkSize?: number } = {},
+): Promise<ScanResult> {
   const size = await fileSize(path);
   const compressed = path.endsWith('.gz');
   const prog: ScanProgress = progress ?? { bytesRead: 0, size, compressed };
@@ -48,11 +54,13 @@ export async function scanLines(path: string, visit: LineVisitor, progress?: Sca
   prog.size = size;
   prog.compressed = compressed;
   const hash = createHash('sha256');
-  const src = compressed ? gzipSource(path, hash, prog) : await plainSource(path, hash, prog);
-  let buf: Buffer = Buffer.allocUnsafe(CHUNK);
+  const src = compressed ? gzipSource(path, hash, prog) : await plainSource(path, hash);
+  let buf: Buffer = Buffer.allocUnsafe(opts.chunkSize ?? CHUNK);
   let filled = 0;
   let lineNo = 0;
   let bytes = 0;
+  /** File offset of buf[0] (after a BOM). */
+  let base = 0;
   try {
     for (;;) {
       if (filled === buf.length) buf = grow(buf);
@@ -69,15 +77,18 @@ export async function scanLines(path: string, visit: LineVisitor, progress?: Sca
       for (;;) {
         const nl = view.indexOf(NL, pos);
         if (nl === -1) break;
+        if (!compressed) prog.bytesRead = base + nl + 1;
         visit(buf, pos, nl > pos && buf[nl - 1] === CR ? nl - 1 : nl, ++lineNo);
         pos = nl + 1;
       }
       if (eof) {
+        if (!compressed) prog.bytesRead = base + filled;
         if (pos < filled) visit(buf, pos, buf[filled - 1] === CR ? filled - 1 : filled, ++lineNo);
         break;
       }
       if (pos > 0) buf.copyWithin(0, pos, filled);
       filled -= pos;
+      base += pos;
     }
   } finally {
     await src.close();
@@ -105,13 +116,12 @@ function grow(buf: Buffer): Buffer {
   return b;
 }
 
-async function plainSource(path: string, hash: Hash, prog: ScanProgress): Promise<ByteSource> {
+async function plainSource(path: string, hash: Hash): Promise<ByteSource> {
   const fh = await open(path, 'r');
   return {
     async read(into, off, len) {
       const { bytesRead } = await fh.read(into, off, len, null);
       if (bytesRead > 0) hash.update(into.subarray(off, off + bytesRead));
-      prog.bytesRead += bytesRead;
       return bytesRead;
     },
     close: () => fh.close(),

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Dictionary } from '../../src/core/dictionary.js';
+import { EVENT_TYPES } from '../../src/core/tables.js';
+import { IdInterner } from '../../src/data/readers/ids.js';
+import { readEvents } from '../../src/data/readers/events.js';
+import { tempFile } from './fixtures.js';
+
+const line = (o: object): string => JSON.stringify(o) + '\n';
+
+test('events: every type, ids interned (numbers as text), ts as epoch or ISO', async () => {
+  const rows = EVENT_TYPES.map((type, i) => ({ ts: 1700000000 + i, type, actor: `u${i}`, target: i % 2 ? 7 : 'u7' }));
+  rows.push({ ts: '2023-11-14T22:13:20Z' as unknown as number, type: 'dismiss', actor: 'u1', target: 'u2' });
+  const ids = new Dictionary();
+  const r = await readEvents(tempFile('events.jsonl', rows.map(line).join('')), new IdInterner(ids));
+  const ev = r.events;
+  assert.equal(ev.count, rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    assert.equal(EVENT_TYPES[ev.type[i]], rows[i].type);
+    assert.equal(ids.value(ev.actor[i]), String(rows[i].actor));
+    assert.equal(ids.value(ev.target[i]), String(rows[i].target));
+  }
+  assert.equal(ev.ts[rows.length - 1], 1700000000);
+  assert.notEqual(ids.lookup('7'), ids.lookup('u7'));
+});
+
+test('events: bad rows skipped and counted with file, line and what was expected', async () => {
+  const body = [
+    line({ ts: 1, type: 'impression', actor: 'a', target: 'b' }),
+    line({ ts: 1, type: 'click', actor: 'a', target: 'b' }),
+    line({ ts: 1, actor: 'a', target: 'b' }),
+    line({ type: 'block', actor: 'a', target: 'b' }),
+    line({ ts: 'soon', type: 'block', actor: 'a', target: 'b' }),
+    line({ ts: 1, type: 'block', target: 'b' }),
+    line({ ts: 1, type: 'block', actor: 'a', target: {} }),
+    line({ ts: 1, type: 'block', actor: 'a', target: 'a' }),
+    'not json\n',
+    line({ ts: 2, type: 'toString', actor: 'a', target: 'b', extra: 1 }),
+  ].join('');
+  const r = await readEvents(tempFile('events.jsonl', body), new IdInterner(new Dictionary()));
+  assert.equal(r.events.count, 1);
+  assert.deepEqual(r.report.skipped, {
+    unknown_event_type: 2,
+    missing_type: 1,
+    missing_ts: 1,
+    bad_ts: 1,
+    missing_actor: 1,
+    bad_target: 1,
+    actor_is_target: 1,
+    invalid_json: 1,
+  });
+  assert.match(r.report.samples[0], /events\.jsonl:2: field 'type' must be one of impression, profile_view, .*block, got "click"$/);
+  assert.match(r.report.samples[2], /events\.jsonl:4: field 'ts' must be epoch seconds .* or ISO 8601, got nothing$/);
+  assert.deepEqual(r.report.notes, ["unknown field 'extra' ignored (first on line 10)"]);
+});
