@@ -32,8 +32,8 @@ export const pipelineCommand: CommandModule = {
           maxBadRows: f.maxBadRows,
         };
         const r = await runPipeline({ out: f.out, stages: defaultStages(params), inputs: { data: f.data }, params, resume: f.resume });
-        const reused = r.reused.length > 0 ? ` (reused ${r.reused.join(', ')})` : '';
-        console.error(`bundle ${r.manifest.version} written to ${r.dir}${reused}`);
+        const reused = r.reused.length > 0;
+        if (reused) console.error(`reused stages: ${r.reused.join(', ')}`);
       });
   },
 };
