@@ -40,9 +40,9 @@ const COMMA = 44;
 const QUOTE = 34;
 const MAX_FIELDS = 32;
 
-const SRC_NAMES = ['src', 'source', 'from', 'src_id', 'source_id', 'from_id', 'u', 'user', 'user_id', 'id1', 'id_1', 'node1', 'node_1', 'a'];
-const DST_NAMES = ['dst', 'target', 'to', 'dst_id', 'target_id', 'to_id', 'v', 'friend', 'friend_id', 'id2', 'id_2', 'node2', 'node_2', 'b'];
-const TS_NAMES = ['ts', 'time', 'timestamp', 'date', 'datetime', 'created_at', 'connected_at', 'unixts', 't'];
+const SRC_NAMES = ['src', 'source', 'from', 'src_id', 'source_id', 'from_id', 'u', 'user', 'user_id', 'id1', 'id_1', 'node1', 'node_1'];
+const DST_NAMES = ['dst', 'target', 'to', 'dst_id', 'target_id', 'to_id', 'v', 'friend', 'friend_id', 'id2', 'id_2', 'node2', 'node_2'];
+const TS_NAMES = ['ts', 'time', 'timestamp', 'date', 'datetime', 'created_at', 'connected_at', 'unixts'];
 const OTHER_NAMES = ['weight', 'rating', 'sign', 'label', 'type'];
 const KNOWN_NAMES = new Set([...SRC_NAMES, ...DST_NAMES, ...TS_NAMES, ...OTHER_NAMES]);
 const COLS2: EdgeColumns = { src: 0, dst: 1 };
