@@ -53,3 +53,25 @@ test('events: bad rows skipped and counted with file, line and what was expected
   assert.match(r.report.samples[2], /events\.jsonl:4: field 'ts' must be epoch seconds .* or ISO 8601, got nothing$/);
   assert.deepEqual(r.report.notes, ["unknown field 'extra' ignored (first on line 10)"]);
 });
+
+test('the fast path and the general path read the same events (spacing, key order, escapes, ISO times)', async () => {
+  const rows = [
+    '{"ts":1700000000,"type":"impression","actor":"u1","target":"u2"}',
+    '{ "target" : "u2" , "actor" : "u1", "type": "block", "ts": 1700000001 }',
+    '{"ts":"2023-11-14T22:13:20Z","type":"dismiss","actor":17,"target":"17x"}',
+    '{"ts":1700000002,"type":"profile_view","actor":"u\\u0031","target":"q\\"uote"}',
+    '{"ts":1700000003.0,"type":"invite_sent","actor":"é","target":"u2"}',
+  ];
+  const ids = new Dictionary();
+  const r = await readEvents(tempFile('events.jsonl', rows.join('\n')), new IdInterner(ids));
+  assert.equal(r.events.count, rows.length);
+  rows.forEach((text, i) => {
+    const o = JSON.parse(text);
+    assert.equal(EVENT_TYPES[r.events.type[i]], o.type);
+    assert.equal(ids.value(r.events.actor[i]), String(o.actor));
+    assert.equal(ids.value(r.events.target[i]), String(o.target));
+    assert.equal(r.events.ts[i], typeof o.ts === 'number' ? Math.floor(o.ts) : Date.parse(o.ts) / 1000);
+  });
+  assert.equal(ids.lookup('u1'), r.events.actor[0]);
+  assert.equal(r.events.actor[3], r.events.actor[0], '"u\\u0031" is u1');
+});

@@ -120,3 +120,17 @@ test('fitProfiles grows with missing rows and cuts to n', async () => {
   assert.equal(getProfile(three, 2, 'z').company, null);
   assert.equal(three.seniority[2], -1);
 });
+
+test('the fast path and the general path agree: escaped and plain spellings of one profile read the same', async () => {
+  const plain = '{"id":"a","company":"Acme","school":"MIT","location":"Köln","industry":"","seniority":4,"joined_at":1672531200,"deactivated":true,"banned":null}';
+  const general = '{"id":"\\u0061","company":"Ac\\u006de","school":"MIT","location":"K\\u00f6ln","industry":"","seniority":4.0,"joined_at":"2023-01-01","deactivated":true}';
+  const a = await read('users.jsonl', plain + '\n');
+  const b = await read('users.jsonl', general + '\n');
+  assert.deepEqual(a.all, b.all);
+  assert.deepEqual(a.all[0], { id: 'a', company: 'Acme', school: 'MIT', location: 'Köln', industry: null, seniority: 4, joinedAt: 1672531200, deactivated: true, banned: false });
+  const dup = await read('users.jsonl', plain + '\n' + general + '\n');
+  assert.deepEqual(dup.report.skipped, { duplicate_id: 1 });
+  const bad = await read('users.jsonl', '{"id":"z","seniority":11}\n{"id":"y","joined_at":99999999999}\n');
+  assert.deepEqual(bad.ids.toArray(), [], 'rows the fast path declines register no id before the general path rejects them');
+  assert.deepEqual(bad.report.skipped, { bad_seniority: 1, bad_joined_at: 1 });
+});

@@ -16,9 +16,11 @@ export class IdInterner {
   private readonly numeric = new Map<number, number>();
   /** direct[v] = dense id + 1 of the numeric id v (0 = not cached). Grows while ids stay dense enough. */
   private direct = new Int32Array(1024);
-  private readonly bytes = new ByteKeyTable();
+  private readonly bytes: BytesDictionary;
 
-  constructor(readonly ids: Dictionary) {}
+  constructor(readonly ids: Dictionary) {
+    this.bytes = new BytesDictionary(ids);
+  }
 
   /** The dense id of the id spelled by `buf[s, e)` (non-empty, UTF-8). */
   fromBytes(buf: Buffer, s: number, e: number): number {
@@ -33,13 +35,7 @@ export class IdInterner {
       }
       if (i === e) return this.fromNumber(v);
     }
-    const t = this.bytes;
-    const h = hashBytes(buf, s, e);
-    const c = t.get(buf, s, e, h);
-    if (c >= 0) return c;
-    const code = this.ids.code(buf.toString('utf8', s, e));
-    t.insert(buf, s, e, h, code);
-    return code;
+    return this.bytes.code(buf, s, e);
   }
 
   /** The dense id of a non-negative safe integer id. */
@@ -73,6 +69,23 @@ export class IdInterner {
     d.set(this.direct);
     this.direct = d;
     return true;
+  }
+}
+
+/** A Dictionary whose codes can be looked up by UTF-8 bytes; only a value's first sighting makes a string. */
+export class BytesDictionary {
+  private readonly table = new ByteKeyTable();
+
+  constructor(readonly dict: Dictionary) {}
+
+  /** The code of the value spelled by `buf[s, e)`, assigned on first sight. */
+  code(buf: Buffer, s: number, e: number): number {
+    const h = hashBytes(buf, s, e);
+    const c = this.table.get(buf, s, e, h);
+    if (c >= 0) return c;
+    const code = this.dict.code(buf.toString('utf8', s, e));
+    this.table.insert(buf, s, e, h, code);
+    return code;
   }
 }
 

@@ -4,6 +4,8 @@
  * wrong, and unknown fields are ignored and reported once each.
  */
 import {
+  FLAG_BANNED,
+  FLAG_DEACTIVATED,
   PROFILE_FIELDS,
   emptyProfiles,
   growProfiles,
@@ -16,8 +18,9 @@ import { PymkError } from '../../core/errors.js';
 import type { FileReport } from '../world.js';
 import { RowAccount, type AccountOptions } from './accounting.js';
 import { BAD_TS, MAX_TS, TS_EXPECTED, parseTimestamp, quote, splitCsv } from './fields.js';
-import type { IdInterner } from './ids.js';
 import { scanLines } from './lines.js';
+import { ABSENT, FALSE, FlatJsonScanner, INTEGER, NULL, STRING, TRUE, digitsValue } from './flatJson.js';
+import { BytesDictionary, type IdInterner } from './ids.js';
 import { parseJsonObject, readId, type Problem } from './jsonRows.js';
 
 export interface ProfileReadOptions extends AccountOptions {
@@ -39,23 +42,15 @@ const KNOWN = new Set<string>(PROFILE_KEYS);
 export async function readProfiles(path: string, ids: IdInterner, opts: ProfileReadOptions = {}): Promise<ProfileReadResult> {
   const acc = new RowAccount(path, 'profiles', opts);
   const format = opts.format ?? (/\.csv(\.gz)?$/i.test(path) ? 'csv' : 'jsonl');
-  let table = emptyProfiles(1024);
-  let seen = new Uint8Array(1024);
+  const rows = new ProfileRows();
+  const fast = format === 'jsonl' ? new FastProfileLine(ids, rows) : null;
   const unknown = new Set<string>();
   let header: string[] | null = null;
 
   const store = (lineNo: number, p: Profile): void => {
     const uid = ids.fromString(p.id);
-    if (uid >= table.n) {
-      const cap = Math.max(table.n * 2, uid + 1);
-      table = growProfiles(table, cap);
-      const s = new Uint8Array(cap);
-      s.set(seen);
-      seen = s;
-    }
-    if (seen[uid] === 1) return acc.malformed('duplicate_id', lineNo, `id ${quote(p.id)} already has a profile earlier in the file`);
-    seen[uid] = 1;
-    setProfile(table, uid, p);
+    if (!rows.claim(uid)) return acc.malformed('duplicate_id', lineNo, `id ${quote(p.id)} already has a profile earlier in the file`);
+    setProfile(rows.table, uid, p);
     acc.rowsKept++;
   };
   const noteUnknown = (key: string, lineNo: number): void => {
@@ -67,6 +62,11 @@ export async function readProfiles(path: string, ids: IdInterner, opts: ProfileR
   const scan = await scanLines(
     path,
     (buf, s, e, lineNo) => {
+      if (fast !== null && fast.take(buf, s, e)) {
+        acc.rowsRead++;
+        acc.rowsKept++;
+        return;
+      }
       const text = buf.toString('utf8', s, e);
       if (text.trim() === '') return;
       if (format === 'csv' && header === null) {
@@ -101,7 +101,82 @@ export async function readProfiles(path: string, ids: IdInterner, opts: ProfileR
     acc.progress,
   );
   if (format === 'csv' && header === null && acc.rowsRead === 0) acc.note('empty file: no header and no rows');
-  return { profiles: table, report: acc.finish(scan.sha256) };
+  return { profiles: rows.table, report: acc.finish(scan.sha256) };
+}
+
+/** The table being filled, grown by doubling, with a mark per user that already has a row. */
+class ProfileRows {
+  table = emptyProfiles(1024);
+  private seen = new Uint8Array(1024);
+
+  /** Makes room for `uid`; false when it already has a row. */
+  claim(uid: number): boolean {
+    if (uid >= this.table.n) {
+      const cap = Math.max(this.table.n * 2, uid + 1);
+      this.table = growProfiles(this.table, cap);
+      const s = new Uint8Array(cap);
+      s.set(this.seen);
+      this.seen = s;
+    }
+    if (this.seen[uid] === 1) return false;
+    this.seen[uid] = 1;
+    return true;
+  }
+}
+
+const [ID, SENIORITY, JOINED, DEACTIVATED, BANNED] = [0, 5, 6, 7, 8];
+const NO_CODES = [-1, -1, -1, -1];
+
+/**
+ * The allocation-free path for a well-formed JSONL row with known fields only: values are checked first,
+ * then the id and the field values are interned from bytes and written into the table. Anything else
+ * (or a duplicate id) goes to the general path, which reports it.
+ */
+class FastProfileLine {
+  private readonly json = new FlatJsonScanner(PROFILE_KEYS);
+  private readonly dicts: BytesDictionary[];
+  private readonly codes = [...NO_CODES];
+
+  constructor(
+    private readonly ids: IdInterner,
+    private readonly rows: ProfileRows,
+  ) {
+    this.dicts = PROFILE_FIELDS.map((f) => new BytesDictionary(rows.table.dicts[f]));
+  }
+
+  take(buf: Buffer, s: number, e: number): boolean {
+    const j = this.json;
+    if (!j.scan(buf, s, e)) return false;
+    const { kind, start, end } = j;
+    if ((kind[ID] !== STRING && kind[ID] !== INTEGER) || start[ID] === end[ID]) return false;
+    for (let f = 1; f <= PROFILE_FIELDS.length; f++) if (kind[f] !== ABSENT && kind[f] !== NULL && kind[f] !== STRING) return false;
+    let seniority = -1;
+    if (kind[SENIORITY] === INTEGER) seniority = digitsValue(buf, start[SENIORITY], end[SENIORITY]);
+    else if (kind[SENIORITY] !== ABSENT && kind[SENIORITY] !== NULL) return false;
+    if (seniority > 10) return false;
+    let joined = 0;
+    if (kind[JOINED] === INTEGER) joined = digitsValue(buf, start[JOINED], end[JOINED]);
+    else if (kind[JOINED] === STRING) joined = parseTimestamp(buf.toString('utf8', start[JOINED], end[JOINED]).trim());
+    else if (kind[JOINED] !== ABSENT && kind[JOINED] !== NULL) return false;
+    if (joined < 0 || joined > MAX_TS) return false;
+    let flags = 0;
+    for (const [k, bit] of [[DEACTIVATED, FLAG_DEACTIVATED], [BANNED, FLAG_BANNED]]) {
+      if (kind[k] === TRUE) flags |= bit;
+      else if (kind[k] !== FALSE && kind[k] !== ABSENT && kind[k] !== NULL) return false;
+    }
+    const uid = this.ids.fromBytes(buf, start[ID], end[ID]);
+    if (!this.rows.claim(uid)) return false;
+    const t = this.rows.table;
+    for (let f = 0; f < PROFILE_FIELDS.length; f++) {
+      const k = f + 1;
+      const empty = kind[k] !== STRING || start[k] === end[k];
+      t.codes[PROFILE_FIELDS[f]][uid] = empty ? -1 : this.dicts[f].code(buf, start[k], end[k]);
+    }
+    t.seniority[uid] = seniority;
+    t.joinedAt[uid] = joined;
+    t.flags[uid] = flags;
+    return true;
+  }
 }
 
 /** A profile table with exactly n rows: grown with missing rows, or cut to the first n. */
