@@ -14,6 +14,9 @@ export interface MachineInfo {
 export interface EvalReport extends EvalResult {
   machine: MachineInfo;
   createdAt: string;
+  /** How it was run (the command line), and a free-text note such as where the data came from. */
+  command?: string;
+  note?: string;
 }
 
 export function machineInfo(): MachineInfo {
@@ -27,8 +30,8 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-export function toReport(r: EvalResult, now = new Date()): EvalReport {
-  return { ...r, machine: machineInfo(), createdAt: now.toISOString() };
+export function toReport(r: EvalResult, extra: { command?: string; note?: string } = {}, now = new Date()): EvalReport {
+  return { ...r, ...extra, machine: machineInfo(), createdAt: now.toISOString() };
 }
 
 /** A markdown page: what was evaluated, then one table of ranking metrics and one of pair metrics and cost. */
@@ -46,6 +49,8 @@ export function formatMarkdown(r: EvalReport): string {
     `- split: ${splitText}${notes.length ? ` (${notes.join(', ')})` : ''}`,
     `- users ${c.users} (active in training ${c.activeUsers}); connections ${c.edges}: train ${c.trainEdges}, held out ${c.testEdges} (between active users ${c.usableTestEdges})`,
     `- query users: ${c.queryUsers} of ${c.eligibleQueryUsers} eligible (seed ${s.seed}); pairs for AUC/AP: ${c.pairPositives} held-out vs ${c.pairNegatives} random non-connected`,
+    ...(r.note ? [`- data: ${r.note}`] : []),
+    ...(r.command ? [`- command: \`${r.command}\``] : []),
     `- machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, node ${r.machine.node}; ${r.createdAt}`,
     '',
     '## Ranking (averaged over query users)',

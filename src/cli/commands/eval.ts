@@ -26,6 +26,7 @@ interface EvalFlags {
   seed: number;
   keepConnected?: boolean;
   out?: string;
+  note?: string;
   quiet?: boolean;
 }
 
@@ -45,6 +46,7 @@ export const evalCommand: CommandModule = {
       .option('--seed <n>', 'seed for the random split and the samples', intOption('--seed', 0), 1)
       .option('--keep-connected', 'random split: keep the training graph connected (node2vec protocol)')
       .option('--out <file>', 'write the JSON results here and the markdown next to it')
+      .option('--note <text>', 'a line for the report, e.g. how the data was made')
       .option('--quiet', 'no progress on stderr')
       .action(async (f: EvalFlags) => {
         if (f.split !== 'temporal' && f.split !== 'random') throw new PymkError('PYMK_BAD_PARAM', `--split must be one of: ${SPLITS.join(', ')}`);
@@ -72,7 +74,7 @@ export const evalCommand: CommandModule = {
             onProgress: (method, done, total) => log(`\r  ${method}: ${done}/${total} users${done === total ? '\n' : ''}`),
           },
         );
-        const report = toReport(result);
+        const report = toReport(result, { command: ['pymk', ...process.argv.slice(2)].map(shellWord).join(' '), note: f.note });
         const md = formatMarkdown(report);
         process.stdout.write(md);
         if (f.out) {
@@ -109,4 +111,9 @@ function nameList(v: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** An argument as it would be typed: quoted when it holds spaces or quotes. */
+function shellWord(a: string): string {
+  return /[\s"'$`\\]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a;
 }
