@@ -48,6 +48,7 @@ export function dedupeEdges(n: number, t: EdgeTable, directed: boolean): DedupeR
     [minor, minor2] = [minor2, minor];
     [row, row2] = [row2, row];
   }
+  major2 = minor2 = row2 = new Int32Array(0); // let the scratch columns go before the next allocations
 
   // stamp[b] === a: the pair (a, b) was seen, first in row firstRow[b].
   const stamp = new Int32Array(n).fill(-1);

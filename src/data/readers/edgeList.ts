@@ -54,7 +54,7 @@ export async function readEdgeList(path: string, ids: IdInterner, opts: EdgeList
   const acc = new RowAccount(path, 'connections', opts);
   const parser = new EdgeLineParser(acc, ids, opts);
   const scan = await scanLines(path, (b, s, e, n) => parser.line(b, s, e, n), acc.progress);
-  const raw = parser.builder.finish();
+  const raw = parser.finish();
   const { edges, duplicates } = dedupeEdges(ids.ids.size, raw, opts.directed ?? false);
   acc.dropped('duplicate_pair', duplicates);
   acc.rowsKept = edges.count;
@@ -63,7 +63,7 @@ export async function readEdgeList(path: string, ids: IdInterner, opts: EdgeList
 
 /** Parses one line at a time; holds the per-file state (separator, columns, header). */
 class EdgeLineParser {
-  readonly builder = new EdgeBuilder();
+  private builder = new EdgeBuilder();
   header: string[] | null = null;
   private sep = 0;
   private started = false;
@@ -81,6 +81,13 @@ class EdgeLineParser {
     this.cols = opts.columns ?? null;
     if (this.cols) this.width = -1;
     if (opts.delimiter) this.sep = opts.delimiter.charCodeAt(0);
+  }
+
+  /** The rows kept; the builder's (over-allocated) columns are dropped so they can be collected. */
+  finish(): EdgeTable {
+    const t = this.builder.finish();
+    this.builder = new EdgeBuilder();
+    return t;
   }
 
   line(buf: Buffer, s: number, e: number, lineNo: number): void {
