@@ -36,6 +36,7 @@ test('events: bad rows skipped and counted with file, line and what was expected
     line({ ts: 1, type: 'block', actor: 'a', target: 'a' }),
     'not json\n',
     line({ ts: 2, type: 'toString', actor: 'a', target: 'b', extra: 1 }),
+    '{"ts":3,"type":"block","actor":"a","target":12345678901234567890}\n',
   ].join('');
   const r = await readEvents(tempFile('events.jsonl', body), new IdInterner(new Dictionary()));
   assert.equal(r.events.count, 1);
@@ -45,7 +46,7 @@ test('events: bad rows skipped and counted with file, line and what was expected
     missing_ts: 1,
     bad_ts: 1,
     missing_actor: 1,
-    bad_target: 1,
+    bad_target: 2,
     actor_is_target: 1,
     invalid_json: 1,
   });

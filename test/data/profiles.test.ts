@@ -130,7 +130,7 @@ test('the fast path and the general path agree: escaped and plain spellings of o
   assert.deepEqual(a.all[0], { id: 'a', company: 'Acme', school: 'MIT', location: 'Köln', industry: null, seniority: 4, joinedAt: 1672531200, deactivated: true, banned: false });
   const dup = await read('users.jsonl', plain + '\n' + general + '\n');
   assert.deepEqual(dup.report.skipped, { duplicate_id: 1 });
-  const bad = await read('users.jsonl', '{"id":"z","seniority":11}\n{"id":"y","joined_at":99999999999}\n');
+  const bad = await read('users.jsonl', '{"id":"z","seniority":11}\n{"id":"y","joined_at":99999999999}\n{"id":12345678901234567890}\n');
   assert.deepEqual(bad.ids.toArray(), [], 'rows the fast path declines register no id before the general path rejects them');
-  assert.deepEqual(bad.report.skipped, { bad_seniority: 1, bad_joined_at: 1 });
+  assert.deepEqual(bad.report.skipped, { bad_seniority: 1, bad_joined_at: 1, bad_id: 1 });
 });

@@ -7,7 +7,7 @@ import type { FileReport } from '../world.js';
 import { RowAccount, type AccountOptions } from './accounting.js';
 import { BAD_TS, MAX_TS, TS_EXPECTED, parseTimestamp, quote } from './fields.js';
 import type { IdInterner } from './ids.js';
-import { ABSENT, FlatJsonScanner, INTEGER, STRING, digitsValue, sameBytes } from './flatJson.js';
+import { FlatJsonScanner, INTEGER, STRING, digitsValue, isIdValue, sameBytes } from './flatJson.js';
 import { parseJsonObject, readId } from './jsonRows.js';
 import { scanLines } from './lines.js';
 
@@ -85,7 +85,9 @@ class FastEventLine {
     const j = this.json;
     if (!j.scan(buf, s, e)) return false;
     const { kind, start, end } = j;
-    if (kind[TYPE] !== STRING || kind[TS] === ABSENT || !isId(kind[ACTOR]) || !isId(kind[TARGET])) return false;
+    if (kind[TYPE] !== STRING || !isIdValue(kind[ACTOR], start[ACTOR], end[ACTOR]) || !isIdValue(kind[TARGET], start[TARGET], end[TARGET])) {
+      return false;
+    }
     const type = typeCode(buf, start[TYPE], end[TYPE]);
     if (type < 0) return false;
     let ts: number;
@@ -93,18 +95,12 @@ class FastEventLine {
     else if (kind[TS] === STRING) ts = parseTimestamp(buf.toString('utf8', start[TS], end[TS]).trim());
     else return false;
     if (ts <= 0 || ts > MAX_TS) return false;
-    if (start[ACTOR] === end[ACTOR] || start[TARGET] === end[TARGET]) return false;
     if (sameBytes(buf, start[ACTOR], end[ACTOR], start[TARGET], end[TARGET])) return false;
     const actor = this.ids.fromBytes(buf, start[ACTOR], end[ACTOR]);
     const target = this.ids.fromBytes(buf, start[TARGET], end[TARGET]);
     this.builder.push(type, actor, target, ts);
     return true;
   }
-}
-
-/** Ids are strings or integers (an integer id is its decimal text, as on the general path). */
-function isId(kind: number): boolean {
-  return kind === STRING || kind === INTEGER;
 }
 
 function typeCode(buf: Buffer, s: number, e: number): number {

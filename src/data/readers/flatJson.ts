@@ -117,6 +117,14 @@ function word(buf: Buffer, i: number, e: number, w: string): boolean {
   return true;
 }
 
+/**
+ * Whether a scanned value can be an id the way the general path reads one: a non-empty string, or an
+ * integer short enough to be a safe integer (JSON.parse would round a longer one, and that row is refused).
+ */
+export function isIdValue(kind: number, s: number, e: number): boolean {
+  return (kind === STRING && e > s) || (kind === INTEGER && e - s <= 15);
+}
+
 /** Whether two byte ranges hold the same bytes. */
 export function sameBytes(buf: Buffer, s1: number, e1: number, s2: number, e2: number): boolean {
   if (e1 - s1 !== e2 - s2) return false;

@@ -19,7 +19,7 @@ import type { FileReport } from '../world.js';
 import { RowAccount, type AccountOptions } from './accounting.js';
 import { BAD_TS, MAX_TS, TS_EXPECTED, parseTimestamp, quote, splitCsv } from './fields.js';
 import { scanLines } from './lines.js';
-import { ABSENT, FALSE, FlatJsonScanner, INTEGER, NULL, STRING, TRUE, digitsValue } from './flatJson.js';
+import { ABSENT, FALSE, FlatJsonScanner, INTEGER, NULL, STRING, TRUE, digitsValue, isIdValue } from './flatJson.js';
 import { BytesDictionary, type IdInterner } from './ids.js';
 import { parseJsonObject, readId, type Problem } from './jsonRows.js';
 
@@ -148,7 +148,7 @@ class FastProfileLine {
     const j = this.json;
     if (!j.scan(buf, s, e)) return false;
     const { kind, start, end } = j;
-    if ((kind[ID] !== STRING && kind[ID] !== INTEGER) || start[ID] === end[ID]) return false;
+    if (!isIdValue(kind[ID], start[ID], end[ID])) return false;
     for (let f = 1; f <= PROFILE_FIELDS.length; f++) if (kind[f] !== ABSENT && kind[f] !== NULL && kind[f] !== STRING) return false;
     let seniority = -1;
     if (kind[SENIORITY] === INTEGER) seniority = digitsValue(buf, start[SENIORITY], end[SENIORITY]);
