@@ -98,6 +98,9 @@ export function twoHop(g: Graph, u: number, opts: TwoHopOptions = {}, scratch?: 
 /**
  * Candidates for many users (all users when `users` is omitted), packed into columns ready to be written
  * to disk. `onProgress(done, total)` is called every 4,096 users and at the end.
+ *
+ * The result takes 28 bytes per candidate (id + score + five features): 1M users × 200 candidates is
+ * 5.6 GB, so at that scale call it per range of users and write each range out.
  */
 export function twoHopAll(
   g: Graph,
@@ -109,10 +112,14 @@ export function twoHopAll(
   const list = users ?? Int32Array.from({ length: g.n }, (_, i) => i);
   const s = new TwoHopScratch(g.n, cfg.topN);
   const offsets = new Int32Array(list.length + 1);
-  let sink = allocSink(Math.max(1024, Math.min(list.length * cfg.topN, list.length * 32)));
+  // Up to 4M entries (112 MB) the worst case is allocated at once; beyond, start small and grow.
+  const worst = list.length * cfg.topN;
+  let sink = allocSink(worst <= 1 << 22 ? Math.max(worst, 1) : list.length * 32);
   let pos = 0;
   for (let i = 0; i < list.length; i++) {
-    if (sink.cand.length - pos < cfg.topN) sink = growSink(sink, pos, Math.max(sink.cand.length * 2, pos + cfg.topN));
+    if (sink.cand.length - pos < cfg.topN) {
+      sink = growSink(sink, pos, Math.min(worst, Math.max(Math.ceil(sink.cand.length * 1.5), pos + cfg.topN)));
+    }
     pos += collect(g, list[i], cfg, s, sink, pos);
     offsets[i + 1] = pos;
     if (onProgress && ((i + 1) % 4096 === 0 || i + 1 === list.length)) onProgress(i + 1, list.length);
@@ -365,7 +372,9 @@ function growSink(old: Sink, used: number, cap: number): Sink {
   return s;
 }
 
+/** Trims the sink to `used` entries; a sink filled to capacity is returned as it is, without a copy. */
 function finish(users: Int32Array, offsets: Int32Array, sink: Sink, used: number): PackedCandidates {
+  if (used === sink.cand.length) return { users, offsets, ...sink };
   const features = {} as Record<HeuristicName, Float32Array>;
   for (const h of HEURISTIC_NAMES) features[h] = sink.features[h].slice(0, used);
   return { users, offsets, cand: sink.cand.slice(0, used), score: sink.score.slice(0, used), features };

@@ -146,3 +146,16 @@ test('TwoHopGenerator reuses its buffers and agrees with twoHop; a too-small scr
   }
   assert.throws(() => twoHop(g, 0, { topN: 50 }, new TwoHopScratch(n, 10)), RangeError);
 });
+
+test('twoHopAll grows its columns when the worst case is too large to allocate up front', () => {
+  const n = 21_000; // 21k users × top 200 is above the 4M-entry up-front limit
+  const g = buildGraph(n, randomEdges(n, 110_000, 12));
+  const all = twoHopAll(g, null, { topN: 200 });
+  assert.equal(all.cand.length, all.offsets[n]);
+  assert.ok(all.cand.length > n * 32, `enough candidates (${all.cand.length}) to force growth`);
+  for (let u = 0; u < n; u += 997) {
+    const one = twoHop(g, u, { topN: 200 });
+    assert.deepEqual(rows(all, u), [...one.cand]);
+    assert.deepEqual([...all.features.ra.subarray(all.offsets[u], all.offsets[u + 1])], [...one.features.ra]);
+  }
+});
