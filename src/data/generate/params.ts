@@ -12,7 +12,7 @@ export interface GenerateOptions {
   seed: number;
   /** Output folder (created if missing). */
   out: string;
-  /** Target average number of connections per user at the end of the period (default 25). */
+  /** Target average number of connections per user at the end of the period (default 25, at most (users-1)/2). */
   avgDegree?: number;
   /** Length of the simulated period in days (default 365). */
   days?: number;
@@ -116,7 +116,7 @@ export const MECHANISMS = Object.keys(MODEL.mechanisms) as Mechanism[];
 export function resolveParams(opts: Omit<GenerateOptions, 'out' | 'onProgress'>): WorldParams {
   const users = checkInt('users', opts.users, 2, 50_000_000);
   const seed = checkInt('seed', opts.seed, 0, 0xffffffff);
-  const avgDegree = opts.avgDegree ?? DEFAULTS.avgDegree;
+  const avgDegree = opts.avgDegree ?? Math.min(DEFAULTS.avgDegree, (users - 1) / 2);
   if (!Number.isFinite(avgDegree) || avgDegree <= 0 || avgDegree > 1000 || avgDegree > users - 1) {
     throw new PymkError('PYMK_BAD_PARAM', `avgDegree must be in (0, min(1000, users - 1)], got ${avgDegree}`);
   }
