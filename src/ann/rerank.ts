@@ -1,0 +1,129 @@
+/**
+ * Exact f32 re-ranking over a quantized index: fetch ceil(k × factor) candidates from the inner index (e.g.
+ * usearch i8), re-score them with exact distances from a VectorStore, keep the best k. The store can be a
+ * file read with pread (FileVectorStore), so the f32 copy stays on disk and in the shared page cache while
+ * only the i8 graph sits in each process's memory (the DiskANN layout, on a small scale).
+ *
+ * On disk: the inner index at `<path>.inner` (with its own description), the f32 rows at `<path>` (a pymk
+ * array file with a 'vectors' column, dense by id) and `<path>.json` with kind 'rerank'.
+ */
+import { writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { PymkError } from '../core/errors.js';
+import { encodeArrays } from '../pipeline/binary.js';
+import { distanceFn } from './distance.js';
+import { saveAtomic, writeMeta, type IndexMeta } from './files.js';
+import { TopK } from './topk.js';
+import type { BatchOptions, Hits, Metric, SearchOptions, VectorIndex } from './types.js';
+import { FileVectorStore, MemoryVectorStore, type VectorStore } from './vectors.js';
+
+/** Re-rank settings: how many candidates per result to fetch from the quantized index. */
+export interface RerankOptions {
+  /** Candidates fetched = ceil(k × factor) (≥ k). Default 2. */
+  factor: number;
+}
+
+export const RERANK_DEFAULTS: RerankOptions = { factor: 2 };
+
+export class RerankedIndex implements VectorIndex {
+  readonly kind = 'rerank';
+  private readonly dist;
+  private readonly row: Float32Array;
+
+  constructor(readonly inner: VectorIndex, readonly store: VectorStore, readonly options: RerankOptions = RERANK_DEFAULTS) {
+    if (store.dim !== inner.dim) throw new PymkError('PYMK_BAD_PARAM', `vector store is ${store.dim}-d, index is ${inner.dim}-d`);
+    if (!(options.factor >= 1)) throw new PymkError('PYMK_BAD_PARAM', `re-rank factor must be ≥ 1, got ${options.factor}`);
+    this.dist = distanceFn(inner.metric);
+    this.row = new Float32Array(inner.dim);
+  }
+
+  /**
+   * Opens a saved re-ranked index. `open` opens the inner index (by the registry, to avoid a cycle);
+   * 'view' reads f32 rows from the file on demand, 'load' reads them into memory.
+   */
+  static open(path: string, meta: IndexMeta, readOnly: boolean, open: (path: string) => VectorIndex): RerankedIndex {
+    const o = meta.options as { inner: string; factor: number };
+    const inner = open(join(dirname(path), o.inner));
+    const store = readOnly ? FileVectorStore.ofArrayFile(path, meta.dim) : MemoryVectorStore.load(path, meta.dim);
+    return new RerankedIndex(inner, store, { factor: o.factor });
+  }
+
+  get dim(): number {
+    return this.inner.dim;
+  }
+  get metric(): Metric {
+    return this.inner.metric;
+  }
+  get readOnly(): boolean {
+    return this.inner.readOnly || !this.store.writable;
+  }
+  size(): number {
+    return this.inner.size();
+  }
+  has(id: number): boolean {
+    return this.inner.has(id);
+  }
+
+  upsert(id: number, vector: Float32Array): void {
+    this.inner.upsert(id, vector);
+    this.store.set(id, vector);
+  }
+
+  addBatch(ids: ArrayLike<number>, vectors: Float32Array, threads?: number): void {
+    this.inner.addBatch(ids, vectors, threads);
+    for (let i = 0; i < ids.length; i++) this.store.set(ids[i], vectors.subarray(i * this.dim, (i + 1) * this.dim));
+  }
+
+  remove(id: number): boolean {
+    return this.inner.remove(id);
+  }
+
+  search(query: Float32Array, opts: SearchOptions): Hits {
+    // The inner index applies the exclusions (with its own over-fetch); re-ranking only reorders.
+    const cand = this.inner.search(query, { k: this.fetchCount(opts.k), exclude: opts.exclude });
+    return this.rerank(query, 0, opts.k, cand);
+  }
+
+  searchBatch(queries: Float32Array, opts: BatchOptions): Hits[] {
+    const fetched = this.inner.searchBatch(queries, { ...opts, k: this.fetchCount(opts.k) });
+    return fetched.map((h, i) => this.rerank(queries, i, opts.k, h));
+  }
+
+  vector(id: number): Float32Array | null {
+    if (!this.inner.has(id)) return null;
+    const out = new Float32Array(this.dim);
+    return this.store.get(id, out) ? out : null;
+  }
+
+  setEf(ef: number): void {
+    this.inner.setEf(ef);
+  }
+
+  save(path: string): void {
+    const innerPath = `${path}.inner`;
+    this.inner.save(innerPath);
+    if (!(this.store instanceof MemoryVectorStore)) throw new PymkError('PYMK_BAD_PARAM', 'only an in-memory vector store can be saved with the index');
+    const cols = this.store.columns();
+    saveAtomic(path, (tmp) => writeFileSync(tmp, Buffer.concat(encodeArrays(cols))));
+    writeMeta(path, { kind: this.kind, dim: this.dim, metric: this.metric, count: this.size(), options: { inner: basename(innerPath), factor: this.options.factor } });
+  }
+
+  close(): void {
+    this.inner.close();
+    this.store.close();
+  }
+
+  private fetchCount(k: number): number {
+    return Math.max(k, Math.ceil(k * this.options.factor));
+  }
+
+  /** Exact distances for the candidates of query row `qi`, best k. */
+  private rerank(queries: Float32Array, qi: number, k: number, cand: Hits): Hits {
+    const top = new TopK(Math.max(1, Math.min(k, cand.ids.length)));
+    for (let i = 0; i < cand.ids.length; i++) {
+      if (!this.store.get(cand.ids[i], this.row)) continue;
+      top.push(cand.ids[i], this.dist(queries, qi, this.row, 0, this.dim));
+    }
+    return top.result();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Where exact f32 vectors live for re-ranking and for looking a user's vector up by id.
+ *
+ * - MemoryVectorStore: rows by id in one growable Float32Array (ids are dense user ids).
+ * - FileVectorStore: rows read on demand with pread from a file (a raw f32 matrix, or the 'vectors'
+ *   column of a pymk array file such as the bundle's embeddings), so the f32 copy stays on disk and in the
+ *   OS page cache, shared by every process, rather than on each process's heap.
+ */
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { PymkError } from '../core/errors.js';
+import { decodeArrays } from '../pipeline/binary.js';
+import { checkId } from './distance.js';
+
+export interface VectorStore {
+  readonly dim: number;
+  /** False for file-backed stores. */
+  readonly writable: boolean;
+  /** Copies id's row into out[0..dim); false when the store has no row for id. */
+  get(id: number, out: Float32Array): boolean;
+  set(id: number, v: Float32Array): void;
+  close(): void;
+}
+
+/** Rows by id in memory; grows as ids grow. */
+export class MemoryVectorStore implements VectorStore {
+  readonly writable = true;
+  private data: Float32Array;
+  private present: Uint8Array;
+
+  constructor(readonly dim: number, capacity = 1024) {
+    this.data = new Float32Array(capacity * dim);
+    this.present = new Uint8Array(capacity);
+  }
+
+  /** A store over existing rows (ids 0..n-1), without copying. */
+  static wrap(vectors: Float32Array, dim: number): MemoryVectorStore {
+    const s = new MemoryVectorStore(dim, 0);
+    s.data = vectors;
+    s.present = new Uint8Array(vectors.length / dim).fill(1);
+    return s;
+  }
+
+  /** Reads rows saved by columns() (a pymk array file with 'vectors' and 'present'). */
+  static load(path: string, dim: number): MemoryVectorStore {
+    const cols = decodeArrays(readFileSync(path), { file: path });
+    const s = MemoryVectorStore.wrap(cols.vectors as Float32Array, dim);
+    if (cols.present instanceof Uint8Array && cols.present.length === s.present.length) s.present = new Uint8Array(cols.present);
+    return s;
+  }
+
+  /** The rows and presence flags, for saving. */
+  columns(): { vectors: Float32Array; present: Uint8Array } {
+    let n = this.present.length;
+    while (n > 0 && !this.present[n - 1]) n--;
+    return { vectors: this.data.slice(0, n * this.dim), present: this.present.slice(0, n) };
+  }
+
+  get(id: number, out: Float32Array): boolean {
+    if (id >= this.present.length || !this.present[id]) return false;
+    out.set(this.data.subarray(id * this.dim, (id + 1) * this.dim));
+    return true;
+  }
+
+  set(id: number, v: Float32Array): void {
+    checkId(id);
+    if (id >= this.present.length) {
+      const cap = Math.max(id + 1, this.present.length * 2);
+      const data = new Float32Array(cap * this.dim);
+      data.set(this.data);
+      const present = new Uint8Array(cap);
+      present.set(this.present);
+      this.data = data;
+      this.present = present;
+    }
+    this.data.set(v.subarray(0, this.dim), id * this.dim);
+    this.present[id] = 1;
+  }
+
+  close(): void {}
+}
+
+/** Rows read with pread from a file: row id at byte `offset + id*dim*4`, ids 0..count-1. */
+export class FileVectorStore implements VectorStore {
+  readonly writable = false;
+  private fd: number;
+  private readonly rowBytes: number;
+
+  constructor(readonly path: string, readonly dim: number, private readonly offset: number, readonly count: number) {
+    this.fd = openSync(path, 'r');
+    this.rowBytes = dim * 4;
+    const size = fstatSync(this.fd).size;
+    if (offset + count * this.rowBytes > size) {
+      closeSync(this.fd);
+      throw new PymkError('PYMK_BUNDLE_INVALID', `${path}: ${count} rows of ${dim} floats at ${offset} run past the end (${size} bytes)`, { file: path });
+    }
+  }
+
+  /** The 'vectors' float32 column of a pymk array file (see pipeline/binary.ts for the layout). */
+  static ofArrayFile(path: string, dim: number, column = 'vectors'): FileVectorStore {
+    const col = arrayColumn(path, column);
+    if (col.dtype !== 'float32') throw new PymkError('PYMK_BUNDLE_INVALID', `${path}: column '${column}' is ${col.dtype}, expected float32`, { file: path });
+    if (col.length % dim !== 0) throw new PymkError('PYMK_BUNDLE_INVALID', `${path}: ${col.length} floats is not a whole number of ${dim}-d rows`, { file: path });
+    return new FileVectorStore(path, dim, col.offset, col.length / dim);
+  }
+
+  get(id: number, out: Float32Array): boolean {
+    if (id < 0 || id >= this.count || this.fd < 0) return false;
+    const n = readSync(this.fd, out, 0, this.rowBytes, this.offset + id * this.rowBytes);
+    return n === this.rowBytes;
+  }
+
+  set(): void {
+    throw new PymkError('PYMK_BAD_PARAM', `vector file ${this.path} is read-only`);
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+/** Where a column of a pymk array file lies: reads only the header and table of contents. */
+export function arrayColumn(path: string, name: string): { dtype: string; offset: number; length: number } {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(32);
+    readSync(fd, head, 0, 32, 0);
+    if (head.subarray(0, 8).toString('latin1') !== 'PYMKARR\0') throw new PymkError('PYMK_BUNDLE_INVALID', `${path}: not a pymk array file`, { file: path });
+    const tocBytes = head.readUInt32LE(12);
+    const toc = Buffer.alloc(tocBytes);
+    readSync(fd, toc, 0, tocBytes, 32);
+    const cols = (JSON.parse(toc.toString('utf8')) as { columns: { name: string; dtype: string; offset: number; length: number }[] }).columns;
+    const col = cols.find((c) => c.name === name);
+    if (!col) throw new PymkError('PYMK_BUNDLE_INVALID', `${path}: no column '${name}' (has: ${cols.map((c) => c.name).join(', ')})`, { file: path });
+    return col;
+  } finally {
+    closeSync(fd);
+  }
+}
