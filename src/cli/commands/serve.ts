@@ -1,7 +1,17 @@
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { createServer } from '../../serve/server.js';
 import { intOption, type CommandModule } from '../command.js';
+
+interface Flags {
+  bundle?: string;
+  host?: string;
+  port?: number;
+  store?: string;
+  watch: number;
+  workers: number;
+}
 
 export const serveCommand: CommandModule = {
   register(program: Command) {
@@ -13,11 +23,16 @@ export const serveCommand: CommandModule = {
       .option('--port <port>', 'port to listen on (env PYMK_PORT)', intOption('--port'))
       .option('--store <url>', 'online store URL (env PYMK_STORE)')
       .option('--watch <ms>', 'poll the bundle folder for a newer version every <ms> ms (0 = off)', intOption('--watch'), 5000)
-      .action(async (o: { bundle?: string; host?: string; port?: number; store?: string; watch: number }) => {
+      .option('--workers <n>', 'server processes sharing the port (node:cluster); each holds its own L1 cache', intOption('--workers', 1), 1)
+      .action(async (o: Flags) => {
         const config = loadConfig({ bundle: o.bundle, host: o.host, port: o.port, store: o.store });
-        const server = await createServer(config, { logger: true, watchMs: o.watch });
+        if (o.workers > 1 && cluster.isPrimary) {
+          superviseWorkers(o.workers);
+          return;
+        }
+        const server = await createServer(config, { logger: o.workers === 1, watchMs: o.watch });
         const addr = await server.app.listen({ host: config.host, port: config.port });
-        console.error(`pymk serving bundle ${config.bundle} at ${addr}`);
+        console.error(`pymk serving bundle ${config.bundle} at ${addr} (pid ${process.pid})`);
         const stop = async (): Promise<void> => {
           await server.close();
           process.exit(0);
@@ -27,3 +42,21 @@ export const serveCommand: CommandModule = {
       });
   },
 };
+
+/** The primary process: forks N servers on the shared port, restarts one that dies, stops them on a signal. */
+function superviseWorkers(n: number): void {
+  let stopping = false;
+  for (let i = 0; i < n; i++) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    console.error(`pymk: server process ${worker.process.pid} exited (${signal ?? code}); starting another`);
+    cluster.fork();
+  });
+  const stop = (): void => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
