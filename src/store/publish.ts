@@ -114,7 +114,7 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
   const done = new Set<number>();
   const running = new Set<Promise<void>>();
   let launch = p.next;
-  while (launch < chunks || running.size > 0) {
+  while (p.next < chunks) {
     while (running.size < inFlight && launch < chunks) {
       const i = launch++;
       const ops = chunkOps(snap, keys, ttls, i * chunkUsers, Math.min(n, (i + 1) * chunkUsers), opts.embeddingDtype ?? 'f16');
@@ -128,7 +128,7 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
       task.catch(() => {});
       running.add(task);
     }
-    await Promise.race(running);
+    if (running.size > 0) await Promise.race(running);
     let next = p.next;
     while (done.has(next)) done.delete(next++);
     if (next > p.next) {

@@ -16,24 +16,30 @@
 -- @include "codec.lua"
 
 local id = tonumber(ARGV[1])
-local inserted = 0
 local row = redis.call('GET', KEYS[1])
+local list = redis.call('GET', KEYS[2])
+
+-- Compute both new values first: a malformed value fails the script before anything is written.
+local newRow, inserted
 if row then
-  local out
-  out, inserted = pymk_ids_insert(row, KEYS[1], id, tonumber(ARGV[2]), tonumber(ARGV[3]))
-  if inserted > 0 then redis.call('SET', KEYS[1], out, 'KEEPTTL') end
+  newRow, inserted = pymk_ids_insert(row, KEYS[1], id, tonumber(ARGV[2]), tonumber(ARGV[3]))
 else
-  local fresh = string.char(tonumber(ARGV[2]), tonumber(ARGV[3])) .. struct.pack('<I4i4', 1, id)
-  local ttl = tonumber(ARGV[6])
-  if ttl > 0 then redis.call('SET', KEYS[1], fresh, 'PX', ttl) else redis.call('SET', KEYS[1], fresh) end
-  inserted = 1
+  newRow, inserted = string.char(tonumber(ARGV[2]), tonumber(ARGV[3])) .. struct.pack('<I4i4', 1, id), 1
+end
+local newList, removed = nil, 0
+if list then
+  newList, removed = pymk_candidates_remove(list, KEYS[2], id, tonumber(ARGV[4]), tonumber(ARGV[5]))
 end
 
-local removed = 0
-local list = redis.call('GET', KEYS[2])
-if list then
-  local out
-  out, removed = pymk_candidates_remove(list, KEYS[2], id, tonumber(ARGV[4]), tonumber(ARGV[5]))
-  if removed > 0 then redis.call('SET', KEYS[2], out, 'KEEPTTL') end
+if inserted > 0 then
+  local ttl = tonumber(ARGV[6])
+  if row then
+    redis.call('SET', KEYS[1], newRow, 'KEEPTTL')
+  elseif ttl > 0 then
+    redis.call('SET', KEYS[1], newRow, 'PX', ttl)
+  else
+    redis.call('SET', KEYS[1], newRow)
+  end
 end
+if removed > 0 then redis.call('SET', KEYS[2], newList, 'KEEPTTL') end
 return { inserted, removed }
