@@ -17,6 +17,7 @@ export const H_TRAITS = 3;
 const H_FLAGS = 7;
 export const H_ROW = 8;
 const FLAG_HAS_BLOCK = 1;
+const PAD = 32;
 
 export class GrowingGraph {
   readonly n: number;
@@ -48,7 +49,7 @@ export class GrowingGraph {
       size += H_ROW + capacity[u];
     }
     if (size > 0x7fffffff) throw new RangeError(`graph of ${n} users needs ${size} slots, more than an Int32Array holds`);
-    this.mem = new Int32Array(size);
+    this.mem = new Int32Array(size + PAD); // slack: reads a line past the last block stay in bounds
     for (let u = 0; u < n; u++) {
       const b = this.at[u];
       this.mem[b + H_ID] = u;
@@ -70,7 +71,7 @@ export class GrowingGraph {
     return this.mem[this.at[u] + H_DEGREE];
   }
 
-  /** The k-th smallest neighbour id of user u (0 ≤ k < degree(u)). */
+  /** The id of user u's k-th neighbour in row order (0 ≤ k < degree(u)); rows are sorted by ref, not id. */
   neighbor(u: number, k: number): number {
     return this.mem[this.mem[this.at[u] + H_ROW + k] + H_ID];
   }
@@ -106,14 +107,12 @@ export class GrowingGraph {
       return c;
     }
     while (i < iEnd && j < jEnd) {
+      // Branch-free steps: which side advances is unpredictable, so branches would mispredict half the time.
       const x = mem[i];
       const y = mem[j];
-      if (x === y) {
-        c++;
-        i++;
-        j++;
-      } else if (x < y) i++;
-      else j++;
+      c += +(x === y);
+      i += +(x <= y);
+      j += +(y <= x);
     }
     return c;
   }

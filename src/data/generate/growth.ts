@@ -25,6 +25,8 @@ const PREFERENTIAL = MECHANISMS.indexOf('preferential');
 const RANDOM = MECHANISMS.indexOf('random');
 /** Sessions in flight at once. */
 const LANES = 16;
+/** Int32 slots per cache line: a block's header and first row entries span up to two lines. */
+const LINE = 16;
 
 /** Cumulative mechanism thresholds in MECHANISMS order. */
 const MECH_CDF = (() => {
@@ -112,7 +114,6 @@ export function growConnections(
     let m = 0;
     while (m < MECH_CDF.length - 1 && x >= MECH_CDF[m]) m++;
     if (m === CLOSURE && mem[b + H_DEGREE] === 0) m = COMPANY;
-    if (m === PREFERENTIAL && g.edgeCount === 0) m = RANDOM;
     let w = -1;
     if (m === CLOSURE) {
       pivot[i] = mem[b + H_ROW + rng.int(mem[b + H_DEGREE])];
@@ -120,10 +121,7 @@ export function growConnections(
       if (m === COMPANY) w = groupMate(b, 0);
       else if (m === SCHOOL) w = groupMate(b, 1);
       else if (m === LOCATION) w = groupMate(b, 2);
-      else if (m === PREFERENTIAL) {
-        const e = rng.int(g.edgeCount);
-        w = at[rng.chance(0.5) ? g.src[e] : g.dst[e]];
-      }
+      else if (m === PREFERENTIAL) w = stubRefs[rng.int(stubEnd[joined])]; // ∝ sociability, i.e. expected degree
       if (w < 0) {
         m = RANDOM;
         w = at[rng.int(joined)];
@@ -158,27 +156,30 @@ export function growConnections(
   while (g.edgeCount + skipped < M) {
     advanceClock(p.start + Math.floor(((g.edgeCount + skipped) * period) / M));
     if (joined < 2) advanceClock(joinedAt[1]);
-    // Stage 1: every lane has a session user; read their blocks together.
+    // Each stage first computes every lane's next address, then reads them all in one tight loop, so the
+    // cache misses of the lanes are in flight together.
+    // Stage 1: every lane has a session user.
     for (let i = 0; i < LANES; i++) {
       if (user[i] < 0 || left[i] <= 0 || !hasRoom(user[i])) {
         user[i] = newSessionUser();
         left[i] = 1;
         while (!rng.chance(sessionEnd)) left[i]++;
       }
-      sink ^= mem[user[i] + H_DEGREE];
     }
-    // Stage 2: mechanism and first hop; read the friends' (or partners') blocks together.
+    for (let i = 0; i < LANES; i++) sink ^= mem[user[i] + H_DEGREE] ^ mem[user[i] + LINE];
+    // Stage 2: mechanism and first hop: the friend (closure) or the partner (others).
+    for (let i = 0; i < LANES; i++) startProposal(i, user[i]);
     for (let i = 0; i < LANES; i++) {
-      startProposal(i, user[i]);
-      sink ^= mem[(mech[i] === CLOSURE ? pivot[i] : partner[i]) + H_DEGREE];
+      const b = mech[i] === CLOSURE ? pivot[i] : partner[i];
+      sink ^= mem[b + H_DEGREE] ^ mem[b + LINE];
     }
-    // Stage 3: second hop of triadic closure; read the partners' blocks together.
+    // Stage 3: second hop of triadic closure.
     for (let i = 0; i < LANES; i++) {
       if (mech[i] !== CLOSURE) continue;
       const v = pivot[i];
       partner[i] = mem[v + H_ROW + rng.int(mem[v + H_DEGREE])];
-      sink ^= mem[partner[i] + H_DEGREE];
     }
+    for (let i = 0; i < LANES; i++) sink ^= mem[partner[i] + H_DEGREE] ^ mem[partner[i] + LINE];
     // Stage 4: decide, lane by lane, against the graph as it is now.
     let progressed = false;
     for (let i = 0; i < LANES && g.edgeCount + skipped < M; i++) {

@@ -78,8 +78,8 @@ export function simulateWorld(opts: Omit<GenerateOptions, 'out'>): SyntheticWorl
   const maxEdges = Math.min(Math.round((params.users * params.avgDegree) / 2), Math.floor(capacityTotal / 2));
   const graph = new GrowingGraph(population.capacity, population.traits, memoryLayout(population), maxEdges);
   const log = new ActivityLog(params, population, graph, logRng);
+  progress('connections', 0);
   const growth = growConnections(params, population, graph, log, growRng, (f) => progress('connections', f));
-  progress('connections', 1);
   const m = graph.edgeCount;
   const connections: EdgeTable = {
     count: m,
@@ -87,6 +87,7 @@ export function simulateWorld(opts: Omit<GenerateOptions, 'out'>): SyntheticWorl
     dst: graph.dst.subarray(0, m),
     ts: graph.ts.subarray(0, m),
   };
+  progress('events', 0);
   const events = log.finish();
   progress('events', 1);
   return { params, population, profiles: population.profiles, connections, mechanism: graph.mechanism.subarray(0, m), events, growth };
