@@ -1,0 +1,112 @@
+/** Codecs: exact round trips, every truncation and trailing byte detected, other kinds and versions refused. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Rng } from '../../src/core/rng.js';
+import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeCandidates, encodeIds, encodeProfile, encodeRanked } from '../../src/store/codec.js';
+import { decodeEmbedding, encodeEmbedding, fromHalf, toHalf } from '../../src/store/codecEmbedding.js';
+import { userColumns } from '../../src/store/kvStore.js';
+import { PAIR_FEATURES, type PairFeature } from '../../src/store/snapshot.js';
+
+const invalid = (re?: RegExp) => (e: Error & { code?: string }) => e.code === 'PYMK_STORE_INVALID' && (!re || re.test(e.message));
+
+/** Every strict prefix and one byte too many must fail; the value itself must not. */
+function assertLengthChecked(buf: Buffer, decode: (b: Buffer) => unknown): void {
+  decode(buf);
+  for (let len = 0; len < buf.length; len++) assert.throws(() => decode(buf.subarray(0, len)), invalid(), `prefix of ${len} bytes`);
+  assert.throws(() => decode(Buffer.concat([buf, Buffer.from([7])])), invalid(/trailing|bytes/));
+  const other = Buffer.from(buf);
+  other[1] = buf[1] + 1;
+  assert.throws(() => decode(other), invalid(/format version/));
+  other[1] = buf[1];
+  other[0] = 0x21;
+  assert.throws(() => decode(other), invalid(/not a/));
+}
+
+test('profile rows round-trip, including negatives and missing values', () => {
+  const row = { company: -1, school: 123456, location: 0, industry: 2 ** 31 - 1, seniority: -1, flags: 3, degree: 987654 };
+  const cols = userColumns(2);
+  decodeProfileInto(encodeProfile(row), cols, 1, 'k');
+  decodeProfileInto(null, cols, 0, 'k');
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, Array.from(v as ArrayLike<number>)])),
+    Object.fromEntries(Object.entries(row).map(([k, v]) => [k, [k === 'flags' ? 0 : -1, v]])),
+  );
+  assertLengthChecked(encodeProfile(row), (b) => decodeProfileInto(b, cols, 0, 'k'));
+});
+
+test('id rows round-trip and must be strictly ascending', () => {
+  const ids = Int32Array.from([-5, 0, 7, 2 ** 31 - 1]);
+  assert.deepEqual(Array.from(decodeIds(encodeIds(ids), 'k')), Array.from(ids));
+  assert.deepEqual(Array.from(decodeIds(null, 'k')), []);
+  assertLengthChecked(encodeIds(ids), (b) => decodeIds(b, 'k'));
+  assert.throws(() => decodeIds(encodeIds(Int32Array.from([3, 3])), 'k'), invalid(/ascending/));
+  // A count field that claims more than the bytes hold.
+  const lying = encodeIds(ids);
+  lying.writeUInt32LE(1000, 2);
+  assert.throws(() => decodeIds(lying, 'k'), invalid(/truncated/));
+});
+
+test('candidate lists round-trip with their pair features, from any slice', () => {
+  const rng = new Rng(5);
+  const n = 50;
+  const ids = Int32Array.from({ length: n }, () => rng.int(1e6));
+  const score = Float32Array.from({ length: n }, () => rng.normal());
+  const features = Object.fromEntries(PAIR_FEATURES.map((f) => [f, Float32Array.from({ length: n }, () => rng.next() * 1e4)])) as Record<PairFeature, Float32Array>;
+  const got = decodeCandidates(encodeCandidates(ids, score, features, 10, 30), 'k')!;
+  assert.deepEqual(Array.from(got.ids), Array.from(ids.subarray(10, 30)));
+  assert.deepEqual(Array.from(got.score), Array.from(score.subarray(10, 30)));
+  for (const f of PAIR_FEATURES) assert.deepEqual(Array.from(got.features[f]), Array.from(features[f].subarray(10, 30)));
+  assert.equal(decodeCandidates(null, 'k'), null);
+  assert.equal(decodeCandidates(encodeCandidates(ids, score, features, 0, 0), 'k')!.ids.length, 0);
+  assertLengthChecked(encodeCandidates(ids, score, features, 0, 3), (b) => decodeCandidates(b, 'k'));
+  const fewer = encodeCandidates(ids, score, features, 0, 1);
+  fewer[2] = PAIR_FEATURES.length - 1;
+  assert.throws(() => decodeCandidates(fewer, 'k'), invalid(/pair features per row/));
+});
+
+test('ranked lists round-trip', () => {
+  const cand = Int32Array.from([4, 9, 1]);
+  const score = Float32Array.from([0.5, 0.25, -1]);
+  const got = decodeRanked(encodeRanked(cand, score), 'k')!;
+  assert.deepEqual([Array.from(got.cand), Array.from(got.score)], [[4, 9, 1], [0.5, 0.25, -1]]);
+  assertLengthChecked(encodeRanked(cand, score), (b) => decodeRanked(b, 'k'));
+});
+
+test('f16 conversion is exact on every half value and rounds to the nearest one', () => {
+  for (let h = 0; h < 0x10000; h++) {
+    const x = fromHalf(h);
+    if (Number.isNaN(x)) assert.ok(Number.isNaN(fromHalf(toHalf(x))));
+    else assert.equal(toHalf(x), h === 0x8000 ? 0x8000 : h, `half 0x${h.toString(16)}`);
+  }
+  // Brute force: no other finite half is closer to x than the one chosen.
+  const rng = new Rng(9);
+  const halves = Array.from({ length: 0x7c00 }, (_, h) => fromHalf(h));
+  for (let i = 0; i < 2000; i++) {
+    const x = Math.fround((rng.next() - 0.5) * 2 ** (rng.int(40) - 20));
+    const got = Math.abs(fromHalf(toHalf(x)));
+    const ax = Math.abs(x);
+    if (ax > 65504) continue;
+    const best = halves.reduce((b, v) => Math.min(b, Math.abs(v - ax)), Infinity);
+    assert.ok(Math.abs(got - ax) <= best + 1e-12 * ax, `${x}`);
+  }
+  assert.equal(fromHalf(toHalf(1e6)), Infinity);
+});
+
+test('embeddings: f16 and i8 within their quantisation error, length and dtype checked', () => {
+  const rng = new Rng(2);
+  const v = Float32Array.from({ length: 128 }, () => rng.normal());
+  const max = v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+  const f16 = decodeEmbedding(encodeEmbedding(v, 'f16'), 'k')!;
+  const i8 = decodeEmbedding(encodeEmbedding(v, 'i8'), 'k')!;
+  for (let i = 0; i < v.length; i++) {
+    assert.ok(Math.abs(f16[i] - v[i]) <= Math.abs(v[i]) * 2 ** -11 + 1e-7, `f16[${i}]`);
+    assert.ok(Math.abs(i8[i] - v[i]) <= max / 127 / 2 + 1e-6, `i8[${i}]`);
+  }
+  assert.equal(encodeEmbedding(v, 'f16').length, 10 + 256);
+  assert.equal(encodeEmbedding(v, 'i8').length, 10 + 128);
+  assertLengthChecked(encodeEmbedding(v.subarray(0, 4), 'f16'), (b) => decodeEmbedding(b, 'k'));
+  const bad = encodeEmbedding(v.subarray(0, 4), 'i8');
+  bad[2] = 9;
+  assert.throws(() => decodeEmbedding(bad, 'k'), invalid(/dtype/));
+  assert.equal(CODECS.embedding.tag, bad[0]);
+});
