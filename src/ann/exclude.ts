@@ -3,20 +3,28 @@
  * larger k when too many of the top hits were excluded. At most |exclude| hits can be dropped, so the
  * loop ends by k + |exclude| at the latest; it starts at k + min(|exclude|, 2k) and doubles.
  */
+import { PymkError } from '../core/errors.js';
 import { noHits } from './topk.js';
-import type { Exclusion, Hits } from './types.js';
+import type { Exclusion, Hits, IdFilter } from './types.js';
 
 /** What the search loop needs from an exclusion. */
-export interface ExclusionSet {
-  has(id: number): boolean;
-  readonly size: number;
-}
+export type ExclusionSet = IdFilter;
 
-/** A Set stays as it is; a list becomes a Set. Null when there is nothing to exclude. */
+const isFilter = (ex: Exclusion): ex is IdFilter => typeof (ex as IdFilter).has === 'function';
+
+/** A Set (or any IdFilter) stays as it is; a list becomes a Set. Null when there is nothing to exclude. */
 export function exclusionSet(ex: Exclusion | undefined): ExclusionSet | null {
   if (!ex) return null;
-  const set: ExclusionSet = ex instanceof Set ? ex : new Set(Array.from(ex as ArrayLike<number>));
+  const set: ExclusionSet = isFilter(ex) ? ex : new Set(Array.from(ex));
   return set.size > 0 ? set : null;
+}
+
+/** A cloneable form (Set or array) for postMessage and the shard protocol. */
+export function portableExclusion(ex: Exclusion | undefined): number[] | undefined {
+  if (!ex) return undefined;
+  if (!isFilter(ex)) return Array.from(ex);
+  if (ex instanceof Set) return [...(ex as Set<number>)];
+  throw new PymkError('PYMK_BAD_PARAM', 'only a Set or a list of ids can be sent to a worker or a shard');
 }
 
 /** The union of two exclusions (either may be null). */

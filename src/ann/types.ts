@@ -14,8 +14,17 @@
 export const METRICS = ['l2sq', 'cos'] as const;
 export type Metric = (typeof METRICS)[number];
 
-/** Ids to leave out of results: a Set, or a list (e.g. a CSR neighbour slice). */
-export type Exclusion = ReadonlySet<number> | ArrayLike<number>;
+/** Anything that answers membership: a Set, or a view combining several (see exclude.ts). */
+export interface IdFilter {
+  has(id: number): boolean;
+  readonly size: number;
+}
+
+/**
+ * Ids to leave out of results: a Set (or another IdFilter), or a list such as a CSR neighbour slice.
+ * Across threads and processes (pool, shards) only Sets and arrays travel.
+ */
+export type Exclusion = IdFilter | ArrayLike<number>;
 
 export interface SearchOptions {
   /** How many results (fewer only when the index holds fewer non-excluded vectors). */
