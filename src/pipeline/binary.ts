@@ -86,38 +86,52 @@ function assertLittleEndian(): void {
 const pad8 = (n: number): number => (n + 7) & ~7;
 const bytesOf = (a: TypedArray): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-/** Encodes columns into the chunks of one file (header first); column payloads are views, not copies. */
-export function encodeArrays(cols: Columns): Buffer[] {
-  assertLittleEndian();
-  const names = Object.keys(cols);
+/** What the header records of one column: its name, dtype, element count and the CRC-32 of its bytes. */
+export interface ColumnInfo {
+  name: string;
+  dtype: DType;
+  length: number;
+  crc32: number;
+}
+
+/**
+ * Encodes the header and table of contents of a file holding `columns` in that order; the payloads follow
+ * it, each zero-padded to 8 bytes. Shared by encodeArrays and ColumnStreamWriter.
+ */
+export function encodeHeader(columns: readonly ColumnInfo[]): Buffer {
   const entries: TocEntry[] = [];
   // The TOC length decides where payloads start, and the TOC holds the offsets: grow it until it fits.
   let tocBytes = 0;
   let toc = '';
   let end = HEADER_BYTES;
-  const dtypes = names.map((n) => dtypeOf(cols[n]));
-  const crcs = names.map((n) => crc32(bytesOf(cols[n])));
   for (;;) {
     entries.length = 0;
     end = HEADER_BYTES + tocBytes;
-    names.forEach((name, i) => {
-      entries.push({ name, dtype: dtypes[i], length: cols[name].length, offset: end, crc32: crcs[i] });
-      end = pad8(end + cols[name].byteLength);
-    });
+    for (const c of columns) {
+      entries.push({ name: c.name, dtype: c.dtype, length: c.length, offset: end, crc32: c.crc32 });
+      end = pad8(end + c.length * DTYPES[c.dtype].BYTES_PER_ELEMENT);
+    }
     toc = JSON.stringify({ columns: entries });
     const need = pad8(Buffer.byteLength(toc));
     if (need <= tocBytes) break;
     tocBytes = need;
   }
-  const fileBytes = end;
   const head = Buffer.alloc(HEADER_BYTES + tocBytes, 0x20);
   MAGIC.copy(head, 0);
   head.writeUInt32LE(FORMAT_VERSION, 8);
   head.writeUInt32LE(tocBytes, 12);
-  head.writeBigUInt64LE(BigInt(fileBytes), 16);
+  head.writeBigUInt64LE(BigInt(end), 16);
   head.write(toc, HEADER_BYTES, 'utf8');
   head.writeUInt32LE(crc32(head.subarray(HEADER_BYTES)), 24);
   head.writeUInt32LE(0, 28);
+  return head;
+}
+
+/** Encodes columns into the chunks of one file (header first); column payloads are views, not copies. */
+export function encodeArrays(cols: Columns): Buffer[] {
+  assertLittleEndian();
+  const names = Object.keys(cols);
+  const head = encodeHeader(names.map((name) => ({ name, dtype: dtypeOf(cols[name]), length: cols[name].length, crc32: crc32(bytesOf(cols[name])) })));
   const chunks: Buffer[] = [head];
   for (const name of names) {
     const b = bytesOf(cols[name]);
@@ -138,13 +152,13 @@ export interface WrittenFile {
  * Writes chunks to `path` via a temporary file and a rename, fsynced, hashing as it goes.
  * Used for every artifact so a crash never leaves a half-written file under the final name.
  */
-export async function writeChunks(path: string, chunks: Iterable<Uint8Array>): Promise<WrittenFile> {
+export async function writeChunks(path: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<WrittenFile> {
   const tmp = `${path}.tmp-${process.pid}`;
   const hash = createHash('sha256');
   let bytes = 0;
   const fh = await open(tmp, 'w');
   try {
-    for (const chunk of chunks) {
+    for await (const chunk of chunks) {
       hash.update(chunk);
       // A single write(2) moves at most ~2 GiB; loop so columns of any size are written whole.
       for (let done = 0; done < chunk.byteLength; ) {

@@ -41,6 +41,8 @@ export interface StageContext {
   input(name: string): string;
   /** Writes named typed-array columns as one artifact. */
   writeArrays(name: string, cols: Columns): Promise<void>;
+  /** Writes a typed-array artifact from already encoded chunks (ColumnStreamWriter.chunks()), for columns too big to hold. */
+  writeArrayStream(name: string, chunks: AsyncIterable<Uint8Array>): Promise<void>;
   /** Writes a JSON artifact. */
   writeJson(name: string, value: unknown): Promise<void>;
   /** Absolute path for an artifact a stage writes itself (e.g. a model file); register it with addFile(). */
@@ -107,6 +109,10 @@ export class StageRun implements StageContext {
 
   async writeArrays(name: string, cols: Columns): Promise<void> {
     await this.record(name, 'arrays', (p) => writeArrays(p, cols));
+  }
+
+  async writeArrayStream(name: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    await this.record(name, 'arrays', (p) => writeChunks(p, chunks));
   }
 
   async writeJson(name: string, value: unknown): Promise<void> {

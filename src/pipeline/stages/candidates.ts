@@ -1,50 +1,123 @@
-/** Stage 3: 2-hop candidates per user with their pair features, ranked by a heuristic (Adamic-Adar). */
+/**
+ * Stage 3: 2-hop candidates per user with their pair features, ranked by a heuristic (Adamic-Adar).
+ *
+ * Users are split into ranges computed by a pool of worker threads over a shared copy of the graph
+ * (graph/twoHopParallel.ts); ranges come back in user order and are appended to per-column spill files, so
+ * memory stays at graph + scratch per worker + a few ranges whatever the number of users, and the artifact
+ * is byte-identical to a single-threaded twoHopAll for any worker count. Sizes and timings: docs/pipeline.md.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../../core/tables.js';
+import { PymkError } from '../../core/errors.js';
 import { Graph } from '../../graph/csr.js';
-import type { HeuristicName } from '../../graph/heuristics.js';
-import { twoHopAll } from '../../graph/twoHop.js';
-import { ARTIFACTS, GRAPH_COLUMNS, PROFILE_COLUMNS } from '../artifacts.js';
+import { HEURISTIC_NAMES, type HeuristicName } from '../../graph/heuristics.js';
+import { twoHopParallel, type ParallelOptions } from '../../graph/twoHopParallel.js';
+import { ARTIFACTS, CANDIDATE_COLUMNS, GRAPH_COLUMNS, PROFILE_COLUMNS } from '../artifacts.js';
+import { ColumnStreamWriter } from '../columnStream.js';
 import type { Stage } from '../stage.js';
 
 export interface CandidateParams {
   /** Candidates kept per user. */
   topN: number;
   score: HeuristicName;
-  /** Neighbours above this degree are sampled rather than walked in full (0 = no cap). */
+  /** Neighbours above this degree are hubs (0 = no cap): skipped or sampled, see `hubMode`. */
   maxFanout: number;
+  /** 'sample' walks a seeded stride of maxFanout of a hub's neighbours, weighted; 'skip' ignores hubs. */
+  hubMode: 'skip' | 'sample';
+  /** Recompute the kept candidates' features exactly for users next to a hub. */
+  exactFeatures: boolean;
 }
 
-export const CANDIDATE_DEFAULTS: CandidateParams = { topN: 200, score: 'aa', maxFanout: 2000 };
+/** Defaults chosen for 1M users; the measurements behind them are in docs/pipeline.md. */
+export const CANDIDATE_DEFAULTS: CandidateParams = { topN: 200, score: 'aa', maxFanout: 2000, hubMode: 'sample', exactFeatures: true };
 
-export function candidatesStage(params: CandidateParams = CANDIDATE_DEFAULTS): Stage {
+/** How the work is spread (does not change the output, so it is not part of the run's params). */
+export type CandidateRunOptions = ParallelOptions;
+
+/** What one computation did. */
+export interface CandidateStats {
+  users: number;
+  candidates: number;
+  usersWithCandidates: number;
+  workers: number;
+  rangeSize: number;
+  seconds: number;
+}
+
+export function candidatesStage(params: CandidateParams = CANDIDATE_DEFAULTS, run: CandidateRunOptions = {}): Stage {
   return {
     name: 'candidates',
     async run(ctx) {
       const gc = await ctx.readArrays(ARTIFACTS.graph, GRAPH_COLUMNS);
-      const n = gc.offsets.length - 1;
-      const g = new Graph(n, gc.offsets, gc.targets, gc.times);
+      const g = new Graph(gc.offsets.length - 1, gc.offsets, gc.targets, gc.times);
       const { flags } = await ctx.readArrays(ARTIFACTS.profiles, PROFILE_COLUMNS);
-      // Deactivated and banned users are never shown, so they never take a candidate slot.
-      const exclude = new Uint8Array(n);
-      for (let u = 0; u < n; u++) exclude[u] = flags[u] & (FLAG_DEACTIVATED | FLAG_BANNED) ? 1 : 0;
-      const bar = ctx.progress('2-hop candidates', n);
+      // Spill files sit next to the artifact (same disk; a failed run's leftovers go with the staging folder).
+      await mkdir(dirname(ctx.path(ARTIFACTS.candidates)), { recursive: true });
+      const out = await ColumnStreamWriter.open(ctx.path(ARTIFACTS.candidates), CANDIDATE_COLUMNS);
+      let stats: CandidateStats;
+      try {
+        const bar = ctx.progress('2-hop candidates', g.n);
+        stats = await streamCandidates(g, exclusionMask(flags), params, run, out, (done) => bar.update(done));
+        bar.done();
+      } catch (e) {
+        await out.close();
+        throw e;
+      }
       const t0 = performance.now();
-      const c = twoHopAll(g, null, { topN: params.topN, score: params.score, maxFanout: params.maxFanout, hubMode: 'sample', exactFeatures: true, exclude }, (done) =>
-        bar.update(done),
-      );
-      bar.done();
-      const seconds = (performance.now() - t0) / 1000;
-      await ctx.writeArrays(ARTIFACTS.candidates, { offsets: c.offsets, cand: c.cand, score: c.score, ...c.features });
-      ctx.setSchema('candidates', { source: '2-hop', score: params.score, topN: params.topN, features: Object.keys(c.features) });
-      let withCandidates = 0;
-      for (let u = 0; u < n; u++) if (c.offsets[u + 1] > c.offsets[u]) withCandidates++;
+      await ctx.writeArrayStream(ARTIFACTS.candidates, out.chunks());
+      const writeSeconds = (performance.now() - t0) / 1000;
+      ctx.setSchema('candidates', { source: '2-hop', score: params.score, topN: params.topN, features: [...HEURISTIC_NAMES] });
       return {
         ...params,
-        users: n,
-        usersWithCandidates: withCandidates,
-        meanListLength: n > 0 ? c.cand.length / n : 0,
-        usersPerSecond: Math.round(n / Math.max(seconds, 1e-9)),
+        ...stats,
+        meanListLength: stats.users > 0 ? stats.candidates / stats.users : 0,
+        usersPerSecond: Math.round(stats.users / Math.max(stats.seconds, 1e-9)),
+        writeSeconds: round2(writeSeconds),
+        seconds: round2(stats.seconds),
+        peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       };
     },
   };
 }
+
+/** Users that are never shown (deactivated or banned) never take a candidate slot: 1 = excluded. */
+export function exclusionMask(flags: Uint8Array): Uint8Array {
+  const exclude = new Uint8Array(flags.length);
+  for (let u = 0; u < flags.length; u++) exclude[u] = flags[u] & (FLAG_DEACTIVATED | FLAG_BANNED) ? 1 : 0;
+  return exclude;
+}
+
+/**
+ * The stage's computation without the bundle: every user's candidates, appended range by range to `out`
+ * in the CANDIDATE_COLUMNS layout (offsets start with 0). `onProgress(users done)` follows the ranges.
+ */
+export async function streamCandidates(
+  g: Graph,
+  exclude: Uint8Array,
+  params: CandidateParams,
+  run: CandidateRunOptions,
+  out: ColumnStreamWriter<typeof CANDIDATE_COLUMNS>,
+  onProgress?: (done: number) => void,
+): Promise<CandidateStats> {
+  if (g.n * params.topN > 2 ** 31 - 1) {
+    throw new PymkError('PYMK_BAD_PARAM', `${g.n} users × topN ${params.topN} may overflow the int32 candidate offsets; lower topN`);
+  }
+  const opts = { topN: params.topN, score: params.score, maxFanout: params.maxFanout, hubMode: params.hubMode, exactFeatures: params.exactFeatures, exclude };
+  await out.append({ offsets: Int32Array.of(0) });
+  let total = 0;
+  let withCandidates = 0;
+  const s = await twoHopParallel(g, opts, run, async (r) => {
+    const offsets = new Int32Array(r.counts.length);
+    for (let i = 0; i < r.counts.length; i++) {
+      total += r.counts[i];
+      offsets[i] = total;
+      if (r.counts[i] > 0) withCandidates++;
+    }
+    await out.append({ offsets, cand: r.cand, score: r.score, ...r.features });
+    onProgress?.(r.hi);
+  });
+  return { users: g.n, candidates: total, usersWithCandidates: withCandidates, workers: s.workers, rangeSize: s.rangeSize, seconds: s.seconds };
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
