@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -204,6 +204,22 @@ test('loadDataset reads a generated folder without skipping a row', async () => 
     assert.equal(w.connections.count, res.counts.connections);
     assert.equal(w.events.count, res.counts.events);
     for (const f of w.report.files) assert.deepEqual(f.skipped, {}, `${f.kind} skipped rows`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('generateWorld rejects when the output folder cannot be written', async () => {
+  const dir = tmp();
+  try {
+    const file = join(dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    await assert.rejects(generateWorld({ users: 100, seed: 1, out: file }));
+    await assert.rejects(generateWorld({ users: 100, seed: 1, out: join(file, 'below') }));
+    // A file the users.jsonl worker cannot create: the failure surfaces from the worker thread.
+    const out = join(dir, 'world');
+    mkdirSync(join(out, FILES.profiles), { recursive: true });
+    await assert.rejects(generateWorld({ users: 100, seed: 1, out }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

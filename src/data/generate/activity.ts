@@ -80,13 +80,34 @@ export class ActivityLog {
       this.push(VIEW, u, w, before);
     }
     if (RECOMMENDABLE[mechanism] && this.rng.chance(this.act.impressionBeforeInvite)) {
-      this.push(IMPRESSION, u, w, Math.max(lo, before - this.exp(7200)));
+      const shown = Math.max(lo, before - this.exp(7200));
+      this.push(IMPRESSION, u, w, shown);
+      this.shownAlongside(u, shown);
     }
     this.push(INVITE, u, w, invited);
     if (this.rng.chance(this.act.viewBackBeforeAccept)) {
       this.push(VIEW, w, u, invited + Math.floor(this.rng.next() * (ts - invited)));
     }
     this.push(ACCEPTED, w, u, ts);
+  }
+
+  /**
+   * The other people in the list where u saw the one they invited: friends of friends that u mostly
+   * scrolls past (geometric count with mean `shownAlongside`), sometimes dismisses.
+   */
+  private shownAlongside(u: number, ts: number): void {
+    const joinedAt = this.pop.profiles.joinedAt;
+    const more = 1 / (1 + this.act.shownAlongside); // geometric stop probability for that mean
+    while (!this.rng.chance(more)) {
+      const c = this.g.friendOfFriend(u, this.rng);
+      if (c < 0) continue;
+      const t = Math.max(ts, joinedAt[c]);
+      this.push(IMPRESSION, u, c, t);
+      if (this.rng.chance(this.act.declinedDismiss)) {
+        const later = this.after(t, 60);
+        if (later >= 0) this.push(DISMISS, u, c, later);
+      }
+    }
   }
 
   /** u's proposal to w was declined at ts: maybe shown as a recommendation that led nowhere, or worse. */

@@ -8,6 +8,8 @@
  * (ids, in creation order) and the blocked pairs (a blocked pair never connects afterwards).
  */
 
+import type { Rng } from '../../core/rng.js';
+
 /** Header slots of a user's block; the sorted row of neighbour refs follows at H_ROW. */
 export const H_ID = 0;
 export const H_DEGREE = 1;
@@ -74,6 +76,17 @@ export class GrowingGraph {
   /** The id of user u's k-th neighbour in row order (0 ≤ k < degree(u)); rows are sorted by ref, not id. */
   neighbor(u: number, k: number): number {
     return this.mem[this.mem[this.at[u] + H_ROW + k] + H_ID];
+  }
+
+  /** A random friend of a friend of user u who is neither u nor u's friend nor blocked with u; or -1. */
+  friendOfFriend(u: number, rng: Rng): number {
+    const mem = this.mem;
+    const b = this.at[u];
+    if (mem[b + H_DEGREE] === 0) return -1;
+    const v = mem[b + H_ROW + rng.int(mem[b + H_DEGREE])];
+    const w = mem[v + H_ROW + rng.int(mem[v + H_DEGREE])];
+    if (w === b || this.connectedRefs(b, w) || this.isBlockedRefs(b, w)) return -1;
+    return mem[w + H_ID];
   }
 
   /** True when users u and w are connected. */

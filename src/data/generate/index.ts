@@ -5,6 +5,7 @@
  *   simulateWorld(opts)  → the world in memory (typed arrays), no I/O
  *   generateWorld(opts)  → simulates and writes a dataset folder (docs/formats.md), returns the counts
  */
+import { mkdir } from 'node:fs/promises';
 import { Rng } from '../../core/rng.js';
 import { EVENT_TYPES, FLAG_BANNED, FLAG_DEACTIVATED, type EdgeTable, type EventTable, type EventType, type ProfileTable } from '../../core/tables.js';
 import { ActivityLog } from './activity.js';
@@ -12,7 +13,8 @@ import { GrowingGraph } from './growingGraph.js';
 import { growConnections, type GrowthStats } from './growth.js';
 import { MECHANISMS, MODEL, resolveParams, type GenerateOptions, type Mechanism, type WorldParams } from './params.js';
 import { buildPopulation, type Population } from './population.js';
-import { FILES, writeWorld } from './write.js';
+import { FILES, datasetPaths, profileColumns, writeConnections, writeManifests } from './write.js';
+import { writeInWorker } from './writeWorker.js';
 
 export { DEFAULTS, MECHANISMS, MODEL, resolveParams } from './params.js';
 export type { GenerateOptions, Mechanism, WorldParams } from './params.js';
@@ -63,16 +65,32 @@ export interface GenerateResult {
 
 /** Simulates a world in memory. Same options → same world, bit for bit. */
 export function simulateWorld(opts: Omit<GenerateOptions, 'out'>): SyntheticWorld {
+  return growWorld(prepareWorld(opts));
+}
+
+/** A world with its population drawn, not yet grown. */
+interface Prepared {
+  params: WorldParams;
+  population: Population;
+  growRng: Rng;
+  logRng: Rng;
+  progress: (stage: string, fraction: number) => void;
+}
+
+function prepareWorld(opts: Omit<GenerateOptions, 'out'>): Prepared {
   const params = resolveParams(opts);
   const progress = opts.onProgress ?? (() => {});
   const root = new Rng(params.seed);
   const popRng = root.fork(1);
   const growRng = root.fork(2);
   const logRng = root.fork(3);
-
   progress('population', 0);
   const population = buildPopulation(params, popRng);
   progress('population', 1);
+  return { params, population, growRng, logRng, progress };
+}
+
+function growWorld({ params, population, growRng, logRng, progress }: Prepared): SyntheticWorld {
   let capacityTotal = 0;
   for (let u = 0; u < population.n; u++) capacityTotal += population.capacity[u];
   const maxEdges = Math.min(Math.round((params.users * params.avgDegree) / 2), Math.floor(capacityTotal / 2));
@@ -103,26 +121,30 @@ function memoryLayout(pop: Population): Int32Array {
   return out;
 }
 
-/** Simulates a world and writes it as a dataset folder at `opts.out`. */
+/**
+ * Simulates a world and writes it as a dataset folder at `opts.out` (created if missing; files of the same
+ * names are replaced). users.jsonl is written on a worker thread while the graph grows, and events.jsonl on
+ * another while this thread writes connections.csv.
+ */
 export async function generateWorld(opts: GenerateOptions): Promise<GenerateResult> {
-  const world = simulateWorld(opts);
+  const prepared = prepareWorld(opts);
+  const p = prepared.params;
+  await mkdir(opts.out, { recursive: true });
+  const files = datasetPaths(opts.out);
+  const profilesWritten = writeInWorker({ kind: 'profiles', path: files.profiles, data: profileColumns(prepared.population.profiles) });
+  const world = growWorld(prepared);
   const counts = countWorld(world);
-  const p = world.params;
+  opts.onProgress?.('write', 0);
+  const eventsWritten = writeInWorker({ kind: 'events', path: files.events, data: world.events });
+  await writeConnections(files.connections, world.connections);
+  await Promise.all([profilesWritten, eventsWritten]);
   const summary = {
     generator: 'pymk generate',
     params: { ...p, startIso: iso(p.start), endIso: iso(p.end), logStartIso: iso(p.logStart) },
     counts,
     model: MODEL,
   };
-  opts.onProgress?.('write', 0);
-  const files = await writeWorld({
-    dir: opts.out,
-    profiles: world.profiles,
-    edges: world.connections,
-    events: world.events,
-    summary,
-    name: `synthetic-n${p.users}-s${p.seed}`,
-  });
+  await writeManifests(files, `synthetic-n${p.users}-s${p.seed}`, summary);
   opts.onProgress?.('write', 1);
   return { dir: opts.out, files, params: p, counts };
 }

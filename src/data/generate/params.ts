@@ -96,6 +96,8 @@ export const MODEL = Object.freeze({
     impressionBeforeInvite: 0.6,
     viewBeforeInvite: 0.5,
     viewBackBeforeAccept: 0.3,
+    /** Mean number of other people shown in the same list as an invited one (friends of friends). */
+    shownAlongside: 2,
     meanAcceptDelayHours: 20,
     declinedShown: 0.8,
     declinedDismiss: 0.08,

@@ -3,7 +3,7 @@
  * connections.csv, users.jsonl, events.jsonl, plus world.json (parameters and counts). Lines are encoded
  * straight into byte buffers (see ByteSink): at a million users these files hold tens of millions of lines.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ByteSink, utf8 } from './byteSink.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED, EVENT_TYPES, type EdgeTable, type EventTable, type ProfileTable } from '../../core/tables.js';
@@ -21,32 +21,44 @@ export function userId(u: number): string {
   return `u${u}`;
 }
 
-export interface WorldFiles {
-  dir: string;
-  profiles: ProfileTable;
-  edges: EdgeTable;
-  events: EventTable;
-  /** Written as world.json. */
-  summary: unknown;
-  name: string;
+/** The path of every file of a dataset folder, by role. */
+export function datasetPaths(dir: string): Record<keyof typeof FILES, string> {
+  return Object.fromEntries(Object.entries(FILES).map(([k, f]) => [k, join(dir, f)])) as Record<keyof typeof FILES, string>;
 }
 
-/** Writes every file of the dataset folder; returns the paths written, by role. */
-export async function writeWorld(w: WorldFiles): Promise<Record<keyof typeof FILES, string>> {
-  await mkdir(w.dir, { recursive: true });
-  const paths = Object.fromEntries(Object.entries(FILES).map(([k, f]) => [k, join(w.dir, f)])) as Record<keyof typeof FILES, string>;
-  await writeProfiles(paths.profiles, w.profiles);
-  await writeConnections(paths.connections, w.edges);
-  await writeEvents(paths.events, w.events);
+/** Writes dataset.json (naming the other files) and world.json (the generator's summary). */
+export async function writeManifests(paths: Record<keyof typeof FILES, string>, name: string, summary: unknown): Promise<void> {
   const dataset = {
-    name: w.name,
+    name,
     connections: { path: FILES.connections, directed: false },
     profiles: { path: FILES.profiles },
     events: { path: FILES.events },
   };
   await writeFile(paths.dataset, JSON.stringify(dataset, null, 2) + '\n');
-  await writeFile(paths.world, JSON.stringify(w.summary, null, 2) + '\n');
-  return paths;
+  await writeFile(paths.world, JSON.stringify(summary, null, 2) + '\n');
+}
+
+/** Profile columns as plain data (names as string arrays), so they can be handed to a worker thread. */
+export interface ProfileColumns {
+  n: number;
+  /** company, school, location, industry: the names and each user's code into them (-1 = null). */
+  names: string[][];
+  codes: Int32Array[];
+  seniority: Int8Array;
+  joinedAt: Uint32Array;
+  flags: Uint8Array;
+}
+
+export function profileColumns(t: ProfileTable): ProfileColumns {
+  const fields = [t.dicts.company, t.dicts.school, t.dicts.location, t.dicts.industry];
+  return {
+    n: t.n,
+    names: fields.map((d) => [...d.toArray()]),
+    codes: [t.codes.company, t.codes.school, t.codes.location, t.codes.industry],
+    seniority: t.seniority,
+    joinedAt: t.joinedAt,
+    flags: t.flags,
+  };
 }
 
 const U = 'u'.charCodeAt(0);
@@ -57,10 +69,9 @@ const TRUE = utf8('true');
 const FALSE = utf8('false');
 
 /** users.jsonl: one JSON object per user, fields in the order of docs/formats.md. */
-export async function writeProfiles(path: string, t: ProfileTable): Promise<void> {
-  const quoted = (values: readonly string[]): Uint8Array[] => values.map((v) => utf8(JSON.stringify(v)));
-  const names = [t.dicts.company, t.dicts.school, t.dicts.location, t.dicts.industry].map((d) => quoted(d.toArray()));
-  const columns = [t.codes.company, t.codes.school, t.codes.location, t.codes.industry];
+export async function writeProfiles(path: string, t: ProfileColumns): Promise<void> {
+  const names = t.names.map((values) => values.map((v) => utf8(JSON.stringify(v))));
+  const columns = t.codes;
   const keys = ['","company":', ',"school":', ',"location":', ',"industry":'].map(utf8);
   const open = utf8('{"id":"u');
   const seniorityKey = utf8(',"seniority":');
