@@ -6,7 +6,8 @@
  *   header  "PYMKWAL\0" | u32 version | u32 dim                         (16 bytes)
  *   record  u32 crc32(op..end) | u8 op (1 upsert, 2 remove) | u32 id | dim × f32 (upsert only)
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { PymkError } from '../core/errors.js';
 
@@ -31,14 +32,17 @@ export class Wal {
   /** Opens (creating if absent) the log and returns it with the records it already held. */
   static open(path: string, dim: number, fsync = false): { wal: Wal; records: WalRecord[] } {
     if (!existsSync(path)) {
-      const fd = openSync(path, 'w');
+      // Created under a temporary name, so a reader never sees a log without its header.
       const head = Buffer.alloc(HEADER);
       MAGIC.copy(head, 0);
       head.writeUInt32LE(VERSION, 8);
       head.writeUInt32LE(dim, 12);
+      const tmp = `${path}.tmp-${process.pid}-${threadId}`;
+      const fd = openSync(tmp, 'w');
       writeSync(fd, head);
       fsyncSync(fd);
       closeSync(fd);
+      renameSync(tmp, path);
     }
     const bytes = readFileSync(path);
     check(bytes, path, dim);

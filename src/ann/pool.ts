@@ -1,0 +1,178 @@
+/**
+ * A pool of worker threads that own the index, so searches (synchronous native code) never run on the
+ * server's event loop. Each search goes to the worker with the fewest requests in flight; changes
+ * (upsert, remove) go to every worker, in order, and resolve when all applied them, so the next search
+ * anywhere sees them. For a tiered spec worker 0 writes the log and the others only replay it.
+ */
+import { Worker } from 'node:worker_threads';
+import { PymkError, type ErrorCode } from '../core/errors.js';
+import { checkId, checkK, checkRows } from './distance.js';
+import { portableExclusion } from './exclude.js';
+import type { OpenSpec } from './open.js';
+import type { MainSpec, TierStats } from './tiered.js';
+import type { AnnSearcher, BatchOptions, Hits, Metric, SearchOptions, SearchResult } from './types.js';
+import type { WorkerReply, WorkerRequest } from './poolWorker.js';
+
+type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+interface Slot {
+  worker: Worker;
+  inflight: number;
+  pending: Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>;
+}
+
+export interface PoolOptions {
+  spec: OpenSpec;
+  /** Worker threads (default 2). */
+  workers?: number;
+}
+
+const full = (h: Hits): SearchResult => ({ ...h, partial: false, missingShards: [] });
+
+export class SearchPool implements AnnSearcher {
+  private seq = 1;
+  private closed = false;
+  /** Changes are applied one at a time, in order, on every worker. */
+  private changes: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly slots: Slot[], readonly dim: number, readonly metric: Metric) {}
+
+  /** Starts the workers and waits until each has opened the index. */
+  static async start(opts: PoolOptions): Promise<SearchPool> {
+    const n = Math.max(1, opts.workers ?? 2);
+    const slots: Slot[] = [];
+    const ready: Promise<{ dim: number; metric: Metric }>[] = [];
+    for (let i = 0; i < n; i++) {
+      const spec = opts.spec.type === 'tiered' ? { ...opts.spec, tier: { ...opts.spec.tier, writeLog: i === 0 } } : opts.spec;
+      const worker = new Worker(new URL('./poolWorker.js', import.meta.url), { workerData: { spec } });
+      const slot: Slot = { worker, inflight: 0, pending: new Map() };
+      ready.push(
+        new Promise((resolve, reject) => {
+          slot.pending.set(0, { resolve: resolve as (v: unknown) => void, reject });
+        }),
+      );
+      worker.on('message', (r: WorkerReply) => settle(slot, r));
+      worker.on('error', (e) => failAll(slot, e));
+      worker.on('exit', (code) => failAll(slot, new PymkError('PYMK_INTERNAL', `ANN worker exited (code ${code})`)));
+      slots.push(slot);
+    }
+    try {
+      const infos = await Promise.all(ready);
+      return new SearchPool(slots, infos[0].dim, infos[0].metric);
+    } catch (e) {
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+      throw e;
+    }
+  }
+
+  async size(): Promise<number> {
+    return (await this.call(this.pick(), { op: 'size' })) as number;
+  }
+
+  async search(query: Float32Array, opts: SearchOptions): Promise<SearchResult> {
+    checkK(opts.k);
+    checkRows(query, this.dim, 'query');
+    return full((await this.call(this.pick(), { op: 'search', query, k: opts.k, exclude: portableExclusion(opts.exclude) })) as Hits);
+  }
+
+  /** Splits the batch across the workers. */
+  async searchBatch(queries: Float32Array, opts: BatchOptions): Promise<SearchResult[]> {
+    checkK(opts.k);
+    const n = checkRows(queries, this.dim, 'queries');
+    const per = Math.ceil(n / this.slots.length);
+    const parts = [];
+    for (let w = 0, start = 0; start < n; w++, start += per) {
+      const end = Math.min(n, start + per);
+      const excludes = opts.excludes?.slice(start, end).map(portableExclusion);
+      parts.push(this.call(this.slots[w], { op: 'batch', queries: queries.slice(start * this.dim, end * this.dim), k: opts.k, excludes, threads: opts.threads }) as Promise<Hits[]>);
+    }
+    return (await Promise.all(parts)).flat().map(full);
+  }
+
+  async searchUser(id: number, opts: SearchOptions): Promise<SearchResult | null> {
+    checkId(id);
+    checkK(opts.k);
+    const h = (await this.call(this.pick(), { op: 'user', user: id, k: opts.k, exclude: portableExclusion(opts.exclude) })) as Hits | null;
+    return h ? full(h) : null;
+  }
+
+  upsert(id: number, vector: Float32Array): Promise<void> {
+    checkId(id);
+    checkRows(vector, this.dim);
+    return this.change({ op: 'upsert', user: id, vector: vector.slice(0, this.dim) }).then(() => undefined);
+  }
+
+  async remove(id: number): Promise<boolean> {
+    checkId(id);
+    return ((await this.change({ op: 'remove', user: id })) as boolean[])[0];
+  }
+
+  /** Sets the search breadth on every worker. */
+  async setEf(ef: number): Promise<void> {
+    await this.change({ op: 'setEf', ef });
+  }
+
+  /** Tier statistics from the log writer (tiered specs only). */
+  async stats(): Promise<TierStats> {
+    return (await this.call(this.slots[0], { op: 'stats' })) as TierStats;
+  }
+
+  /**
+   * Compacts the tiers on the log writer (searches meanwhile go to the other workers), then has the
+   * others reopen the new generation. Changes wait until it is done.
+   */
+  compact(main: MainSpec): Promise<{ gen: number; vectors: number }> {
+    const run = this.changes.then(async () => {
+      const r = await this.call(this.slots[0], { op: 'compact', main });
+      await Promise.all(this.slots.slice(1).map((s) => this.call(s, { op: 'reopen' })));
+      return r as { gen: number; vectors: number };
+    });
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.changes;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  /** Applies a change on every worker, after the changes before it. */
+  private change(req: Request): Promise<unknown[]> {
+    const run = this.changes.then(() => Promise.all(this.slots.map((s) => this.call(s, req))));
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  private pick(): Slot {
+    let best = this.slots[0];
+    for (const s of this.slots) if (s.inflight < best.inflight) best = s;
+    return best;
+  }
+
+  private call(slot: Slot, req: Request): Promise<unknown> {
+    if (this.closed) return Promise.reject(new PymkError('PYMK_NOT_READY', 'the ANN pool is closed'));
+    const id = this.seq++;
+    slot.inflight++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ ...req, id });
+    });
+  }
+}
+
+function settle(slot: Slot, r: WorkerReply): void {
+  const p = slot.pending.get(r.id);
+  if (!p) return;
+  slot.pending.delete(r.id);
+  if (r.id !== 0) slot.inflight--;
+  if (r.ok) p.resolve(r.value);
+  else p.reject(new PymkError(r.code as ErrorCode, r.message));
+}
+
+function failAll(slot: Slot, e: unknown): void {
+  for (const p of slot.pending.values()) p.reject(e);
+  slot.pending.clear();
+  slot.inflight = 0;
+}

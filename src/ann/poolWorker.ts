@@ -1,0 +1,78 @@
+/**
+ * A search worker: opens the index its spec describes (usearch files are memory-mapped, so all workers
+ * share one copy) and answers the pool's messages. Searches run here, off the server's event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isPymkError } from '../core/errors.js';
+import { openSpec, type OpenSpec } from './open.js';
+import { TieredIndex, type MainSpec } from './tiered.js';
+import type { Hits, VectorIndex } from './types.js';
+
+/** Requests the pool sends (id pairs a reply with its request). */
+export type WorkerRequest =
+  | { id: number; op: 'search'; query: Float32Array; k: number; exclude?: number[] }
+  | { id: number; op: 'batch'; queries: Float32Array; k: number; excludes?: (number[] | undefined)[]; threads?: number }
+  | { id: number; op: 'user'; user: number; k: number; exclude?: number[] }
+  | { id: number; op: 'upsert'; user: number; vector: Float32Array }
+  | { id: number; op: 'remove'; user: number }
+  | { id: number; op: 'size' }
+  | { id: number; op: 'setEf'; ef: number }
+  | { id: number; op: 'compact'; main: MainSpec }
+  | { id: number; op: 'stats' }
+  | { id: number; op: 'reopen' };
+
+export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code: string; message: string };
+
+const port = parentPort;
+if (!port) throw new Error('poolWorker must run in a worker thread');
+const spec = (workerData as { spec: OpenSpec }).spec;
+let index: VectorIndex = openSpec(spec);
+port.postMessage({ id: 0, ok: true, value: { dim: index.dim, metric: index.metric, size: index.size() } } satisfies WorkerReply);
+
+/** Hits as transferable arrays. */
+const plain = (h: Hits): Hits => h;
+
+function handle(m: WorkerRequest): unknown {
+  switch (m.op) {
+    case 'search':
+      return plain(index.search(m.query, { k: m.k, exclude: m.exclude }));
+    case 'batch':
+      return index.searchBatch(m.queries, { k: m.k, excludes: m.excludes, threads: m.threads });
+    case 'user': {
+      const v = index.vector(m.user);
+      if (!v) return null;
+      const exclude = new Set(m.exclude ?? []);
+      exclude.add(m.user);
+      return index.search(v, { k: m.k, exclude });
+    }
+    case 'upsert':
+      index.upsert(m.user, m.vector);
+      return null;
+    case 'remove':
+      return index.remove(m.user);
+    case 'size':
+      return index.size();
+    case 'setEf':
+      index.setEf(m.ef);
+      return null;
+    case 'compact':
+      if (!(index instanceof TieredIndex)) throw new Error('compaction needs a tiered index');
+      return index.compact(m.main);
+    case 'stats':
+      return index instanceof TieredIndex ? index.stats() : { main: index.size() };
+    case 'reopen':
+      index.close();
+      index = openSpec(spec);
+      return index.size();
+  }
+}
+
+port.on('message', (m: WorkerRequest) => {
+  let reply: WorkerReply;
+  try {
+    reply = { id: m.id, ok: true, value: handle(m) };
+  } catch (e) {
+    reply = { id: m.id, ok: false, code: isPymkError(e) ? e.code : 'PYMK_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+  }
+  port.postMessage(reply);
+});

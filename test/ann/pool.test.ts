@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { isPymkError } from '../../src/core/errors.js';
+import { ExactIndex } from '../../src/ann/exact.js';
+import { SearchPool } from '../../src/ann/pool.js';
+import { openIndex } from '../../src/ann/registry.js';
+import { UsearchIndex } from '../../src/ann/usearch.js';
+import { clustered, row, withTmp } from './fixtures.js';
+
+const D = 16;
+const N = 3000;
+const data = clustered(N, D, 31);
+const ids = Int32Array.from({ length: N }, (_, i) => i);
+const queries = clustered(40, D, 32);
+
+function saveUsearch(path: string): void {
+  const x = UsearchIndex.create(D, 'l2sq', { dtype: 'f32', connectivity: 16, expansionAdd: 128, expansionSearch: 64, threads: 2 });
+  x.addBatch(ids, data);
+  x.save(path);
+  x.close();
+}
+
+test('a pool over a memory-mapped usearch file answers exactly like the index opened here', async () => {
+  await withTmp(async (dir) => {
+    const path = join(dir, 'main.usearch');
+    saveUsearch(path);
+    const local = openIndex(path, 'view');
+    const pool = await SearchPool.start({ spec: { type: 'file', path }, workers: 2 });
+    try {
+      assert.equal(await pool.size(), N);
+      const got = await Promise.all(Array.from({ length: 40 }, (_, q) => pool.search(row(queries, q, D), { k: 10, exclude: new Set([q]) })));
+      for (let q = 0; q < 40; q++) {
+        assert.deepEqual([...got[q].ids], [...local.search(row(queries, q, D), { k: 10, exclude: new Set([q]) }).ids]);
+        assert.equal(got[q].partial, false);
+      }
+      const batch = await pool.searchBatch(queries, { k: 5 });
+      assert.equal(batch.length, 40);
+      for (let q = 0; q < 40; q++) assert.deepEqual([...batch[q].ids], [...local.search(row(queries, q, D), { k: 5 }).ids]);
+      // A user's own neighbours come back without the user; an id with no stored vector gives null (usearch keeps none).
+      assert.equal(await pool.searchUser(5, { k: 5 }), null);
+      // Errors keep their codes across the thread boundary.
+      await assert.rejects(pool.upsert(1, row(data, 1, D)), (e) => isPymkError(e) && e.code === 'PYMK_BAD_PARAM');
+      await assert.rejects(pool.search(new Float32Array(3), { k: 5 }), (e) => isPymkError(e) && e.code === 'PYMK_BAD_INPUT');
+    } finally {
+      await pool.close();
+      local.close();
+    }
+  });
+});
+
+test('tiered pool: an insert is visible on every worker at once, removals stick, and a restart keeps both', async () => {
+  await withTmp(async (dir) => {
+    const main = new ExactIndex(D, 'l2sq');
+    main.addBatch(ids, data);
+    main.save(join(dir, 'main.idx'));
+    const spec = { type: 'tiered' as const, main: { type: 'file' as const, path: join(dir, 'main.idx') }, tier: { dir: join(dir, 'tier'), base: 'v1', idLimit: N } };
+    let pool = await SearchPool.start({ spec, workers: 2 });
+    const v = new Float32Array(D).fill(30);
+    try {
+      const t0 = performance.now();
+      await pool.upsert(N + 1, v);
+      // Several concurrent searches land on both workers; all of them see the new user.
+      const seen = await Promise.all(Array.from({ length: 8 }, () => pool.search(v, { k: 1 })));
+      assert.ok(performance.now() - t0 < 1000, 'visible within a second');
+      for (const h of seen) assert.equal(h.ids[0], N + 1);
+      assert.equal(await pool.remove(77), true);
+      const gone = await Promise.all(Array.from({ length: 8 }, () => pool.search(row(data, 77, D), { k: 20 })));
+      for (const h of gone) assert.ok(!h.ids.includes(77));
+      const mine = await pool.searchUser(N + 1, { k: 3, exclude: [] });
+      assert.ok(mine && !mine.ids.includes(N + 1) && mine.ids.length === 3);
+      const near = await pool.searchUser(10, { k: 5, exclude: new Set([11]) });
+      assert.ok(near && !near.ids.includes(10) && !near.ids.includes(11));
+      assert.deepEqual(await pool.size(), N);
+    } finally {
+      await pool.close();
+    }
+    pool = await SearchPool.start({ spec, workers: 2 });
+    try {
+      assert.equal((await pool.search(v, { k: 1 })).ids[0], N + 1);
+      assert.ok(!(await pool.search(row(data, 77, D), { k: 20 })).ids.includes(77));
+      const r = await pool.compact({ kind: 'exact', options: {} });
+      assert.equal(r.vectors, N);
+      const after = await Promise.all(Array.from({ length: 4 }, () => pool.search(v, { k: 1 })));
+      for (const h of after) assert.equal(h.ids[0], N + 1);
+      assert.equal((await pool.stats()).recent, 0);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+test('searches in the pool leave the event loop free; the same searches inline stall it', async (t) => {
+  await withTmp(async (dir) => {
+    const big = clustered(20000, D, 33);
+    const x = new ExactIndex(D, 'l2sq');
+    x.addBatch(Int32Array.from({ length: 20000 }, (_, i) => i), big);
+    x.save(join(dir, 'exact.idx'));
+    const qs = clustered(200, D, 34);
+    const measure = async (run: () => Promise<unknown>): Promise<number> => {
+      const h = monitorEventLoopDelay({ resolution: 5 });
+      h.enable();
+      await new Promise((r) => setTimeout(r, 15)); // arm the sampling timer before the work starts
+      await run();
+      await new Promise((r) => setTimeout(r, 20)); // let the timer that was held up record its delay
+      h.disable();
+      return h.max / 1e6; // ms
+    };
+    // Inline: 200 brute-force searches back to back, with no await between them.
+    const inline = await measure(async () => {
+      for (let q = 0; q < 200; q++) x.search(row(qs, q, D), { k: 10 });
+    });
+    // One worker: on a 2-core machine the event loop keeps the other core.
+    const pool = await SearchPool.start({ spec: { type: 'file', path: join(dir, 'exact.idx') }, workers: 1 });
+    try {
+      const pooled = await measure(() => Promise.all(Array.from({ length: 200 }, (_, q) => pool.search(row(qs, q, D), { k: 10 }))));
+      t.diagnostic(`event-loop max delay: pool ${pooled.toFixed(1)} ms, inline ${inline.toFixed(1)} ms`);
+      assert.ok(pooled < inline / 2, `pool max delay ${pooled.toFixed(1)} ms, inline ${inline.toFixed(1)} ms`);
+    } finally {
+      await pool.close();
+    }
+  });
+});
