@@ -10,7 +10,7 @@ interface GenerateFlags {
   users: number;
   seed: number;
   out: string;
-  avgDegree: number;
+  avgDegree?: number;
   days: number;
   logDays?: number;
   quiet?: boolean;
@@ -32,7 +32,7 @@ export const generateCommand: CommandModule = {
       .requiredOption('--users <n>', 'number of users', intOption('--users', 2))
       .requiredOption('--out <dir>', 'output folder')
       .option('--seed <n>', 'random seed (same seed, same files)', intOption('--seed', 0), 1)
-      .option('--avg-degree <d>', 'average connections per user', positiveNumber('--avg-degree'), DEFAULTS.avgDegree)
+      .option('--avg-degree <d>', `average connections per user (default ${DEFAULTS.avgDegree}, less for tiny worlds)`, positiveNumber('--avg-degree'))
       .option('--days <n>', 'length of the simulated period in days', intOption('--days', 1), DEFAULTS.days)
       .option('--log-days <n>', `days at the end covered by events.jsonl (default min(${DEFAULTS.logDays}, days))`, intOption('--log-days', 0))
       .option('--quiet', 'print only the summary line')

@@ -28,7 +28,7 @@ export class ActivityLog {
   private readonly act = MODEL.activity;
   /** Banned users, ascending (so the joined ones are a prefix). */
   private readonly banned: Int32Array;
-  /** Expected spam invites per growth step inside the window. */
+  /** Expected spam invites per connection made inside the window. */
   private readonly spamPerStep: number;
 
   constructor(
@@ -49,7 +49,7 @@ export class ActivityLog {
     return this.events.count;
   }
 
-  /** Called once per growth step inside the window: banned users send spam invites. */
+  /** Called once per connection made inside the window: banned users send spam invites (at the same rate). */
   tick(ts: number, joined: number): void {
     if (this.banned.length === 0) return;
     let k = Math.floor(this.spamPerStep) + (this.rng.chance(this.spamPerStep % 1) ? 1 : 0);
