@@ -2,7 +2,8 @@
  * An index on disk is one data file plus `<file>.json` describing it, so openIndex(path) can pick the
  * implementation without being told. Writes go through a temporary name and a rename.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { PymkError } from '../core/errors.js';
 import type { Metric } from './types.js';
 
@@ -60,6 +61,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 
 /** Runs `write(tmp)` (a native save), then renames tmp to path, so a crash never leaves half a file. */
 export function saveAtomic(path: string, write: (tmp: string) => void): void {
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     write(tmp);

@@ -1,0 +1,98 @@
+/**
+ * Stage: build the ANN index over the users' embeddings.
+ *
+ * Reads `embeddings/users.f32.bin` (written by the embedding stage): columns `vectors` (float32, n × dim,
+ * row = dense user id; an all-zero row means "no embedding" and is left out) and `dim` (int32, one value).
+ * Writes `ann/main.usearch` (+ `ann/main.usearch.json`, its description) and `ann/index.json`, the manifest
+ * serving opens with openBundleIndex(bundleDir): the index memory-mapped, re-ranked in f32 straight from
+ * the embeddings file. The build's recall@10 on sampled users is measured against brute force and the stage
+ * fails below `minRecall`, so a bad index is never published.
+ */
+import { PymkError } from '../../core/errors.js';
+import { checkMetric } from '../../ann/distance.js';
+import { BUNDLE_ANN_MANIFEST, type BundleAnnManifest } from '../../ann/open.js';
+import { gather, isZero, sampledRecall } from '../../ann/quality.js';
+import { createIndex, INDEX_KINDS } from '../../ann/registry.js';
+import { RerankedIndex } from '../../ann/rerank.js';
+import type { Metric } from '../../ann/types.js';
+import { MemoryVectorStore } from '../../ann/vectors.js';
+import type { ColumnSpec } from '../binary.js';
+import type { Stage } from '../stage.js';
+
+/** The artifact this stage reads, and its columns. */
+export const EMBEDDINGS_ARTIFACT = 'embeddings/users.f32.bin';
+export const EMBEDDING_COLUMNS = { vectors: 'float32', dim: 'int32' } as const satisfies ColumnSpec;
+/** The index file this stage writes (its description is the same name + '.json'). */
+export const ANN_INDEX_ARTIFACT = 'ann/main.usearch';
+
+export interface AnnStageParams {
+  /** Registry kind of the index (usearch by default). */
+  kind: string;
+  metric: Metric;
+  /** Options of that kind (usearch: dtype, connectivity, expansionAdd, expansionSearch). */
+  options: Record<string, unknown>;
+  /** Re-rank candidates per result from the f32 embeddings (0 = none). */
+  rerank: number;
+  /** Users sampled for the recall check, and the floor below which the stage fails. */
+  recallSample: number;
+  minRecall: number;
+}
+
+/** The default: usearch i8 (≈ 280 bytes/vector), re-ranked ×2 in f32 from the embeddings file. See docs/ann.md. */
+export const ANN_DEFAULTS: AnnStageParams = {
+  kind: 'usearch',
+  metric: 'cos',
+  options: { dtype: 'i8', connectivity: 16, expansionAdd: 128, expansionSearch: 128 },
+  rerank: 2,
+  recallSample: 200,
+  minRecall: 0.9,
+};
+
+export function annStage(params: Partial<AnnStageParams> = {}): Stage {
+  const p: AnnStageParams = { ...ANN_DEFAULTS, ...params, options: { ...ANN_DEFAULTS.options, ...params.options } };
+  checkMetric(p.metric);
+  if (!INDEX_KINDS.includes(p.kind)) throw new PymkError('PYMK_UNKNOWN_NAME', `unknown ANN index kind '${p.kind}'; expected one of: ${INDEX_KINDS.join(', ')}`);
+  return {
+    name: 'ann',
+    async run(ctx) {
+      const { vectors, dim: dimCol } = await ctx.readArrays(EMBEDDINGS_ARTIFACT, EMBEDDING_COLUMNS);
+      const dim = dimCol[0];
+      if (!(dim > 0) || vectors.length % dim !== 0) {
+        throw new PymkError('PYMK_BUNDLE_INVALID', `${EMBEDDINGS_ARTIFACT}: ${vectors.length} floats is not a whole number of ${dim}-d rows`);
+      }
+      const n = vectors.length / dim;
+      const ids = Int32Array.from({ length: n }, (_, i) => i).filter((i) => !isZero(vectors, i, dim));
+      const rows = ids.length === n ? (vectors as Float32Array) : gather(vectors as Float32Array, ids, dim);
+      const bar = ctx.progress('ann build', 1);
+      const t0 = performance.now();
+      const index = createIndex(p.kind, dim, p.metric, p.options);
+      if (ids.length) index.addBatch(ids, rows);
+      const buildSeconds = (performance.now() - t0) / 1000;
+      bar.done();
+      index.save(ctx.path(ANN_INDEX_ARTIFACT));
+      await ctx.addFile(ANN_INDEX_ARTIFACT);
+      await ctx.addFile(`${ANN_INDEX_ARTIFACT}.json`);
+      // The gate measures what serving will run: the index re-ranked from the same f32 rows.
+      const served = p.rerank > 0 ? new RerankedIndex(index, MemoryVectorStore.wrap(vectors as Float32Array, dim), { factor: p.rerank }) : index;
+      const quality = sampledRecall(served, vectors as Float32Array, dim, p.metric, 10, p.recallSample);
+      index.close();
+      if (quality.recall < p.minRecall) {
+        throw new PymkError('PYMK_STAGE_FAILED', `ANN recall@10 ${quality.recall.toFixed(4)} is below the floor ${p.minRecall}`);
+      }
+      const manifest: BundleAnnManifest = {
+        index: ANN_INDEX_ARTIFACT,
+        vectors: EMBEDDINGS_ARTIFACT,
+        column: 'vectors',
+        rerank: p.rerank,
+        dim,
+        metric: p.metric,
+        count: ids.length,
+        kind: p.kind,
+        options: p.options,
+      };
+      await ctx.writeJson(BUNDLE_ANN_MANIFEST, manifest);
+      ctx.setSchema('ann', { kind: p.kind, metric: p.metric, dim, rerank: p.rerank, ...p.options });
+      return { users: n, indexed: ids.length, dim, buildSeconds, usersPerSecond: Math.round(ids.length / Math.max(buildSeconds, 1e-9)), recallAt10: quality.recall, recallQueries: quality.queries };
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { isPymkError } from '../../src/core/errors.js';
+import { ExactIndex } from '../../src/ann/exact.js';
+import { openBundleIndex } from '../../src/ann/open.js';
+import { SearchPool } from '../../src/ann/pool.js';
+import { openBundle } from '../../src/pipeline/bundle.js';
+import { runPipeline } from '../../src/pipeline/runner.js';
+import type { Stage } from '../../src/pipeline/stage.js';
+import { annStage, ANN_INDEX_ARTIFACT, EMBEDDINGS_ARTIFACT } from '../../src/pipeline/stages/ann.js';
+import { clustered, recall, row, withTmp } from './fixtures.js';
+
+const D = 16;
+const N = 1500;
+const data = clustered(N, D, 51);
+for (let j = 0; j < D; j++) data[7 * D + j] = 0; // user 7 has no embedding yet
+
+/** Stands in for the embedding stage. */
+const embed: Stage = {
+  name: 'embed',
+  async run(ctx) {
+    await ctx.writeArrays(EMBEDDINGS_ARTIFACT, { vectors: data, dim: Int32Array.of(D) });
+  },
+};
+
+const run = (out: string, stages: Stage[]) => runPipeline({ out, stages, progress: 'silent', log: () => {} });
+
+test('the ann stage builds a usearch i8 index from the embeddings; serving opens it memory-mapped with f32 re-rank', async () => {
+  await withTmp(async (dir) => {
+    const out = join(dir, 'bundle');
+    const r = await run(out, [embed, annStage({ metric: 'l2sq' })]);
+    const b = await openBundle(out, { verify: 'full' });
+    assert.ok(b.manifest.artifacts[ANN_INDEX_ARTIFACT]);
+    assert.ok(b.manifest.artifacts[`${ANN_INDEX_ARTIFACT}.json`]);
+    const metrics = r.manifest.stages[1].metrics as { indexed: number; recallAt10: number };
+    assert.equal(metrics.indexed, N - 1);
+    assert.ok(metrics.recallAt10 >= 0.95, `gate recall ${metrics.recallAt10}`);
+
+    const index = openBundleIndex(out);
+    assert.equal(index.readOnly, true);
+    assert.equal(index.size(), N - 1);
+    assert.equal(index.has(7), false);
+    const exact = new ExactIndex(D, 'l2sq');
+    for (let i = 0; i < N; i++) if (i !== 7) exact.upsert(i, row(data, i, D));
+    const qs = clustered(40, D, 52);
+    const got = Array.from({ length: 40 }, (_, q) => index.search(row(qs, q, D), { k: 10 }));
+    const want = Array.from({ length: 40 }, (_, q) => exact.search(row(qs, q, D), { k: 10 }));
+    assert.ok(recall(got, want, 10) >= 0.97, `recall ${recall(got, want, 10)}`);
+    // Re-ranked distances are the exact ones.
+    assert.ok(Math.abs(got[0].distances[0] - exact.search(row(qs, 0, D), { k: 1 }).distances[0]) < 1e-3);
+    index.close();
+
+    // The serving path for a user without a stored candidate list: by id, with exclusions, off the event loop.
+    const pool = await SearchPool.start({ spec: { type: 'bundle', dir: out }, workers: 1 });
+    try {
+      const connections = new Set([11, 12, 13]);
+      const h = await pool.searchUser(10, { k: 20, exclude: connections });
+      assert.ok(h);
+      assert.equal(h.ids.length, 20);
+      for (const id of [10, 11, 12, 13]) assert.ok(!h.ids.includes(id));
+      const truth = exact.search(row(data, 10, D), { k: 20, exclude: new Set([10, 11, 12, 13]) });
+      assert.ok(recall([h], [truth], 20) >= 0.9);
+      assert.equal(await pool.searchUser(7, { k: 5 }), null); // no embedding: the caller falls back to other sources
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+test('the ann stage refuses a build whose recall is below the floor, and missing embeddings', async () => {
+  await withTmp(async (dir) => {
+    await assert.rejects(
+      run(join(dir, 'b1'), [embed, annStage({ metric: 'l2sq', options: { dtype: 'i8', connectivity: 2, expansionAdd: 2, expansionSearch: 1 }, rerank: 0, minRecall: 0.999 })]),
+      (e) => isPymkError(e) && e.code === 'PYMK_STAGE_FAILED' && /recall/.test(e.message),
+    );
+    await assert.rejects(run(join(dir, 'b2'), [annStage()]), (e) => isPymkError(e) && e.code === 'PYMK_STAGE_FAILED');
+  });
+});
