@@ -2,15 +2,21 @@
  * Binary codecs for stored values. Every value starts with two bytes, a kind tag and a format version, so
  * a reader fails clearly on a value of another kind or a newer format; every length is checked against the
  * counts in the value, so a truncated or padded value is reported (PYMK_STORE_INVALID), never decoded into
- * garbage. All numbers are little-endian. The Lua scripts (lua/*.lua) read and write the same layouts.
+ * garbage. All numbers are little-endian; list headers are 4-byte multiples so bodies can be read and
+ * written through typed-array views. The Lua scripts (lua/*.lua) read and write the same layouts.
  *
- * | codec      | layout after [tag u8][version u8]                                            |
- * |------------|------------------------------------------------------------------------------|
- * | profile    | company i32, school i32, location i32, industry i32, seniority i8, flags u8, degree i32 |
- * | ids        | count u32, ids i32 × count (strictly ascending)                              |
- * | candidates | nfeat u8, count u32, rows × count: id i32, score f32, nfeat × f32 (PAIR_FEATURES order) |
- * | ranked     | count u32, rows × count: id i32, score f32                                   |
- * | embedding  | see codecEmbedding.ts                                                       |
+ * | codec      | layout                                                                                   |
+ * |------------|------------------------------------------------------------------------------------------|
+ * | profile    | tag, version, company i32, school i32, location i32, industry i32, seniority i8, flags u8, degree i32 |
+ * | ids        | tag, version, 0, 0, count u32, ids i32 × count (strictly ascending)                      |
+ * | candidates | tag, version, nfeat u8, stored u8, count u32, mask u32, rows × count:                    |
+ * |            |   id i32, score f32, then f32 for each pair feature whose bit is set in mask             |
+ * | ranked     | tag, version, 0, 0, count u32, rows × count: id i32, score f32                           |
+ * | embedding  | see codecEmbedding.ts                                                                    |
+ *
+ * Candidates: `nfeat` is PAIR_FEATURES.length when written (a reader with another feature list refuses the
+ * value); a feature that is 0 for every candidate of the list is not stored (its mask bit is clear), so the
+ * sparse behavioural and reserved columns cost nothing where they are empty. `stored` = popcount(mask).
  */
 import { endianness } from 'node:os';
 import { PymkError } from '../core/errors.js';
@@ -49,11 +55,25 @@ function checkLength(buf: Uint8Array, expected: number, where: string, what: str
   }
 }
 
-/** Copies bytes to a fresh, 4-aligned buffer so typed-array views can read them. */
-function aligned(buf: Uint8Array, start: number): ArrayBuffer {
-  const out = new Uint8Array((buf.length - start + 3) & ~3);
-  out.set(buf.subarray(start));
-  return out.buffer;
+/** A list value's header: [tag][version][a][b][count u32]; checks the tag, version and that the count is there. */
+function listHeader(buf: Buffer, codec: CodecName, where: string, headerBytes: number): number {
+  checkHeader(buf, codec, where);
+  if (buf.length < headerBytes) throw invalidValue(where, `truncated: ${buf.length} bytes, the ${codec} header needs ${headerBytes}`);
+  return buf.readUInt32LE(4);
+}
+
+/** An ArrayBuffer and offset from which bytes [start, end) of `buf` can be viewed as 4-byte words. */
+function words(buf: Uint8Array, start: number, end: number): { ab: ArrayBufferLike; at: number } {
+  if ((buf.byteOffset + start) % 4 === 0) return { ab: buf.buffer, at: buf.byteOffset + start };
+  const copy = new Uint8Array(end - start);
+  copy.set(buf.subarray(start, end));
+  return { ab: copy.buffer, at: 0 };
+}
+
+/** A fresh value of `size` bytes whose body (from byte 8 or 12) is 4-aligned for typed-array writes. */
+function allocAligned(size: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  return b.byteOffset % 4 === 0 ? b : Buffer.from(new ArrayBuffer(size));
 }
 
 // ---- profile ------------------------------------------------------------------------------------------
@@ -117,23 +137,25 @@ export function decodeProfileInto(buf: Buffer | null, out: ProfileColumns, i: nu
 
 // ---- ids ----------------------------------------------------------------------------------------------
 
+const IDS_HEADER = 8;
+
 export function encodeIds(ids: Int32Array): Buffer {
-  const b = Buffer.allocUnsafe(6 + 4 * ids.length);
+  const b = allocAligned(IDS_HEADER + 4 * ids.length);
+  b.writeUInt32LE(0, 0);
   b[0] = CODECS.ids.tag;
   b[1] = CODECS.ids.version;
-  b.writeUInt32LE(ids.length, 2);
-  Buffer.from(ids.buffer, ids.byteOffset, ids.byteLength).copy(b, 6);
+  b.writeUInt32LE(ids.length, 4);
+  new Int32Array(b.buffer, b.byteOffset + IDS_HEADER, ids.length).set(ids);
   return b;
 }
 
 /** Decodes a sorted id row; null (absent or expired) is an empty row. */
 export function decodeIds(buf: Buffer | null, where: string): Int32Array {
   if (buf === null) return new Int32Array(0);
-  checkHeader(buf, 'ids', where);
-  if (buf.length < 6) throw invalidValue(where, `truncated: ${buf.length} bytes, no count`);
-  const n = buf.readUInt32LE(2);
-  checkLength(buf, 6 + 4 * n, where, `${n} ids`);
-  const ids = new Int32Array(aligned(buf, 6), 0, n);
+  const n = listHeader(buf, 'ids', where, IDS_HEADER);
+  checkLength(buf, IDS_HEADER + 4 * n, where, `${n} ids`);
+  const { ab, at } = words(buf, IDS_HEADER, buf.length);
+  const ids = new Int32Array(ab, at, n).slice();
   for (let i = 1; i < n; i++) if (ids[i] <= ids[i - 1]) throw invalidValue(where, `ids not strictly ascending at ${i}`);
   return ids;
 }
@@ -141,8 +163,8 @@ export function decodeIds(buf: Buffer | null, where: string): Int32Array {
 // ---- candidates ---------------------------------------------------------------------------------------
 
 const NFEAT = PAIR_FEATURES.length;
-const CAND_HEADER = 7;
-const CAND_ROW = 8 + 4 * NFEAT;
+const CAND_HEADER = 12;
+if (NFEAT > 32) throw new Error('the candidates codec stores at most 32 pair features');
 
 /** A user's candidates, columnar, with the pair features in PAIR_FEATURES order. */
 export interface CandidateColumns {
@@ -154,79 +176,99 @@ export interface CandidateColumns {
 /** Packs entries lo..hi-1 of columnar candidates into one value (row-major, so Lua can splice a row out). */
 export function encodeCandidates(ids: Int32Array, score: Float32Array, features: Record<PairFeature, Float32Array>, lo = 0, hi = ids.length): Buffer {
   const n = hi - lo;
-  const words = new Int32Array(n * (CAND_ROW / 4));
-  const floats = new Float32Array(words.buffer);
-  const feats = PAIR_FEATURES.map((f) => features[f]);
-  for (let i = 0, w = 0; i < n; i++) {
-    words[w++] = ids[lo + i];
-    floats[w++] = score[lo + i];
-    for (let f = 0; f < NFEAT; f++) floats[w++] = feats[f][lo + i];
-  }
-  const b = Buffer.allocUnsafe(CAND_HEADER + words.byteLength);
+  const kept: Float32Array[] = [];
+  let mask = 0;
+  PAIR_FEATURES.forEach((f, k) => {
+    const col = features[f];
+    for (let i = lo; i < hi; i++) {
+      if (col[i] !== 0 || Object.is(col[i], -0)) {
+        mask |= 1 << k;
+        kept.push(col);
+        return;
+      }
+    }
+  });
+  const stride = 2 + kept.length;
+  const b = allocAligned(CAND_HEADER + 4 * stride * n);
   b[0] = CODECS.candidates.tag;
   b[1] = CODECS.candidates.version;
   b[2] = NFEAT;
-  b.writeUInt32LE(n, 3);
-  Buffer.from(words.buffer).copy(b, CAND_HEADER);
+  b[3] = kept.length;
+  b.writeUInt32LE(n, 4);
+  b.writeUInt32LE(mask >>> 0, 8);
+  const w = new Int32Array(b.buffer, b.byteOffset + CAND_HEADER, stride * n);
+  const f = new Float32Array(b.buffer, b.byteOffset + CAND_HEADER, stride * n);
+  for (let i = 0, o = 0; i < n; i++) {
+    w[o++] = ids[lo + i];
+    f[o++] = score[lo + i];
+    for (let k = 0; k < kept.length; k++) f[o++] = kept[k][lo + i];
+  }
   return b;
 }
 
-/** Decodes a candidate list; null (absent or expired) → null. */
+/** Decodes a candidate list; null (absent or expired) → null. Features not stored are zero columns. */
 export function decodeCandidates(buf: Buffer | null, where: string): CandidateColumns | null {
   if (buf === null) return null;
-  checkHeader(buf, 'candidates', where);
-  if (buf.length < CAND_HEADER) throw invalidValue(where, `truncated: ${buf.length} bytes, no counts`);
-  if (buf[2] !== NFEAT) throw invalidValue(where, `${buf[2]} pair features per row, this reader has ${NFEAT} (${PAIR_FEATURES.join(', ')})`);
-  const n = buf.readUInt32LE(3);
-  checkLength(buf, CAND_HEADER + n * CAND_ROW, where, `${n} candidates`);
-  const ab = aligned(buf, CAND_HEADER);
-  const words = new Int32Array(ab);
-  const floats = new Float32Array(ab);
+  const n = listHeader(buf, 'candidates', where, CAND_HEADER);
+  if (buf[2] !== NFEAT) throw invalidValue(where, `written with ${buf[2]} pair features, this reader has ${NFEAT} (${PAIR_FEATURES.join(', ')})`);
+  const mask = buf.readUInt32LE(8);
+  const stored = buf[3];
+  let bits = 0;
+  for (let k = 0; k < 32; k++) if (mask & (1 << k)) bits++;
+  if (bits !== stored || mask >>> NFEAT !== 0) throw invalidValue(where, `feature mask 0x${mask.toString(16)} does not match ${stored} stored features`);
+  const stride = 2 + stored;
+  checkLength(buf, CAND_HEADER + 4 * stride * n, where, `${n} candidates with ${stored} stored features`);
+  const { ab, at } = words(buf, CAND_HEADER, buf.length);
+  const w = new Int32Array(ab, at, stride * n);
+  const fl = new Float32Array(ab, at, stride * n);
   const ids = new Int32Array(n);
   const score = new Float32Array(n);
-  const cols = PAIR_FEATURES.map(() => new Float32Array(n));
-  for (let i = 0, w = 0; i < n; i++) {
-    ids[i] = words[w++];
-    score[i] = floats[w++];
-    for (let f = 0; f < NFEAT; f++) cols[f][i] = floats[w++];
-  }
   const features = {} as Record<PairFeature, Float32Array>;
-  PAIR_FEATURES.forEach((f, k) => (features[f] = cols[k]));
+  const cols: Float32Array[] = [];
+  PAIR_FEATURES.forEach((name, k) => {
+    features[name] = new Float32Array(n);
+    if (mask & (1 << k)) cols.push(features[name]);
+  });
+  for (let i = 0, o = 0; i < n; i++) {
+    ids[i] = w[o++];
+    score[i] = fl[o++];
+    for (let k = 0; k < stored; k++) cols[k][i] = fl[o++];
+  }
   return { ids, score, features };
 }
 
 // ---- ranked (static lists) ----------------------------------------------------------------------------
 
+const RANKED_HEADER = 8;
+
 export function encodeRanked(cand: Int32Array, score: Float32Array, lo = 0, hi = cand.length): Buffer {
   const n = hi - lo;
-  const words = new Int32Array(2 * n);
-  const floats = new Float32Array(words.buffer);
-  for (let i = 0; i < n; i++) {
-    words[2 * i] = cand[lo + i];
-    floats[2 * i + 1] = score[lo + i];
-  }
-  const b = Buffer.allocUnsafe(6 + words.byteLength);
+  const b = allocAligned(RANKED_HEADER + 8 * n);
+  b.writeUInt32LE(0, 0);
   b[0] = CODECS.ranked.tag;
   b[1] = CODECS.ranked.version;
-  b.writeUInt32LE(n, 2);
-  Buffer.from(words.buffer).copy(b, 6);
+  b.writeUInt32LE(n, 4);
+  const w = new Int32Array(b.buffer, b.byteOffset + RANKED_HEADER, 2 * n);
+  const f = new Float32Array(b.buffer, b.byteOffset + RANKED_HEADER, 2 * n);
+  for (let i = 0; i < n; i++) {
+    w[2 * i] = cand[lo + i];
+    f[2 * i + 1] = score[lo + i];
+  }
   return b;
 }
 
 export function decodeRanked(buf: Buffer | null, where: string): { cand: Int32Array; score: Float32Array } | null {
   if (buf === null) return null;
-  checkHeader(buf, 'ranked', where);
-  if (buf.length < 6) throw invalidValue(where, `truncated: ${buf.length} bytes, no count`);
-  const n = buf.readUInt32LE(2);
-  checkLength(buf, 6 + 8 * n, where, `${n} ranked entries`);
-  const ab = aligned(buf, 6);
-  const words = new Int32Array(ab);
-  const floats = new Float32Array(ab);
+  const n = listHeader(buf, 'ranked', where, RANKED_HEADER);
+  checkLength(buf, RANKED_HEADER + 8 * n, where, `${n} ranked entries`);
+  const { ab, at } = words(buf, RANKED_HEADER, buf.length);
+  const w = new Int32Array(ab, at, 2 * n);
+  const f = new Float32Array(ab, at, 2 * n);
   const cand = new Int32Array(n);
   const score = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    cand[i] = words[2 * i];
-    score[i] = floats[2 * i + 1];
+    cand[i] = w[2 * i];
+    score[i] = f[2 * i + 1];
   }
   return { cand, score };
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { PymkError, isPymkError } from '../core/errors.js';
 import type { KvClient, SetOp } from './kv.js';
+import { BulkWriter, type BulkTarget } from './redisBulk.js';
 import { loadScripts, scriptError, type ScriptName } from './scripts.js';
 
 type Client = Redis | Cluster;
@@ -116,9 +117,12 @@ export function parseRedisUrl(url: string): { options: RedisOptions; params: URL
 export class RedisKv implements KvClient {
   readonly kind = 'redis';
 
+  private bulk: Promise<BulkWriter> | null = null;
+
   private constructor(
     private readonly client: Redis,
     private readonly url: string,
+    private readonly target: BulkTarget,
   ) {}
 
   static async connect(url: string): Promise<RedisKv> {
@@ -131,7 +135,8 @@ export class RedisKv implements KvClient {
       client.disconnect();
       throw storeError(url, e);
     }
-    return new RedisKv(client, url);
+    const { host = '127.0.0.1', port = 6379, username, password, db } = options;
+    return new RedisKv(client, url, { host, port, username, password, db });
   }
 
   nodeCount(): number {
@@ -146,8 +151,12 @@ export class RedisKv implements KvClient {
     return keys.length === 0 ? [] : this.guard(() => this.client.mgetBuffer(keys as string[]));
   }
 
+  /** Bulk SETs go over a raw-protocol connection (redisBulk.ts), opened on first use. */
   set(ops: readonly SetOp[]): Promise<void> {
-    return this.guard(() => execSets(this.client, ops));
+    return this.guard(async () => {
+      this.bulk ??= BulkWriter.connect(this.target);
+      await (await this.bulk).set(ops);
+    });
   }
 
   async del(keys: readonly string[]): Promise<void> {
@@ -179,6 +188,7 @@ export class RedisKv implements KvClient {
   }
 
   async close(): Promise<void> {
+    if (this.bulk) (await this.bulk.catch(() => null))?.close();
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }

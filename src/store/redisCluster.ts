@@ -11,7 +11,8 @@ import { Cluster, type Redis } from 'ioredis';
 import { PymkError } from '../core/errors.js';
 import { keySlot } from './keys.js';
 import type { KvClient, SetOp } from './kv.js';
-import { CONNECTION_DEFAULTS, checkReplies, execSets, expireKeys, runScript, scanNode, storeError } from './redis.js';
+import { CONNECTION_DEFAULTS, checkReplies, expireKeys, runScript, scanNode, storeError } from './redis.js';
+import { BulkWriter } from './redisBulk.js';
 import type { ScriptName } from './scripts.js';
 
 /** Parses `redis-cluster://[user:pass@]h:p,h:p[?query]`. */
@@ -36,9 +37,12 @@ export function parseClusterUrl(url: string): { nodes: { host: string; port: num
 export class ClusterKv implements KvClient {
   readonly kind = 'redis-cluster';
 
+  private readonly bulk = new Map<string, Promise<BulkWriter>>();
+
   private constructor(
     private readonly cluster: Cluster,
     private readonly url: string,
+    private readonly auth: { username?: string; password?: string },
   ) {}
 
   static async connect(url: string): Promise<ClusterKv> {
@@ -58,7 +62,7 @@ export class ClusterKv implements KvClient {
       cluster.disconnect();
       throw storeError(url, e);
     }
-    return new ClusterKv(cluster, url);
+    return new ClusterKv(cluster, url, { username, password });
   }
 
   nodeCount(): number {
@@ -99,8 +103,24 @@ export class ClusterKv implements KvClient {
     return out;
   }
 
+  /**
+   * Bulk SETs, one raw-protocol batch per node (redisBulk.ts). A MOVED reply (the cluster resharded
+   * meanwhile) fails the batch; a publish rerun then resumes.
+   */
   set(ops: readonly SetOp[]): Promise<void> {
-    return this.guard(() => Promise.all([...this.groupByNode(ops, (o) => o.key).values()].map((g) => execSets(this.cluster, g))).then(() => {}));
+    return this.guard(async () => {
+      await Promise.all([...this.groupByNode(ops, (o) => o.key)].map(async ([node, group]) => (await this.writer(node)).set(group)));
+    });
+  }
+
+  private writer(node: string): Promise<BulkWriter> {
+    let w = this.bulk.get(node);
+    if (!w) {
+      const i = node.lastIndexOf(':');
+      w = BulkWriter.connect({ host: node.slice(0, i), port: Number(node.slice(i + 1)), ...this.auth });
+      this.bulk.set(node, w);
+    }
+    return w;
   }
 
   async del(keys: readonly string[]): Promise<void> {
@@ -127,6 +147,7 @@ export class ClusterKv implements KvClient {
   }
 
   async close(): Promise<void> {
+    for (const w of this.bulk.values()) (await w.catch(() => null))?.close();
     await this.cluster.quit().catch(() => this.cluster.disconnect());
   }
 

@@ -42,7 +42,7 @@ test('id rows round-trip and must be strictly ascending', () => {
   assert.throws(() => decodeIds(encodeIds(Int32Array.from([3, 3])), 'k'), invalid(/ascending/));
   // A count field that claims more than the bytes hold.
   const lying = encodeIds(ids);
-  lying.writeUInt32LE(1000, 2);
+  lying.writeUInt32LE(1000, 4);
   assert.throws(() => decodeIds(lying, 'k'), invalid(/truncated/));
 });
 
@@ -61,7 +61,7 @@ test('candidate lists round-trip with their pair features, from any slice', () =
   assertLengthChecked(encodeCandidates(ids, score, features, 0, 3), (b) => decodeCandidates(b, 'k'));
   const fewer = encodeCandidates(ids, score, features, 0, 1);
   fewer[2] = PAIR_FEATURES.length - 1;
-  assert.throws(() => decodeCandidates(fewer, 'k'), invalid(/pair features per row/));
+  assert.throws(() => decodeCandidates(fewer, 'k'), invalid(/written with \d+ pair features/));
 });
 
 test('ranked lists round-trip', () => {
@@ -109,4 +109,25 @@ test('embeddings: f16 and i8 within their quantisation error, length and dtype c
   bad[2] = 9;
   assert.throws(() => decodeEmbedding(bad, 'k'), invalid(/dtype/));
   assert.equal(CODECS.embedding.tag, bad[0]);
+});
+
+test('candidate features that are zero for the whole list are not stored, and come back as zeros', () => {
+  const ids = Int32Array.from([1, 2, 3]);
+  const score = Float32Array.from([3, 2, 1]);
+  const features = Object.fromEntries(PAIR_FEATURES.map((f, k) => [f, Float32Array.from(k === 0 ? [1, 0, 2] : k === 1 ? [0, -0, 0] : [0, 0, 0])])) as Record<PairFeature, Float32Array>;
+  const buf = encodeCandidates(ids, score, features);
+  assert.equal(buf.length, 12 + 3 * 4 * (2 + 2), 'only the column with values and the one with -0 are stored');
+  const got = decodeCandidates(buf, 'k')!;
+  for (const f of PAIR_FEATURES) assert.deepEqual(got.features[f], features[f], f);
+  const badMask = Buffer.from(buf);
+  badMask[3] = 1;
+  assert.throws(() => decodeCandidates(badMask, 'k'), invalid(/mask/));
+});
+
+test('values at any byte offset decode (unaligned Buffers from the network)', () => {
+  const ids = Int32Array.from([5, 6, 9]);
+  const enc = encodeIds(ids);
+  const shifted = Buffer.concat([Buffer.from([0]), enc]).subarray(1);
+  assert.equal(shifted.byteOffset % 4 !== 0 || shifted.byteOffset === 1, true);
+  assert.deepEqual(Array.from(decodeIds(shifted, 'k')), [5, 6, 9]);
 });

@@ -24,7 +24,7 @@ local newRow, inserted
 if row then
   newRow, inserted = pymk_ids_insert(row, KEYS[1], id, tonumber(ARGV[2]), tonumber(ARGV[3]))
 else
-  newRow, inserted = string.char(tonumber(ARGV[2]), tonumber(ARGV[3])) .. struct.pack('<I4i4', 1, id), 1
+  newRow, inserted = pymk_ids_one(id, tonumber(ARGV[2]), tonumber(ARGV[3])), 1
 end
 local newList, removed = nil, 0
 if list then

@@ -18,17 +18,18 @@ local function pymk_check_header(v, key, tag, version, codec)
 end
 
 -- Removes every row whose id is `id` from a 'candidates' value; returns the new value and the count removed.
+-- Layout: [tag][version][nfeat][stored][count u32][mask u32] then rows of (2 + stored) 4-byte words.
 local function pymk_candidates_remove(v, key, id, tag, version)
   pymk_check_header(v, key, tag, version, 'candidates')
-  if #v < 7 then pymk_invalid(key, 'truncated: no counts') end
-  local nfeat = string.byte(v, 3)
-  local n = struct.unpack('<I4', v, 4)
-  local rs = 8 + 4 * nfeat
-  if #v ~= 7 + n * rs then pymk_invalid(key, 'length ' .. #v .. ' does not match ' .. n .. ' candidates') end
+  if #v < 12 then pymk_invalid(key, 'truncated: no counts') end
+  local stored = string.byte(v, 4)
+  local n = struct.unpack('<I4', v, 5)
+  local rs = 8 + 4 * stored
+  if #v ~= 12 + n * rs then pymk_invalid(key, 'length ' .. #v .. ' does not match ' .. n .. ' candidates') end
   local kept = {}
   local removed = 0
   for i = 0, n - 1 do
-    local pos = 8 + i * rs
+    local pos = 13 + i * rs
     if struct.unpack('<i4', v, pos) == id then
       removed = removed + 1
     else
@@ -36,21 +37,27 @@ local function pymk_candidates_remove(v, key, id, tag, version)
     end
   end
   if removed == 0 then return v, 0 end
-  return string.sub(v, 1, 3) .. struct.pack('<I4', n - removed) .. table.concat(kept), removed
+  return string.sub(v, 1, 4) .. struct.pack('<I4', n - removed) .. string.sub(v, 9, 12) .. table.concat(kept), removed
 end
 
 -- Inserts `id` into an 'ids' value (sorted ascending, no duplicates); returns the new value and 1, or v and 0.
+-- Layout: [tag][version][0][0][count u32] then ids i32.
 local function pymk_ids_insert(v, key, id, tag, version)
   pymk_check_header(v, key, tag, version, 'ids')
-  if #v < 6 then pymk_invalid(key, 'truncated: no count') end
-  local n = struct.unpack('<I4', v, 3)
-  if #v ~= 6 + 4 * n then pymk_invalid(key, 'length ' .. #v .. ' does not match ' .. n .. ' ids') end
+  if #v < 8 then pymk_invalid(key, 'truncated: no count') end
+  local n = struct.unpack('<I4', v, 5)
+  if #v ~= 8 + 4 * n then pymk_invalid(key, 'length ' .. #v .. ' does not match ' .. n .. ' ids') end
   local lo, hi = 0, n
   while lo < hi do
     local mid = math.floor((lo + hi) / 2)
-    if struct.unpack('<i4', v, 7 + 4 * mid) < id then lo = mid + 1 else hi = mid end
+    if struct.unpack('<i4', v, 9 + 4 * mid) < id then lo = mid + 1 else hi = mid end
   end
-  if lo < n and struct.unpack('<i4', v, 7 + 4 * lo) == id then return v, 0 end
-  return string.sub(v, 1, 2) .. struct.pack('<I4', n + 1) .. string.sub(v, 7, 6 + 4 * lo) .. struct.pack('<i4', id)
-    .. string.sub(v, 7 + 4 * lo), 1
+  if lo < n and struct.unpack('<i4', v, 9 + 4 * lo) == id then return v, 0 end
+  return string.sub(v, 1, 4) .. struct.pack('<I4', n + 1) .. string.sub(v, 9, 8 + 4 * lo) .. struct.pack('<i4', id)
+    .. string.sub(v, 9 + 4 * lo), 1
+end
+
+-- A new 'ids' value holding one id.
+local function pymk_ids_one(id, tag, version)
+  return string.char(tag, version, 0, 0) .. struct.pack('<I4i4', 1, id)
 end

@@ -1,0 +1,60 @@
+/** `pymk publish --bundle DIR --store URL`: loads a bundle into Redis (one node or a cluster) and switches to it. */
+import type { Command } from 'commander';
+import { PymkError } from '../../core/errors.js';
+import { progressFactory } from '../../pipeline/progress.js';
+import { loadSnapshot } from '../../pipeline/snapshot.js';
+import { openKvTarget, publishSnapshot, ttlConfig } from '../../store/index.js';
+import { intOption, type CommandModule } from '../command.js';
+
+interface PublishFlags {
+  bundle: string;
+  store: string;
+  ttl?: string;
+  chunk: number;
+  inFlight: number;
+  buckets: number;
+  grace: number;
+  embeddingDtype: string;
+  force: boolean;
+  progress: boolean;
+}
+
+export const publishCommand: CommandModule = {
+  register(program: Command) {
+    program
+      .command('publish')
+      .description('load a bundle into the online store (Redis / Redis Cluster) and switch readers to it atomically; resumable')
+      .requiredOption('--bundle <dir>', 'bundle folder')
+      .option('--store <url>', 'redis://host:port[?prefix=pymk] or redis-cluster://host:port,host:port (env PYMK_STORE)', process.env.PYMK_STORE)
+      .option('--ttl <spec>', 'TTL overrides, e.g. profile=1h,candidates=4h (kinds: embedding, pair, profile, behaviour, candidates, graph, ids, static)')
+      .option('--chunk <users>', 'users per pipelined chunk', intOption('--chunk', 1), 2000)
+      .option('--in-flight <n>', 'chunks written concurrently', intOption('--in-flight', 1), 4)
+      .option('--buckets <n>', 'hash-tag buckets for batch-read rows', intOption('--buckets', 1), 256)
+      .option('--grace <seconds>', 'how long the replaced version stays readable', intOption('--grace', 0), 60)
+      .option('--embedding-dtype <t>', 'f16 or i8', 'f16')
+      .option('--force', 'write a fresh copy even if this version is already served (refreshes TTLs)', false)
+      .option('--no-progress', 'no progress output')
+      .action(async (o: PublishFlags) => {
+        if (!o.store) throw new PymkError('PYMK_CONFIG', 'pass --store URL (or set PYMK_STORE)');
+        if (o.embeddingDtype !== 'f16' && o.embeddingDtype !== 'i8') throw new PymkError('PYMK_BAD_PARAM', `--embedding-dtype must be f16 or i8, got '${o.embeddingDtype}'`);
+        const ttl = ttlConfig(o.ttl ?? {});
+        const snap = await loadSnapshot(o.bundle);
+        const target = await openKvTarget(o.store);
+        try {
+          const r = await publishSnapshot(target.kv, target.space, snap, {
+            ttl,
+            chunkUsers: o.chunk,
+            inFlight: o.inFlight,
+            buckets: o.buckets,
+            graceMs: o.grace * 1000,
+            embeddingDtype: o.embeddingDtype,
+            force: o.force,
+            progress: progressFactory({ mode: o.progress ? 'auto' : 'silent' }),
+          });
+          process.stdout.write(`${JSON.stringify(r)}\n`);
+        } finally {
+          await target.kv.close();
+        }
+      });
+  },
+};

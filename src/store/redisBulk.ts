@@ -1,0 +1,128 @@
+/**
+ * Mass insertion over the raw Redis protocol, the way `redis-cli --pipe` does it (Redis docs, "Bulk
+ * loading"): a chunk of SETs is serialised into one buffer and written in one go, and the replies are only
+ * counted. Publishing uses it because a general client builds an object and several buffers per command;
+ * at millions of keys that was the bottleneck (docs/store.md has the numbers). Only SET is ever sent here,
+ * so every reply is one line: `+OK` or an error (`-…`), which fails the batch it belongs to.
+ */
+import { connect, type Socket } from 'node:net';
+import { PymkError } from '../core/errors.js';
+import type { SetOp } from './kv.js';
+
+export interface BulkTarget {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db?: number;
+}
+
+interface Batch {
+  remaining: number;
+  firstError: string | null;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+export class BulkWriter {
+  private readonly queue: Batch[] = [];
+  private carry: Buffer = Buffer.alloc(0);
+  private failed: Error | null = null;
+
+  private constructor(
+    private readonly sock: Socket,
+    private readonly name: string,
+  ) {
+    sock.on('data', (d: Buffer) => this.onData(d));
+    const fail = (e: Error): void => {
+      this.failed ??= e;
+      for (const b of this.queue.splice(0)) b.reject(e);
+    };
+    sock.on('error', (e) => fail(new PymkError('PYMK_STORE_UNAVAILABLE', `${name}: ${e.message}`)));
+    sock.on('close', () => fail(new PymkError('PYMK_STORE_UNAVAILABLE', `${name}: connection closed`)));
+  }
+
+  static async connect(t: BulkTarget): Promise<BulkWriter> {
+    const name = `${t.host}:${t.port}`;
+    const sock = connect(t.port, t.host);
+    sock.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      sock.once('connect', resolve);
+      sock.once('error', (e) => reject(new PymkError('PYMK_STORE_UNAVAILABLE', `${name}: ${e.message}`)));
+    });
+    const w = new BulkWriter(sock, name);
+    const setup: string[][] = [];
+    if (t.password) setup.push(t.username ? ['AUTH', t.username, t.password] : ['AUTH', t.password]);
+    if (t.db) setup.push(['SELECT', String(t.db)]);
+    if (setup.length > 0) await w.send(Buffer.concat(setup.map(command)), setup.length);
+    return w;
+  }
+
+  /** Writes the SETs in one buffer; resolves when every reply is in, rejects with the first error reply. */
+  set(ops: readonly SetOp[]): Promise<void> {
+    return ops.length === 0 ? Promise.resolve() : this.send(serializeSets(ops), ops.length);
+  }
+
+  close(): void {
+    this.sock.end();
+    this.sock.destroy();
+  }
+
+  private send(buf: Buffer, replies: number): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ remaining: replies, firstError: null, resolve, reject });
+      this.sock.write(buf);
+    });
+  }
+
+  private onData(d: Buffer): void {
+    const buf = this.carry.length > 0 ? Buffer.concat([this.carry, d]) : d;
+    let start = 0;
+    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+      const head = this.queue[0];
+      if (!head) {
+        this.failed = new PymkError('PYMK_STORE_UNAVAILABLE', `${this.name}: unexpected reply`);
+        this.sock.destroy();
+        return;
+      }
+      if (buf[start] === 45 /* '-' */ && head.firstError === null) head.firstError = buf.toString('utf8', start + 1, nl - 1);
+      start = nl + 1;
+      if (--head.remaining === 0) {
+        this.queue.shift();
+        if (head.firstError) head.reject(new PymkError('PYMK_STORE_UNAVAILABLE', `${this.name}: ${head.firstError}`));
+        else head.resolve();
+      }
+    }
+    this.carry = start < buf.length ? Buffer.from(buf.subarray(start)) : Buffer.alloc(0);
+  }
+}
+
+function command(args: string[]): Buffer {
+  return Buffer.from(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`, 'utf8');
+}
+
+/** `SET key value [PX ms]` for every op, in RESP, in one buffer. */
+export function serializeSets(ops: readonly SetOp[]): Buffer {
+  let size = 0;
+  const keyLen = new Int32Array(ops.length);
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    keyLen[i] = Buffer.byteLength(op.key);
+    const v = typeof op.value === 'string' ? Buffer.byteLength(op.value) : op.value.length;
+    size += 32 + keyLen[i] + v + 40; // headers and lengths, generously
+  }
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    const px = op.px > 0 ? String(op.px) : '';
+    const vlen = typeof op.value === 'string' ? Buffer.byteLength(op.value) : op.value.length;
+    o += out.write(`${px ? '*5' : '*3'}\r\n$3\r\nSET\r\n$${keyLen[i]}\r\n`, o, 'latin1');
+    o += out.write(op.key, o, 'utf8');
+    o += out.write(`\r\n$${vlen}\r\n`, o, 'latin1');
+    o += typeof op.value === 'string' ? out.write(op.value, o, 'utf8') : op.value.copy(out, o);
+    o += out.write(px ? `\r\n$2\r\nPX\r\n$${px.length}\r\n${px}\r\n` : '\r\n', o, 'latin1');
+  }
+  return out.subarray(0, o);
+}
