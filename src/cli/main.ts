@@ -12,8 +12,9 @@ import { serveCommand } from './commands/serve.js';
 import { generateCommand } from './commands/generate.js';
 import { evalCommand } from './commands/eval.js';
 import { importCommand } from './commands/import.js';
+import { publishCommand } from './commands/publish.js';
 
-const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand, importCommand];
+const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand, importCommand, publishCommand];
 
 const program = new Command();
 program
