@@ -5,15 +5,18 @@
  *
  * - `{<uid>}`: a user's own rows (candidate list, connections, blocks, dismissals, static list) share a
  *   slot, so everything about one user is one MGET on one node (and a Lua script may touch them together).
- * - `{p<b>}`: per-user rows read in batches for *other* users (profile rows, external ids, embeddings) are
- *   spread over `buckets` tags, b = uid mod buckets. A request's 1,000 candidates then fall into at most
- *   `buckets` slots: one MGET per slot, pipelined per node, one parallel round over the nodes.
+ * - `{p<b>.<j>}`: per-user rows read in batches for *other* users (profile rows, external ids, embeddings)
+ *   are spread over `buckets` tags, b = uid mod buckets. A request's 1,000 candidates then fall into at most
+ *   `buckets` slots: one MGET per slot, pipelined per node, one parallel round over the nodes. Each bucket's
+ *   tag is chosen (the smallest j) so that bucket b hashes into the b-th of `buckets` equal slot ranges:
+ *   the buckets are spread evenly over any cluster whose nodes own contiguous slot ranges of equal size.
  * - ids (external id → dense id) and bookkeeping keys are single-key reads and carry no tag.
  */
 import { PymkError } from '../core/errors.js';
 
 /** Profile-bucket tags a publish spreads batch-read rows over (stored in the generation's meta). */
-export const DEFAULT_BUCKETS = 256;
+export const DEFAULT_BUCKETS = 64;
+export const MAX_BUCKETS = 1024;
 
 export class KeySpace {
   constructor(
@@ -53,13 +56,16 @@ export class KeySpace {
 
 /** The keys of one generation. */
 export class GenKeys {
+  private readonly tags: string[];
+
   constructor(
     readonly base: string,
     readonly buckets: number,
   ) {
-    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 16384) {
-      throw new PymkError('PYMK_CONFIG', `profile buckets must be an integer in 1..16384, got ${buckets}`);
+    if (!Number.isInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) {
+      throw new PymkError('PYMK_CONFIG', `profile buckets must be an integer in 1..${MAX_BUCKETS}, got ${buckets}`);
     }
+    this.tags = bucketTags(buckets).map((t) => `${base}{${t}}`);
   }
 
   /** Small JSON (meta.ts); written last by a publish, so its presence means the generation is complete. */
@@ -79,17 +85,17 @@ export class GenKeys {
 
   /** Dense id → external id (utf8). */
   ext(uid: number): string {
-    return `${this.base}{p${uid % this.buckets}}x${uid}`;
+    return `${this.tags[uid % this.buckets]}x${uid}`;
   }
 
   /** Profile row (codec 'profile'). */
   profile(uid: number): string {
-    return `${this.base}{p${uid % this.buckets}}p${uid}`;
+    return `${this.tags[uid % this.buckets]}p${uid}`;
   }
 
   /** Embedding (codec 'embedding'). */
   embedding(uid: number): string {
-    return `${this.base}{p${uid % this.buckets}}e${uid}`;
+    return `${this.tags[uid % this.buckets]}e${uid}`;
   }
 
   /** Candidate list packed with pair features (codec 'candidates'). */
@@ -116,6 +122,29 @@ export class GenKeys {
   staticList(uid: number): string {
     return `${this.base}{${uid}}s`;
   }
+}
+
+const TAGS = new Map<number, string[]>();
+
+/** Bucket b's hash tag `p<b>.<j>`: the smallest j whose slot lies in the b-th of `buckets` equal slot ranges. */
+export function bucketTags(buckets: number): string[] {
+  let tags = TAGS.get(buckets);
+  if (tags) return tags;
+  tags = [];
+  for (let b = 0; b < buckets; b++) {
+    const lo = Math.floor((b * 16384) / buckets);
+    const hi = Math.floor(((b + 1) * 16384) / buckets);
+    for (let j = 0; ; j++) {
+      const t = `p${b}.${j}`;
+      const s = keySlot(t);
+      if (s >= lo && s < hi) {
+        tags.push(t);
+        break;
+      }
+    }
+  }
+  TAGS.set(buckets, tags);
+  return tags;
 }
 
 /** The part of a key Redis Cluster hashes: the first non-empty `{...}`, else the whole key. */

@@ -36,5 +36,16 @@ export interface KvClient {
   scan(match: string, each: (keys: string[]) => Promise<void>): Promise<number>;
   /** Sets a TTL in milliseconds on keys (0 = delete them now). */
   expire(keys: readonly string[], ms: number): Promise<void>;
+  /** Other ways to read and write the same keys, for the benchmark's comparison (bench/store.ts). */
+  strategies(): KvStrategies;
   close(): Promise<void>;
+}
+
+export interface KvStrategies {
+  /** One GET per key, each awaited before the next: one round trip per key. */
+  sequential(keys: readonly string[]): Promise<(Buffer | null)[]>;
+  /** One pipeline of GETs (per node in a cluster): one round, one command per key. */
+  pipelined(keys: readonly string[]): Promise<(Buffer | null)[]>;
+  /** SETs through the general client's pipeline (per node), instead of the raw bulk writer set() uses. */
+  setViaClient(ops: readonly SetOp[]): Promise<void>;
 }

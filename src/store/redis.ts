@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { PymkError, isPymkError } from '../core/errors.js';
-import type { KvClient, SetOp } from './kv.js';
+import type { KvClient, KvStrategies, SetOp } from './kv.js';
 import { BulkWriter, type BulkTarget } from './redisBulk.js';
 import { loadScripts, scriptError, type ScriptName } from './scripts.js';
 
@@ -177,6 +177,22 @@ export class RedisKv implements KvClient {
 
   expire(keys: readonly string[], ms: number): Promise<void> {
     return this.guard(() => expireKeys(this.client, keys, ms));
+  }
+
+  strategies(): KvStrategies {
+    return {
+      sequential: async (keys) => {
+        const out: (Buffer | null)[] = [];
+        for (const k of keys) out.push(await this.client.getBuffer(k));
+        return out;
+      },
+      pipelined: async (keys) => {
+        const p = this.client.pipeline();
+        for (const k of keys) p.getBuffer(k);
+        return checkReplies(await p.exec()) as (Buffer | null)[];
+      },
+      setViaClient: (ops) => execSets(this.client, ops),
+    };
   }
 
   private async guard<T>(f: () => Promise<T>): Promise<T> {

@@ -10,8 +10,8 @@
 import { Cluster, type Redis } from 'ioredis';
 import { PymkError } from '../core/errors.js';
 import { keySlot } from './keys.js';
-import type { KvClient, SetOp } from './kv.js';
-import { CONNECTION_DEFAULTS, checkReplies, expireKeys, runScript, scanNode, storeError } from './redis.js';
+import type { KvClient, KvStrategies, SetOp } from './kv.js';
+import { CONNECTION_DEFAULTS, checkReplies, execSets, expireKeys, runScript, scanNode, storeError } from './redis.js';
 import { BulkWriter } from './redisBulk.js';
 import type { ScriptName } from './scripts.js';
 
@@ -111,6 +111,32 @@ export class ClusterKv implements KvClient {
     return this.guard(async () => {
       await Promise.all([...this.groupByNode(ops, (o) => o.key)].map(async ([node, group]) => (await this.writer(node)).set(group)));
     });
+  }
+
+  strategies(): KvStrategies {
+    return {
+      sequential: async (keys) => {
+        const out: (Buffer | null)[] = [];
+        for (const k of keys) out.push(await this.cluster.getBuffer(k));
+        return out;
+      },
+      pipelined: async (keys) => {
+        const out: (Buffer | null)[] = new Array(keys.length);
+        const idx = keys.map((_, i) => i);
+        await Promise.all(
+          [...this.groupByNode(idx, (i) => keys[i]).values()].map(async (group) => {
+            const p = this.cluster.pipeline();
+            for (const i of group) p.getBuffer(keys[i]);
+            const replies = checkReplies(await p.exec()) as (Buffer | null)[];
+            group.forEach((i, j) => (out[i] = replies[j]));
+          }),
+        );
+        return out;
+      },
+      setViaClient: async (ops) => {
+        await Promise.all([...this.groupByNode(ops, (o) => o.key).values()].map((g) => execSets(this.cluster, g)));
+      },
+    };
   }
 
   private writer(node: string): Promise<BulkWriter> {

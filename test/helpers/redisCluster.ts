@@ -58,6 +58,35 @@ async function freePort(taken: Set<number>): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A private, throw-away redis-server (no persistence) on a free port; stop() kills it. */
+export async function startRedis(): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pymk-redis-'));
+  const port = await freePort(new Set());
+  const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'], { stdio: 'ignore' });
+  const kill = (): void => void p.kill('SIGKILL');
+  process.once('exit', kill);
+  for (let t = 0; !(await redisAnswers(port)); t++) {
+    if (t > 100) {
+      kill();
+      throw new Error(`redis-server on port ${port} did not start`);
+    }
+    await sleep(50);
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      process.removeListener('exit', kill);
+      await new Promise<void>((resolve) => {
+        if (p.exitCode !== null || p.signalCode !== null) return resolve();
+        p.once('exit', () => resolve());
+        p.kill('SIGTERM');
+      });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startCluster(masters = 3): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'pymk-cluster-'));
   const procs: ChildProcess[] = [];

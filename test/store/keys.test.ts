@@ -60,3 +60,12 @@ test('every Lua script has a header naming KEYS, ARGV and Returns, and includes 
   for (const s of Object.values(scripts)) assert.ok(!/^-- @include "/m.test(s.lua), `${s.name} still has an include`);
   assert.throws(() => declaredKeys('return 1', 'x.lua'), /header/);
 });
+
+test('bucket tags spread evenly over equal slot ranges (any node count that divides the buckets)', () => {
+  const k = new KeySpace('pymk').gen(1, 48);
+  for (const nodes of [2, 3, 4, 6]) {
+    const per = new Array(nodes).fill(0);
+    for (let b = 0; b < 48; b++) per[Math.floor((keySlot(k.profile(b)) * nodes) / 16384)]++;
+    assert.deepEqual(per, new Array(nodes).fill(48 / nodes), `${nodes} nodes`);
+  }
+});

@@ -1,0 +1,231 @@
+/**
+ * Online store benchmarks: batched reads for one user and its candidates, and publish throughput.
+ *
+ *   node dist/bench/store.js [--requests 1000] [--candidates 1000] [--publish-users 1000000]
+ *     [--publish-candidates 100] [--bundle DIR] [--skip reads|publish] [--no-cluster]
+ *
+ * Runs against a private redis-server and a private 3-master Redis Cluster that it starts on free ports
+ * (no persistence) and stops at the end, so the shared Redis is never loaded with gigabytes.
+ *
+ * Reads: for users with `--candidates` candidates, the same keys (the user's 4 own rows + 1,001 profile
+ * rows) are read by each strategy, interleaved request by request so they share the machine's load:
+ * sequential GETs (one round trip per key), one pipeline of GETs, a bare MGET (per node and slot on the
+ * cluster) without decoding, and the store's fetchRankingInputs (two rounds + decoding into columns).
+ * Publish: a synthetic 1M-user snapshot (built in code) published with the raw-protocol bulk writer, and a
+ * 100k-user slice written both ways (bulk writer vs the client's pipeline) to justify the bulk writer.
+ * Results: bench/results/store-read.{json,md}, bench/results/store-publish.{json,md}.
+ */
+import { writeFileSync } from 'node:fs';
+import { loadSnapshot } from '../src/pipeline/snapshot.js';
+import { openKvTarget, openStore, type KvTarget } from '../src/store/index.js';
+import type { KvStore } from '../src/store/kvStore.js';
+import { chunkOps, publishSnapshot, type PublishReport } from '../src/store/publish.js';
+import type { Snapshot } from '../src/store/snapshot.js';
+import { DEFAULT_TTL, valueTtls } from '../src/store/ttl.js';
+import { startCluster, startRedis } from '../test/helpers/redisCluster.js';
+import { machine, machineLine, type Machine } from './lib/machine.js';
+import { benchSnapshot, summary } from './storeData.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+}
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+const REQUESTS = Number(arg('requests', '1000'));
+const CANDIDATES = Number(arg('candidates', '1000'));
+const SEQ_BUDGET_S = Number(arg('seq-budget', '150'));
+const PUBLISH_USERS = Number(arg('publish-users', '1000000'));
+const PUBLISH_CANDIDATES = Number(arg('publish-candidates', '100'));
+const skip = arg('skip', '');
+
+type Strategy = 'sequential' | 'pipeline' | 'mget' | 'store';
+const STRATEGIES: Strategy[] = ['sequential', 'pipeline', 'mget', 'store'];
+
+interface ReadResult {
+  backend: string;
+  keysPerRequest: number;
+  bytesPerRequest: number;
+  strategies: Record<Strategy, ReturnType<typeof summary>>;
+}
+
+async function readBench(backend: string, url: string, snap: Snapshot, measured: number): Promise<ReadResult> {
+  const t = await openKvTarget(`${url}?prefix=benchread`);
+  await publishSnapshot(t.kv, t.space, snap, { chunkUsers: 1000 });
+  const store = (await openStore(`${url}?prefix=benchread&refreshMs=0`)) as KvStore;
+  const { gen, meta } = store.current();
+  const k = t.space.gen(gen, meta.buckets);
+  const c = snap.candidates;
+  const keysOf = (u: number): string[] => [
+    k.candidates(u),
+    k.connections(u),
+    k.blocked(u),
+    k.dismissed(u),
+    k.profile(u),
+    ...Array.from(c.cand.subarray(c.offsets[u], c.offsets[u + 1]), (v) => k.profile(v)),
+  ];
+  const s = t.kv.strategies();
+  const run: Record<Strategy, (u: number) => Promise<unknown>> = {
+    sequential: (u) => s.sequential(keysOf(u)),
+    pipeline: (u) => s.pipelined(keysOf(u)),
+    mget: (u) => t.kv.mget(keysOf(u)),
+    store: (u) => store.fetchRankingInputs(u),
+  };
+  const probe = await t.kv.mget(keysOf(0));
+  const bytes = probe.reduce((a, b) => a + (b?.length ?? 0), 0);
+  const times: Record<Strategy, number[]> = { sequential: [], pipeline: [], mget: [], store: [] };
+  for (let i = 0; i < 50; i++) for (const st of STRATEGIES.slice(1)) await run[st](i % measured); // warm-up
+  const t0 = performance.now();
+  let seqSpent = 0;
+  for (let i = 0; i < REQUESTS; i++) {
+    const u = (i * 7919) % measured;
+    const order = STRATEGIES.map((_, j) => STRATEGIES[(i + j) % STRATEGIES.length]);
+    for (const st of order) {
+      if (st === 'sequential' && seqSpent > SEQ_BUDGET_S * 1000) continue;
+      const a = performance.now();
+      await run[st](u);
+      const ms = performance.now() - a;
+      times[st].push(ms);
+      if (st === 'sequential') seqSpent += ms;
+    }
+  }
+  console.error(`${backend}: ${REQUESTS} requests in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  await store.close();
+  await dropPrefix(t, 'benchread');
+  return {
+    backend,
+    keysPerRequest: keysOf(0).length,
+    bytesPerRequest: bytes,
+    strategies: Object.fromEntries(STRATEGIES.map((st) => [st, summary(times[st])])) as ReadResult['strategies'],
+  };
+}
+
+async function dropPrefix(t: KvTarget, prefix: string): Promise<void> {
+  await t.kv.scan(`${prefix}:*`, (keys) => t.kv.del(keys));
+  await t.kv.close();
+}
+
+interface PublishResult {
+  backend: string;
+  users: number;
+  candidatesPerUser: number;
+  report: PublishReport;
+  redisUsedMiB?: number;
+}
+
+async function publishBench(backend: string, url: string, snap: Snapshot): Promise<PublishResult> {
+  const t = await openKvTarget(`${url}?prefix=benchpub`);
+  const report = await publishSnapshot(t.kv, t.space, snap, {});
+  console.error(`${backend}: published ${report.keysWritten} keys in ${report.seconds}s = ${report.keysPerSecond} keys/s, ${report.mbPerSecond} MB/s`);
+  await dropPrefix(t, 'benchpub');
+  return { backend, users: snap.ids.size, candidatesPerUser: PUBLISH_CANDIDATES, report };
+}
+
+/** The same SETs written by the bulk writer and by the client's pipeline, chunk by chunk. */
+async function writePaths(url: string, snap: Snapshot, users: number): Promise<Record<string, { keys: number; seconds: number; keysPerSecond: number; mbPerSecond: number }>> {
+  const t = await openKvTarget(`${url}?prefix=benchpath`);
+  const out: Record<string, { keys: number; seconds: number; keysPerSecond: number; mbPerSecond: number }> = {};
+  const ttls = valueTtls(DEFAULT_TTL);
+  for (const [name, write] of [
+    ['bulk writer (raw protocol)', (ops: Parameters<typeof t.kv.set>[0]) => t.kv.set(ops)],
+    ['client pipeline (ioredis)', (ops: Parameters<typeof t.kv.set>[0]) => t.kv.strategies().setViaClient(ops)],
+  ] as const) {
+    let keys = 0;
+    let bytes = 0;
+    const a = performance.now();
+    for (let lo = 0; lo < users; lo += 2000) {
+      const ops = chunkOps(snap, t.space.gen(1, 256), ttls, lo, Math.min(users, lo + 2000), 'f16');
+      await write(ops);
+      keys += ops.length;
+      for (const op of ops) bytes += op.key.length + op.value.length;
+    }
+    const seconds = (performance.now() - a) / 1000;
+    out[name] = { keys, seconds: Math.round(seconds * 100) / 100, keysPerSecond: Math.round(keys / seconds), mbPerSecond: Math.round(bytes / 1e6 / seconds) };
+    console.error(`${name}: ${out[name].keysPerSecond} keys/s`);
+  }
+  await dropPrefix(t, 'benchpath');
+  return out;
+}
+
+function readMarkdown(m: Machine, rows: ReadResult[]): string {
+  const lines = [
+    `# Store reads: all features for 1 user + ${CANDIDATES} candidates`,
+    '',
+    `${machineLine(m)}. Command: \`node dist/bench/store.js ${process.argv.slice(2).join(' ')}\`.`,
+    '',
+    'Each request reads the user\'s 4 own rows and 1,001 profile rows. Strategies run interleaved, request by request.',
+    '`store` is `fetchRankingInputs` (two rounds: own rows, then profile rows; decoded into columns); `mget` reads the same keys',
+    'in one round without decoding (per node and slot on the cluster). Times in ms.',
+    '',
+    '| backend | strategy | requests | p50 | p99 | mean | max |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    for (const st of STRATEGIES) {
+      const s = r.strategies[st];
+      lines.push(`| ${r.backend} | ${st} | ${s.n} | ${s.p50} | ${s.p99} | ${s.mean} | ${s.max} |`);
+    }
+  }
+  lines.push('', '| backend | keys/request | bytes/request | store p99 | store p99 / mget p99 | store p50 / mget p50 |', '|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const s = r.strategies;
+    lines.push(`| ${r.backend} | ${r.keysPerRequest} | ${r.bytesPerRequest} | ${s.store.p99} | ${(s.store.p99 / s.mget.p99).toFixed(2)} | ${(s.store.p50 / s.mget.p50).toFixed(2)} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function publishMarkdown(m: Machine, rows: PublishResult[], paths: Awaited<ReturnType<typeof writePaths>> | null, bundle: PublishResult | null): string {
+  const lines = [
+    '# Store publish throughput',
+    '',
+    `${machineLine(m)}. Command: \`node dist/bench/store.js ${process.argv.slice(2).join(' ')}\`.`,
+    '',
+    '| backend | users | candidates/user | keys | MB | seconds | keys/s | MB/s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of [...rows, ...(bundle ? [bundle] : [])]) {
+    const p = r.report;
+    lines.push(`| ${r.backend} | ${r.users} | ${r.candidatesPerUser} | ${p.keysWritten} | ${Math.round(p.bytesWritten / 1e6)} | ${p.seconds} | ${p.keysPerSecond} | ${p.mbPerSecond} |`);
+  }
+  if (paths) {
+    lines.push('', 'Write path, same SETs (single node, 100k users):', '', '| path | keys | seconds | keys/s | MB/s |', '|---|---:|---:|---:|---:|');
+    for (const [name, p] of Object.entries(paths)) lines.push(`| ${name} | ${p.keys} | ${p.seconds} | ${p.keysPerSecond} | ${p.mbPerSecond} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  const m = machine();
+  const single = await startRedis();
+  const cluster = flag('no-cluster') ? null : await startCluster(3);
+  try {
+    if (skip !== 'reads') {
+      const snap = benchSnapshot({ users: 20_000, usersWithLists: 1000, candidates: CANDIDATES, degree: 25, listK: 0, seed: 1, version: 'bench-read' });
+      const rows = [await readBench('redis (1 node)', single.url, snap, 1000)];
+      if (cluster) rows.push(await readBench('redis-cluster (3 masters)', cluster.url, snap, 1000));
+      writeFileSync('bench/results/store-read.json', `${JSON.stringify({ machine: m, requests: REQUESTS, candidates: CANDIDATES, rows }, null, 2)}\n`);
+      writeFileSync('bench/results/store-read.md', readMarkdown(m, rows));
+    }
+    if (skip !== 'publish') {
+      const a = performance.now();
+      const snap = benchSnapshot({ users: PUBLISH_USERS, usersWithLists: PUBLISH_USERS, candidates: PUBLISH_CANDIDATES, degree: 25, listK: 20, seed: 2, version: 'bench-publish' });
+      console.error(`built a ${PUBLISH_USERS}-user snapshot in ${((performance.now() - a) / 1000).toFixed(1)}s`);
+      const paths = await writePaths(single.url, snap, Math.min(100_000, PUBLISH_USERS));
+      const rows = [await publishBench('redis (1 node)', single.url, snap)];
+      if (cluster) rows.push(await publishBench('redis-cluster (3 masters)', cluster.url, snap));
+      let bundle: PublishResult | null = null;
+      const dir = arg('bundle', '');
+      if (dir) {
+        const b = await loadSnapshot(dir);
+        const r = await publishBench(`redis (1 node), bundle ${dir}`, single.url, b);
+        bundle = { ...r, candidatesPerUser: Math.round(b.candidates.cand.length / b.ids.size) };
+      }
+      writeFileSync('bench/results/store-publish.json', `${JSON.stringify({ machine: m, rows, paths, bundle }, null, 2)}\n`);
+      writeFileSync('bench/results/store-publish.md', publishMarkdown(m, rows, paths, bundle));
+    }
+  } finally {
+    await single.stop();
+    await cluster?.stop();
+  }
+}
+
+await main();
