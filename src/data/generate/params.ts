@@ -82,7 +82,7 @@ export const MODEL = Object.freeze({
   newcomerDays: 14,
   /** Logistic acceptance model for a proposal u → w. */
   accept: {
-    bias: -0.3,
+    bias: 0.3,
     logCommonNeighbors: 1.3,
     sameCompany: 1.8,
     sameSchool: 1.4,
