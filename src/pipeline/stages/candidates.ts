@@ -12,10 +12,10 @@ import { FLAG_BANNED, FLAG_DEACTIVATED } from '../../core/tables.js';
 import { PymkError } from '../../core/errors.js';
 import { Graph } from '../../graph/csr.js';
 import { HEURISTIC_NAMES, type HeuristicName } from '../../graph/heuristics.js';
-import { twoHopParallel, type ParallelOptions } from '../../graph/twoHopParallel.js';
+import { shareGraph, toShared, twoHopParallel, type ParallelOptions } from '../../graph/twoHopParallel.js';
 import { ARTIFACTS, CANDIDATE_COLUMNS, GRAPH_COLUMNS, PROFILE_COLUMNS } from '../artifacts.js';
 import { ColumnStreamWriter } from '../columnStream.js';
-import type { Stage } from '../stage.js';
+import type { Stage, StageContext } from '../stage.js';
 
 export interface CandidateParams {
   /** Candidates kept per user. */
@@ -49,16 +49,14 @@ export function candidatesStage(params: CandidateParams = CANDIDATE_DEFAULTS, ru
   return {
     name: 'candidates',
     async run(ctx) {
-      const gc = await ctx.readArrays(ARTIFACTS.graph, GRAPH_COLUMNS);
-      const g = new Graph(gc.offsets.length - 1, gc.offsets, gc.targets, gc.times);
-      const { flags } = await ctx.readArrays(ARTIFACTS.profiles, PROFILE_COLUMNS);
+      const { g, exclude } = await readInputs(ctx);
       // Spill files sit next to the artifact (same disk; a failed run's leftovers go with the staging folder).
       await mkdir(dirname(ctx.path(ARTIFACTS.candidates)), { recursive: true });
       const out = await ColumnStreamWriter.open(ctx.path(ARTIFACTS.candidates), CANDIDATE_COLUMNS);
       let stats: CandidateStats;
       try {
         const bar = ctx.progress('2-hop candidates', g.n);
-        stats = await streamCandidates(g, exclusionMask(flags), params, run, out, (done) => bar.update(done));
+        stats = await streamCandidates(g, exclude, params, run, out, (done) => bar.update(done));
         bar.done();
       } catch (e) {
         await out.close();
@@ -79,6 +77,17 @@ export function candidatesStage(params: CandidateParams = CANDIDATE_DEFAULTS, ru
       };
     },
   };
+}
+
+/**
+ * The graph in shared memory and the exclusion mask. Only these are returned, so the file buffers they
+ * were read from (times included) can be collected before the long computation starts.
+ */
+async function readInputs(ctx: StageContext): Promise<{ g: Graph; exclude: Uint8Array }> {
+  const gc = await ctx.readArrays(ARTIFACTS.graph, GRAPH_COLUMNS);
+  const g = shareGraph(new Graph(gc.offsets.length - 1, gc.offsets, gc.targets, gc.times));
+  const { flags } = await ctx.readArrays(ARTIFACTS.profiles, PROFILE_COLUMNS);
+  return { g, exclude: toShared(exclusionMask(flags)) };
 }
 
 /** Users that are never shown (deactivated or banned) never take a candidate slot: 1 = excluded. */
