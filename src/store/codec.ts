@@ -11,12 +11,15 @@
  * | ids        | tag, version, 0, 0, count u32, ids i32 × count (strictly ascending)                      |
  * | candidates | tag, version, nfeat u8, stored u8, count u32, mask u32, rows × count:                    |
  * |            |   id i32, score f32, then f32 for each pair feature whose bit is set in mask             |
+ * | behaviour  | as candidates (score 0): the rows of candidates with a non-zero behavioural feature only   |
  * | ranked     | tag, version, 0, 0, count u32, rows × count: id i32, score f32                           |
  * | embedding  | see codecEmbedding.ts                                                                    |
  *
  * Candidates: `nfeat` is PAIR_FEATURES.length when written (a reader with another feature list refuses the
  * value); a feature that is 0 for every candidate of the list is not stored (its mask bit is clear), so the
- * sparse behavioural and reserved columns cost nothing where they are empty. `stored` = popcount(mask).
+ * sparse reserved columns cost nothing where they are empty. `stored` = popcount(mask). Behavioural features
+ * (BEHAVIOUR_FEATURES, TTL 'behaviour') are not in the list value but in a sparse 'behaviour' value of the
+ * same layout, so they expire on their own clock and cost a row only where a signal exists.
  */
 import { endianness } from 'node:os';
 import { PymkError } from '../core/errors.js';
@@ -28,6 +31,7 @@ export const CODECS = {
   profile: { tag: 0x50, version: 1 },
   ids: { tag: 0x52, version: 1 },
   candidates: { tag: 0x43, version: 1 },
+  behaviour: { tag: 0x48, version: 1 },
   ranked: { tag: 0x4c, version: 1 },
   embedding: { tag: 0x45, version: 1 },
 } as const;
@@ -173,15 +177,48 @@ export interface CandidateColumns {
   features: Record<PairFeature, Float32Array>;
 }
 
-/** Packs entries lo..hi-1 of columnar candidates into one value (row-major, so Lua can splice a row out). */
-export function encodeCandidates(ids: Int32Array, score: Float32Array, features: Record<PairFeature, Float32Array>, lo = 0, hi = ids.length): Buffer {
-  const n = hi - lo;
+/**
+ * Packs entries lo..hi-1 of columnar candidates into one value (row-major, so Lua can splice a row out).
+ * Features in `omit` are not stored (read back as 0).
+ */
+export function encodeCandidates(
+  ids: Int32Array,
+  score: Float32Array,
+  features: Record<PairFeature, Float32Array>,
+  lo = 0,
+  hi = ids.length,
+  omit: ReadonlySet<PairFeature> = NONE,
+): Buffer {
+  const rows = new Int32Array(hi - lo);
+  for (let i = 0; i < rows.length; i++) rows[i] = lo + i;
+  return encodeRows('candidates', ids, score, features, rows, (f) => !omit.has(f));
+}
+
+/**
+ * The sparse behaviour value for entries lo..hi-1: only the rows with a non-zero feature in `only`, only
+ * those features. Null when no row has one (nothing to store).
+ */
+export function encodeBehaviour(ids: Int32Array, features: Record<PairFeature, Float32Array>, lo: number, hi: number, only: readonly PairFeature[]): Buffer | null {
+  const rows: number[] = [];
+  for (let i = lo; i < hi; i++) if (only.some((f) => features[f][i] !== 0 || Object.is(features[f][i], -0))) rows.push(i);
+  if (rows.length === 0) return null;
+  const keep = new Set(only);
+  return encodeRows('behaviour', ids, ZERO_SCORE(ids.length), features, Int32Array.from(rows), (f) => keep.has(f));
+}
+
+const NONE: ReadonlySet<PairFeature> = new Set();
+const ZERO_SCORE = (n: number): Float32Array => new Float32Array(n);
+
+function encodeRows(codec: 'candidates' | 'behaviour', ids: Int32Array, score: Float32Array, features: Record<PairFeature, Float32Array>, rows: Int32Array, use: (f: PairFeature) => boolean): Buffer {
+  const n = rows.length;
   const kept: Float32Array[] = [];
   let mask = 0;
   PAIR_FEATURES.forEach((f, k) => {
+    if (!use(f)) return;
     const col = features[f];
-    for (let i = lo; i < hi; i++) {
-      if (col[i] !== 0 || Object.is(col[i], -0)) {
+    for (let r = 0; r < n; r++) {
+      const x = col[rows[r]];
+      if (x !== 0 || Object.is(x, -0)) {
         mask |= 1 << k;
         kept.push(col);
         return;
@@ -190,26 +227,27 @@ export function encodeCandidates(ids: Int32Array, score: Float32Array, features:
   });
   const stride = 2 + kept.length;
   const b = allocAligned(CAND_HEADER + 4 * stride * n);
-  b[0] = CODECS.candidates.tag;
-  b[1] = CODECS.candidates.version;
+  b[0] = CODECS[codec].tag;
+  b[1] = CODECS[codec].version;
   b[2] = NFEAT;
   b[3] = kept.length;
   b.writeUInt32LE(n, 4);
   b.writeUInt32LE(mask >>> 0, 8);
   const w = new Int32Array(b.buffer, b.byteOffset + CAND_HEADER, stride * n);
   const f = new Float32Array(b.buffer, b.byteOffset + CAND_HEADER, stride * n);
-  for (let i = 0, o = 0; i < n; i++) {
-    w[o++] = ids[lo + i];
-    f[o++] = score[lo + i];
-    for (let k = 0; k < kept.length; k++) f[o++] = kept[k][lo + i];
+  for (let r = 0, o = 0; r < n; r++) {
+    const i = rows[r];
+    w[o++] = ids[i];
+    f[o++] = score[i];
+    for (let k = 0; k < kept.length; k++) f[o++] = kept[k][i];
   }
   return b;
 }
 
-/** Decodes a candidate list; null (absent or expired) → null. Features not stored are zero columns. */
-export function decodeCandidates(buf: Buffer | null, where: string): CandidateColumns | null {
+/** Decodes a candidate list (or a behaviour value); null (absent or expired) → null. Features not stored are zero columns. */
+export function decodeCandidates(buf: Buffer | null, where: string, codec: 'candidates' | 'behaviour' = 'candidates'): CandidateColumns | null {
   if (buf === null) return null;
-  const n = listHeader(buf, 'candidates', where, CAND_HEADER);
+  const n = listHeader(buf, codec, where, CAND_HEADER);
   if (buf[2] !== NFEAT) throw invalidValue(where, `written with ${buf[2]} pair features, this reader has ${NFEAT} (${PAIR_FEATURES.join(', ')})`);
   const mask = buf.readUInt32LE(8);
   const stored = buf[3];
@@ -235,6 +273,17 @@ export function decodeCandidates(buf: Buffer | null, where: string): CandidateCo
     for (let k = 0; k < stored; k++) cols[k][i] = fl[o++];
   }
   return { ids, score, features };
+}
+
+/** Copies the behaviour rows onto the list rows with the same candidate id (features in `only`). */
+export function mergeBehaviour(list: CandidateColumns, beh: CandidateColumns | null, only: readonly PairFeature[]): void {
+  if (!beh || beh.ids.length === 0) return;
+  const at = new Map<number, number>();
+  for (let r = 0; r < beh.ids.length; r++) at.set(beh.ids[r], r);
+  for (let i = 0; i < list.ids.length; i++) {
+    const r = at.get(list.ids[i]);
+    if (r !== undefined) for (const f of only) list.features[f][i] = beh.features[f][r];
+  }
 }
 
 // ---- ranked (static lists) ----------------------------------------------------------------------------

@@ -103,6 +103,11 @@ export class GenKeys {
     return `${this.base}{${uid}}c`;
   }
 
+  /** Behavioural pair features of the candidates that have any (codec 'behaviour'). */
+  behaviour(uid: number): string {
+    return `${this.base}{${uid}}h`;
+  }
+
   /** Sorted connection ids (codec 'ids'). */
   connections(uid: number): string {
     return `${this.base}{${uid}}n`;

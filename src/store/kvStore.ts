@@ -5,19 +5,20 @@
  * readable for a grace period after switching).
  *
  * fetchRankingInputs is two rounds:
- * 1. one MGET on the user's slot: candidate list (with pair features), connections, blocks, dismissals;
+ * 1. one MGET on the user's slot: candidate list (with pair features), behavioural features, connections,
+ *    blocks, dismissals;
  * 2. one MGET (per node and slot in a cluster) of the profile rows of the user and every candidate.
  * The second round needs the candidate ids the first returns; see docs/store.md for the measurements.
  */
 import { PymkError } from '../core/errors.js';
 import type { ProfileField } from '../core/tables.js';
-import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked } from './codec.js';
+import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, mergeBehaviour } from './codec.js';
 import { decodeEmbedding } from './codecEmbedding.js';
 import type { GenKeys, KeySpace } from './keys.js';
 import type { KvClient } from './kv.js';
 import { decodeDicts, decodeMeta, type Dicts, type GenMeta } from './meta.js';
 import { EMPTY, PAIR_FEATURES, type PairFeature, type RankedLists } from './snapshot.js';
-import { valueTtls, type ValueTtls } from './ttl.js';
+import { BEHAVIOUR_FEATURES, valueTtls, type ValueTtls } from './ttl.js';
 import type { OnlineStore, RankingInputs, UserColumns } from './types.js';
 
 export interface KvStoreOptions {
@@ -111,9 +112,10 @@ export class KvStore implements OnlineStore {
 
   async fetchRankingInputs(uid: number): Promise<RankingInputs> {
     const k = this.cur.keys;
-    const own = [k.candidates(uid), k.connections(uid), k.blocked(uid), k.dismissed(uid)];
-    const [candBuf, connBuf, blockedBuf, dismissedBuf] = await this.kv.mget(own);
+    const own = [k.candidates(uid), k.connections(uid), k.blocked(uid), k.dismissed(uid), k.behaviour(uid)];
+    const [candBuf, connBuf, blockedBuf, dismissedBuf, behBuf] = await this.kv.mget(own);
     const list = decodeCandidates(candBuf, own[0]);
+    if (list) mergeBehaviour(list, decodeCandidates(behBuf, own[4], 'behaviour'), BEHAVIOUR_FEATURES);
     const ids = list?.ids ?? EMPTY;
     const profileKeys = new Array<string>(ids.length + 1);
     profileKeys[0] = k.profile(uid);
@@ -165,8 +167,9 @@ export class KvStore implements OnlineStore {
   }
 
   async removeCandidate(uid: number, cand: number): Promise<number> {
-    const { tag, version } = CODECS.candidates;
-    return Number(await this.kv.script('removeCandidate', [this.cur.keys.candidates(uid)], [cand, tag, version]));
+    const { candidates: c, behaviour: b } = CODECS;
+    const k = this.cur.keys;
+    return Number(await this.kv.script('removeCandidate', [k.candidates(uid), k.behaviour(uid)], [cand, c.tag, c.version, b.tag, b.version]));
   }
 
   async addConnection(a: number, b: number): Promise<void> {
@@ -189,9 +192,9 @@ export class KvStore implements OnlineStore {
 
   private async addExclusion(uid: number, row: 'connections' | 'blocked' | 'dismissed', other: number): Promise<void> {
     const c = this.cur;
-    const ids = CODECS.ids;
-    const cand = CODECS.candidates;
-    await this.kv.script('addExclusion', [c.keys[row](uid), c.keys.candidates(uid)], [other, ids.tag, ids.version, cand.tag, cand.version, c.ttls.graph]);
+    const { ids, candidates: cand, behaviour: beh } = CODECS;
+    const k = c.keys;
+    await this.kv.script('addExclusion', [k[row](uid), k.candidates(uid), k.behaviour(uid)], [other, ids.tag, ids.version, cand.tag, cand.version, beh.tag, beh.version, c.ttls.graph]);
   }
 
   /** A miss on a key that every live generation has: tell "unknown" from "the whole version expired". */

@@ -6,7 +6,7 @@
 import { PymkError } from '../core/errors.js';
 import type { ProfileField } from '../core/tables.js';
 import { EMPTY, PAIR_FEATURES, row, type PairFeature, type RankedLists, type Snapshot } from './snapshot.js';
-import { valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
+import { BEHAVIOUR_FEATURES, valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
 import type { CandidateSource, OnlineStore, RankingInputs, UserColumns } from './types.js';
 
 export type LiveCandidates = (
@@ -87,6 +87,12 @@ export class MemoryStore implements OnlineStore {
     const s = this.snap;
     let source: CandidateSource = 'stored';
     let list: { ids: Int32Array; score: Float32Array; features: Record<PairFeature, Float32Array> } | null = this.storedCandidates(uid);
+    if (list && !this.alive('behaviour')) {
+      // Behavioural features expire on their own clock (ttl.ts): read back as 0, like an expired Redis value.
+      const features = { ...list.features };
+      for (const f of BEHAVIOUR_FEATURES) features[f] = new Float32Array(list.ids.length);
+      list = { ...list, features };
+    }
     if (!list) {
       const got = this.live?.(s, uid) ?? null;
       source = got && got.ids.length > 0 ? 'live-2hop' : 'none';
@@ -160,6 +166,7 @@ export class MemoryStore implements OnlineStore {
     const t = this.ttls;
     this.deadlines = {
       candidates: t ? at(t.candidates) : Infinity,
+      behaviour: t ? at(t.behaviour) : Infinity,
       profile: t ? at(t.profile) : Infinity,
       embedding: t ? at(t.embedding) : Infinity,
       graph: t ? at(t.graph) : Infinity,

@@ -11,15 +11,16 @@
  *   switched meanwhile. The previous generation then gets a short TTL (`graceMs`) so requests that started
  *   on it can finish; every key also has its kind's TTL from the start (ttl.ts).
  */
+import { PymkError } from '../core/errors.js';
 import { PROFILE_FIELDS, type ProfileField } from '../core/tables.js';
 import type { ProgressFactory } from '../pipeline/progress.js';
-import { encodeCandidates, encodeIds, encodeProfile, encodeRanked } from './codec.js';
+import { encodeBehaviour, encodeCandidates, encodeIds, encodeProfile, encodeRanked } from './codec.js';
 import { encodeEmbedding, type EmbeddingDtype } from './codecEmbedding.js';
 import { DEFAULT_BUCKETS, type GenKeys, type KeySpace } from './keys.js';
 import type { KvClient, SetOp } from './kv.js';
 import { META_FORMAT, decodeMeta, encodeMeta, type GenMeta } from './meta.js';
 import { PAIR_FEATURES, row, type Snapshot } from './snapshot.js';
-import { DEFAULT_TTL, valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
+import { BEHAVIOUR_FEATURES, BEHAVIOUR_SET, DEFAULT_TTL, valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
 
 export interface PublishOptions {
   ttl?: TtlConfig;
@@ -174,6 +175,7 @@ export function chunkOps(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, h
   const ops: SetOp[] = [];
   const { profiles: p, graph: g, candidates: c, lists, embeddings: e } = snap;
   const ext = snap.ids.toArray();
+  for (let u = lo; u < hi; u++) assertUniqueCandidates(snap, u);
   for (let u = lo; u < hi; u++) {
     ops.push({ key: k.id(ext[u]), value: String(u), px: t.ids });
     ops.push({ key: k.ext(u), value: ext[u], px: t.ids });
@@ -190,7 +192,11 @@ export function chunkOps(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, h
       }),
       px: t.profile,
     });
-    if (c.offsets[u + 1] > c.offsets[u]) ops.push({ key: k.candidates(u), value: encodeCandidates(c.cand, c.score, c.features, c.offsets[u], c.offsets[u + 1]), px: t.candidates });
+    if (c.offsets[u + 1] > c.offsets[u]) {
+      ops.push({ key: k.candidates(u), value: encodeCandidates(c.cand, c.score, c.features, c.offsets[u], c.offsets[u + 1], BEHAVIOUR_SET), px: t.candidates });
+      const beh = encodeBehaviour(c.cand, c.features, c.offsets[u], c.offsets[u + 1], BEHAVIOUR_FEATURES);
+      if (beh) ops.push({ key: k.behaviour(u), value: beh, px: t.behaviour });
+    }
     if (g.degree(u) > 0) ops.push({ key: k.connections(u), value: encodeIds(g.neighbors(u)), px: t.graph });
     const b = row(snap.blocked, u);
     if (b.length > 0) ops.push({ key: k.blocked(u), value: encodeIds(b), px: t.graph });
@@ -209,6 +215,7 @@ export function countKeys(snap: Snapshot, lo: number, hi: number): number {
   for (let u = lo; u < hi; u++) {
     n += 3;
     if (c.offsets[u + 1] > c.offsets[u]) n++;
+    if (hasBehaviour(snap, c.offsets[u], c.offsets[u + 1])) n++;
     if (g.degree(u) > 0) n++;
     if (row(snap.blocked, u).length > 0) n++;
     if (row(snap.dismissed, u).length > 0) n++;
@@ -216,6 +223,35 @@ export function countKeys(snap: Snapshot, lo: number, hi: number): number {
     if (e) n++;
   }
   return n;
+}
+
+/**
+ * Behavioural features are matched to list rows by candidate id, so a list may not hold an id twice (the
+ * 2-hop and ANN generators never do); a bundle that does is refused rather than published ambiguously.
+ */
+function assertUniqueCandidates(snap: Snapshot, u: number): void {
+  const c = snap.candidates;
+  const lo = c.offsets[u];
+  const hi = c.offsets[u + 1];
+  if (hi - lo < 2) return;
+  let stamp = STAMPS.get(snap);
+  if (!stamp) STAMPS.set(snap, (stamp = new Int32Array(snap.ids.size)));
+  for (let i = lo; i < hi; i++) {
+    const v = c.cand[i];
+    if (stamp[v] === u + 1) {
+      throw new PymkError('PYMK_BUNDLE_INVALID', `user ${snap.ids.value(u)}'s candidate list holds user ${snap.ids.value(v)} twice; lists must not repeat a candidate`);
+    }
+    stamp[v] = u + 1;
+  }
+}
+
+/** Per snapshot, the last user whose list held each id (a duplicate check without allocation). */
+const STAMPS = new WeakMap<Snapshot, Int32Array>();
+
+function hasBehaviour(snap: Snapshot, lo: number, hi: number): boolean {
+  const f = snap.candidates.features;
+  for (const name of BEHAVIOUR_FEATURES) for (let i = lo; i < hi; i++) if (f[name][i] !== 0 || Object.is(f[name][i], -0)) return true;
+  return false;
 }
 
 function parseProgress(buf: Buffer | null): Progress | null {

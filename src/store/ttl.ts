@@ -14,6 +14,16 @@
  * was loaded. Writes from events keep the expiry of the value they change.
  */
 import { PymkError } from '../core/errors.js';
+import { PAIR_FEATURES, type PairFeature } from './snapshot.js';
+
+/**
+ * Pair features with the 'behaviour' TTL (recent activity between the two users). They are stored apart from
+ * the candidate list so they expire on their own; every other pair feature expires with the list.
+ */
+export const BEHAVIOUR_FEATURES: readonly PairFeature[] = PAIR_FEATURES.filter((f) =>
+  ['views_out', 'views_in', 'impressions', 'rejections'].includes(f),
+);
+export const BEHAVIOUR_SET: ReadonlySet<PairFeature> = new Set(BEHAVIOUR_FEATURES);
 
 export const TTL_KINDS = ['embedding', 'pair', 'profile', 'behaviour', 'candidates', 'graph', 'ids', 'static'] as const;
 export type TtlKind = (typeof TTL_KINDS)[number];
@@ -36,6 +46,7 @@ export const DEFAULT_TTL: TtlConfig = Object.freeze({
 /** The stored values and the TTL each one gets, in milliseconds (0 = none). */
 export interface ValueTtls {
   candidates: number;
+  behaviour: number;
   profile: number;
   embedding: number;
   graph: number;
@@ -51,6 +62,7 @@ export function valueTtls(ttl: TtlConfig): ValueTtls {
   const all = TTL_KINDS.map((k) => ttl[k]);
   return {
     candidates: ms(minPositive(ttl.candidates, ttl.pair)),
+    behaviour: ms(ttl.behaviour),
     profile: ms(ttl.profile),
     embedding: ms(ttl.embedding),
     graph: ms(ttl.graph),

@@ -10,7 +10,7 @@ import { PROFILE_FIELDS } from '../../src/core/tables.js';
 import { coreFor, recommend } from '../../src/serve/recommend.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { PAIR_FEATURES, row, type Snapshot } from '../../src/store/snapshot.js';
-import { ttlConfig, type TtlConfig } from '../../src/store/ttl.js';
+import { BEHAVIOUR_FEATURES, ttlConfig, type TtlConfig } from '../../src/store/ttl.js';
 import type { OnlineStore } from '../../src/store/types.js';
 import { expectedInputs, plain, randomSnapshot } from './fixtures.js';
 
@@ -130,14 +130,19 @@ export function storeContract(name: string, harness: StoreHarness | null, skip?:
 
     test('values expire per kind and fall back cleanly', async () => {
       const snap = randomSnapshot({ users: 30, seed: 14, lists: true });
-      const store = await h.open(snap, ttlConfig({ profile: 0.5, candidates: 1, pair: 2, static: 1 }));
-      const u = [...Array(30).keys()].find((x) => snap.candidates.offsets[x + 1] > snap.candidates.offsets[x] && snap.graph.degree(x) > 0)!;
+      const store = await h.open(snap, ttlConfig({ profile: 0.5, behaviour: 0.5, candidates: 1, pair: 2, static: 1 }));
+      const c = snap.candidates;
+      const hasBehaviour = (x: number): boolean => BEHAVIOUR_FEATURES.some((f) => c.features[f].subarray(c.offsets[x], c.offsets[x + 1]).some((v) => v !== 0));
+      const u = [...Array(30).keys()].find((x) => c.offsets[x + 1] > c.offsets[x] && snap.graph.degree(x) > 0 && hasBehaviour(x))!;
       const fresh = await store.fetchRankingInputs(u);
       assert.equal(fresh.source, 'stored');
       assert.deepEqual(Array.from(fresh.user.company), [snap.profiles.codes.company[u]]);
+      assert.ok(BEHAVIOUR_FEATURES.some((f) => fresh.candidates.features[f].some((v) => v !== 0)));
       await sleep(700);
       const noProfiles = await store.fetchRankingInputs(u);
-      assert.equal(noProfiles.source, 'stored', 'lists outlive profiles');
+      assert.equal(noProfiles.source, 'stored', 'lists outlive profiles and behaviour');
+      for (const f of BEHAVIOUR_FEATURES) assert.ok(noProfiles.candidates.features[f].every((v) => v === 0), `${f} expired to 0`);
+      assert.deepEqual(Array.from(noProfiles.candidates.features.cn), Array.from(fresh.candidates.features.cn), 'graph features stay');
       assert.deepEqual(Array.from(noProfiles.user.company), [-1]);
       assert.deepEqual(Array.from(noProfiles.user.degree), [-1]);
       assert.ok(noProfiles.candidates.users.flags.every((f) => f === 0));

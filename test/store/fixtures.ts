@@ -8,7 +8,9 @@ import { Rng } from '../../src/core/rng.js';
 import { EdgeBuilder, EventBuilder, EVENT_CODE, PROFILE_FIELDS, emptyProfiles, type ProfileField } from '../../src/core/tables.js';
 import { buildGraph } from '../../src/graph/csr.js';
 import { exclusionsFromEvents } from '../../src/graph/exclusions.js';
+import { HEURISTIC_NAMES } from '../../src/graph/heuristics.js';
 import { PAIR_FEATURES, row, type PairFeature, type Snapshot } from '../../src/store/snapshot.js';
+import { BEHAVIOUR_SET } from '../../src/store/ttl.js';
 import type { RankingInputs, UserColumns } from '../../src/store/types.js';
 
 export interface RandomSpec {
@@ -48,14 +50,20 @@ export function randomSnapshot(spec: RandomSpec): Snapshot {
   const score: number[] = [];
   for (let u = 0; u < n; u++) {
     const k = rng.chance(0.15) ? 0 : rng.int(maxC + 1);
-    for (let j = 0; j < k; j++) {
-      cand.push(rng.int(n));
+    const picked = new Set<number>();
+    while (picked.size < Math.min(k, n)) picked.add(rng.int(n)); // candidate ids are unique within a list
+    for (const v of picked) {
+      cand.push(v);
       score.push(rng.next() * 10);
     }
     offsets[u + 1] = cand.length;
   }
+  // Heuristics dense; behavioural counters sparse; reserved columns mostly empty (exercises the codec's mask).
   const features = {} as Record<PairFeature, Float32Array>;
-  for (const f of PAIR_FEATURES) features[f] = Float32Array.from(cand, () => rng.next() * 100);
+  for (const f of PAIR_FEATURES) {
+    const kind = BEHAVIOUR_SET.has(f) ? 'sparse' : (HEURISTIC_NAMES as readonly string[]).includes(f) ? 'dense' : 'rare';
+    features[f] = Float32Array.from(cand, () => (kind === 'dense' ? rng.next() * 100 : rng.chance(kind === 'sparse' ? 0.15 : 0.02) ? 1 + rng.int(5) : 0));
+  }
   let lists: Snapshot['lists'] = null;
   if (spec.lists) {
     const lo = new Int32Array(n + 1);

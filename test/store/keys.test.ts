@@ -8,7 +8,7 @@ import { DEFAULT_TTL, ttlConfig, valueTtls } from '../../src/store/ttl.js';
 test('a user\'s own keys share one slot; batch-read rows spread over the bucket tags', () => {
   const k = new KeySpace('pymk').gen(7, 64);
   for (const u of [0, 1, 99, 123456]) {
-    const own = [k.candidates(u), k.connections(u), k.blocked(u), k.dismissed(u), k.staticList(u)].map(keySlot);
+    const own = [k.candidates(u), k.behaviour(u), k.connections(u), k.blocked(u), k.dismissed(u), k.staticList(u)].map(keySlot);
     assert.equal(new Set(own).size, 1, `user ${u}`);
     assert.equal(keySlot(k.profile(u)), keySlot(k.ext(u)));
     assert.equal(keySlot(k.profile(u)), keySlot(k.profile(u + 64)), 'same bucket, same slot');
@@ -54,8 +54,8 @@ test('TTLs: seed defaults, overrides by object or text, unknown kinds refused', 
 test('every Lua script has a header naming KEYS, ARGV and Returns, and includes expand', () => {
   const scripts = loadScripts();
   assert.deepEqual(Object.keys(scripts).sort(), Object.keys(SCRIPT_FILES).sort());
-  assert.equal(scripts.removeCandidate.numberOfKeys, 1);
-  assert.equal(scripts.addExclusion.numberOfKeys, 2);
+  assert.equal(scripts.removeCandidate.numberOfKeys, 2);
+  assert.equal(scripts.addExclusion.numberOfKeys, 3);
   assert.equal(scripts.switchVersion.numberOfKeys, 1);
   for (const s of Object.values(scripts)) assert.ok(!/^-- @include "/m.test(s.lua), `${s.name} still has an include`);
   assert.throws(() => declaredKeys('return 1', 'x.lua'), /header/);

@@ -142,6 +142,14 @@ export function publishSuite(name: string, h: KvHarness | null, skip?: string): 
       await store.close();
     });
 
+    test('a bundle whose candidate list repeats a candidate is refused', async () => {
+      const a = randomSnapshot({ users: 30, seed: 51, maxCandidates: 6 });
+      const c = a.candidates;
+      const u = [...Array(30).keys()].find((x) => c.offsets[x + 1] - c.offsets[x] >= 2)!;
+      c.cand[c.offsets[u] + 1] = c.cand[c.offsets[u]];
+      await assert.rejects(h!.publish(h!.freshUrl(), a), isCode('PYMK_BUNDLE_INVALID', /twice/));
+    });
+
     test('an empty key space is reported as unavailable', async () => {
       await assert.rejects(openStore(h!.freshUrl()), isCode('PYMK_STORE_UNAVAILABLE', /nothing published/));
     });

@@ -17,10 +17,11 @@ local function pymk_check_header(v, key, tag, version, codec)
   end
 end
 
--- Removes every row whose id is `id` from a 'candidates' value; returns the new value and the count removed.
+-- Removes every row whose id is `id` from a 'candidates' or 'behaviour' value (same layout); returns the new
+-- value and the count removed.
 -- Layout: [tag][version][nfeat][stored][count u32][mask u32] then rows of (2 + stored) 4-byte words.
 local function pymk_candidates_remove(v, key, id, tag, version)
-  pymk_check_header(v, key, tag, version, 'candidates')
+  pymk_check_header(v, key, tag, version, 'candidates/behaviour')
   if #v < 12 then pymk_invalid(key, 'truncated: no counts') end
   local stored = string.byte(v, 4)
   local n = struct.unpack('<I4', v, 5)
