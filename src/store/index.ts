@@ -31,6 +31,8 @@ export interface OpenStoreOptions {
   liveTopN?: number;
   /** TTLs the memory store checks on read (default: the seed's, DEFAULT_TTL). Redis values carry theirs. */
   ttl?: TtlConfig | string;
+  /** Milliseconds clock for the memory store's TTL checks (tests). */
+  clock?: () => number;
 }
 
 type Opener = (url: string, opts: OpenStoreOptions) => Promise<OnlineStore>;
@@ -51,7 +53,7 @@ const OPENERS: Record<string, Opener> = {
   'memory:': async (url, opts) => {
     if (!opts.snapshot) throw new PymkError('PYMK_CONFIG', 'memory:// store needs a bundle to serve (--bundle DIR)');
     const ttl = typeof opts.ttl === 'string' ? ttlConfig(opts.ttl) : (opts.ttl ?? DEFAULT_TTL);
-    return new MemoryStore(opts.snapshot, { url, live: liveTwoHop(opts.liveTopN ?? 200), ttl });
+    return new MemoryStore(opts.snapshot, { url, live: liveTwoHop(opts.liveTopN ?? 200), ttl, clock: opts.clock });
   },
   'redis:': openKvStore,
   'redis-cluster:': openKvStore,
