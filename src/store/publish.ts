@@ -88,7 +88,7 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
       // Already served; finish the cleanup of a run that crashed right after its switch.
       if (rec && rec.gen === Number(ptr)) await retire(kv, space, rec.previous, opts.graceMs, recKey);
       const meta = decodeMeta(metaBuf, cur.meta());
-      return report(snap.version, meta.gen, null, 'current', 0, 0, 0, meta.keys, 0, t0);
+      return report(t0, { version: snap.version, gen: meta.gen, previousGen: null, outcome: 'current', resumedAt: 0, chunks: 0, keysWritten: 0, keysTotal: meta.keys, bytesWritten: 0 });
     }
   }
 
@@ -161,7 +161,8 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
 
   await kv.script('switchVersion', [space.pointer()], [String(p.gen), p.previous]);
   await retire(kv, space, p.previous, opts.graceMs, recKey);
-  return report(snap.version, p.gen, p.previous === '' ? null : Number(p.previous), 'published', resumedAt, chunks, written, meta.keys, bytes, t0);
+  const previousGen = p.previous === '' ? null : Number(p.previous);
+  return report(t0, { version: snap.version, gen: p.gen, previousGen, outcome: 'published', resumedAt, chunks, keysWritten: written, keysTotal: meta.keys, bytesWritten: bytes });
 }
 
 /** Gives the replaced generation a short TTL and drops the progress record. */
@@ -264,32 +265,13 @@ function parseProgress(buf: Buffer | null): Progress | null {
   }
 }
 
-function report(
-  version: string,
-  gen: number,
-  previousGen: number | null,
-  outcome: PublishReport['outcome'],
-  resumedAt: number,
-  chunks: number,
-  keysWritten: number,
-  keysTotal: number,
-  bytes: number,
-  t0: number,
-): PublishReport {
+function report(t0: number, r: Omit<PublishReport, 'seconds' | 'keysPerSecond' | 'mbPerSecond'>): PublishReport {
   const seconds = (performance.now() - t0) / 1000;
   const per = (x: number): number => (seconds > 0 ? x / seconds : 0);
   return {
-    version,
-    gen,
-    previousGen,
-    outcome,
-    resumedAt,
-    chunks,
-    keysWritten,
-    keysTotal,
-    bytesWritten: bytes,
+    ...r,
     seconds: Math.round(seconds * 1000) / 1000,
-    keysPerSecond: Math.round(per(keysWritten)),
-    mbPerSecond: Math.round(per(bytes / 1e6) * 10) / 10,
+    keysPerSecond: Math.round(per(r.keysWritten)),
+    mbPerSecond: Math.round(per(r.bytesWritten / 1e6) * 10) / 10,
   };
 }

@@ -17,20 +17,29 @@ storeContract('memory://', {
   embeddingTolerance: 0,
 });
 
-test('memory:// opened by URL applies the seed TTLs and a live 2-hop fallback', async () => {
+test('memory:// opened by URL applies the seed TTLs, then falls back to live 2-hop', async () => {
   const snap = randomSnapshot({ users: 40, seed: 3 });
   let now = 1_000_000;
-  const store = (await openStore('memory://', { snapshot: snap, ttl: 'profile=10,candidates=20' })) as MemoryStore;
+  const store = (await openStore('memory://', { snapshot: snap, clock: () => now })) as MemoryStore;
   assert.equal(store.url, 'memory://');
-  // A store with an injected clock shows the deadline logic without waiting.
-  const timed = new MemoryStore(snap, { ttl: (await import('../../src/store/ttl.js')).ttlConfig({ profile: 10 }), clock: () => now });
-  const u = [...Array(40).keys()].find((x) => snap.graph.degree(x) > 0)!;
-  assert.notEqual((await timed.fetchRankingInputs(u)).user.degree[0], -1);
+  const c = snap.candidates;
+  const u = [...Array(40).keys()].find((x) => snap.graph.degree(x) > 0 && c.offsets[x + 1] > c.offsets[x])!;
+  const at = async (seconds: number) => {
+    now = 1_000_000 + seconds * 1000;
+    return store.fetchRankingInputs(u);
+  };
+  assert.equal((await at(3599)).user.degree[0], snap.graph.degree(u));
+  assert.equal((await at(3601)).user.degree[0], -1, 'profiles: 1h');
+  assert.equal((await at(4 * 3600 - 1)).source, 'stored');
+  const after = await at(4 * 3600 + 1);
+  assert.notEqual(after.source, 'stored', 'candidate lists: 4h, then the live fallback');
+  assert.deepEqual(Array.from(after.connections), Array.from(snap.graph.neighbors(u)));
+  now = 1_000_000 + 24 * 3600 * 1000 + 1;
+  assert.equal(await store.resolveUser(snap.ids.value(u)), null, 'ids: 24h');
+  // The text form of the override works too.
+  const custom = (await openStore('memory://', { snapshot: snap, ttl: 'profile=10', clock: () => now })) as MemoryStore;
   now += 10_001;
-  assert.equal((await timed.fetchRankingInputs(u)).user.degree[0], -1);
-  // No stored list → live 2-hop when the graph has one.
-  const none = [...Array(40).keys()].find((x) => snap.candidates.offsets[x + 1] === snap.candidates.offsets[x] && snap.graph.degree(x) > 0);
-  if (none !== undefined) assert.notEqual((await store.fetchRankingInputs(none)).source, 'stored');
+  assert.equal((await custom.fetchRankingInputs(u)).user.degree[0], -1);
 });
 
 test('openStore rejects unknown schemes with the list of known ones', async () => {
