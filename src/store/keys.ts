@@ -163,7 +163,17 @@ export function hashTag(key: string): string {
 
 /** The Redis Cluster slot of a key: CRC16 (XMODEM) of its hash tag, mod 16384. */
 export function keySlot(key: string): number {
-  const bytes = Buffer.from(hashTag(key), 'utf8');
+  const tag = hashTag(key);
+  let crc = 0;
+  for (let i = 0; i < tag.length; i++) {
+    const ch = tag.charCodeAt(i);
+    if (ch > 0x7f) return slotOfBytes(Buffer.from(tag, 'utf8')); // non-ASCII: hash the UTF-8 bytes
+    crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >>> 8) ^ ch) & 0xff];
+  }
+  return crc & 16383;
+}
+
+function slotOfBytes(bytes: Uint8Array): number {
   let crc = 0;
   for (let i = 0; i < bytes.length; i++) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >>> 8) ^ bytes[i]) & 0xff];
   return crc & 16383;
