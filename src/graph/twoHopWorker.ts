@@ -13,9 +13,8 @@ const port = parentPort;
 if (!port) throw new Error('twoHopWorker.js must run in a worker thread');
 const g = new Graph(init.n, init.offsets, init.targets, new Uint32Array(0));
 const gen = new TwoHopGenerator(g, { ...init.opts, exclude: init.exclude ?? undefined });
-const topN = init.opts.topN ?? 200;
-// Reused range buffers: a range holds at most rangeSize × topN entries.
-const cap = init.rangeSize * topN;
+// Reused range buffers: a range holds at most rangeSize × topN entries (the generator's buffers hold topN).
+const cap = init.rangeSize * gen.cand.length;
 const cand = new Int32Array(cap);
 const score = new Float32Array(cap);
 const features = Object.fromEntries(HEURISTIC_NAMES.map((h) => [h, new Float32Array(cap)])) as Record<HeuristicName, Float32Array>;
