@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PymkError } from '../core/errors.js';
 import { openIndex, type OpenMode } from './registry.js';
-import { RerankedIndex } from './rerank.js';
+import { RerankedIndex, type RerankOptions } from './rerank.js';
 import { TieredIndex, type TieredOptions } from './tiered.js';
 import type { VectorIndex } from './types.js';
 import { FileVectorStore } from './vectors.js';
@@ -18,8 +18,10 @@ export interface BundleAnnManifest {
   /** f32 rows by id for re-ranking and per-user lookup: a pymk array file and its column. */
   vectors: string;
   column: string;
-  /** Re-rank candidates per result; 0 = no re-rank. */
+  /** Re-rank candidates per result (× k); 0 = no re-rank. */
   rerank: number;
+  /** Fraction of k taken in quantized order without reading f32 rows (see RerankOptions.trust). */
+  rerankTrust?: number;
   dim: number;
   metric: string;
   count: number;
@@ -31,10 +33,12 @@ export const BUNDLE_ANN_MANIFEST = 'ann/index.json';
 
 export type OpenSpec =
   | { type: 'file'; path: string; mode?: OpenMode; ef?: number }
+  /** An index file memory-mapped and re-ranked from f32 rows read on demand from a pymk array file. */
+  | { type: 'reranked'; path: string; vectors: string; column?: string; factor: number; trust?: number; ef?: number }
   | { type: 'bundle'; dir: string; ef?: number }
   | {
       type: 'tiered';
-      main: Extract<OpenSpec, { type: 'file' | 'bundle' }>;
+      main: Extract<OpenSpec, { type: 'file' | 'reranked' | 'bundle' }>;
       tier: Partial<TieredOptions> & Pick<TieredOptions, 'dir' | 'base' | 'idLimit'>;
     };
 
@@ -46,12 +50,14 @@ export function openSpec(spec: OpenSpec): VectorIndex {
       if (spec.ef) x.setEf(spec.ef);
       return x;
     }
+    case 'reranked':
+      return openReranked(spec.path, spec.vectors, spec.column ?? 'vectors', { factor: spec.factor, trust: spec.trust ?? 0 }, spec.ef);
     case 'bundle':
       return openBundleIndex(spec.dir, spec.ef);
     case 'tiered':
       return TieredIndex.open(() => openSpec(spec.main), spec.tier);
     default:
-      throw new PymkError('PYMK_BAD_PARAM', `unknown index spec type '${(spec as { type: string }).type}'; expected one of: file, bundle, tiered`);
+      throw new PymkError('PYMK_BAD_PARAM', `unknown index spec type '${(spec as { type: string }).type}'; expected one of: file, reranked, bundle, tiered`);
   }
 }
 
@@ -65,11 +71,15 @@ export function readBundleAnn(dir: string): BundleAnnManifest {
   }
 }
 
-/** The bundle's index: memory-mapped, re-ranked in f32 from the embeddings file when the build asked for it. */
+/** The bundle's index: memory-mapped, re-ranked in f32 from the embeddings file (factor 1 when the build asked for none). */
 export function openBundleIndex(dir: string, ef?: number): VectorIndex {
   const m = readBundleAnn(dir);
-  const inner = openIndex(join(dir, m.index), 'view');
+  const rerank = m.rerank > 0 ? { factor: Math.max(1, m.rerank), trust: m.rerankTrust ?? 0 } : { factor: 1, trust: 0 };
+  return openReranked(join(dir, m.index), join(dir, m.vectors), m.column, rerank, ef);
+}
+
+function openReranked(path: string, vectors: string, column: string, rerank: RerankOptions, ef?: number): VectorIndex {
+  const inner = openIndex(path, 'view');
   if (ef) inner.setEf(ef);
-  const store = FileVectorStore.ofArrayFile(join(dir, m.vectors), m.dim, m.column);
-  return new RerankedIndex(inner, store, { factor: Math.max(1, m.rerank || 1) });
+  return new RerankedIndex(inner, FileVectorStore.ofArrayFile(vectors, inner.dim, column), rerank);
 }

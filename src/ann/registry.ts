@@ -35,8 +35,8 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
   },
   rerank: {
     create: (dim, metric, o) => {
-      const { inner = 'usearch', factor = 2, ...rest } = o as { inner?: string; factor?: number };
-      return new RerankedIndex(createIndex(inner, dim, metric, rest), new MemoryVectorStore(dim), { factor });
+      const { inner = 'usearch', factor = 2, trust = 0, ...rest } = o as { inner?: string; factor?: number; trust?: number };
+      return new RerankedIndex(createIndex(inner, dim, metric, rest), new MemoryVectorStore(dim), { factor, trust });
     },
     open: (path, meta, mode) => RerankedIndex.open(path, meta, mode === 'view', (p) => openIndex(p, mode)),
   },

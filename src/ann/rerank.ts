@@ -17,22 +17,33 @@ import { TopK } from './topk.js';
 import type { BatchOptions, Hits, Metric, SearchOptions, VectorIndex } from './types.js';
 import { FileVectorStore, MemoryVectorStore, type VectorStore } from './vectors.js';
 
-/** Re-rank settings: how many candidates per result to fetch from the quantized index. */
+/** Re-rank settings. */
 export interface RerankOptions {
-  /** Candidates fetched = ceil(k × factor) (≥ k). Default 2. */
+  /** Candidates fetched = ceil(k × factor) (≥ k). */
   factor: number;
+  /**
+   * Fraction of k taken as the quantized order ranks them, without reading their f32 rows (0 = re-score
+   * every candidate). Rounding errors only reorder neighbours at nearly equal distances, so the head of
+   * the quantized list is already right; reading rows (a pread each) is what re-ranking costs. Those
+   * results keep their quantized distances.
+   */
+  trust: number;
 }
 
-export const RERANK_DEFAULTS: RerankOptions = { factor: 2 };
+export const RERANK_DEFAULTS: RerankOptions = { factor: 2, trust: 0 };
 
 export class RerankedIndex implements VectorIndex {
   readonly kind = 'rerank';
   private readonly dist;
   private readonly row: Float32Array;
 
-  constructor(readonly inner: VectorIndex, readonly store: VectorStore, readonly options: RerankOptions = RERANK_DEFAULTS) {
+  readonly options: RerankOptions;
+
+  constructor(readonly inner: VectorIndex, readonly store: VectorStore, options: Partial<RerankOptions> = {}) {
+    this.options = { ...RERANK_DEFAULTS, ...options };
     if (store.dim !== inner.dim) throw new PymkError('PYMK_BAD_PARAM', `vector store is ${store.dim}-d, index is ${inner.dim}-d`);
-    if (!(options.factor >= 1)) throw new PymkError('PYMK_BAD_PARAM', `re-rank factor must be ≥ 1, got ${options.factor}`);
+    if (!(this.options.factor >= 1)) throw new PymkError('PYMK_BAD_PARAM', `re-rank factor must be ≥ 1, got ${this.options.factor}`);
+    if (!(this.options.trust >= 0 && this.options.trust < 1)) throw new PymkError('PYMK_BAD_PARAM', `re-rank trust must be in [0, 1), got ${this.options.trust}`);
     this.dist = distanceFn(inner.metric);
     this.row = new Float32Array(inner.dim);
   }
@@ -42,10 +53,10 @@ export class RerankedIndex implements VectorIndex {
    * 'view' reads f32 rows from the file on demand, 'load' reads them into memory.
    */
   static open(path: string, meta: IndexMeta, readOnly: boolean, open: (path: string) => VectorIndex): RerankedIndex {
-    const o = meta.options as { inner: string; factor: number };
+    const o = meta.options as { inner: string; factor: number; trust?: number };
     const inner = open(join(dirname(path), o.inner));
     const store = readOnly ? FileVectorStore.ofArrayFile(path, meta.dim) : MemoryVectorStore.load(path, meta.dim);
-    return new RerankedIndex(inner, store, { factor: o.factor });
+    return new RerankedIndex(inner, store, { factor: o.factor, trust: o.trust ?? 0 });
   }
 
   get dim(): number {
@@ -105,7 +116,7 @@ export class RerankedIndex implements VectorIndex {
     if (!(this.store instanceof MemoryVectorStore)) throw new PymkError('PYMK_BAD_PARAM', 'only an in-memory vector store can be saved with the index');
     const cols = this.store.columns();
     saveAtomic(path, (tmp) => writeFileSync(tmp, Buffer.concat(encodeArrays(cols))));
-    writeMeta(path, { kind: this.kind, dim: this.dim, metric: this.metric, count: this.size(), options: { inner: basename(innerPath), factor: this.options.factor } });
+    writeMeta(path, { kind: this.kind, dim: this.dim, metric: this.metric, count: this.size(), options: { inner: basename(innerPath), factor: this.options.factor, trust: this.options.trust } });
   }
 
   close(): void {
@@ -117,13 +128,23 @@ export class RerankedIndex implements VectorIndex {
     return Math.max(k, Math.ceil(k * this.options.factor));
   }
 
-  /** Exact distances for the candidates of query row `qi`, best k. */
+  /** The trusted head of the candidates as is, then the best of the rest by exact distance; k in all. */
   private rerank(queries: Float32Array, qi: number, k: number, cand: Hits): Hits {
-    const top = new TopK(Math.max(1, Math.min(k, cand.ids.length)));
-    for (let i = 0; i < cand.ids.length; i++) {
+    const keep = Math.min(cand.ids.length, Math.floor(k * this.options.trust));
+    const rest = Math.min(k, cand.ids.length) - keep;
+    const top = new TopK(Math.max(1, rest));
+    for (let i = keep; i < cand.ids.length && rest > 0; i++) {
       if (!this.store.get(cand.ids[i], this.row)) continue;
       top.push(cand.ids[i], this.dist(queries, qi, this.row, 0, this.dim));
     }
-    return top.result();
+    if (keep === 0) return top.result();
+    const tail = rest > 0 ? top.result() : { ids: new Int32Array(0), distances: new Float32Array(0) };
+    const ids = new Int32Array(keep + tail.ids.length);
+    const distances = new Float32Array(keep + tail.ids.length);
+    ids.set(cand.ids.subarray(0, keep));
+    distances.set(cand.distances.subarray(0, keep));
+    ids.set(tail.ids, keep);
+    distances.set(tail.distances, keep);
+    return { ids, distances };
   }
 }

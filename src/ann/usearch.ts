@@ -16,7 +16,7 @@ import { exclusionSet, filterHits, searchExcluding } from './exclude.js';
 import { readOnlyError, saveAtomic, writeMeta, type IndexMeta } from './files.js';
 import { ScalarQuantizer, type QuantizerParams } from './quantize.js';
 import type { BatchOptions, Hits, Metric, SearchOptions, VectorIndex } from './types.js';
-import { nativeUsearch, toKeys, type NativeUsearch } from './usearchNative.js';
+import { nativeExactSearch, nativeUsearch, toKeys, type NativeUsearch } from './usearchNative.js';
 
 export const USEARCH_DTYPES = ['f32', 'f16', 'i8'] as const;
 export type UsearchDtype = (typeof USEARCH_DTYPES)[number];
@@ -186,4 +186,13 @@ export class UsearchIndex implements VectorIndex {
     }
     return { ids, distances };
   }
+}
+
+/**
+ * Exact k nearest rows of `dataset` for each query row, by usearch's SIMD brute force on `threads` threads
+ * (row numbers, n*k, nearest first). For benchmark ground truth on sets too large for ExactIndex.
+ */
+export function bruteForceSearch(dataset: Float32Array, queries: Float32Array, dim: number, k: number, metric: Metric, threads = availableParallelism()): Int32Array {
+  const [rows] = nativeExactSearch()(dataset, queries, dim, k, metric, threads);
+  return Int32Array.from(rows, (r) => Number(r));
 }

@@ -35,20 +35,44 @@ export type NativeUsearchCtor = new (
   multi: boolean,
 ) => NativeUsearch;
 
-let cached: NativeUsearchCtor | null = null;
+/** The addon's brute-force search: [row numbers (n*k), distances (n*k), counts (n)]. */
+export type NativeExactSearch = (
+  dataset: Float32Array | Int8Array,
+  queries: Float32Array | Int8Array,
+  dimensions: number,
+  k: number,
+  metric: string,
+  threads: number,
+) => [BigUint64Array, Float32Array, BigUint64Array];
+
+interface Addon {
+  CompiledIndex: NativeUsearchCtor;
+  exactSearch: NativeExactSearch;
+}
+
+let cached: Addon | null = null;
 
 /** The native CompiledIndex class (loaded once). */
 export function nativeUsearch(): NativeUsearchCtor {
+  return addon().CompiledIndex;
+}
+
+/** The addon's multi-threaded SIMD brute-force search (benchmark ground truth). */
+export function nativeExactSearch(): NativeExactSearch {
+  return addon().exactSearch;
+}
+
+function addon(): Addon {
   if (cached) return cached;
   try {
     const req = createRequire(import.meta.url);
     const main = req.resolve('usearch'); // <root>/javascript/dist/cjs/usearch.js
     const root = join(dirname(main), '..', '..', '..');
-    const load = createRequire(join(root, 'package.json'))('node-gyp-build') as (dir: string) => { CompiledIndex?: NativeUsearchCtor };
-    const ctor = load(root).CompiledIndex;
-    if (typeof ctor !== 'function') throw new Error('the addon has no CompiledIndex class');
-    cached = ctor;
-    return ctor;
+    const load = createRequire(join(root, 'package.json'))('node-gyp-build') as (dir: string) => Partial<Addon>;
+    const a = load(root);
+    if (typeof a.CompiledIndex !== 'function' || typeof a.exactSearch !== 'function') throw new Error('the addon lacks CompiledIndex or exactSearch');
+    cached = a as Addon;
+    return cached;
   } catch (e) {
     throw new PymkError('PYMK_INTERNAL', `cannot load usearch's native addon: ${(e as Error).message}`);
   }

@@ -17,6 +17,9 @@ indexContract('usearch-i8', (d, m) => UsearchIndex.create(d, m, i8(d, m)), { rec
 indexContract('usearch-i8+rerank', (d, m) => new RerankedIndex(UsearchIndex.create(d, m, i8(d, m)), new MemoryVectorStore(d), { factor: 3 }), {
   recallFloor: 0.98,
 });
+indexContract('usearch-i8+rerank-trust', (d, m) => new RerankedIndex(UsearchIndex.create(d, m, i8(d, m)), new MemoryVectorStore(d), { factor: 2, trust: 0.5 }), {
+  recallFloor: 0.98,
+});
 
 test('usearch i8 takes the quantizer codes as they are (squared L2 between codes, not angles)', () => {
   const d = 16;

@@ -31,19 +31,22 @@ export interface AnnStageParams {
   metric: Metric;
   /** Options of that kind (usearch: dtype, connectivity, expansionAdd, expansionSearch). */
   options: Record<string, unknown>;
-  /** Re-rank candidates per result from the f32 embeddings (0 = none). */
+  /** Re-rank candidates per result (× k) from the f32 embeddings (0 = none). */
   rerank: number;
+  /** Fraction of k taken in i8 order without reading f32 rows (see RerankOptions.trust). */
+  rerankTrust: number;
   /** Users sampled for the recall check, and the floor below which the stage fails. */
   recallSample: number;
   minRecall: number;
 }
 
-/** The default: usearch i8 (≈ 280 bytes/vector), re-ranked ×2 in f32 from the embeddings file. See docs/ann.md. */
+/** The default: usearch i8 (≈ 280 bytes/vector), re-ranked ×1.5 in f32 from the embeddings file. See docs/ann.md. */
 export const ANN_DEFAULTS: AnnStageParams = {
   kind: 'usearch',
   metric: 'cos',
   options: { dtype: 'i8', connectivity: 16, expansionAdd: 128, expansionSearch: 128 },
-  rerank: 2,
+  rerank: 1.5,
+  rerankTrust: 0.5,
   recallSample: 200,
   minRecall: 0.9,
 };
@@ -73,7 +76,7 @@ export function annStage(params: Partial<AnnStageParams> = {}): Stage {
       await ctx.addFile(ANN_INDEX_ARTIFACT);
       await ctx.addFile(`${ANN_INDEX_ARTIFACT}.json`);
       // The gate measures what serving will run: the index re-ranked from the same f32 rows.
-      const served = p.rerank > 0 ? new RerankedIndex(index, MemoryVectorStore.wrap(vectors as Float32Array, dim), { factor: p.rerank }) : index;
+      const served = p.rerank > 0 ? new RerankedIndex(index, MemoryVectorStore.wrap(vectors as Float32Array, dim), { factor: p.rerank, trust: p.rerankTrust }) : index;
       const quality = sampledRecall(served, vectors as Float32Array, dim, p.metric, 10, p.recallSample);
       index.close();
       if (quality.recall < p.minRecall) {
@@ -84,6 +87,7 @@ export function annStage(params: Partial<AnnStageParams> = {}): Stage {
         vectors: EMBEDDINGS_ARTIFACT,
         column: 'vectors',
         rerank: p.rerank,
+        rerankTrust: p.rerankTrust,
         dim,
         metric: p.metric,
         count: ids.length,
@@ -91,7 +95,7 @@ export function annStage(params: Partial<AnnStageParams> = {}): Stage {
         options: p.options,
       };
       await ctx.writeJson(BUNDLE_ANN_MANIFEST, manifest);
-      ctx.setSchema('ann', { kind: p.kind, metric: p.metric, dim, rerank: p.rerank, ...p.options });
+      ctx.setSchema('ann', { kind: p.kind, metric: p.metric, dim, rerank: p.rerank, rerankTrust: p.rerankTrust, ...p.options });
       return { users: n, indexed: ids.length, dim, buildSeconds, usersPerSecond: Math.round(ids.length / Math.max(buildSeconds, 1e-9)), recallAt10: quality.recall, recallQueries: quality.queries };
     },
   };
