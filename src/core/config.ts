@@ -24,6 +24,8 @@ const ConfigSchema = z
     maxPerSchool: z.number().int().min(1),
     /** When diversity caps leave fewer than K results, refill with capped candidates (soft rules). */
     diversityBackfill: z.boolean(),
+    /** Ranking: 'auto' (the bundle's model if it has one, else the stored score), 'model', a model variant or a heuristic. */
+    scorer: z.string().min(1),
     /** L1 in-process result cache. */
     l1Size: z.number().int().min(0),
     l1TtlSeconds: z.number().min(0),
@@ -46,6 +48,7 @@ export const DEFAULTS: z.infer<typeof ConfigSchema> = {
   maxPerCompany: 5,
   maxPerSchool: 3,
   diversityBackfill: false,
+  scorer: 'auto',
   l1Size: 10_000,
   l1TtlSeconds: 300,
   logLevel: 'info',
@@ -70,6 +73,7 @@ export const ENV_MAP: Record<string, [Key, (v: string) => unknown]> = {
   PYMK_MAX_PER_COMPANY: ['maxPerCompany', num],
   PYMK_MAX_PER_SCHOOL: ['maxPerSchool', num],
   PYMK_DIVERSITY_BACKFILL: ['diversityBackfill', bool],
+  PYMK_SCORER: ['scorer', String],
   PYMK_L1_SIZE: ['l1Size', num],
   PYMK_L1_TTL: ['l1TtlSeconds', num],
   PYMK_LOG_LEVEL: ['logLevel', String],

@@ -22,6 +22,8 @@ export const ERRORS = {
   /** The online store cannot be reached or has no published version. */
   PYMK_STORE_UNAVAILABLE: { status: 503, title: 'Service Unavailable' },
   PYMK_UNKNOWN_NAME: { status: 500, title: 'Internal Server Error' },
+  /** A ranking model file is corrupt, was trained for another feature schema, or fails its golden batch. */
+  PYMK_MODEL_INVALID: { status: 500, title: 'Internal Server Error' },
   PYMK_INTERNAL: { status: 500, title: 'Internal Server Error' },
 } as const;
 

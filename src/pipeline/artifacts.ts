@@ -16,6 +16,8 @@ export const ARTIFACTS = {
   graph: 'graph/graph.bin',
   exclusions: 'graph/exclusions.bin',
   candidates: 'candidates/two-hop.bin',
+  /** Log-derived pair features of the stored candidates, row-aligned with `candidates` (EXTRA_PAIR_FEATURES). */
+  pairExtra: 'candidates/pair-extra.bin',
   lists: 'lists/static.bin',
 } as const;
 
@@ -49,3 +51,11 @@ export const CANDIDATE_COLUMNS = {
   pa: 'float32',
 } as const satisfies ColumnSpec;
 export const LIST_COLUMNS = { offsets: 'int32', cand: 'int32', score: 'float32' } as const satisfies ColumnSpec;
+export const PAIR_EXTRA_COLUMNS = {
+  views_out: 'float32',
+  views_in: 'float32',
+  impressions: 'float32',
+  rejections: 'float32',
+  emb_sim: 'float32',
+  source: 'float32',
+} as const satisfies ColumnSpec;

@@ -3,8 +3,8 @@ import { Dictionary } from '../core/dictionary.js';
 import { PymkError } from '../core/errors.js';
 import { PROFILE_FIELDS, type ProfileField, type ProfileTable } from '../core/tables.js';
 import { Graph } from '../graph/csr.js';
-import type { Snapshot } from '../store/snapshot.js';
-import { ARTIFACTS, CANDIDATE_COLUMNS, EXCLUSION_COLUMNS, GRAPH_COLUMNS, LIST_COLUMNS, PROFILE_COLUMNS } from './artifacts.js';
+import { completePairFeatures, type Snapshot } from '../store/snapshot.js';
+import { ARTIFACTS, CANDIDATE_COLUMNS, EXCLUSION_COLUMNS, GRAPH_COLUMNS, LIST_COLUMNS, PAIR_EXTRA_COLUMNS, PROFILE_COLUMNS } from './artifacts.js';
 import type { ColumnSpec, ColumnsOf } from './binary.js';
 import { openBundle } from './bundle.js';
 
@@ -30,6 +30,11 @@ export async function snapshotFrom(b: ArtifactReader, version: string): Promise<
   }
   const x = await b.readArrays(ARTIFACTS.exclusions, EXCLUSION_COLUMNS);
   const c = await b.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
+  // Log-derived pair features (the pair-features stage), zero when the bundle has none.
+  const extra = b.has(ARTIFACTS.pairExtra) ? await b.readArrays(ARTIFACTS.pairExtra, PAIR_EXTRA_COLUMNS) : null;
+  if (extra && extra.source.length !== c.cand.length) {
+    throw new PymkError('PYMK_BUNDLE_INVALID', `${ARTIFACTS.pairExtra}: ${extra.source.length} rows for ${c.cand.length} candidates`);
+  }
   const lists = b.has(ARTIFACTS.lists) ? await b.readArrays(ARTIFACTS.lists, LIST_COLUMNS) : null;
   return {
     version,
@@ -42,7 +47,7 @@ export async function snapshotFrom(b: ArtifactReader, version: string): Promise<
       offsets: c.offsets,
       cand: c.cand,
       score: c.score,
-      features: { cn: c.cn, aa: c.aa, ra: c.ra, jaccard: c.jaccard, pa: c.pa },
+      features: completePairFeatures({ cn: c.cn, aa: c.aa, ra: c.ra, jaccard: c.jaccard, pa: c.pa, ...(extra ?? {}) }, c.cand.length),
     },
     lists,
   };

@@ -46,7 +46,7 @@ export interface RankedUser {
 /** Scores and filters one user's candidates; no id mapping, no reasons (the offline hot path). */
 export async function rankUser(deps: RecommendDeps, uid: number, limit: number): Promise<RankedUser> {
   const inputs = await deps.store.fetchRankingInputs(uid);
-  const scores = deps.scorer.score(inputs);
+  const scores = await deps.scorer.score(inputs);
   if (scores.length !== inputs.candidates.ids.length) {
     throw new PymkError('PYMK_INTERNAL', `scorer '${deps.scorer.name}' returned ${scores.length} scores for ${inputs.candidates.ids.length} candidates`);
   }

@@ -1,6 +1,7 @@
 /**
- * Scorers turn a user's RankingInputs into one score per candidate, in one batch. Registry by name; the
- * ONNX ranker registers here too when a bundle carries one.
+ * Scorers turn a user's RankingInputs into one score per candidate, in one batch. Registry by name of the
+ * heuristic scorers; the ONNX ranker (src/rank/scorer.ts) is loaded from a bundle that carries a model
+ * (src/rank/select.ts picks between them by the `scorer` setting).
  */
 import { unknownName } from '../core/errors.js';
 import { PAIR_FEATURES, type PairFeature } from '../store/snapshot.js';
@@ -8,7 +9,10 @@ import type { RankingInputs } from '../store/types.js';
 
 export interface Scorer {
   readonly name: string;
-  score(inputs: RankingInputs): Float32Array;
+  /** One score per candidate; a model scorer answers asynchronously (one ONNX Runtime run). */
+  score(inputs: RankingInputs): Float32Array | Promise<Float32Array>;
+  /** Frees native resources once the runs in flight have finished (model scorers). */
+  dispose?(): void;
 }
 
 /** The score computed when the candidate list was built (2-hop Adamic-Adar by default). */
@@ -22,6 +26,11 @@ const SCORERS: Record<string, Scorer> = {
   stored,
   ...Object.fromEntries(PAIR_FEATURES.map((f) => [f, byFeature(f)])),
 };
+
+/** Names of the heuristic scorers. */
+export function heuristicNames(): string[] {
+  return Object.keys(SCORERS);
+}
 
 export function heuristicScorer(name: string): Scorer {
   const s = SCORERS[name];

@@ -6,13 +6,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../core/config.js';
 import { PymkError } from '../core/errors.js';
-import { readBundleVersion } from '../pipeline/bundle.js';
-import { loadSnapshot } from '../pipeline/snapshot.js';
+import { openBundle, readBundleVersion, type Bundle } from '../pipeline/bundle.js';
+import { snapshotFrom } from '../pipeline/snapshot.js';
+import { selectScorer } from '../rank/select.js';
 import { openStore, type OnlineStore } from '../store/index.js';
 import { MemoryStore } from '../store/memory.js';
 import { buildApp } from './app.js';
 import { ResultCache } from './cache.js';
 import { coreFor } from './recommend.js';
+import { heuristicScorer, type Scorer } from './scorer.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -24,17 +26,27 @@ export interface Server {
 export async function createServer(config: Config, opts: { logger?: boolean; watchMs?: number } = {}): Promise<Server> {
   const bundleDir = config.bundle;
   if (!bundleDir) throw new PymkError('PYMK_CONFIG', 'no bundle to serve: pass --bundle DIR or set PYMK_BUNDLE');
-  const store: OnlineStore = await openStore(config.store, { snapshot: await loadSnapshot(bundleDir) });
-  const core = coreFor(store, config);
+  const first = await openBundle(bundleDir);
+  const store: OnlineStore = await openStore(config.store, { snapshot: await snapshotFrom(first, first.version) });
+  const scorer = await startupScorer(config.scorer, first);
+  let core = coreFor(store, config, scorer.scorer);
   const cache = new ResultCache(config.l1Size, config.l1TtlSeconds);
   const app = await buildApp({ config, core: () => core, cache, logger: opts.logger });
+  if (scorer.refused) app.log.error({ err: scorer.refused }, `ranking model refused; scoring with '${scorer.scorer.name}'`);
 
   const reload = async (): Promise<string> => {
     const onDisk = await readBundleVersion(bundleDir);
     if (!onDisk || onDisk === store.version() || !(store instanceof MemoryStore)) return store.version();
     try {
-      store.swap(await loadSnapshot(bundleDir));
-      app.log.info({ version: store.version() }, 'swapped in a new bundle');
+      // The snapshot and its model are checked together; either failing refuses the whole bundle.
+      const b = await openBundle(bundleDir);
+      const snap = await snapshotFrom(b, b.version);
+      const next = await selectScorer(config.scorer, b);
+      const old = core.scorer;
+      store.swap(snap);
+      core = coreFor(store, config, next);
+      old.dispose?.(); // released once the requests already scoring with it have finished
+      app.log.info({ version: store.version(), scorer: next.name }, 'swapped in a new bundle');
     } catch (err) {
       app.log.error({ err }, `refused bundle ${onDisk}; still serving ${store.version()}`);
     }
@@ -48,7 +60,21 @@ export async function createServer(config: Config, opts: { logger?: boolean; wat
     close: async () => {
       if (timer) clearInterval(timer);
       await app.close();
+      core.scorer.dispose?.();
       await store.close();
     },
   };
+}
+
+/**
+ * The scorer at start-up. With 'auto', a model that fails validation is reported and the stored heuristic
+ * score is used instead; a scorer named explicitly must load or the server does not start.
+ */
+async function startupScorer(name: string, b: Bundle): Promise<{ scorer: Scorer; refused: Error | null }> {
+  try {
+    return { scorer: await selectScorer(name, b), refused: null };
+  } catch (e) {
+    if (name !== 'auto' || !(e instanceof PymkError) || e.code !== 'PYMK_MODEL_INVALID') throw e;
+    return { scorer: heuristicScorer('stored'), refused: e };
+  }
 }

@@ -13,7 +13,7 @@ import { KeySpace } from './keys.js';
 import type { KvClient } from './kv.js';
 import { KvStore } from './kvStore.js';
 import { MemoryStore, type LiveCandidates } from './memory.js';
-import type { Snapshot } from './snapshot.js';
+import { completePairFeatures, type Snapshot } from './snapshot.js';
 import { DEFAULT_TTL, ttlConfig, type TtlConfig } from './ttl.js';
 import type { OnlineStore } from './types.js';
 
@@ -97,6 +97,6 @@ export function liveTwoHop(topN: number): LiveCandidates {
     if (uid >= snap.graph.n || snap.graph.degree(uid) === 0) return null;
     if (!scratch || scratch.n !== snap.graph.n) scratch = new TwoHopScratch(snap.graph.n, topN);
     const c = twoHop(snap.graph, uid, { topN }, scratch);
-    return { ids: c.cand, score: c.score, features: c.features };
+    return { ids: c.cand, score: c.score, features: completePairFeatures(c.features, c.cand.length) };
   };
 }

@@ -8,9 +8,22 @@ import type { Adjacency, Graph } from '../graph/csr.js';
 import { HEURISTIC_NAMES, type HeuristicName } from '../graph/heuristics.js';
 
 export type { Adjacency };
-/** Pair features stored with each candidate, in this order everywhere: the graph heuristics. */
-export const PAIR_FEATURES = HEURISTIC_NAMES;
-export type PairFeature = HeuristicName;
+/**
+ * Pair features from the activity log and reserved slots, stored after the heuristics: profile views each
+ * way, impressions, rejections (dismissals and ignored invites, either way), embedding similarity, and the
+ * candidate source code (0 = 2-hop, 1 = ANN, 2 = both). 0 where not computed. Defined in src/rank/schema.ts.
+ */
+export const EXTRA_PAIR_FEATURES = ['views_out', 'views_in', 'impressions', 'rejections', 'emb_sim', 'source'] as const;
+/** Pair features stored with each candidate, in this order everywhere: the graph heuristics, then the extras. */
+export const PAIR_FEATURES = [...HEURISTIC_NAMES, ...EXTRA_PAIR_FEATURES] as const;
+export type PairFeature = HeuristicName | (typeof EXTRA_PAIR_FEATURES)[number];
+
+/** Pair-feature columns with every column present: missing ones (e.g. heuristics only) are zero-filled. */
+export function completePairFeatures(cols: Partial<Record<PairFeature, Float32Array>>, length: number): Record<PairFeature, Float32Array> {
+  const out = {} as Record<PairFeature, Float32Array>;
+  for (const f of PAIR_FEATURES) out[f] = cols[f] ?? new Float32Array(length);
+  return out;
+}
 
 /** Per-user candidate lists, rows sorted by score descending, with pair features per entry. */
 export interface CandidateLists {

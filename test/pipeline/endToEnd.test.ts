@@ -12,6 +12,8 @@ import { generateWorld } from '../../src/data/generate/index.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
 import { loadSnapshot } from '../../src/pipeline/snapshot.js';
 import { PIPELINE_DEFAULTS, defaultStages } from '../../src/pipeline/stages/index.js';
+import { RANK_DEFAULTS } from '../../src/pipeline/stages/rank.js';
+import { selectScorer } from '../../src/rank/select.js';
 import { openBundle } from '../../src/pipeline/bundle.js';
 import { coreFor, rankUser } from '../../src/serve/recommend.js';
 import { createServer } from '../../src/serve/server.js';
@@ -20,6 +22,11 @@ import { containsSorted } from '../../src/serve/rules.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../../src/core/tables.js';
 import type { Snapshot } from '../../src/store/snapshot.js';
 
+// A quick ranker (few epochs and trees): the stages and their hand-offs are under test here, not the model.
+const PARAMS = {
+  ...PIPELINE_DEFAULTS,
+  rank: { ...RANK_DEFAULTS, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 100 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 10 } } },
+};
 let root = '';
 let data = '';
 let bundle = '';
@@ -30,7 +37,7 @@ before(async () => {
   data = join(root, 'data');
   bundle = join(root, 'bundle');
   await generateWorld({ users: 3000, seed: 7, out: data });
-  await runPipeline({ out: bundle, stages: defaultStages(), inputs: { data }, params: PIPELINE_DEFAULTS, progress: 'silent', log: () => {} });
+  await runPipeline({ out: bundle, stages: defaultStages(PARAMS), inputs: { data }, params: PARAMS, progress: 'silent', log: () => {} });
   snap = await loadSnapshot(bundle);
 });
 
@@ -40,7 +47,7 @@ after(async () => {
 
 test('the manifest records every stage with metrics and the input checksum', async () => {
   const b = await openBundle(bundle, { verify: 'full' });
-  assert.deepEqual(b.manifest.stages.map((s) => s.name), ['ingest', 'graph', 'candidates', 'lists']);
+  assert.deepEqual(b.manifest.stages.map((s) => s.name), ['ingest', 'graph', 'candidates', 'pair-features', 'rank', 'lists']);
   assert.ok(b.manifest.inputs.data.sha256.length === 64);
   const graph = b.stage('graph')!;
   assert.equal((graph.metrics as { users: number }).users, 3000);
@@ -66,7 +73,10 @@ test('stored candidates are at distance exactly 2 and never deactivated or banne
 });
 
 test('static lists obey the rules and equal what the online core returns for the same user', async () => {
-  const core = coreFor(new MemoryStore(snap), loadConfig({}, {}));
+  // The lists were ranked by the bundle's model; the online core with the same scorer must agree.
+  const scorer = await selectScorer('auto', await openBundle(bundle));
+  assert.equal(scorer.name, 'model:mlp-int8');
+  const core = coreFor(new MemoryStore(snap), loadConfig({}, {}), scorer);
   const lists = snap.lists!;
   let nonEmpty = 0;
   for (let u = 0; u < snap.ids.size; u += 53) {
@@ -83,6 +93,7 @@ test('static lists obey the rules and equal what the online core returns for the
     if (row.length > 0) nonEmpty++;
   }
   assert.ok(nonEmpty > 20);
+  scorer.dispose?.();
 });
 
 test('the server answers from the bundle and hot-swaps to a rebuilt one; a broken bundle is refused', async () => {
@@ -93,14 +104,14 @@ test('the server answers from the bundle and hot-swaps to a rebuilt one; a broke
   assert.equal(r.json().version, v1);
   // Rebuild with different params (a new version), then reload.
   await new Promise((res) => setTimeout(res, 1100));
-  const params = { ...PIPELINE_DEFAULTS, lists: { ...PIPELINE_DEFAULTS.lists, k: 20 } };
+  const params = { ...PARAMS, lists: { ...PARAMS.lists, k: 20 } };
   await runPipeline({ out: bundle, stages: defaultStages(params), inputs: { data }, params, progress: 'silent', log: () => {} });
   const v2 = await server.reload();
   assert.notEqual(v2, v1);
   assert.equal((await server.app.inject({ url: '/v1/users/u10/recommendations?limit=5' })).json().version, v2);
   // A third build whose candidate file is then truncated: the server refuses it and keeps serving v2.
   await new Promise((res) => setTimeout(res, 1100));
-  await runPipeline({ out: bundle, stages: defaultStages(), inputs: { data }, params: PIPELINE_DEFAULTS, progress: 'silent', log: () => {} });
+  await runPipeline({ out: bundle, stages: defaultStages(PARAMS), inputs: { data }, params: PARAMS, progress: 'silent', log: () => {} });
   const file = join(bundle, 'candidates/two-hop.bin');
   await truncate(file, (await stat(file)).size - 16);
   assert.equal(await server.reload(), v2);

@@ -1,18 +1,22 @@
-/** The default pipeline: ingest → graph → candidates (2-hop) → static lists. */
+/** The default pipeline: ingest → graph → candidates (2-hop) → pair features → rank (model) → static lists. */
 import type { Stage } from '../stage.js';
 import { CANDIDATE_DEFAULTS, candidatesStage, type CandidateParams } from './candidates.js';
 import { graphStage } from './graph.js';
 import { ingestStage } from './ingest.js';
 import { LIST_DEFAULTS, listsStage, type ListParams } from './lists.js';
+import { RANK_DEFAULTS, pairFeaturesStage, rankStage, type RankParams } from './rank.js';
 
 export interface PipelineParams {
   candidates: CandidateParams;
   lists: ListParams;
+  /** The ranking model (false: no model; the lists and the server use the stored heuristic score). */
+  rank?: RankParams | false;
   maxBadRows?: number;
 }
 
-export const PIPELINE_DEFAULTS: PipelineParams = { candidates: CANDIDATE_DEFAULTS, lists: LIST_DEFAULTS };
+export const PIPELINE_DEFAULTS: PipelineParams = { candidates: CANDIDATE_DEFAULTS, rank: RANK_DEFAULTS, lists: LIST_DEFAULTS };
 
 export function defaultStages(p: PipelineParams = PIPELINE_DEFAULTS): Stage[] {
-  return [ingestStage({ maxBadRows: p.maxBadRows }), graphStage(), candidatesStage(p.candidates), listsStage(p.lists)];
+  const rank = p.rank === false ? [] : [rankStage(p.rank ?? RANK_DEFAULTS)];
+  return [ingestStage({ maxBadRows: p.maxBadRows }), graphStage(), candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
 }

@@ -2,18 +2,21 @@
  * Stage 4: the precomputed static ranking per user — the recommend core run offline for every user, the
  * same code the server runs — kept as the first fallback when the full online path is degraded.
  */
-import { heuristicScorer } from '../../serve/scorer.js';
+import { selectScorer } from '../../rank/select.js';
 import { rankUser, type RecommendDeps } from '../../serve/recommend.js';
 import type { RuleConfig } from '../../serve/rules.js';
 import { MemoryStore } from '../../store/memory.js';
 import { ARTIFACTS } from '../artifacts.js';
 import { snapshotFrom } from '../snapshot.js';
 import type { Stage } from '../stage.js';
+import { stageModelReader } from './rank.js';
 
 export interface ListParams {
   /** Results kept per user. */
   k: number;
   rules: RuleConfig;
+  /** Scorer (src/rank/select.ts): 'auto' = the bundle's model when the rank stage made one, else 'stored'. */
+  scorer?: string;
 }
 
 export const LIST_DEFAULTS: ListParams = { k: 50, rules: { maxPerCompany: 5, maxPerSchool: 3, backfill: false } };
@@ -24,7 +27,8 @@ export function listsStage(params: ListParams = LIST_DEFAULTS): Stage {
     async run(ctx) {
       const snap = await snapshotFrom(ctx, 'offline');
       const n = snap.ids.size;
-      const deps: RecommendDeps = { store: new MemoryStore(snap), scorer: heuristicScorer('stored'), rules: params.rules };
+      const scorer = await selectScorer(params.scorer ?? 'auto', stageModelReader(ctx));
+      const deps: RecommendDeps = { store: new MemoryStore(snap), scorer, rules: params.rules };
       const offsets = new Int32Array(n + 1);
       const cand = new Int32Array(n * params.k);
       const score = new Float32Array(n * params.k);
@@ -43,7 +47,8 @@ export function listsStage(params: ListParams = LIST_DEFAULTS): Stage {
       bar.update(n);
       bar.done();
       await ctx.writeArrays(ARTIFACTS.lists, { offsets, cand: cand.slice(0, pos), score: score.slice(0, pos) });
-      ctx.setSchema('lists', { k: params.k, rules: params.rules, scorer: 'stored' });
+      scorer.dispose?.();
+      ctx.setSchema('lists', { k: params.k, rules: params.rules, scorer: scorer.name });
       return { users: n, k: params.k, meanLength: n > 0 ? pos / n : 0 };
     },
   };

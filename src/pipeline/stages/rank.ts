@@ -1,0 +1,105 @@
+/**
+ * The ranking stages.
+ *
+ * `pair-features`: the log-derived pair features (profile views each way, impressions, rejections; the
+ * reserved embedding-similarity and source columns) of every stored candidate as of the data time, written
+ * row-aligned with the candidate lists (ARTIFACTS.pairExtra).
+ *
+ * `rank`: builds training examples from the logs with a time cut (src/rank/examples.ts), trains the MLP and
+ * the tree ensemble, exports fp32 and INT8 MLP and tree ONNX files with a golden batch and a model card
+ * into `model/`, each validated against the trainer before it is listed. The `lists` stage after it ranks
+ * the static lists with the served model.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Graph } from '../../graph/csr.js';
+import { BehaviourIndex, dataTime, extraPairColumns } from '../../rank/behaviour.js';
+import { buildExamples, EXAMPLE_DEFAULTS, type ExampleOptions } from '../../rank/examples.js';
+import { exportModel } from '../../rank/export.js';
+import { MODEL_FILES, type ModelReader, type Variant } from '../../rank/modelFiles.js';
+import { schemaDescription } from '../../rank/schema.js';
+import { trainRanker, TRAIN_DEFAULTS, type TrainOptions } from '../../rank/train.js';
+import { ARTIFACTS, CANDIDATE_COLUMNS, EVENT_COLUMNS, GRAPH_COLUMNS } from '../artifacts.js';
+import { readIds, readProfiles } from '../snapshot.js';
+import type { Stage, StageContext } from '../stage.js';
+
+export function pairFeaturesStage(): Stage {
+  return {
+    name: 'pair-features',
+    async run(ctx) {
+      const gc = await ctx.readArrays(ARTIFACTS.graph, GRAPH_COLUMNS);
+      const n = gc.offsets.length - 1;
+      const ev = await ctx.readArrays(ARTIFACTS.events, EVENT_COLUMNS);
+      const events = { count: ev.type.length, ...ev };
+      const c = await ctx.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
+      const asOf = dataTime(gc.times, events);
+      const b = BehaviourIndex.fromEvents(n, events, asOf + 1);
+      const users = Int32Array.from({ length: n }, (_, u) => u);
+      const extra = extraPairColumns(b, users, c.offsets, c.cand);
+      await ctx.writeArrays(ARTIFACTS.pairExtra, extra);
+      let withBehaviour = 0;
+      for (let i = 0; i < c.cand.length; i++) if (extra.views_out[i] || extra.views_in[i] || extra.impressions[i] || extra.rejections[i]) withBehaviour++;
+      ctx.setSchema('pairExtra', { columns: Object.keys(extra), asOf, windowFrom: b.from });
+      return { asOf, pairsWithEvents: b.pairs, candidatesWithBehaviour: withBehaviour, candidates: c.cand.length };
+    },
+  };
+}
+
+export interface RankParams {
+  examples: ExampleOptions;
+  train: TrainOptions;
+  /** The variant the server and the static lists use. */
+  served: Variant;
+}
+
+export const RANK_DEFAULTS: RankParams = { examples: { ...EXAMPLE_DEFAULTS, maxUsers: 200_000 }, train: TRAIN_DEFAULTS, served: 'mlp-int8' };
+
+/** Fewer positive (or negative) training pairs than this: the stage makes no model. */
+export const MIN_CLASS_ROWS = 20;
+
+export function rankStage(params: RankParams = RANK_DEFAULTS): Stage {
+  return {
+    name: 'rank',
+    async run(ctx) {
+      const ids = await readIds(ctx);
+      const profiles = await readProfiles(ctx, ids.size);
+      const gc = await ctx.readArrays(ARTIFACTS.graph, GRAPH_COLUMNS);
+      const graph = new Graph(ids.size, gc.offsets, gc.targets, gc.times);
+      const ev = await ctx.readArrays(ARTIFACTS.events, EVENT_COLUMNS);
+      let t0 = performance.now();
+      const ex = await buildExamples({ ids, profiles, graph, events: { count: ev.type.length, ...ev } }, params.examples);
+      const examplesSeconds = (performance.now() - t0) / 1000;
+      ctx.log(`${ex.rows} examples (${ex.labels.mode} labels, ${ex.labels.positives} positive) from ${ex.labels.users} users in ${examplesSeconds.toFixed(1)}s`);
+      const negatives = ex.rows - ex.labels.positives;
+      if (ex.labels.positives < MIN_CLASS_ROWS || negatives < MIN_CLASS_ROWS) {
+        ctx.log(`not enough labelled pairs to train (${ex.labels.positives} positive, ${negatives} negative; need ${MIN_CLASS_ROWS} each): no model`);
+        return { examples: ex.labels, skipped: 'not enough labelled pairs' };
+      }
+      t0 = performance.now();
+      const trained = trainRanker(ex, params.train, (s) => ctx.log(s));
+      const metrics = { examples: ex.labels, examplesSeconds: Math.round(examplesSeconds * 100) / 100, ...trained.metrics };
+      const exported = await exportModel(trained, params.served, metrics);
+      for (const [name, bytes] of exported.files) {
+        await mkdir(dirname(ctx.path(name)), { recursive: true });
+        await writeFile(ctx.path(name), bytes);
+        await ctx.addFile(name);
+      }
+      await ctx.writeArrays(MODEL_FILES.golden, trained.golden);
+      await ctx.writeJson(MODEL_FILES.card, exported.card);
+      ctx.setSchema('rank', { ...schemaDescription(), served: params.served, variants: Object.keys(exported.card.variants) });
+      for (const [v, why] of Object.entries(exported.refused)) ctx.log(`variant ${v} refused: ${why}`);
+      return { ...metrics, served: params.served, variants: exported.card.variants, refused: exported.refused, seconds: Math.round((performance.now() - t0) / 10) / 100 };
+    },
+  };
+}
+
+/** A running stage's view of the bundle as a ModelReader (files written by earlier stages of this run). */
+export function stageModelReader(ctx: StageContext): ModelReader {
+  return {
+    has: (name) => ctx.has(name),
+    readBytes: (name) => readFile(ctx.path(name)),
+    readJson: (name) => ctx.readJson(name),
+    readArrays: (name, expect) => ctx.readArrays(name, expect),
+  };
+}
+

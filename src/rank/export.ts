@@ -1,0 +1,53 @@
+/**
+ * Exports a trained ranker: the MLP as fp32 and INT8 ONNX graphs and the trees as a TreeEnsembleRegressor
+ * graph, each validated against the trainer's forward pass on the golden batch before it is listed in the
+ * model card. A variant that fails is left out (and reported); the served variant must pass.
+ */
+import { PymkError } from '../core/errors.js';
+import { mlpGraph } from './mlpGraph.js';
+import { MODEL_FILES, REFERENCE, validateVariant, type ModelCard, type Variant } from './modelFiles.js';
+import { encodeModel } from './onnxModel.js';
+import { FEATURE_NAMES, SCHEMA_ID } from './schema.js';
+import type { TrainedRanker } from './train.js';
+import { treeGraph } from './treeGraph.js';
+
+export interface ExportedModel {
+  card: ModelCard;
+  /** File name in the bundle → bytes (the ONNX files). */
+  files: Map<string, Uint8Array>;
+  /** Variants that failed validation, with the reason. */
+  refused: Record<string, string>;
+}
+
+/** The ONNX bytes of every variant. */
+export function exportGraphs(t: TrainedRanker): Record<Variant, Uint8Array> {
+  const metadata = { schema_id: SCHEMA_ID, features: FEATURE_NAMES.join(',') };
+  return {
+    mlp: encodeModel(mlpGraph(t.mlp, { int8: false, metadata })),
+    'mlp-int8': encodeModel(mlpGraph(t.mlp, { int8: true, metadata })),
+    gbdt: encodeModel(treeGraph(t.gbdt, metadata)),
+  };
+}
+
+export async function exportModel(t: TrainedRanker, served: Variant, metrics: Record<string, unknown> = {}): Promise<ExportedModel> {
+  const graphs = exportGraphs(t);
+  const golden = { x: t.golden.x, mlp: t.golden.mlp, gbdt: t.golden.gbdt };
+  const card: ModelCard = { format: 1, schema: { id: SCHEMA_ID, features: [...FEATURE_NAMES] }, served, variants: {}, metrics };
+  const files = new Map<string, Uint8Array>();
+  const refused: Record<string, string> = {};
+  for (const [variant, bytes] of Object.entries(graphs) as [Variant, Uint8Array][]) {
+    const file = MODEL_FILES.onnx(variant);
+    try {
+      const { session, maxGoldenDiff } = await validateVariant(variant, bytes, golden, file);
+      session.dispose();
+      card.variants[variant] = { file, bytes: bytes.length, maxGoldenDiff, tolerance: REFERENCE[variant].tolerance };
+      files.set(file, bytes);
+    } catch (e) {
+      refused[variant] = (e as Error).message;
+    }
+  }
+  if (!card.variants[served]) {
+    throw new PymkError('PYMK_MODEL_INVALID', `the served variant '${served}' failed validation: ${refused[served] ?? 'not exported'}`);
+  }
+  return { card, files, refused };
+}

@@ -1,0 +1,145 @@
+/**
+ * Trains both rankers on the examples (a seeded 10% of the users held out for validation), measures them
+ * and Adamic-Adar on the validation users, and keeps a golden batch for the export checks.
+ */
+import { rocAuc } from '../eval/metrics.js';
+import { mix } from '../graph/twoHop.js';
+import type { Examples } from './examples.js';
+import { gbdtForward, trainGbdt, GBDT_DEFAULTS, type Ensemble, type GbdtOptions } from './gbdt.js';
+import { MLP_DEFAULTS, mlpForward, trainMlp, type MlpOptions, type MlpParams, type TrainingSet } from './mlp.js';
+import { COL, FEATURE_COUNT } from './schema.js';
+
+export interface TrainOptions {
+  mlp: MlpOptions;
+  gbdt: GbdtOptions;
+  /** Share of the label users held out for validation. */
+  validFrac: number;
+  goldenRows: number;
+  seed: number;
+}
+
+export const TRAIN_DEFAULTS: TrainOptions = { mlp: MLP_DEFAULTS, gbdt: GBDT_DEFAULTS, validFrac: 0.1, goldenRows: 256, seed: 1 };
+
+export interface ScoreMetrics {
+  auc: number;
+  logLoss: number | null;
+  ndcg10: number;
+  recall20: number;
+}
+
+export interface TrainedRanker {
+  mlp: MlpParams;
+  gbdt: Ensemble;
+  golden: { x: Float32Array; mlp: Float32Array; gbdt: Float32Array };
+  metrics: {
+    trainRows: number;
+    validRows: number;
+    trainPositives: number;
+    mlpSeconds: number;
+    gbdtSeconds: number;
+    mlpEpochs: number;
+    mlpRowsPerSecond: number;
+    valid: { mlp: ScoreMetrics; gbdt: ScoreMetrics; aa: ScoreMetrics };
+  };
+}
+
+export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, log: (s: string) => void = () => {}): TrainedRanker {
+  const isValid = (u: number): boolean => (mix(u ^ opts.seed) >>> 0) / 2 ** 32 < opts.validFrac;
+  const trainIdx: number[] = [];
+  const validIdx: number[] = [];
+  for (let r = 0; r < ex.rows; r++) (isValid(ex.user[r]) ? validIdx : trainIdx).push(r);
+  const train = subset(ex, trainIdx);
+  const valid = subset(ex, validIdx);
+  let trainPositives = 0;
+  for (let i = 0; i < train.rows; i++) trainPositives += train.y[i];
+  log(`training on ${train.rows} rows (${trainPositives} positive), validating on ${valid.rows}`);
+  let t0 = performance.now();
+  let epochs = 0;
+  const mlp = trainMlp(train, { ...opts.mlp, seed: opts.seed }, (e) => {
+    epochs = e.epoch;
+    if (e.epoch <= 3 || e.epoch % 10 === 0) log(`mlp epoch ${e.epoch}: loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(1)}s)`);
+  });
+  const mlpSeconds = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  const gbdt = trainGbdt(train, { ...opts.gbdt, seed: opts.seed }, (t) => {
+    if (t % 25 === 0) log(`gbdt: ${t} trees`);
+  });
+  const gbdtSeconds = (performance.now() - t0) / 1000;
+  const vUser = Int32Array.from(validIdx, (r) => ex.user[r]);
+  const aa = Float32Array.from({ length: valid.rows }, (_, i) => valid.X[i * FEATURE_COUNT + COL.aa]);
+  const metrics = {
+    trainRows: train.rows,
+    validRows: valid.rows,
+    trainPositives,
+    mlpSeconds: round(mlpSeconds),
+    gbdtSeconds: round(gbdtSeconds),
+    mlpEpochs: epochs,
+    mlpRowsPerSecond: Math.round((train.rows * epochs) / Math.max(mlpSeconds, 1e-9)),
+    valid: {
+      mlp: scoreMetrics(mlpForward(mlp, valid.X, valid.rows), valid.y, vUser, true),
+      gbdt: scoreMetrics(gbdtForward(gbdt, valid.X, valid.rows), valid.y, vUser, true),
+      aa: scoreMetrics(aa, valid.y, vUser, false),
+    },
+  };
+  const gsrc = valid.rows >= opts.goldenRows ? valid : train;
+  const g = Math.min(opts.goldenRows, gsrc.rows);
+  const gx = gsrc.X.slice(0, g * FEATURE_COUNT);
+  return { mlp, gbdt, golden: { x: gx, mlp: mlpForward(mlp, gx, g), gbdt: gbdtForward(gbdt, gx, g) }, metrics };
+}
+
+/** AUC and log loss over rows; NDCG@10 and Recall@20 per user over their rows, averaged over users with a positive. */
+export function scoreMetrics(score: Float32Array, y: Float32Array, user: Int32Array, probability: boolean): ScoreMetrics {
+  const pos: number[] = [];
+  const neg: number[] = [];
+  let ll = 0;
+  for (let i = 0; i < score.length; i++) {
+    (y[i] > 0.5 ? pos : neg).push(score[i]);
+    if (probability) {
+      const p = Math.min(1 - 1e-7, Math.max(1e-7, score[i]));
+      ll -= y[i] * Math.log(p) + (1 - y[i]) * Math.log(1 - p);
+    }
+  }
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < user.length; i++) {
+    let l = groups.get(user[i]);
+    if (!l) groups.set(user[i], (l = []));
+    l.push(i);
+  }
+  let ndcg = 0;
+  let recall = 0;
+  let users = 0;
+  for (const rows of groups.values()) {
+    const rel = rows.filter((i) => y[i] > 0.5).length;
+    if (rel === 0) continue;
+    users++;
+    // Ties broken pessimistically (positives last) so a constant score earns nothing.
+    rows.sort((a, b) => score[b] - score[a] || y[a] - y[b]);
+    let dcg = 0;
+    let idcg = 0;
+    let hits = 0;
+    for (let k = 0; k < Math.min(20, rows.length); k++) {
+      const r = y[rows[k]] > 0.5 ? 1 : 0;
+      if (k < 10) dcg += r / Math.log2(k + 2);
+      hits += r;
+    }
+    for (let k = 0; k < Math.min(10, rel); k++) idcg += 1 / Math.log2(k + 2);
+    ndcg += dcg / idcg;
+    recall += hits / rel;
+  }
+  return {
+    auc: round4(rocAuc(pos, neg)),
+    logLoss: probability ? round4(ll / Math.max(score.length, 1)) : null,
+    ndcg10: round4(users ? ndcg / users : 0),
+    recall20: round4(users ? recall / users : 0),
+  };
+}
+
+function subset(ex: Examples, idx: number[]): TrainingSet {
+  const F = FEATURE_COUNT;
+  const X = new Float32Array(idx.length * F);
+  idx.forEach((r, i) => X.set(ex.X.subarray(r * F, (r + 1) * F), i * F));
+  return { X, rows: idx.length, features: F, y: Float32Array.from(idx, (r) => ex.y[r]), w: Float32Array.from(idx, (r) => ex.w[r]) };
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;
+const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
