@@ -46,10 +46,14 @@ export function benchSnapshot(spec: BenchSpec): Snapshot {
   const features = {} as Record<PairFeature, Float32Array>;
   for (const f of PAIR_FEATURES) features[f] = new Float32Array(total);
   const { cn, aa, ra, jaccard, pa } = features;
+  const stamp = new Int32Array(n); // candidates are unique within a list
   for (let u = 0, i = 0; u < m; u++) {
     let s = 10;
     for (let j = 0; j < k; j++, i++) {
-      cand[i] = rng.int(n);
+      let v = rng.int(n);
+      while (stamp[v] === u + 1) v = rng.int(n);
+      stamp[v] = u + 1;
+      cand[i] = v;
       s -= rng.next() * (10 / k);
       score[i] = s;
       cn[i] = 1 + rng.int(20);

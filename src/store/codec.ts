@@ -76,8 +76,39 @@ function words(buf: Uint8Array, start: number, end: number): { ab: ArrayBufferLi
 
 /** A fresh value of `size` bytes whose body (from byte 8 or 12) is 4-aligned for typed-array writes. */
 function allocAligned(size: number): Buffer {
+  if (arena) return arena.alloc(size);
   const b = Buffer.allocUnsafe(size);
   return b.byteOffset % 4 === 0 ? b : Buffer.from(new ArrayBuffer(size));
+}
+
+/** Values carved out of large blocks: one allocation per megabyte instead of one per value. */
+class Arena {
+  private block = Buffer.allocUnsafeSlow(0);
+  private off = 0;
+
+  alloc(size: number): Buffer {
+    const at = (this.off + 3) & ~3;
+    if (at + size > this.block.length) {
+      this.block = Buffer.allocUnsafeSlow(Math.max(1 << 20, size));
+      this.off = size;
+      return this.block.subarray(0, size);
+    }
+    this.off = at + size;
+    return this.block.subarray(at, at + size);
+  }
+}
+
+let arena: Arena | null = null;
+
+/** Runs `fn` with every value it encodes carved out of shared blocks (bulk encoding for publish). */
+export function encodeInArena<T>(fn: () => T): T {
+  const outer = arena;
+  arena = new Arena();
+  try {
+    return fn();
+  } finally {
+    arena = outer;
+  }
 }
 
 // ---- profile ------------------------------------------------------------------------------------------
@@ -95,7 +126,7 @@ export interface ProfileRow {
 }
 
 export function encodeProfile(p: ProfileRow): Buffer {
-  const b = Buffer.allocUnsafe(PROFILE_BYTES);
+  const b = allocAligned(PROFILE_BYTES);
   b[0] = CODECS.profile.tag;
   b[1] = CODECS.profile.version;
   b.writeInt32LE(p.company, 2);
@@ -189,59 +220,86 @@ export function encodeCandidates(
   hi = ids.length,
   omit: ReadonlySet<PairFeature> = NONE,
 ): Buffer {
-  const rows = new Int32Array(hi - lo);
-  for (let i = 0; i < rows.length; i++) rows[i] = lo + i;
-  return encodeRows('candidates', ids, score, features, rows, (f) => !omit.has(f));
-}
-
-/**
- * The sparse behaviour value for entries lo..hi-1: only the rows with a non-zero feature in `only`, only
- * those features. Null when no row has one (nothing to store).
- */
-export function encodeBehaviour(ids: Int32Array, features: Record<PairFeature, Float32Array>, lo: number, hi: number, only: readonly PairFeature[]): Buffer | null {
-  const rows: number[] = [];
-  for (let i = lo; i < hi; i++) if (only.some((f) => features[f][i] !== 0 || Object.is(features[f][i], -0))) rows.push(i);
-  if (rows.length === 0) return null;
-  const keep = new Set(only);
-  return encodeRows('behaviour', ids, ZERO_SCORE(ids.length), features, Int32Array.from(rows), (f) => keep.has(f));
-}
-
-const NONE: ReadonlySet<PairFeature> = new Set();
-const ZERO_SCORE = (n: number): Float32Array => new Float32Array(n);
-
-function encodeRows(codec: 'candidates' | 'behaviour', ids: Int32Array, score: Float32Array, features: Record<PairFeature, Float32Array>, rows: Int32Array, use: (f: PairFeature) => boolean): Buffer {
-  const n = rows.length;
   const kept: Float32Array[] = [];
   let mask = 0;
-  PAIR_FEATURES.forEach((f, k) => {
-    if (!use(f)) return;
-    const col = features[f];
-    for (let r = 0; r < n; r++) {
-      const x = col[rows[r]];
-      if (x !== 0 || Object.is(x, -0)) {
-        mask |= 1 << k;
-        kept.push(col);
-        return;
-      }
+  for (let k = 0; k < NFEAT; k++) {
+    const f = PAIR_FEATURES[k];
+    if (!omit.has(f) && anyNonZero(features[f], lo, hi)) {
+      mask |= 1 << k;
+      kept.push(features[f]);
     }
-  });
+  }
+  const n = hi - lo;
   const stride = 2 + kept.length;
-  const b = allocAligned(CAND_HEADER + 4 * stride * n);
-  b[0] = CODECS[codec].tag;
-  b[1] = CODECS[codec].version;
-  b[2] = NFEAT;
-  b[3] = kept.length;
-  b.writeUInt32LE(n, 4);
-  b.writeUInt32LE(mask >>> 0, 8);
-  const w = new Int32Array(b.buffer, b.byteOffset + CAND_HEADER, stride * n);
-  const f = new Float32Array(b.buffer, b.byteOffset + CAND_HEADER, stride * n);
-  for (let r = 0, o = 0; r < n; r++) {
-    const i = rows[r];
+  const { b, w, f } = listValue('candidates', n, kept.length, mask);
+  for (let i = lo, o = 0; i < hi; i++) {
     w[o++] = ids[i];
     f[o++] = score[i];
     for (let k = 0; k < kept.length; k++) f[o++] = kept[k][i];
   }
+  if (stride * n !== w.length) throw new Error('candidate encoding length mismatch');
   return b;
+}
+
+/**
+ * The sparse behaviour value for entries lo..hi-1: only the rows with a non-zero feature in `only`, only
+ * those features (score 0). Null when no row has one (nothing to store).
+ */
+export function encodeBehaviour(ids: Int32Array, features: Record<PairFeature, Float32Array>, lo: number, hi: number, only: readonly PairFeature[]): Buffer | null {
+  const kept: Float32Array[] = [];
+  let mask = 0;
+  for (let k = 0; k < NFEAT; k++) {
+    const f = PAIR_FEATURES[k];
+    if (only.includes(f) && anyNonZero(features[f], lo, hi)) {
+      mask |= 1 << k;
+      kept.push(features[f]);
+    }
+  }
+  if (kept.length === 0) return null;
+  const bits = kept.map(asBits);
+  const rows: number[] = [];
+  for (let i = lo; i < hi; i++) {
+    for (let k = 0; k < bits.length; k++) {
+      if (bits[k][i] !== 0) {
+        rows.push(i);
+        break;
+      }
+    }
+  }
+  const { b, w, f } = listValue('behaviour', rows.length, kept.length, mask);
+  for (let r = 0, o = 0; r < rows.length; r++) {
+    const i = rows[r];
+    w[o++] = ids[i];
+    f[o++] = 0;
+    for (let k = 0; k < kept.length; k++) f[o++] = kept[k][i];
+  }
+  return b;
+}
+
+const NONE: ReadonlySet<PairFeature> = new Set();
+
+/** The bits of a float column: a value is "stored" when its bits are not all zero (so -0 and NaN count). */
+function asBits(col: Float32Array): Uint32Array {
+  return new Uint32Array(col.buffer, col.byteOffset, col.length);
+}
+
+function anyNonZero(col: Float32Array, lo: number, hi: number): boolean {
+  const bits = asBits(col);
+  for (let i = lo; i < hi; i++) if (bits[i] !== 0) return true;
+  return false;
+}
+
+/** A list value with its header written and word views over the rows. */
+function listValue(codec: 'candidates' | 'behaviour', n: number, stored: number, mask: number): { b: Buffer; w: Int32Array; f: Float32Array } {
+  const words = (2 + stored) * n;
+  const b = allocAligned(CAND_HEADER + 4 * words);
+  b[0] = CODECS[codec].tag;
+  b[1] = CODECS[codec].version;
+  b[2] = NFEAT;
+  b[3] = stored;
+  b.writeUInt32LE(n, 4);
+  b.writeUInt32LE(mask >>> 0, 8);
+  return { b, w: new Int32Array(b.buffer, b.byteOffset + CAND_HEADER, words), f: new Float32Array(b.buffer, b.byteOffset + CAND_HEADER, words) };
 }
 
 /** Decodes a candidate list (or a behaviour value); null (absent or expired) → null. Features not stored are zero columns. */

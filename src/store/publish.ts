@@ -14,7 +14,7 @@
 import { PymkError } from '../core/errors.js';
 import { PROFILE_FIELDS, type ProfileField } from '../core/tables.js';
 import type { ProgressFactory } from '../pipeline/progress.js';
-import { encodeBehaviour, encodeCandidates, encodeIds, encodeProfile, encodeRanked } from './codec.js';
+import { encodeBehaviour, encodeCandidates, encodeIds, encodeInArena, encodeProfile, encodeRanked } from './codec.js';
 import { encodeEmbedding, type EmbeddingDtype } from './codecEmbedding.js';
 import { DEFAULT_BUCKETS, type GenKeys, type KeySpace } from './keys.js';
 import type { KvClient, SetOp } from './kv.js';
@@ -173,6 +173,10 @@ async function retire(kv: KvClient, space: KeySpace, previous: string, graceMs =
 
 /** The SETs for users lo..hi-1. */
 export function chunkOps(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, hi: number, dtype: EmbeddingDtype): SetOp[] {
+  return encodeInArena(() => encodeChunk(snap, k, t, lo, hi, dtype));
+}
+
+function encodeChunk(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, hi: number, dtype: EmbeddingDtype): SetOp[] {
   const ops: SetOp[] = [];
   const { profiles: p, graph: g, candidates: c, lists, embeddings: e } = snap;
   const ext = snap.ids.toArray();
@@ -235,23 +239,27 @@ function assertUniqueCandidates(snap: Snapshot, u: number): void {
   const lo = c.offsets[u];
   const hi = c.offsets[u + 1];
   if (hi - lo < 2) return;
-  let stamp = STAMPS.get(snap);
-  if (!stamp) STAMPS.set(snap, (stamp = new Int32Array(snap.ids.size)));
+  let s = STAMPS.get(snap);
+  if (!s || s.epoch >= 0x7fffffff) STAMPS.set(snap, (s = { seen: new Int32Array(snap.ids.size), epoch: 0 }));
+  const mark = ++s.epoch;
   for (let i = lo; i < hi; i++) {
     const v = c.cand[i];
-    if (stamp[v] === u + 1) {
+    if (s.seen[v] === mark) {
       throw new PymkError('PYMK_BUNDLE_INVALID', `user ${snap.ids.value(u)}'s candidate list holds user ${snap.ids.value(v)} twice; lists must not repeat a candidate`);
     }
-    stamp[v] = u + 1;
+    s.seen[v] = mark;
   }
 }
 
-/** Per snapshot, the last user whose list held each id (a duplicate check without allocation). */
-const STAMPS = new WeakMap<Snapshot, Int32Array>();
+/** Per snapshot, a mark per id and the last mark handed out (a duplicate check without allocation). */
+const STAMPS = new WeakMap<Snapshot, { seen: Int32Array; epoch: number }>();
 
 function hasBehaviour(snap: Snapshot, lo: number, hi: number): boolean {
   const f = snap.candidates.features;
-  for (const name of BEHAVIOUR_FEATURES) for (let i = lo; i < hi; i++) if (f[name][i] !== 0 || Object.is(f[name][i], -0)) return true;
+  for (const name of BEHAVIOUR_FEATURES) {
+    const bits = new Uint32Array(f[name].buffer, f[name].byteOffset, f[name].length);
+    for (let i = lo; i < hi; i++) if (bits[i] !== 0) return true;
+  }
   return false;
 }
 
