@@ -118,17 +118,23 @@ export function growConnections(
     if (m === CLOSURE) {
       pivot[i] = mem[b + H_ROW + rng.int(mem[b + H_DEGREE])];
     } else {
-      if (m === COMPANY) w = groupMate(b, 0);
-      else if (m === SCHOOL) w = groupMate(b, 1);
-      else if (m === LOCATION) w = groupMate(b, 2);
-      else if (m === PREFERENTIAL) w = stubRefs[rng.int(stubEnd[joined])]; // ∝ sociability, i.e. expected degree
+      w = directPartner(b, m);
       if (w < 0) {
         m = RANDOM;
-        w = at[rng.int(joined)];
+        w = directPartner(b, m);
       }
     }
     mech[i] = m;
     partner[i] = w;
+  };
+
+  /** A partner for ref b by a mechanism other than closure, or -1 when b has no such group. */
+  const directPartner = (b: number, m: number): number => {
+    if (m === COMPANY) return groupMate(b, 0);
+    if (m === SCHOOL) return groupMate(b, 1);
+    if (m === LOCATION) return groupMate(b, 2);
+    if (m === PREFERENTIAL) return stubRefs[rng.int(stubEnd[joined])]; // ∝ sociability, i.e. expected degree
+    return at[rng.int(joined)];
   };
 
   /** Logistic acceptance: log common neighbours, shared company/school/location/industry, seniority gap. */
@@ -180,6 +186,15 @@ export function growConnections(
       partner[i] = mem[v + H_ROW + rng.int(mem[v + H_DEGREE])];
     }
     for (let i = 0; i < LANES; i++) sink ^= mem[partner[i] + H_DEGREE] ^ mem[partner[i] + LINE];
+    // Stage 3b: a partner who is the user, full or already a friend gets one more draw by the same
+    // mechanism (for closure from the same, cached, friend's row): cheaper than a whole new proposal.
+    for (let i = 0; i < LANES; i++) {
+      const w = partner[i];
+      if (w !== user[i] && hasRoom(w) && !g.connectedRefs(user[i], w)) continue;
+      if (mech[i] === CLOSURE) partner[i] = mem[pivot[i] + H_ROW + rng.int(mem[pivot[i] + H_DEGREE])];
+      else partner[i] = directPartner(user[i], mech[i]);
+      sink ^= mem[partner[i] + H_DEGREE];
+    }
     // Stage 4: decide, lane by lane, against the graph as it is now.
     let progressed = false;
     for (let i = 0; i < LANES && g.edgeCount + skipped < M; i++) {
