@@ -15,6 +15,7 @@
  * 100k-user slice written both ways (bulk writer vs the client's pipeline) to justify the bulk writer.
  * Results: bench/results/store-read.{json,md}, bench/results/store-publish.{json,md}.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadSnapshot } from '../src/pipeline/snapshot.js';
 import { openKvTarget, openStore, type KvTarget } from '../src/store/index.js';
@@ -45,7 +46,17 @@ interface ReadResult {
   backend: string;
   keysPerRequest: number;
   bytesPerRequest: number;
-  strategies: Record<Strategy, ReturnType<typeof summary>>;
+  strategies: Record<Strategy, ReturnType<typeof summary> & { clientCpuMs: number }>;
+}
+
+/** CPU seconds (user + system) Redis servers have used so far, from INFO cpu. */
+function serverCpu(ports: number[]): number {
+  let total = 0;
+  for (const p of ports) {
+    const info = execFileSync('redis-cli', ['-p', String(p), 'info', 'cpu'], { encoding: 'utf8' });
+    for (const k of ['used_cpu_sys', 'used_cpu_user']) total += Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  }
+  return total;
 }
 
 async function readBench(backend: string, url: string, snap: Snapshot, measured: number): Promise<ReadResult> {
@@ -73,6 +84,7 @@ async function readBench(backend: string, url: string, snap: Snapshot, measured:
   const probe = await t.kv.mget(keysOf(0));
   const bytes = probe.reduce((a, b) => a + (b?.length ?? 0), 0);
   const times: Record<Strategy, number[]> = { sequential: [], pipeline: [], mget: [], store: [] };
+  const cpu: Record<Strategy, number> = { sequential: 0, pipeline: 0, mget: 0, store: 0 };
   for (let i = 0; i < 50; i++) for (const st of STRATEGIES.slice(1)) await run[st](i % measured); // warm-up
   const t0 = performance.now();
   let seqSpent = 0;
@@ -81,9 +93,12 @@ async function readBench(backend: string, url: string, snap: Snapshot, measured:
     const order = STRATEGIES.map((_, j) => STRATEGIES[(i + j) % STRATEGIES.length]);
     for (const st of order) {
       if (st === 'sequential' && seqSpent > SEQ_BUDGET_S * 1000) continue;
+      const c0 = process.cpuUsage();
       const a = performance.now();
       await run[st](u);
       const ms = performance.now() - a;
+      const c = process.cpuUsage(c0);
+      cpu[st] += (c.user + c.system) / 1000;
       times[st].push(ms);
       if (st === 'sequential') seqSpent += ms;
     }
@@ -95,7 +110,9 @@ async function readBench(backend: string, url: string, snap: Snapshot, measured:
     backend,
     keysPerRequest: keysOf(0).length,
     bytesPerRequest: bytes,
-    strategies: Object.fromEntries(STRATEGIES.map((st) => [st, summary(times[st])])) as ReadResult['strategies'],
+    strategies: Object.fromEntries(
+      STRATEGIES.map((st) => [st, { ...summary(times[st]), clientCpuMs: Math.round((cpu[st] / Math.max(1, times[st].length)) * 1000) / 1000 }]),
+    ) as ReadResult['strategies'],
   };
 }
 
@@ -109,21 +126,36 @@ interface PublishResult {
   users: number;
   candidatesPerUser: number;
   report: PublishReport;
-  redisUsedMiB?: number;
+  /** CPU per key written: this process (encode + serialise + send) and the Redis servers (execute). */
+  clientCpuUsPerKey: number;
+  serverCpuUsPerKey: number;
 }
 
-async function publishBench(backend: string, url: string, snap: Snapshot): Promise<PublishResult> {
+async function publishBench(backend: string, url: string, ports: number[], snap: Snapshot): Promise<PublishResult> {
   const t = await openKvTarget(`${url}?prefix=benchpub`);
+  const s0 = serverCpu(ports);
+  const c0 = process.cpuUsage();
   const report = await publishSnapshot(t.kv, t.space, snap, {});
+  const c = process.cpuUsage(c0);
+  const server = serverCpu(ports) - s0;
   console.error(`${backend}: published ${report.keysWritten} keys in ${report.seconds}s = ${report.keysPerSecond} keys/s, ${report.mbPerSecond} MB/s`);
   await dropPrefix(t, 'benchpub');
-  return { backend, users: snap.ids.size, candidatesPerUser: PUBLISH_CANDIDATES, report };
+  const per = (x: number): number => Math.round((x / report.keysWritten) * 100) / 100;
+  return { backend, users: snap.ids.size, candidatesPerUser: PUBLISH_CANDIDATES, report, clientCpuUsPerKey: per((c.user + c.system)), serverCpuUsPerKey: per(server * 1e6) };
 }
 
 /** The same SETs written by the bulk writer and by the client's pipeline, chunk by chunk. */
-async function writePaths(url: string, snap: Snapshot, users: number): Promise<Record<string, { keys: number; seconds: number; keysPerSecond: number; mbPerSecond: number }>> {
+interface PathResult {
+  keys: number;
+  seconds: number;
+  keysPerSecond: number;
+  mbPerSecond: number;
+  clientCpuUsPerKey: number;
+}
+
+async function writePaths(url: string, snap: Snapshot, users: number): Promise<Record<string, PathResult>> {
   const t = await openKvTarget(`${url}?prefix=benchpath`);
-  const out: Record<string, { keys: number; seconds: number; keysPerSecond: number; mbPerSecond: number }> = {};
+  const out: Record<string, PathResult> = {};
   const ttls = valueTtls(DEFAULT_TTL);
   for (const [name, write] of [
     ['bulk writer (raw protocol)', (ops: Parameters<typeof t.kv.set>[0]) => t.kv.set(ops)],
@@ -131,15 +163,27 @@ async function writePaths(url: string, snap: Snapshot, users: number): Promise<R
   ] as const) {
     let keys = 0;
     let bytes = 0;
-    const a = performance.now();
+    let writing = 0;
+    let cpu = 0;
     for (let lo = 0; lo < users; lo += 2000) {
-      const ops = chunkOps(snap, t.space.gen(1, 256), ttls, lo, Math.min(users, lo + 2000), 'f16');
+      const ops = chunkOps(snap, t.space.gen(1, 64), ttls, lo, Math.min(users, lo + 2000), 'f16');
+      const c0 = process.cpuUsage();
+      const a = performance.now();
       await write(ops);
+      writing += performance.now() - a;
+      const c = process.cpuUsage(c0);
+      cpu += c.user + c.system;
       keys += ops.length;
       for (const op of ops) bytes += op.key.length + op.value.length;
     }
-    const seconds = (performance.now() - a) / 1000;
-    out[name] = { keys, seconds: Math.round(seconds * 100) / 100, keysPerSecond: Math.round(keys / seconds), mbPerSecond: Math.round(bytes / 1e6 / seconds) };
+    const seconds = writing / 1000;
+    out[name] = {
+      keys,
+      seconds: Math.round(seconds * 100) / 100,
+      keysPerSecond: Math.round(keys / seconds),
+      mbPerSecond: Math.round(bytes / 1e6 / seconds),
+      clientCpuUsPerKey: Math.round((cpu / keys) * 100) / 100,
+    };
     console.error(`${name}: ${out[name].keysPerSecond} keys/s`);
   }
   await dropPrefix(t, 'benchpath');
@@ -156,13 +200,13 @@ function readMarkdown(m: Machine, rows: ReadResult[]): string {
     '`store` is `fetchRankingInputs` (two rounds: own rows, then profile rows; decoded into columns); `mget` reads the same keys',
     'in one round without decoding (per node and slot on the cluster). Times in ms.',
     '',
-    '| backend | strategy | requests | p50 | p99 | mean | max |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    '| backend | strategy | requests | p50 | p99 | mean | max | client CPU/request |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     for (const st of STRATEGIES) {
       const s = r.strategies[st];
-      lines.push(`| ${r.backend} | ${st} | ${s.n} | ${s.p50} | ${s.p99} | ${s.mean} | ${s.max} |`);
+      lines.push(`| ${r.backend} | ${st} | ${s.n} | ${s.p50} | ${s.p99} | ${s.mean} | ${s.max} | ${s.clientCpuMs} |`);
     }
   }
   lines.push('', '| backend | keys/request | bytes/request | store p99 | store p99 / mget p99 | store p50 / mget p50 |', '|---|---:|---:|---:|---:|---:|');
@@ -179,16 +223,21 @@ function publishMarkdown(m: Machine, rows: PublishResult[], paths: Awaited<Retur
     '',
     `${machineLine(m)}. Command: \`node dist/bench/store.js ${process.argv.slice(2).join(' ')}\`.`,
     '',
-    '| backend | users | candidates/user | keys | MB | seconds | keys/s | MB/s |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    'Seconds are the whole publish (encode, write, switch). CPU per key: this process (encode, serialise, send) and',
+    'the Redis server(s) (execute), which tell what one free core each would sustain on a quieter machine.',
+    '',
+    '| backend | users | candidates/user | keys | MB | seconds | keys/s | MB/s | client CPU µs/key | server CPU µs/key |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of [...rows, ...(bundle ? [bundle] : [])]) {
     const p = r.report;
-    lines.push(`| ${r.backend} | ${r.users} | ${r.candidatesPerUser} | ${p.keysWritten} | ${Math.round(p.bytesWritten / 1e6)} | ${p.seconds} | ${p.keysPerSecond} | ${p.mbPerSecond} |`);
+    lines.push(
+      `| ${r.backend} | ${r.users} | ${r.candidatesPerUser} | ${p.keysWritten} | ${Math.round(p.bytesWritten / 1e6)} | ${p.seconds} | ${p.keysPerSecond} | ${p.mbPerSecond} | ${r.clientCpuUsPerKey} | ${r.serverCpuUsPerKey} |`,
+    );
   }
   if (paths) {
-    lines.push('', 'Write path, same SETs (single node, 100k users):', '', '| path | keys | seconds | keys/s | MB/s |', '|---|---:|---:|---:|---:|');
-    for (const [name, p] of Object.entries(paths)) lines.push(`| ${name} | ${p.keys} | ${p.seconds} | ${p.keysPerSecond} | ${p.mbPerSecond} |`);
+    lines.push('', 'Write path, same SETs, writing time only (single node, 100k users):', '', '| path | keys | seconds | keys/s | MB/s | client CPU µs/key |', '|---|---:|---:|---:|---:|---:|');
+    for (const [name, p] of Object.entries(paths)) lines.push(`| ${name} | ${p.keys} | ${p.seconds} | ${p.keysPerSecond} | ${p.mbPerSecond} | ${p.clientCpuUsPerKey} |`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -210,13 +259,13 @@ async function main(): Promise<void> {
       const snap = benchSnapshot({ users: PUBLISH_USERS, usersWithLists: PUBLISH_USERS, candidates: PUBLISH_CANDIDATES, degree: 25, listK: 20, seed: 2, version: 'bench-publish' });
       console.error(`built a ${PUBLISH_USERS}-user snapshot in ${((performance.now() - a) / 1000).toFixed(1)}s`);
       const paths = await writePaths(single.url, snap, Math.min(100_000, PUBLISH_USERS));
-      const rows = [await publishBench('redis (1 node)', single.url, snap)];
-      if (cluster) rows.push(await publishBench('redis-cluster (3 masters)', cluster.url, snap));
+      const rows = [await publishBench('redis (1 node)', single.url, [single.port], snap)];
+      if (cluster) rows.push(await publishBench('redis-cluster (3 masters)', cluster.url, cluster.ports, snap));
       let bundle: PublishResult | null = null;
       const dir = arg('bundle', '');
       if (dir) {
         const b = await loadSnapshot(dir);
-        const r = await publishBench(`redis (1 node), bundle ${dir}`, single.url, b);
+        const r = await publishBench(`redis (1 node), bundle ${dir}`, single.url, [single.port], b);
         bundle = { ...r, candidatesPerUser: Math.round(b.candidates.cand.length / b.ids.size) };
       }
       writeFileSync('bench/results/store-publish.json', `${JSON.stringify({ machine: m, rows, paths, bundle }, null, 2)}\n`);
