@@ -4,10 +4,13 @@
  *   node dist/bench/candidates.js prep --data /tmp/gen1m --work /tmp/pymk-cand-bench
  *       loads the dataset once and writes the graph and the exclusion mask the stage would read
  *   node dist/bench/candidates.js speed --work /tmp/pymk-cand-bench [--workers 1,2] [--top-n 200]
- *       [--max-fanout 2000] [--hub-mode sample] [--exact 1] [--range-size 2048] [--note TEXT]
+ *       [--max-fanout 2000] [--hub-mode sample] [--exact 1] [--range-size 2048] [--from U --users N]
+ *       [--note TEXT]
  *       one child process per worker count (so each peak RSS is its own), each reading the graph like the
  *       stage does, streaming ranges to spill files and writing the artifact; checks that every worker
- *       count wrote the same bytes; writes bench/results/candidates.{json,md}
+ *       count wrote the same bytes; writes bench/results/candidates.{json,md}. With --from/--users only
+ *       users U .. U+N-1 are computed (a partition, as one process of a split run would), and the full
+ *       run's compute time is projected from the rate, scaled by 2-paths per user (all users vs the slice).
  *
  * Recall and speed of the parameter choices: bench/candidatesQuality.ts.
  */
@@ -75,10 +78,11 @@ async function child(): Promise<void> {
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
   const out = await ColumnStreamWriter.open(path, CANDIDATE_COLUMNS);
   let lastLog = performance.now();
-  const stats = await streamCandidates(g, exclude, params, { workers, rangeSize: Number(flag('range-size', '2048')) }, out, (done) => {
+  const { lo, hi } = slice(g.n);
+  const stats = await streamCandidates(g, exclude, params, { workers, rangeSize: Number(flag('range-size', '2048')), lo, hi }, out, (done) => {
     if (performance.now() - lastLog > 30_000) {
       lastLog = performance.now();
-      console.error(`  ${workers} worker(s): ${done}/${g.n} users, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      console.error(`  ${workers} worker(s): ${done}/${hi - lo} users, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     }
   });
   const computePeakRss = peakRss;
@@ -116,12 +120,28 @@ async function readInputs(work: string): Promise<{ g: Graph; exclude: Uint8Array
   return { g, exclude: toShared(exclude) };
 }
 
+/** The users to compute: --from U --users N, or everyone. */
+function slice(n: number): { lo: number; hi: number } {
+  const lo = Number(flag('from', '0'));
+  return { lo, hi: Math.min(n, lo + Number(flag('users', String(n)))) };
+}
+
+/** Mean 2-paths u–w–x per user over users lo..hi-1: the work of an uncapped pass. */
+function pathsPerUser(g: Graph, lo: number, hi: number): number {
+  let paths = 0;
+  for (let u = lo; u < hi; u++) for (let p = g.offsets[u]; p < g.offsets[u + 1]; p++) paths += g.degree(g.targets[p]);
+  return paths / Math.max(1, hi - lo);
+}
+
 /** Runs one child per worker count and writes the results. */
-function speed(): void {
+async function speed(): Promise<void> {
   const work = flag('work');
   const counts = flag('workers', '1,2').split(',').map(Number);
   const params = paramsFromFlags();
   const graph = JSON.parse(readFileSync(join(work, 'graph.json'), 'utf8')) as Record<string, unknown>;
+  const { g } = await readInputs(work);
+  const { lo, hi } = slice(g.n);
+  const paths = { slice: Math.round(pathsPerUser(g, lo, hi)), all: Math.round(pathsPerUser(g, 0, g.n)) };
   const pass = argv.slice(1).filter((a, i, all) => !(a === '--workers' || all[i - 1] === '--workers'));
   const runs: Record<string, unknown>[] = [];
   for (const w of counts) {
@@ -129,6 +149,7 @@ function speed(): void {
     const r = spawnSync(process.execPath, [process.argv[1], 'child', ...pass, '--workers', String(w)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
     if (r.status !== 0) throw new Error(`child with ${w} workers failed (status ${r.status})`);
     const run = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+    run.projectedFullComputeSeconds = Math.round((g.n / (run.usersPerSecond as number)) * (paths.all / paths.slice));
     console.log(JSON.stringify(run));
     runs.push(run);
   }
@@ -136,7 +157,8 @@ function speed(): void {
   const machine = machineInfo();
   const command = `node dist/bench/candidates.js ${argv.join(' ')}`;
   const note = flag('note', 'The machine is shared with other jobs: wall times include waiting for a core.');
-  const out = { benchmark: 'candidates', graph, params, runs, identicalOutput: identical, note, command, machine, createdAt: new Date().toISOString() };
+  const partial = hi - lo < g.n;
+  const out = { benchmark: 'candidates', graph, params, users: { lo, hi }, pathsPerUser: paths, runs, identicalOutput: identical, note, command, machine, createdAt: new Date().toISOString() };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/candidates.json', JSON.stringify(out, null, 2) + '\n');
   const md = [
@@ -144,16 +166,19 @@ function speed(): void {
     '',
     `Graph: ${graph.users} users, ${graph.edges} undirected edges (mean degree ${graph.meanDegree}, max ${graph.maxDegree}) from \`${graph.data}\`.`,
     `Params: top ${params.topN} by ${params.score}, maxFanout ${params.maxFanout} (${params.hubMode}), exactFeatures ${params.exactFeatures}.`,
+    partial
+      ? `Users ${lo} .. ${hi - 1} (${hi - lo} of ${g.n}, a partition) were computed: ${paths.slice} 2-paths per user in the slice, ${paths.all} over all users; "projected" = all ${g.n} users at the measured rate × ${paths.all}/${paths.slice}.`
+      : `All ${g.n} users were computed (${paths.all} 2-paths per user).`,
     `Each row is its own process: read graph.bin, copy it into shared memory, compute on the pool, stream ranges to`,
     `spill files, write the artifact. Output identical across worker counts (SHA-256): **${identical ? 'yes' : 'NO'}**.`,
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}. ${note}`,
     `Command: \`${command}\``,
     '',
-    '| workers | compute s | users/s | CPU s | users/CPU-s | write s | candidates | file MiB | peak RSS MiB (compute) | peak RSS MiB (process) |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| workers | compute s | users/s | CPU s | users/CPU-s | write s | candidates | file MiB | peak RSS MiB (compute) | peak RSS MiB (process) | projected compute s, all users |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...runs.map(
       (r) =>
-        `| ${r.workers} | ${r.computeSeconds} | ${r.usersPerSecond} | ${r.cpuSeconds} | ${r.usersPerCpuSecond} | ${r.writeSeconds} | ${r.candidates} | ${r.fileMiB} | ${r.computePeakRssMiB} | ${r.peakRssMiB} |`,
+        `| ${r.workers} | ${r.computeSeconds} | ${r.usersPerSecond} | ${r.cpuSeconds} | ${r.usersPerCpuSecond} | ${r.writeSeconds} | ${r.candidates} | ${r.fileMiB} | ${r.computePeakRssMiB} | ${r.peakRssMiB} | ${r.projectedFullComputeSeconds} |`,
     ),
     '',
   ];
@@ -163,5 +188,5 @@ function speed(): void {
 
 if (mode === 'prep') await prep();
 else if (mode === 'child') await child();
-else if (mode === 'speed') speed();
+else if (mode === 'speed') await speed();
 else throw new Error('usage: candidates.js prep|speed … (see the header of bench/candidates.ts)');

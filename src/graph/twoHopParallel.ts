@@ -26,6 +26,10 @@ export interface ParallelOptions {
   rangeSize?: number;
   /** Ranges queued per worker so none waits for the next (default 2). */
   inFlightPerWorker?: number;
+  /** First user to compute (default 0): with `hi`, one partition of a run split across processes. */
+  lo?: number;
+  /** One past the last user to compute (default n). */
+  hi?: number;
 }
 
 /** The candidates of users lo .. hi-1: user lo + i owns `counts[i]` consecutive entries, best first. */
@@ -81,8 +85,8 @@ export function shareGraph(g: Graph): Graph {
 }
 
 /**
- * Computes the 2-hop candidates of users 0 .. n-1 on a worker pool and calls `onRange` once per range,
- * in user order (awaited: a slow consumer holds dispatching back). Rejects on the first worker or
+ * Computes the 2-hop candidates of users 0 .. n-1 (or par.lo .. par.hi-1) on a worker pool and calls
+ * `onRange` once per range, in user order (awaited: a slow consumer holds dispatching back). Rejects on the first worker or
  * consumer error, after stopping every worker.
  */
 export async function twoHopParallel(
@@ -92,12 +96,17 @@ export async function twoHopParallel(
   onRange: (r: CandidateRange) => void | Promise<void>,
 ): Promise<ParallelStats> {
   const rangeSize = par.rangeSize ?? 2048;
+  const lo = par.lo ?? 0;
+  const hi = par.hi ?? g.n;
+  if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi > g.n || lo > hi) {
+    throw new PymkError('PYMK_BAD_PARAM', `users ${lo}..${hi} are not a range within 0..${g.n}`);
+  }
   const perWorker = par.inFlightPerWorker ?? 2;
   const wanted = par.workers ?? availableParallelism();
   for (const [k, v] of [['workers', wanted], ['rangeSize', rangeSize], ['inFlightPerWorker', perWorker]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new PymkError('PYMK_BAD_PARAM', `${k} must be a positive integer, got ${v}`);
   }
-  const ranges = Math.ceil(g.n / rangeSize);
+  const ranges = Math.ceil((hi - lo) / rangeSize);
   const workers = Math.max(1, Math.min(wanted, ranges));
   const t0 = performance.now();
   const shared = shareGraph(g);
@@ -113,7 +122,7 @@ export async function twoHopParallel(
   const pool = Array.from({ length: workers }, () => new Worker(WORKER_URL, { workerData: init }));
   let candidates = 0;
   try {
-    await schedule(pool, g.n, rangeSize, perWorker, async (r) => {
+    await schedule(pool, lo, hi, rangeSize, perWorker, async (r) => {
       candidates += r.cand.length;
       await onRange(r);
     });
@@ -123,9 +132,16 @@ export async function twoHopParallel(
   return { workers, rangeSize, ranges, candidates, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Hands out ranges to the pool and feeds the answers to `consume` in order. */
-function schedule(pool: Worker[], n: number, rangeSize: number, perWorker: number, consume: (r: CandidateRange) => Promise<void>): Promise<void> {
-  const ranges = Math.ceil(n / rangeSize);
+/** Hands out the ranges of users lo..hi-1 to the pool and feeds the answers to `consume` in order. */
+function schedule(
+  pool: Worker[],
+  lo: number,
+  hi: number,
+  rangeSize: number,
+  perWorker: number,
+  consume: (r: CandidateRange) => Promise<void>,
+): Promise<void> {
+  const ranges = Math.ceil((hi - lo) / rangeSize);
   const cap = pool.length * perWorker;
   const queued = new Array<number>(pool.length).fill(0);
   const ready = new Map<number, CandidateRange>();
@@ -142,7 +158,7 @@ function schedule(pool: Worker[], n: number, rangeSize: number, perWorker: numbe
     const dispatch = (): void => {
       for (let w = 0; w < pool.length && !failed; w++) {
         while (queued[w] < perWorker && next < ranges && next - consumed < cap) {
-          const req: RangeRequest = { lo: next * rangeSize, hi: Math.min(n, (next + 1) * rangeSize) };
+          const req: RangeRequest = { lo: lo + next * rangeSize, hi: Math.min(hi, lo + (next + 1) * rangeSize) };
           pool[w].postMessage(req);
           queued[w]++;
           next++;
@@ -173,7 +189,7 @@ function schedule(pool: Worker[], n: number, rangeSize: number, perWorker: numbe
         if (!reply.ok) return fail(new PymkError('PYMK_INTERNAL', `2-hop worker failed: ${reply.error}`));
         queued[w]--;
         try {
-          ready.set(reply.range.lo / rangeSize, checkRange(reply.range));
+          ready.set((reply.range.lo - lo) / rangeSize, checkRange(reply.range));
         } catch (e) {
           return fail(e);
         }

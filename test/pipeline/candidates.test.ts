@@ -101,6 +101,23 @@ test('an error in the consumer or a worker rejects the run', async () => {
   await assert.rejects(twoHopParallel(g, opts, { workers: 0 }, () => {}), { code: 'PYMK_BAD_PARAM' });
 });
 
+test('a partition lo..hi gives the rows of those users, offsets from 0; a bad partition is refused', async () => {
+  await withTmp(async (dir) => {
+    const [lo, hi] = [37, 211];
+    const users = Int32Array.from({ length: hi - lo }, (_, i) => lo + i);
+    const c = twoHopAll(g, users, opts);
+    const want = Buffer.concat(encodeArrays({ offsets: c.offsets, cand: c.cand, score: c.score, ...c.features }));
+    const path = join(dir, 'part.bin');
+    const out = await ColumnStreamWriter.open(path, CANDIDATE_COLUMNS);
+    const s = await streamCandidates(g, exclude, params, { workers: 2, rangeSize: 10, lo, hi }, out);
+    await writeChunks(path, out.chunks());
+    assert.ok((await readFile(path)).equals(want));
+    assert.equal(s.users, hi - lo);
+  });
+  await assert.rejects(twoHopParallel(g, opts, { lo: 10, hi: n + 1 }, () => {}), { code: 'PYMK_BAD_PARAM' });
+  await assert.rejects(twoHopParallel(g, opts, { lo: 20, hi: 10 }, () => {}), { code: 'PYMK_BAD_PARAM' });
+});
+
 test('more workers than ranges: only as many workers as ranges are started', async () => {
   const stats = await twoHopParallel(g, opts, { workers: 8, rangeSize: 200 }, () => {});
   assert.equal(stats.workers, 2);

@@ -98,8 +98,9 @@ export function exclusionMask(flags: Uint8Array): Uint8Array {
 }
 
 /**
- * The stage's computation without the bundle: every user's candidates, appended range by range to `out`
- * in the CANDIDATE_COLUMNS layout (offsets start with 0). `onProgress(users done)` follows the ranges.
+ * The stage's computation without the bundle: every user's candidates (or those of users run.lo ..
+ * run.hi-1, a partition), appended range by range to `out` in the CANDIDATE_COLUMNS layout, offsets
+ * starting at 0. `onProgress(users done)` follows the ranges.
  */
 export async function streamCandidates(
   g: Graph,
@@ -114,6 +115,7 @@ export async function streamCandidates(
   }
   const opts = { topN: params.topN, score: params.score, maxFanout: params.maxFanout, hubMode: params.hubMode, exactFeatures: params.exactFeatures, exclude };
   await out.append({ offsets: Int32Array.of(0) });
+  const lo = run.lo ?? 0;
   let total = 0;
   let withCandidates = 0;
   const s = await twoHopParallel(g, opts, run, async (r) => {
@@ -124,9 +126,9 @@ export async function streamCandidates(
       if (r.counts[i] > 0) withCandidates++;
     }
     await out.append({ offsets, cand: r.cand, score: r.score, ...r.features });
-    onProgress?.(r.hi);
+    onProgress?.(r.hi - lo);
   });
-  return { users: g.n, candidates: total, usersWithCandidates: withCandidates, workers: s.workers, rangeSize: s.rangeSize, seconds: s.seconds };
+  return { users: (run.hi ?? g.n) - lo, candidates: total, usersWithCandidates: withCandidates, workers: s.workers, rangeSize: s.rangeSize, seconds: s.seconds };
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
