@@ -66,6 +66,9 @@ export class MemoryStore implements OnlineStore {
   }
 
   async resolveUser(externalId: string): Promise<number | null> {
+    if (!this.alive('meta')) {
+      throw new PymkError('PYMK_STORE_UNAVAILABLE', `${this.url}: version ${this.snap.version} has expired; load a bundle`);
+    }
     if (!this.alive('ids')) return null;
     const uid = this.snap.ids.lookup(externalId);
     return uid < 0 ? null : uid;

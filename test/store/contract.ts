@@ -10,7 +10,7 @@ import { PROFILE_FIELDS } from '../../src/core/tables.js';
 import { coreFor, recommend } from '../../src/serve/recommend.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { PAIR_FEATURES, row, type Snapshot } from '../../src/store/snapshot.js';
-import { BEHAVIOUR_FEATURES, ttlConfig, type TtlConfig } from '../../src/store/ttl.js';
+import { BEHAVIOUR_FEATURES, TTL_KINDS, ttlConfig, type TtlConfig } from '../../src/store/ttl.js';
 import type { OnlineStore } from '../../src/store/types.js';
 import { expectedInputs, plain, randomSnapshot } from './fixtures.js';
 
@@ -129,30 +129,47 @@ export function storeContract(name: string, harness: StoreHarness | null, skip?:
     });
 
     test('values expire per kind and fall back cleanly', async () => {
+      // TTLs of 1 s (profile, behaviour) and 2 s (lists): values written between t0 and t1 expire between
+      // t0 + ttl and t1 + ttl, so each check waits for t1 + ttl and needs only t1 - t0 < 1 s.
       const snap = randomSnapshot({ users: 30, seed: 14, lists: true });
-      const store = await h.open(snap, ttlConfig({ profile: 0.5, behaviour: 0.5, candidates: 1, pair: 2, static: 1 }));
+      const t0 = Date.now();
+      const store = await h.open(snap, ttlConfig({ profile: 1, behaviour: 1, candidates: 2, pair: 4, static: 2 }));
+      const t1 = Date.now();
+      const until = (at: number): Promise<void> => sleep(Math.max(0, at - Date.now()));
       const c = snap.candidates;
       const hasBehaviour = (x: number): boolean => BEHAVIOUR_FEATURES.some((f) => c.features[f].subarray(c.offsets[x], c.offsets[x + 1]).some((v) => v !== 0));
       const u = [...Array(30).keys()].find((x) => c.offsets[x + 1] > c.offsets[x] && snap.graph.degree(x) > 0 && hasBehaviour(x))!;
       const fresh = await store.fetchRankingInputs(u);
+      assert.ok(Date.now() < t0 + 1000, `the machine took ${Date.now() - t0} ms to publish and read; the TTLs below assume < 1 s`);
       assert.equal(fresh.source, 'stored');
       assert.deepEqual(Array.from(fresh.user.company), [snap.profiles.codes.company[u]]);
       assert.ok(BEHAVIOUR_FEATURES.some((f) => fresh.candidates.features[f].some((v) => v !== 0)));
-      await sleep(700);
+      await until(t1 + 1100);
       const noProfiles = await store.fetchRankingInputs(u);
+      assert.ok(Date.now() < t0 + 2000, 'checked before the lists expire');
       assert.equal(noProfiles.source, 'stored', 'lists outlive profiles and behaviour');
       for (const f of BEHAVIOUR_FEATURES) assert.ok(noProfiles.candidates.features[f].every((v) => v === 0), `${f} expired to 0`);
       assert.deepEqual(Array.from(noProfiles.candidates.features.cn), Array.from(fresh.candidates.features.cn), 'graph features stay');
       assert.deepEqual(Array.from(noProfiles.user.company), [-1]);
       assert.deepEqual(Array.from(noProfiles.user.degree), [-1]);
       assert.ok(noProfiles.candidates.users.flags.every((f) => f === 0));
-      await sleep(600);
+      await until(t1 + 2100);
       const noLists = await store.fetchRankingInputs(u);
       assert.equal(noLists.source, 'none');
       assert.equal(noLists.candidates.ids.length, 0);
       assert.equal(await store.staticList(u), null);
       assert.deepEqual(Array.from(noLists.connections), Array.from(snap.graph.neighbors(u)), 'exclusions outlive lists');
       assert.equal(await store.resolveUser(snap.ids.value(u)), u);
+    });
+
+    test('a version whose data has all expired is reported unavailable, not "unknown user"', async () => {
+      const snap = randomSnapshot({ users: 10, seed: 17 });
+      const all = Object.fromEntries(TTL_KINDS.map((k) => [k, 1]));
+      const store = await h.open(snap, ttlConfig(all));
+      const t1 = Date.now();
+      await sleep(1100);
+      assert.ok(Date.now() > t1 + 1000);
+      await assert.rejects(store.resolveUser(snap.ids.value(3)), (e: Error & { code?: string }) => e.code === 'PYMK_STORE_UNAVAILABLE');
     });
 
     test('replacing the version serves the new one entirely', async () => {

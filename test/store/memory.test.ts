@@ -34,8 +34,10 @@ test('memory:// opened by URL applies the seed TTLs, then falls back to live 2-h
   const after = await at(4 * 3600 + 1);
   assert.notEqual(after.source, 'stored', 'candidate lists: 4h, then the live fallback');
   assert.deepEqual(Array.from(after.connections), Array.from(snap.graph.neighbors(u)));
-  now = 1_000_000 + 24 * 3600 * 1000 + 1;
-  assert.equal(await store.resolveUser(snap.ids.value(u)), null, 'ids: 24h');
+  now = 1_000_000 + 24 * 3600 * 1000 - 1;
+  assert.equal(await store.resolveUser(snap.ids.value(u)), u);
+  now += 2;
+  await assert.rejects(store.resolveUser(snap.ids.value(u)), (e: Error & { code?: string }) => e.code === 'PYMK_STORE_UNAVAILABLE', 'ids and the version: 24h');
   // The text form of the override works too.
   const custom = (await openStore('memory://', { snapshot: snap, ttl: 'profile=10', clock: () => now })) as MemoryStore;
   now += 10_001;
