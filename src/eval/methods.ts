@@ -27,9 +27,11 @@ export interface EvalContext {
 
 export interface Ranker {
   /** Writes up to k candidates for u (never u, never a training neighbour), best first; returns how many. */
-  rank(u: number, k: number, out: Int32Array): number;
-  /** Higher = more likely connected; absent when the method only ranks. */
-  score?(u: number, v: number): number;
+  rank(u: number, k: number, out: Int32Array): number | Promise<number>;
+  /** Higher = more likely connected; absent when the method only ranks. (A model may answer asynchronously.) */
+  score?(u: number, v: number): number | Promise<number>;
+  /** score() is a probability: log loss is reported too. */
+  probability?: boolean;
 }
 
 export interface EvalMethod {

@@ -54,6 +54,8 @@ export interface MethodResult {
   ranking: RankingMetrics;
   auc: number | null;
   ap: number | null;
+  /** Mean binary log loss on the AUC pairs, for methods whose score is a probability. */
+  logLoss: number | null;
   /** Mean candidates returned per query user. */
   meanListLength: number;
   prepareMs: number;
@@ -115,7 +117,7 @@ export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<
     let listTotal = 0;
     for (let i = 0; i < queries.length; i++) {
       const u = queries[i];
-      const len = ranker.rank(u, ctx.maxK, out);
+      const len = await ranker.rank(u, ctx.maxK, out);
       listTotal += len;
       acc.add(out, len, new Set(heldOut.neighbors(u)));
       if (opts.onProgress && ((i + 1) % 256 === 0 || i + 1 === queries.length)) opts.onProgress(m.name, i + 1, queries.length);
@@ -123,12 +125,16 @@ export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<
     const t2 = performance.now();
     let auc: number | null = null;
     let ap: number | null = null;
+    let logLoss: number | null = null;
     if (ranker.score && pairs.pos.count > 0) {
       const score = ranker.score.bind(ranker);
-      const ps = Float64Array.from({ length: pairs.pos.count }, (_, i) => score(pairs.pos.src[i], pairs.pos.dst[i]));
-      const ns = Float64Array.from({ length: pairs.neg.count }, (_, i) => score(pairs.neg.src[i], pairs.neg.dst[i]));
+      const ps = new Float64Array(pairs.pos.count);
+      const ns = new Float64Array(pairs.neg.count);
+      for (let i = 0; i < ps.length; i++) ps[i] = await score(pairs.pos.src[i], pairs.pos.dst[i]);
+      for (let i = 0; i < ns.length; i++) ns[i] = await score(pairs.neg.src[i], pairs.neg.dst[i]);
       auc = rocAuc(ps, ns);
       ap = averagePrecision(ps, ns);
+      if (ranker.probability) logLoss = binaryLogLoss(ps, ns);
     }
     results.push({
       method: m.name,
@@ -136,6 +142,7 @@ export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<
       ranking: acc.result(),
       auc,
       ap,
+      logLoss,
       meanListLength: queries.length ? listTotal / queries.length : 0,
       prepareMs: t1 - t0,
       msPerUser: queries.length ? (t2 - t1) / queries.length : 0,
@@ -188,4 +195,13 @@ function pairSample(full: Graph, usable: EdgeTable, active: Int32Array, limit: n
   };
   const neg = take > 0 ? sampleNonEdges(full, take, rng.u32(), active) : pos;
   return { pos, neg };
+}
+
+/** Mean log loss of probabilities for positives (label 1) and negatives (label 0), clipped away from 0 and 1. */
+function binaryLogLoss(pos: Float64Array, neg: Float64Array): number {
+  const clip = (p: number): number => Math.min(1 - 1e-7, Math.max(1e-7, p));
+  let s = 0;
+  for (const p of pos) s -= Math.log(clip(p));
+  for (const p of neg) s -= Math.log(1 - clip(p));
+  return s / Math.max(pos.length + neg.length, 1);
 }

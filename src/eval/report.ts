@@ -63,13 +63,14 @@ export function formatMarkdown(r: EvalReport): string {
     '## Hit rate, MRR, pair metrics and cost',
     '',
     table(
-      ['method', ...r.ks.map((k) => `Hits@${k}`), 'MRR', 'ROC-AUC', 'AP', 'mean list', 'ms/user'],
+      ['method', ...r.ks.map((k) => `Hits@${k}`), 'MRR', 'ROC-AUC', 'AP', 'log loss', 'mean list', 'ms/user'],
       r.methods.map((m) => [
         m.method,
         ...r.ks.map((k) => num(m.ranking.hits[k])),
         num(m.ranking.mrr),
         m.auc === null ? '–' : num(m.auc),
         m.ap === null ? '–' : num(m.ap),
+        m.logLoss === null || m.logLoss === undefined ? '–' : num(m.logLoss),
         m.meanListLength.toFixed(1),
         m.msPerUser.toFixed(3),
       ]),

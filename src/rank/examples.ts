@@ -6,10 +6,11 @@
  *
  * - Log labels (the dataset has timed connections): for every user u who was shown someone (impression),
  *   sent an invitation or made a connection in the label window, the examples are the people u was shown,
- *   invited or connected with, a sample of u's 2-hop candidates as of T0 (non-impressed candidates) and a
- *   few random users. A pair is positive when u invited v or the two connected in the window (a connection,
- *   i.e. an accepted invitation, weighs ACCEPTED_WEIGHT; an invitation alone weighs 1); impressions with no
- *   action and the sampled candidates that did not connect are negatives.
+ *   invited or connected with, a sample of u's 2-hop candidates as of T0 (non-impressed candidates) and
+ *   some random users. A pair is positive when u invited v (banned users' spam invitations do not count)
+ *   or the two connected in the window (a connection, i.e. an accepted invitation, weighs ACCEPTED_WEIGHT;
+ *   an invitation alone weighs 1); impressions with no action and the sampled candidates and random users
+ *   that did not connect are negatives.
  * - Edge labels (no times, e.g. ego-Facebook): a seeded random share of the connections is held back as
  *   the label edges; the training snapshot is the graph without them; positives are the held-back pairs,
  *   negatives sampled 2-hop candidates and random users as above.
@@ -20,7 +21,7 @@
  */
 import type { Dictionary } from '../core/dictionary.js';
 import { Rng } from '../core/rng.js';
-import { EVENT_CODE, type EventTable, type ProfileTable } from '../core/tables.js';
+import { EVENT_CODE, FLAG_BANNED, type EventTable, type ProfileTable } from '../core/tables.js';
 import { buildGraph, type Graph } from '../graph/csr.js';
 import { exclusionsFromEvents } from '../graph/exclusions.js';
 import { graphEdges } from '../graph/splits.js';
@@ -48,16 +49,16 @@ export interface ExampleOptions {
   edgeLabelFrac: number;
   /** 2-hop candidates considered per user, as the candidates stage keeps (default 200). */
   topN: number;
-  /** Non-impressed 2-hop candidates sampled as examples per user (default 20). */
+  /** Non-impressed 2-hop candidates sampled as examples per user (default 30). */
   candidateSamples: number;
-  /** Random users sampled as examples per user (default 2). */
+  /** Random users sampled as examples per user (default 10): teaches that strangers are unlikely. */
   randomSamples: number;
   /** At most this many label users, sampled (0 = all). */
   maxUsers: number;
   seed: number;
 }
 
-export const EXAMPLE_DEFAULTS: ExampleOptions = { labelDays: 14, edgeLabelFrac: 0.1, topN: 200, candidateSamples: 20, randomSamples: 2, maxUsers: 0, seed: 1 };
+export const EXAMPLE_DEFAULTS: ExampleOptions = { labelDays: 14, edgeLabelFrac: 0.1, topN: 200, candidateSamples: 30, randomSamples: 10, maxUsers: 0, seed: 1 };
 export const ACCEPTED_WEIGHT = 2;
 
 export interface Examples extends TrainingSet {
@@ -97,7 +98,8 @@ export async function buildExamples(src: RankSource, opts: ExampleOptions = EXAM
       for (let i = 0; i < ev.count; i++) {
         if (ev.ts[i] < cut) continue;
         const k = ev.actor[i] * n + ev.target[i];
-        if (ev.type[i] === INVITE) addPos(ev.actor[i], ev.target[i], 1);
+        // Banned users' invitations are spam, not a signal of whom people want to meet.
+        if (ev.type[i] === INVITE && !(src.profiles.flags[ev.actor[i]] & FLAG_BANNED)) addPos(ev.actor[i], ev.target[i], 1);
         else if (ev.type[i] === IMPRESSION) impressed.set(k, 1);
       }
     }

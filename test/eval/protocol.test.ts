@@ -81,7 +81,7 @@ test('built-in rankers never return the user, a training neighbour, an inactive 
     const ranker = await getMethod(name).prepare(ctx);
     const out = new Int32Array(30);
     for (let u = 0; u < N; u += 5) {
-      const len = ranker.rank(u, 30, out);
+      const len = await ranker.rank(u, 30, out);
       const got = [...out.subarray(0, len)];
       assert.equal(new Set(got).size, len, `${name}: no repeats`);
       for (const v of got) assert.ok(v !== u && !train.hasEdge(u, v) && activeMask[v] === 1, `${name} returned ${v} for ${u}`);

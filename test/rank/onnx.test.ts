@@ -1,0 +1,84 @@
+/**
+ * Exported ONNX models against the trainer's own forward pass (on rows other than the golden batch), INT8
+ * against fp32, and the trainers against the synthetic rule they should learn.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rocAuc } from '../../src/eval/metrics.js';
+import { exportGraphs, exportModel } from '../../src/rank/export.js';
+import { gbdtForward } from '../../src/rank/gbdt.js';
+import { mlpForward } from '../../src/rank/mlp.js';
+import { RankSession } from '../../src/rank/onnxRuntime.js';
+import { FEATURE_COUNT } from '../../src/rank/schema.js';
+import { syntheticSet, tinyRanker } from './fixtures.js';
+
+const t = tinyRanker(1);
+const graphs = exportGraphs(t);
+const check = syntheticSet(1000, 77);
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function topK(s: Float32Array, k: number): Set<number> {
+  return new Set(Array.from(s.keys()).sort((a, b) => s[b] - s[a] || a - b).slice(0, k));
+}
+
+test('the trainers learn the synthetic rule (AUC well above chance on fresh rows)', () => {
+  const pos = (s: Float32Array): number[] => Array.from(s).filter((_, i) => check.y[i] === 1);
+  const neg = (s: Float32Array): number[] => Array.from(s).filter((_, i) => check.y[i] === 0);
+  const m = mlpForward(t.mlp, check.X, check.rows);
+  const g = gbdtForward(t.gbdt, check.X, check.rows);
+  assert.ok(rocAuc(pos(m), neg(m)) > 0.9, `mlp auc ${rocAuc(pos(m), neg(m))}`);
+  assert.ok(rocAuc(pos(g), neg(g)) > 0.9, `gbdt auc ${rocAuc(pos(g), neg(g))}`);
+});
+
+test('fp32 MLP and tree ONNX models match the trainer within 1e-4 on rows outside the golden batch', async () => {
+  for (const [variant, ref] of [
+    ['mlp', mlpForward(t.mlp, check.X, check.rows)],
+    ['gbdt', gbdtForward(t.gbdt, check.X, check.rows)],
+  ] as const) {
+    const s = await RankSession.load(graphs[variant], FEATURE_COUNT, variant);
+    const got = await s.run(check.X, check.rows);
+    assert.ok(maxDiff(got, ref) < 1e-4, `${variant}: max diff ${maxDiff(got, ref)}`);
+    s.dispose();
+  }
+});
+
+test('INT8 MLP stays within tolerance of fp32: scores, top-20 agreement and AUC', async () => {
+  const wide = tinyRanker(2, [64, 64]);
+  const g = exportGraphs(wide);
+  const f32 = await RankSession.load(g.mlp, FEATURE_COUNT, 'fp32');
+  const i8 = await RankSession.load(g['mlp-int8'], FEATURE_COUNT, 'int8');
+  const a = await f32.run(check.X, check.rows);
+  const b = await i8.run(check.X, check.rows);
+  assert.ok(maxDiff(a, b) < 0.05, `max diff ${maxDiff(a, b)}`);
+  // Agreement per 200-row "request", as the server scores lists.
+  let agree = 0;
+  for (let r = 0; r < 1000; r += 200) {
+    const ta = topK(a.subarray(r, r + 200), 20);
+    for (const i of topK(b.subarray(r, r + 200), 20)) if (ta.has(i)) agree++;
+  }
+  assert.ok(agree / 100 >= 0.85, `top-20 agreement ${agree / 100}`);
+  const auc = (s: Float32Array): number => rocAuc(Array.from(s).filter((_, i) => check.y[i] === 1), Array.from(s).filter((_, i) => check.y[i] === 0));
+  assert.ok(Math.abs(auc(a) - auc(b)) < 0.01, `auc ${auc(a)} vs ${auc(b)}`);
+  f32.dispose();
+  i8.dispose();
+});
+
+test('every variant passes export validation and the card lists it with its measured golden difference', async () => {
+  const e = await exportModel(t, 'mlp-int8');
+  assert.deepEqual(Object.keys(e.card.variants).sort(), ['gbdt', 'mlp', 'mlp-int8']);
+  assert.deepEqual(e.refused, {});
+  for (const v of Object.values(e.card.variants)) assert.ok(v!.maxGoldenDiff <= v!.tolerance);
+});
+
+test('a session scores an empty batch and rejects a matrix of the wrong width', async () => {
+  const s = await RankSession.load(graphs.mlp, FEATURE_COUNT, 'mlp');
+  assert.equal((await s.run(new Float32Array(0), 0)).length, 0);
+  await assert.rejects(s.run(new Float32Array(FEATURE_COUNT + 1), 1), /features/);
+  s.dispose();
+  await assert.rejects(s.run(check.X.subarray(0, FEATURE_COUNT), 1), /disposed/);
+});
