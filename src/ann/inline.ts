@@ -3,6 +3,7 @@
  * each call blocks the event loop for the length of the search (use SearchPool or shards in a server).
  */
 import { checkId } from './distance.js';
+import { exclusionSet } from './exclude.js';
 import type { AnnSearcher, BatchOptions, SearchOptions, SearchResult, VectorIndex } from './types.js';
 
 export function inlineSearcher(index: VectorIndex): AnnSearcher {
@@ -17,8 +18,8 @@ export function inlineSearcher(index: VectorIndex): AnnSearcher {
       checkId(id);
       const v = index.vector(id);
       if (!v) return null;
-      const exclude = new Set(o.exclude ? Array.from(o.exclude instanceof Set ? o.exclude : (o.exclude as ArrayLike<number>)) : []);
-      exclude.add(id);
+      const ex = exclusionSet(o.exclude);
+      const exclude = { has: (x: number) => x === id || (ex?.has(x) ?? false), size: (ex?.size ?? 0) + 1 };
       return full(index.search(v, { k: o.k, exclude }));
     },
     upsert: async (id: number, v: Float32Array) => index.upsert(id, v),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PymkError } from '../core/errors.js';
 import { openIndex, type OpenMode } from './registry.js';
 import { RerankedIndex, type RerankOptions } from './rerank.js';
-import { TieredIndex, type TieredOptions } from './tiered.js';
+import { TieredIndex, type MainSpec, type TieredOptions } from './tiered.js';
 import type { VectorIndex } from './types.js';
 import { FileVectorStore } from './vectors.js';
 
@@ -24,7 +24,10 @@ export interface BundleAnnManifest {
   rerankTrust?: number;
   dim: number;
   metric: string;
+  /** Vectors indexed (rows with an embedding). */
   count: number;
+  /** Rows of the embeddings file (ids are row numbers, so every id is below this). */
+  rows?: number;
   kind: string;
   options: Record<string, unknown>;
 }
@@ -82,4 +85,24 @@ function openReranked(path: string, vectors: string, column: string, rerank: Rer
   const inner = openIndex(path, 'view');
   if (ef) inner.setEf(ef);
   return new RerankedIndex(inner, FileVectorStore.ofArrayFile(vectors, inner.dim, column), rerank);
+}
+
+/**
+ * The spec serving uses for a bundle: its index (memory-mapped, re-ranked from the embeddings file) as the
+ * main tier, plus a recent tier with its log in `stateDir` (kept across restarts and across bundles:
+ * `version` tells whether a compacted main in stateDir still belongs to this bundle).
+ */
+export function servingSpec(bundleDir: string, version: string, stateDir: string, ef?: number): OpenSpec {
+  const m = readBundleAnn(bundleDir);
+  return { type: 'tiered', main: { type: 'bundle', dir: bundleDir, ef }, tier: { dir: stateDir, base: version, idLimit: m.count > 0 ? maxId(m) : 0 } };
+}
+
+/** How compaction should rebuild a bundle's main tier: the same index settings, re-ranked the same way. */
+export function mainSpecOf(m: BundleAnnManifest): MainSpec {
+  return { kind: 'rerank', options: { ...m.options, inner: m.kind, factor: Math.max(1, m.rerank || 1), trust: m.rerankTrust ?? 0 } };
+}
+
+/** Ids in a bundle's index are row numbers of the embeddings, so they are below the row count. */
+function maxId(m: BundleAnnManifest): number {
+  return m.rows ?? m.count;
 }

@@ -17,6 +17,10 @@ type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<
 
 interface Slot {
   worker: Worker;
+  /** Resolves when the worker opened its index; rejects if it could not. */
+  ready: Promise<{ dim: number; metric: Metric }>;
+  /** Set once the worker opened its index; a worker that dies before that is not replaced (no crash loop). */
+  up: boolean;
   inflight: number;
   pending: Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>;
 }
@@ -34,35 +38,47 @@ export class SearchPool implements AnnSearcher {
   private closed = false;
   /** Changes are applied one at a time, in order, on every worker. */
   private changes: Promise<unknown> = Promise.resolve();
+  private readonly slots: Slot[] = [];
+  dim = 0;
+  metric: Metric = 'l2sq';
 
-  private constructor(private readonly slots: Slot[], readonly dim: number, readonly metric: Metric) {}
+  private constructor(private readonly spec: OpenSpec) {}
 
-  /** Starts the workers and waits until each has opened the index. */
+  /**
+   * Starts the workers and waits until each has opened the index. A worker that dies is replaced (its
+   * requests in flight fail with PYMK_INTERNAL; the new one reopens the index and replays the log).
+   */
   static async start(opts: PoolOptions): Promise<SearchPool> {
-    const n = Math.max(1, opts.workers ?? 2);
-    const slots: Slot[] = [];
-    const ready: Promise<{ dim: number; metric: Metric }>[] = [];
-    for (let i = 0; i < n; i++) {
-      const spec = opts.spec.type === 'tiered' ? { ...opts.spec, tier: { ...opts.spec.tier, writeLog: i === 0 } } : opts.spec;
-      const worker = new Worker(new URL('./poolWorker.js', import.meta.url), { workerData: { spec } });
-      const slot: Slot = { worker, inflight: 0, pending: new Map() };
-      ready.push(
-        new Promise((resolve, reject) => {
-          slot.pending.set(0, { resolve: resolve as (v: unknown) => void, reject });
-        }),
-      );
-      worker.on('message', (r: WorkerReply) => settle(slot, r));
-      worker.on('error', (e) => failAll(slot, e));
-      worker.on('exit', (code) => failAll(slot, new PymkError('PYMK_INTERNAL', `ANN worker exited (code ${code})`)));
-      slots.push(slot);
-    }
+    const pool = new SearchPool(opts.spec);
+    for (let i = 0; i < Math.max(1, opts.workers ?? 2); i++) pool.slots.push(pool.spawn(i));
     try {
-      const infos = await Promise.all(ready);
-      return new SearchPool(slots, infos[0].dim, infos[0].metric);
+      const infos = await Promise.all(pool.slots.map((s) => s.ready));
+      pool.dim = infos[0].dim;
+      pool.metric = infos[0].metric;
+      return pool;
     } catch (e) {
-      await Promise.all(slots.map((s) => s.worker.terminate()));
+      await pool.close();
       throw e;
     }
+  }
+
+  /** A worker for slot i (slot 0 writes a tiered spec's log). */
+  private spawn(i: number): Slot {
+    const spec = this.spec.type === 'tiered' ? { ...this.spec, tier: { ...this.spec.tier, writeLog: i === 0 } } : this.spec;
+    const worker = new Worker(new URL('./poolWorker.js', import.meta.url), { workerData: { spec } });
+    const slot: Slot = { worker, ready: Promise.resolve({ dim: 0, metric: 'l2sq' }), up: false, inflight: 0, pending: new Map() };
+    slot.ready = new Promise((resolve, reject) => slot.pending.set(0, { resolve: resolve as (v: unknown) => void, reject }));
+    slot.ready.then(
+      () => (slot.up = true),
+      () => {}, // observed by start() or the next call
+    );
+    worker.on('message', (r: WorkerReply) => settle(slot, r));
+    worker.on('error', (e) => failAll(slot, e));
+    worker.on('exit', (code) => {
+      failAll(slot, new PymkError('PYMK_INTERNAL', `ANN worker ${i} exited (code ${code})`));
+      if (!this.closed && slot.up && this.slots[i] === slot) this.slots[i] = this.spawn(i);
+    });
+    return slot;
   }
 
   async size(): Promise<number> {
@@ -151,10 +167,16 @@ export class SearchPool implements AnnSearcher {
     return best;
   }
 
-  private call(slot: Slot, req: Request): Promise<unknown> {
-    if (this.closed) return Promise.reject(new PymkError('PYMK_NOT_READY', 'the ANN pool is closed'));
+  private async call(slot: Slot, req: Request): Promise<unknown> {
+    if (this.closed) throw new PymkError('PYMK_NOT_READY', 'the ANN pool is closed');
     const id = this.seq++;
     slot.inflight++;
+    try {
+      await slot.ready;
+    } catch (e) {
+      slot.inflight--;
+      throw e;
+    }
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage({ ...req, id });

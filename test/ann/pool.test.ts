@@ -40,6 +40,9 @@ test('a pool over a memory-mapped usearch file answers exactly like the index op
       for (let q = 0; q < 40; q++) assert.deepEqual([...batch[q].ids], [...local.search(row(queries, q, D), { k: 5 }).ids]);
       // A user's own neighbours come back without the user; an id with no stored vector gives null (usearch keeps none).
       assert.equal(await pool.searchUser(5, { k: 5 }), null);
+      // A worker that dies is replaced: searches keep working.
+      await (pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots[0].worker.terminate();
+      for (let q = 0; q < 6; q++) assert.deepEqual([...(await pool.search(row(queries, q, D), { k: 10 })).ids], [...local.search(row(queries, q, D), { k: 10 }).ids]);
       // Errors keep their codes across the thread boundary.
       await assert.rejects(pool.upsert(1, row(data, 1, D)), (e) => isPymkError(e) && e.code === 'PYMK_BAD_PARAM');
       await assert.rejects(pool.search(new Float32Array(3), { k: 5 }), (e) => isPymkError(e) && e.code === 'PYMK_BAD_INPUT');

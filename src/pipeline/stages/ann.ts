@@ -91,6 +91,7 @@ export function annStage(params: Partial<AnnStageParams> = {}): Stage {
         dim,
         metric: p.metric,
         count: ids.length,
+        rows: n,
         kind: p.kind,
         options: p.options,
       };
