@@ -155,7 +155,7 @@ async function speed(): Promise<void> {
   }
   const identical = runs.every((r) => r.sha256 === runs[0].sha256);
   const machine = machineInfo();
-  const command = `node dist/bench/candidates.js ${argv.join(' ')}`;
+  const command = `node dist/bench/candidates.js ${argv.map((a) => (/^[\w./,:=-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}`;
   const note = flag('note', 'The machine is shared with other jobs: wall times include waiting for a core.');
   const partial = hi - lo < g.n;
   const out = { benchmark: 'candidates', graph, params, users: { lo, hi }, pathsPerUser: paths, runs, identicalOutput: identical, note, command, machine, createdAt: new Date().toISOString() };
