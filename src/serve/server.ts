@@ -20,6 +20,8 @@ export interface Server {
   app: FastifyInstance;
   /** Checks the bundle folder and swaps in a newer version; resolves to the version now served. */
   reload(): Promise<string>;
+  /** The name of the scorer now ranking ('model:mlp-int8', 'stored', …). */
+  scorerName(): string;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function createServer(config: Config, opts: { logger?: boolean; wat
   return {
     app,
     reload,
+    scorerName: () => core.scorer.name,
     close: async () => {
       if (timer) clearInterval(timer);
       await app.close();
@@ -67,14 +70,15 @@ export async function createServer(config: Config, opts: { logger?: boolean; wat
 }
 
 /**
- * The scorer at start-up. With 'auto', a model that fails validation is reported and the stored heuristic
- * score is used instead; a scorer named explicitly must load or the server does not start.
+ * The scorer at start-up. With 'auto', a model that cannot be used (fails validation, or its file fails the
+ * bundle checksum) is reported and the stored heuristic score is used instead; a scorer named explicitly
+ * must load or the server does not start.
  */
 async function startupScorer(name: string, b: Bundle): Promise<{ scorer: Scorer; refused: Error | null }> {
   try {
     return { scorer: await selectScorer(name, b), refused: null };
   } catch (e) {
-    if (name !== 'auto' || !(e instanceof PymkError) || e.code !== 'PYMK_MODEL_INVALID') throw e;
+    if (name !== 'auto' || !(e instanceof PymkError)) throw e;
     return { scorer: heuristicScorer('stored'), refused: e };
   }
 }

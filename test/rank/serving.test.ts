@@ -1,0 +1,84 @@
+/**
+ * Serving with the model: the server picks the bundle's model, hot-swaps it together with a newer bundle,
+ * refuses a bundle whose model file is damaged (the old version and model keep serving), and at start-up
+ * falls back to the stored score when 'auto' finds the model unusable but refuses to start when the model
+ * was asked for by name.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/core/config.js';
+import { generateWorld } from '../../src/data/generate/index.js';
+import { runPipeline } from '../../src/pipeline/runner.js';
+import { PIPELINE_DEFAULTS, defaultStages } from '../../src/pipeline/stages/index.js';
+import { RANK_DEFAULTS } from '../../src/pipeline/stages/rank.js';
+import { createServer } from '../../src/serve/server.js';
+
+const PARAMS = {
+  ...PIPELINE_DEFAULTS,
+  rank: { ...RANK_DEFAULTS, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
+};
+let root = '';
+let data = '';
+let bundle = '';
+
+async function build(params = PARAMS): Promise<void> {
+  await runPipeline({ out: bundle, stages: defaultStages(params), inputs: { data }, params, progress: 'silent', log: () => {} });
+}
+
+/** Overwrites a file with garbage of the same size. */
+async function damage(file: string): Promise<void> {
+  const b = await readFile(file);
+  await writeFile(file, Buffer.alloc(b.length, 7));
+}
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'pymk-rank-serve-'));
+  data = join(root, 'data');
+  bundle = join(root, 'bundle');
+  await generateWorld({ users: 1000, seed: 3, out: data });
+  await build();
+});
+
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+test('the server ranks with the model, swaps it with a new bundle, and refuses a bundle with a damaged model', async () => {
+  const server = await createServer(loadConfig({ bundle }, {}));
+  assert.equal(server.scorerName(), 'model:mlp-int8');
+  const v1 = await server.reload();
+  const r = await server.app.inject({ url: '/v1/users/u5/recommendations?limit=5' });
+  assert.equal(r.statusCode, 200);
+  for (const x of r.json().recommendations) assert.ok(x.score > 0 && x.score < 1, 'model scores are probabilities');
+  // A newer bundle serving the fp32 variant: swapped in together with its model.
+  await new Promise((res) => setTimeout(res, 1100));
+  await build({ ...PARAMS, rank: { ...PARAMS.rank, served: 'mlp' } });
+  const v2 = await server.reload();
+  assert.notEqual(v2, v1);
+  assert.equal(server.scorerName(), 'model:mlp');
+  // A third bundle whose served model file is damaged: refused, v2 and its model keep serving.
+  await new Promise((res) => setTimeout(res, 1100));
+  await build();
+  await damage(join(bundle, 'model/mlp-int8.onnx'));
+  assert.equal(await server.reload(), v2);
+  assert.equal(server.scorerName(), 'model:mlp');
+  assert.equal((await server.app.inject({ url: '/v1/users/u5/recommendations?limit=5' })).statusCode, 200);
+  await server.close();
+});
+
+test("at start-up 'auto' falls back to the stored score when the model is unusable; a named model must load", async () => {
+  const copy = join(root, 'damaged');
+  await cp(bundle, copy, { recursive: true });
+  await damage(join(copy, 'model/mlp-int8.onnx'));
+  const s = await createServer(loadConfig({ bundle: copy }, {}));
+  assert.equal(s.scorerName(), 'stored');
+  assert.equal((await s.app.inject({ url: '/v1/users/u5/recommendations?limit=5' })).statusCode, 200);
+  await s.close();
+  await assert.rejects(createServer(loadConfig({ bundle: copy, scorer: 'mlp-int8' }, {})), /PYMK|checksum|model/i);
+  const h = await createServer(loadConfig({ bundle: copy, scorer: 'aa' }, {}));
+  assert.equal(h.scorerName(), 'aa');
+  await h.close();
+});
