@@ -39,7 +39,7 @@ const threads = Number(arg('threads', '2'));
 const efs = nums(arg('efs', '100,128,192,256,384'));
 const shardCount = Number(arg('shards', '4'));
 /** Re-rank settings to measure, as factor:trust pairs; the first is the one served. */
-const reranks = arg('rerank', '1.5:0.5,1.5:0,2:0').split(',').map((s) => {
+const reranks = arg('rerank', '1.5:0,2:0,1.5:0.5').split(',').map((s) => {
   const [factor, trust = '0'] = s.split(':');
   return { factor: Number(factor), trust: Number(trust) };
 });

@@ -22,10 +22,12 @@ export interface RerankOptions {
   /** Candidates fetched = ceil(k × factor) (≥ k). */
   factor: number;
   /**
-   * Fraction of k taken as the quantized order ranks them, without reading their f32 rows (0 = re-score
-   * every candidate). Rounding errors only reorder neighbours at nearly equal distances, so the head of
-   * the quantized list is already right; reading rows (a pread each) is what re-ranking costs. Those
-   * results keep their quantized distances.
+   * Fraction of k taken as the quantized order ranks them, without reading their f32 rows (0, the
+   * default, re-scores every candidate). Rounding mostly swaps neighbours at nearly equal distances, so
+   * the head of the quantized list is usually in the true top k, and reading rows (a pread each) is what
+   * re-ranking costs. But the head keeps its quantized order and distances, which are biased upwards (the
+   * rounding noise adds to every squared distance): recall@k of the set holds, order within the head and
+   * any merge by distance (tiers, shards) suffer. Measured in bench/results/ann-*.md; opt-in only.
    */
   trust: number;
 }

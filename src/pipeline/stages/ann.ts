@@ -46,7 +46,7 @@ export const ANN_DEFAULTS: AnnStageParams = {
   metric: 'cos',
   options: { dtype: 'i8', connectivity: 16, expansionAdd: 128, expansionSearch: 128 },
   rerank: 1.5,
-  rerankTrust: 0.5,
+  rerankTrust: 0,
   recallSample: 200,
   minRecall: 0.9,
 };
