@@ -13,14 +13,15 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { Rng } from '../src/core/rng.js';
 import { loadDataset } from '../src/data/load.js';
 import '../src/embed/evalMethods.js';
-import { evalEmbedding } from '../src/embed/evalMethods.js';
+import { EVAL_TRAIN, evalEmbedding, setEvalTraining } from '../src/embed/evalMethods.js';
+import { TRAIN_DEFAULTS } from '../src/embed/train.js';
 import { TopK, topByDot } from '../src/embed/rank.js';
 import { RankingAccumulator } from '../src/eval/metrics.js';
 import { runEval } from '../src/eval/protocol.js';
 import { formatMarkdown, toReport } from '../src/eval/report.js';
 import { buildGraph } from '../src/graph/csr.js';
 import { temporalSplit } from '../src/graph/splits.js';
-import { argValue, peakRssGiB, round } from './embedArgs.js';
+import { argValue, cliOverrides, peakRssGiB, round } from './embedArgs.js';
 
 const dir = argValue('data', '/tmp/w50k');
 const seed = Number(argValue('seed', '1'));
@@ -29,6 +30,8 @@ const out = argValue('out', '');
 const testFrac = 0.1;
 const ks = [10, 20, 50, 100];
 const command = `node dist/bench/embedWorld.js ${process.argv.slice(2).join(' ')}`;
+const training = { ...EVAL_TRAIN, ...cliOverrides(TRAIN_DEFAULTS) };
+setEvalTraining(training, (line) => console.error(`  [train] ${line}`));
 
 const world = await loadDataset(dir);
 const n = world.ids.size;
@@ -43,7 +46,7 @@ console.log(formatMarkdown(report));
 // Cold start: the same split and the same trained model (evalEmbedding is memoised on the training graph).
 const split = temporalSplit(n, world.connections, { testFrac });
 const train = buildGraph(n, split.train);
-const e = evalEmbedding(train, world, seed);
+const e = evalEmbedding(train, world, seed, training);
 if (!e.tower) throw new Error('the world has no profiles: no cold-start evaluation');
 const d = e.model.config.dim;
 const heldOut = buildGraph(n, split.test);
@@ -82,7 +85,7 @@ const summary = {
 console.log(JSON.stringify(summary, null, 2));
 if (out) {
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`${out}.json`, JSON.stringify({ benchmark: 'embed-world', summary, warm: report, cold: coldResults, command }, null, 2) + '\n');
+  writeFileSync(`${out}.json`, JSON.stringify({ benchmark: 'embed-world', summary, training, rounds: e.train.rounds, warm: report, cold: coldResults, command }, null, 2) + '\n');
   const coldTable = [
     '| cold-start ranking | users | Recall@10 | Recall@20 | Recall@50 | Recall@100 | Hits@20 |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

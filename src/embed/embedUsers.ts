@@ -19,6 +19,8 @@ export interface EmbedUsersOptions {
   /** With `init`: share of `train.epochs` to run and learning-rate factor (defaults 0.3 and 0.5). */
   fineTuneEpochs?: number;
   fineTuneLr?: number;
+  /** Neighbours averaged per layer when embedding everyone (default: the training fanouts). */
+  inferFanouts?: [number, number];
   kernels?: DenseKernels;
   onTrainProgress?: (p: TrainProgress) => void;
   onInferProgress?: (done: number, total: number) => void;
@@ -57,7 +59,7 @@ export function embedUsers(graph: Graph, profiles: ProfileTable, opts: EmbedUser
     log: opts.log,
   });
   const t0 = performance.now();
-  const vectors = embedAll(result.model, graph, inputs, { kernels: opts.kernels, onProgress: opts.onInferProgress, seed: base.seed });
+  const vectors = embedAll(result.model, graph, inputs, { kernels: opts.kernels, onProgress: opts.onInferProgress, seed: base.seed, fanouts: opts.inferFanouts });
   const source = new Uint8Array(graph.n);
   const isolated: number[] = [];
   for (let u = 0; u < graph.n; u++) if (graph.degree(u) === 0) isolated.push(u);

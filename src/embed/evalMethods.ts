@@ -17,7 +17,18 @@ import { TopK, dotRows, fuseRanked, topByDot } from './rank.js';
 import { trainModel, type TrainOptions, type TrainResult } from './train.js';
 
 /** Training settings of the evaluation methods. */
-export const EVAL_TRAIN: Partial<TrainOptions> = { identity: true, epochs: 8, patience: 4, fanouts: [10, 10] };
+export const EVAL_TRAIN: Readonly<Partial<TrainOptions>> = Object.freeze({ identity: true, epochs: 4, patience: 4, fanouts: [10, 10] as [number, number] });
+/** Neighbours averaged per layer when embedding everyone for ranking (more than in training: less noise). */
+export const EVAL_INFER_FANOUTS: [number, number] = [25, 25];
+
+let evalTraining: Partial<TrainOptions> = EVAL_TRAIN;
+let evalLog: ((line: string) => void) | undefined;
+
+/** Replaces the training settings (and adds a log) of the registered methods — for benchmarks that sweep them. */
+export function setEvalTraining(options: Partial<TrainOptions>, log?: (line: string) => void): void {
+  evalTraining = { ...options };
+  evalLog = log;
+}
 
 export interface EvalEmbedding {
   model: Model;
@@ -48,7 +59,7 @@ function cacheKey(g: Graph, withProfiles: boolean, seed: number, options: Partia
 }
 
 /** Trains on `train` (memoised on its content, the seed and options; the last one is kept). */
-export function evalEmbedding(train: Graph, world: World | undefined, seed: number, options: Partial<TrainOptions> = EVAL_TRAIN): EvalEmbedding {
+export function evalEmbedding(train: Graph, world: World | undefined, seed: number, options: Partial<TrainOptions> = evalTraining): EvalEmbedding {
   const withProfiles = hasProfiles(world);
   const key = cacheKey(train, withProfiles, seed, options);
   if (cache?.key === key) return cache.value;
@@ -59,16 +70,22 @@ export function evalEmbedding(train: Graph, world: World | undefined, seed: numb
     spec = s;
     inputs = profileInputs(s, world.profiles, train.n);
   }
-  const result = trainModel({ graph: train, inputs, spec }, { ...options, seed, identity: options.identity || !withProfiles });
-  const vectors = embedAll(result.model, train, inputs, { seed });
+  const result = trainModel({ graph: train, inputs, spec }, { ...options, seed, identity: options.identity || !withProfiles }, { log: evalLog });
+  const vectors = embedAll(result.model, train, inputs, { seed, fanouts: EVAL_INFER_FANOUTS });
   const tower = withProfiles ? towerAll(result.model, inputs) : null;
   const value: EvalEmbedding = { model: result.model, inputs, vectors, tower, train: result };
   cache = { key, value };
   return value;
 }
 
+/** A Ranker that answers synchronously. */
+interface SyncRanker extends Ranker {
+  rank(u: number, k: number, out: Int32Array): number;
+  score(u: number, v: number): number;
+}
+
 /** Ranks active non-neighbours by dot product with u's embedding. */
-function embeddingRanker(ctx: EvalContext, e: EvalEmbedding): Ranker {
+function embeddingRanker(ctx: EvalContext, e: EvalEmbedding): SyncRanker {
   const g = ctx.train;
   const d = e.model.config.dim;
   const stamp = new Int32Array(g.n);

@@ -69,8 +69,12 @@ export function paramShape(m: Model, name: ParamName): [number, number] {
   }
 }
 
-/** A freshly initialised model for `users` users (the identity table's size). */
-export function createModel(config: ModelConfig, users: number, seed: number): Model {
+/**
+ * A freshly initialised model for `users` users (the identity table's size). Identity rows start random
+ * (`identityStd`, default 1/√hidden): the neighbour mean of random rows is already a sketch of the
+ * neighbourhood, so dot products start out tracking common neighbours; 0 starts them at zero.
+ */
+export function createModel(config: ModelConfig, users: number, seed: number, identityStd = 1 / Math.sqrt(config.hidden)): Model {
   checkConfig(config);
   const m: Model = { config, users: config.identity ? users : 0, params: {} as Record<ParamName, Float32Array> };
   const rng = new Rng(seed ^ 0x6d0de1);
@@ -79,9 +83,9 @@ export function createModel(config: ModelConfig, users: number, seed: number): M
     m.params[name] = new Float32Array(r * c);
   }
   const h = config.hidden;
-  // Tables: a node sums ~7 rows, so rows start small; identities start at zero (an unseen user = no row).
   gaussian(m.params.A, 1 / Math.sqrt(h), rng);
   gaussian(m.params.B, 1 / Math.sqrt(h), rng);
+  gaussian(m.params.I, identityStd, rng);
   glorot(m.params.W2, 2 * h, config.dim, rng);
   glorot(m.params.Wt, h, config.dim, rng);
   m.params.b1.fill(0.01);
@@ -89,11 +93,19 @@ export function createModel(config: ModelConfig, users: number, seed: number): M
   return m;
 }
 
-/** A copy of `m` whose identity table covers `users` users (new rows zero); the same model when it already does. */
-export function growModel(m: Model, users: number): Model {
+/**
+ * A copy of `m` whose identity table covers `users` users (new rows drawn like createModel's, seeded by the
+ * row index); the same model when it already does.
+ */
+export function growModel(m: Model, users: number, identityStd = 1 / Math.sqrt(m.config.hidden)): Model {
   if (!m.config.identity || users <= m.users) return m;
-  const I = new Float32Array(users * m.config.hidden);
+  const h = m.config.hidden;
+  const I = new Float32Array(users * h);
   I.set(m.params.I);
+  if (identityStd > 0) {
+    const rng = new Rng(0x1d ^ Math.imul(m.users + 1, 0x9e3779b1));
+    for (let i = m.users * h; i < I.length; i++) I[i] = rng.normal() * identityStd;
+  }
   return { config: m.config, users, params: { ...m.params, I } };
 }
 

@@ -66,7 +66,7 @@ export interface I8Codes {
 export function toI8(v: Float32Array): I8Codes {
   let max = 0;
   for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]));
-  const scale = Math.max(max, 1e-12) / 127;
+  const scale = Math.fround(Math.max(max, 1e-12) / 127); // stored as float32
   const codes = new Int8Array(v.length);
   for (let i = 0; i < v.length; i++) codes[i] = Math.max(-127, Math.min(127, Math.round(v[i] / scale)));
   return { codes, scale };

@@ -37,6 +37,8 @@ export interface TrainOptions {
   dim: number;
   hidden: number;
   identity: boolean;
+  /** Standard deviation of fresh identity rows (0 = zeros; default 1/√hidden). */
+  identityStd?: number;
   fanouts: [number, number];
   /** Passes over the training edges (upper bound; early stopping may end sooner). */
   epochs: number;
@@ -175,8 +177,8 @@ export function trainModel(input: TrainInput, options: Partial<TrainOptions> = {
   const rng = new Rng(o.seed);
 
   const model = hooks.init
-    ? growModel(cloneModel(hooks.init), g.n)
-    : createModel({ dim: o.dim, hidden: o.hidden, inputs: input.spec, identity: o.identity, fanouts: o.fanouts }, g.n, o.seed);
+    ? growModel(cloneModel(hooks.init), g.n, o.identityStd)
+    : createModel({ dim: o.dim, hidden: o.hidden, inputs: input.spec, identity: o.identity, fanouts: o.fanouts }, g.n, o.seed, o.identityStd);
   const fanouts = model.config.fanouts;
 
   // Validation: given pairs, or a hashed share of the edges (then hidden from training).

@@ -31,13 +31,16 @@ export interface EmbedParams {
   /** Fine-tuning runs this share of train.epochs at this factor of the learning rate. */
   fineTuneEpochs: number;
   fineTuneLr: number;
+  /** Neighbours averaged per layer when embedding everyone (more than in training: less noise). */
+  inferFanouts: [number, number];
 }
 
 export const EMBED_DEFAULTS: EmbedParams = {
-  train: { dim: 128, hidden: 128, identity: false, fanouts: [10, 10], epochs: 6, maxEdges: 3_000_000 },
+  train: { dim: 128, hidden: 128, identity: false, fanouts: [5, 5], epochs: 2, maxEdges: 1_000_000 },
   resumeFrom: 'previous',
   fineTuneEpochs: 0.3,
   fineTuneLr: 0.5,
+  inferFanouts: [20, 20],
 };
 
 /** The checkpoint to start from, with its identity rows re-keyed to this bundle's user ids; null = none. */
@@ -85,6 +88,7 @@ export function embedStage(params: EmbedParams = EMBED_DEFAULTS): Stage {
         init,
         fineTuneEpochs: params.fineTuneEpochs,
         fineTuneLr: params.fineTuneLr,
+        inferFanouts: params.inferFanouts,
         log: (s) => ctx.log(s),
         onTrainProgress: (p) => {
           bars.train ??= ctx.progress('embed: train (positive edges)', p.plannedEdges);
