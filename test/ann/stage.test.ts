@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { isPymkError } from '../../src/core/errors.js';
 import { ExactIndex } from '../../src/ann/exact.js';
-import { openBundleIndex } from '../../src/ann/open.js';
+import { mainSpecOf, openBundleIndex, readBundleAnn, servingSpec } from '../../src/ann/open.js';
 import { SearchPool } from '../../src/ann/pool.js';
 import { openBundle } from '../../src/pipeline/bundle.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
@@ -81,6 +81,39 @@ test('the default configuration (cos, i8, re-rank ×1.5) passes its own recall g
     const h = index.search(row(data, 3, D), { k: 5 });
     assert.equal(h.ids[0], 3); // a user's own vector is its nearest neighbour
     index.close();
+  });
+});
+
+test('serving spec over a bundle: recent tier, removals and compaction through the pool', async () => {
+  await withTmp(async (dir) => {
+    const out = join(dir, 'bundle');
+    const r = await run(out, [embed, annStage({ metric: 'l2sq' })]);
+    const version = r.manifest.version!;
+    const state = join(dir, 'ann-state');
+    let ann = await SearchPool.start({ spec: servingSpec(out, version, state), workers: 2 });
+    const v = new Float32Array(D).fill(12);
+    try {
+      await ann.upsert(N, v); // a new user, id after the bundle's rows
+      assert.equal((await ann.search(v, { k: 1 })).ids[0], N);
+      const near = await ann.searchUser(N, { k: 5 });
+      assert.ok(near && near.ids.length === 5 && !near.ids.includes(N));
+      assert.equal(await ann.remove(20), true);
+      assert.ok(!(await ann.search(row(data, 20, D), { k: 30 })).ids.includes(20));
+      const stats = await ann.stats();
+      assert.deepEqual([stats.recent, stats.masked], [1, 1]);
+      const c = await ann.compact(mainSpecOf(readBundleAnn(out)));
+      assert.equal(c.vectors, N - 1); // N-1 indexed, +1 new, −1 removed
+    } finally {
+      await ann.close();
+    }
+    ann = await SearchPool.start({ spec: servingSpec(out, version, state), workers: 1 });
+    try {
+      assert.equal((await ann.search(v, { k: 1 })).ids[0], N);
+      assert.ok(!(await ann.search(row(data, 20, D), { k: 30 })).ids.includes(20));
+      assert.equal(await ann.size(), N - 1);
+    } finally {
+      await ann.close();
+    }
   });
 });
 
