@@ -232,12 +232,13 @@ export function encodeCandidates(
   const n = hi - lo;
   const stride = 2 + kept.length;
   const { b, w, f } = listValue('candidates', n, kept.length, mask);
-  for (let i = lo, o = 0; i < hi; i++) {
-    w[o++] = ids[i];
-    f[o++] = score[i];
-    for (let k = 0; k < kept.length; k++) f[o++] = kept[k][i];
+  // Column by column: each loop is a plain strided copy.
+  for (let i = lo, o = 0; i < hi; i++, o += stride) w[o] = ids[i];
+  for (let i = lo, o = 1; i < hi; i++, o += stride) f[o] = score[i];
+  for (let k = 0; k < kept.length; k++) {
+    const col = kept[k];
+    for (let i = lo, o = 2 + k; i < hi; i++, o += stride) f[o] = col[i];
   }
-  if (stride * n !== w.length) throw new Error('candidate encoding length mismatch');
   return b;
 }
 

@@ -112,7 +112,7 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
   let written = 0;
   let bytes = 0;
   const inFlight = Math.max(1, opts.inFlight ?? 4);
-  const done = new Set<number>();
+  const done = new Map<number, number>(); // finished chunk → keys it wrote
   const running = new Set<Promise<void>>();
   let launch = p.next;
   while (p.next < chunks) {
@@ -120,7 +120,7 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
       const i = launch++;
       const ops = chunkOps(snap, keys, ttls, i * chunkUsers, Math.min(n, (i + 1) * chunkUsers), opts.embeddingDtype ?? 'f16');
       const task: Promise<void> = kv.set(ops).then(() => {
-        done.add(i);
+        done.set(i, ops.length);
         running.delete(task);
         written += ops.length;
         for (const op of ops) bytes += op.key.length + op.value.length;
@@ -131,9 +131,13 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
     }
     if (running.size > 0) await Promise.race(running);
     let next = p.next;
-    while (done.has(next)) done.delete(next++);
+    let keysDone = 0;
+    for (let k = done.get(next); k !== undefined; k = done.get(next)) {
+      keysDone += k;
+      done.delete(next++);
+    }
     if (next > p.next) {
-      p.keys += countKeys(snap, p.next * chunkUsers, Math.min(n, next * chunkUsers));
+      p.keys += keysDone;
       p.next = next;
       await kv.set([{ key: recKey, value: JSON.stringify(p), px: recTtl }]);
       await opts.onChunk?.(next, chunks);
@@ -213,7 +217,7 @@ function encodeChunk(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, hi: n
   return ops;
 }
 
-/** How many keys users lo..hi-1 produce (the same rules as chunkOps, without encoding). */
+/** How many keys users lo..hi-1 produce (the same rules as chunkOps, without encoding; for checks). */
 export function countKeys(snap: Snapshot, lo: number, hi: number): number {
   const { graph: g, candidates: c, lists, embeddings: e } = snap;
   let n = 0;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { PymkError, isPymkError } from '../core/errors.js';
 import type { KvClient, KvStrategies, SetOp } from './kv.js';
-import { BulkWriter, type BulkTarget } from './redisBulk.js';
+import { BulkPool } from './redisBulk.js';
 import { loadScripts, scriptError, type ScriptName } from './scripts.js';
 
 type Client = Redis | Cluster;
@@ -117,12 +117,10 @@ export function parseRedisUrl(url: string): { options: RedisOptions; params: URL
 export class RedisKv implements KvClient {
   readonly kind = 'redis';
 
-  private bulk: Promise<BulkWriter> | null = null;
-
   private constructor(
     private readonly client: Redis,
     private readonly url: string,
-    private readonly target: BulkTarget,
+    private readonly bulk: BulkPool,
   ) {}
 
   static async connect(url: string): Promise<RedisKv> {
@@ -136,7 +134,7 @@ export class RedisKv implements KvClient {
       throw storeError(url, e);
     }
     const { host = '127.0.0.1', port = 6379, username, password, db } = options;
-    return new RedisKv(client, url, { host, port, username, password, db });
+    return new RedisKv(client, url, new BulkPool({ host, port, username, password, db }));
   }
 
   nodeCount(): number {
@@ -151,12 +149,9 @@ export class RedisKv implements KvClient {
     return keys.length === 0 ? [] : this.guard(() => this.client.mgetBuffer(keys as string[]));
   }
 
-  /** Bulk SETs go over a raw-protocol connection (redisBulk.ts), opened on first use. */
+  /** Bulk SETs go over raw-protocol connections (redisBulk.ts), opened on first use. */
   set(ops: readonly SetOp[]): Promise<void> {
-    return this.guard(async () => {
-      this.bulk ??= BulkWriter.connect(this.target);
-      await (await this.bulk).set(ops);
-    });
+    return this.guard(() => this.bulk.set(ops));
   }
 
   async del(keys: readonly string[]): Promise<void> {
@@ -204,7 +199,7 @@ export class RedisKv implements KvClient {
   }
 
   async close(): Promise<void> {
-    if (this.bulk) (await this.bulk.catch(() => null))?.close();
+    await this.bulk.close();
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }

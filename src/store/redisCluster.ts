@@ -12,7 +12,7 @@ import { PymkError } from '../core/errors.js';
 import { keySlot } from './keys.js';
 import type { KvClient, KvStrategies, SetOp } from './kv.js';
 import { CONNECTION_DEFAULTS, checkReplies, execSets, expireKeys, runScript, scanNode, storeError } from './redis.js';
-import { BulkWriter } from './redisBulk.js';
+import { BulkPool } from './redisBulk.js';
 import type { ScriptName } from './scripts.js';
 
 /** Parses `redis-cluster://[user:pass@]h:p,h:p[?query]`. */
@@ -37,7 +37,7 @@ export function parseClusterUrl(url: string): { nodes: { host: string; port: num
 export class ClusterKv implements KvClient {
   readonly kind = 'redis-cluster';
 
-  private readonly bulk = new Map<string, Promise<BulkWriter>>();
+  private readonly bulk = new Map<string, BulkPool>();
 
   private constructor(
     private readonly cluster: Cluster,
@@ -109,7 +109,7 @@ export class ClusterKv implements KvClient {
    */
   set(ops: readonly SetOp[]): Promise<void> {
     return this.guard(async () => {
-      await Promise.all([...this.groupByNode(ops, (o) => o.key)].map(async ([node, group]) => (await this.writer(node)).set(group)));
+      await Promise.all([...this.groupByNode(ops, (o) => o.key)].map(([node, group]) => this.writer(node).set(group)));
     });
   }
 
@@ -139,11 +139,11 @@ export class ClusterKv implements KvClient {
     };
   }
 
-  private writer(node: string): Promise<BulkWriter> {
+  private writer(node: string): BulkPool {
     let w = this.bulk.get(node);
     if (!w) {
       const i = node.lastIndexOf(':');
-      w = BulkWriter.connect({ host: node.slice(0, i), port: Number(node.slice(i + 1)), ...this.auth });
+      w = new BulkPool({ host: node.slice(0, i), port: Number(node.slice(i + 1)), ...this.auth });
       this.bulk.set(node, w);
     }
     return w;
@@ -173,7 +173,7 @@ export class ClusterKv implements KvClient {
   }
 
   async close(): Promise<void> {
-    for (const w of this.bulk.values()) (await w.catch(() => null))?.close();
+    for (const w of this.bulk.values()) await w.close();
     await this.cluster.quit().catch(() => this.cluster.disconnect());
   }
 
