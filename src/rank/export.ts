@@ -1,7 +1,8 @@
 /**
  * Exports a trained ranker: the MLP as fp32 and INT8 ONNX graphs and the trees as a TreeEnsembleRegressor
  * graph, each validated against the trainer's forward pass on the golden batch before it is listed in the
- * model card. A variant that fails is left out (and reported); the served variant must pass.
+ * model card. A variant that fails is left out (and reported); when it is the one asked to be served, the
+ * next variant that passed is served instead (fp32 MLP, then trees), so a bundle never lists an unchecked model.
  */
 import { PymkError } from '../core/errors.js';
 import { mlpGraph } from './mlpGraph.js';
@@ -47,7 +48,10 @@ export async function exportModel(t: TrainedRanker, served: Variant, metrics: Re
     }
   }
   if (!card.variants[served]) {
-    throw new PymkError('PYMK_MODEL_INVALID', `the served variant '${served}' failed validation: ${refused[served] ?? 'not exported'}`);
+    // The requested variant failed its check: serve the next one that passed rather than none.
+    const fallback = (['mlp', 'gbdt', 'mlp-int8'] as Variant[]).find((v) => card.variants[v]);
+    if (!fallback) throw new PymkError('PYMK_MODEL_INVALID', `no variant passed validation: ${JSON.stringify(refused)}`);
+    card.served = fallback;
   }
   return { card, files, refused };
 }

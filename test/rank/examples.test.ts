@@ -21,7 +21,7 @@ let ex: Examples;
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'pymk-rank-ex-'));
-  await generateWorld({ users: 1200, seed: 5, out: root });
+  await generateWorld({ users: 700, seed: 5, out: root });
   w = await loadDataset(root);
   ex = await buildExamples({ ids: w.ids, profiles: w.profiles, graph: buildGraph(w.ids.size, w.connections), events: w.events }, EXAMPLE_DEFAULTS);
 });

@@ -82,3 +82,17 @@ test('a session scores an empty batch and rejects a matrix of the wrong width', 
   s.dispose();
   await assert.rejects(s.run(check.X.subarray(0, FEATURE_COUNT), 1), /disposed/);
 });
+
+test('when the variant asked to be served fails validation, the next one that passed is served and the failure reported', async () => {
+  const { REFERENCE } = await import('../../src/rank/modelFiles.js');
+  const saved = REFERENCE['mlp-int8'].tolerance;
+  REFERENCE['mlp-int8'].tolerance = 0; // nothing quantized matches exactly
+  try {
+    const e = await exportModel(t, 'mlp-int8');
+    assert.equal(e.card.served, 'mlp');
+    assert.equal(e.card.variants['mlp-int8'], undefined);
+    assert.match(e.refused['mlp-int8'], /golden batch differs/);
+  } finally {
+    REFERENCE['mlp-int8'].tolerance = saved;
+  }
+});

@@ -38,7 +38,7 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'pymk-rank-serve-'));
   data = join(root, 'data');
   bundle = join(root, 'bundle');
-  await generateWorld({ users: 1000, seed: 3, out: data });
+  await generateWorld({ users: 500, seed: 3, out: data });
   await build();
 });
 

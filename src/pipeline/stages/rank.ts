@@ -86,9 +86,11 @@ export function rankStage(params: RankParams = RANK_DEFAULTS): Stage {
       }
       await ctx.writeArrays(MODEL_FILES.golden, trained.golden);
       await ctx.writeJson(MODEL_FILES.card, exported.card);
-      ctx.setSchema('rank', { ...schemaDescription(), served: params.served, variants: Object.keys(exported.card.variants) });
+      const served = exported.card.served;
+      if (served !== params.served) ctx.log(`serving '${served}': the requested variant '${params.served}' failed validation`);
+      ctx.setSchema('rank', { ...schemaDescription(), served, variants: Object.keys(exported.card.variants) });
       for (const [v, why] of Object.entries(exported.refused)) ctx.log(`variant ${v} refused: ${why}`);
-      return { ...metrics, served: params.served, variants: exported.card.variants, refused: exported.refused, seconds: Math.round((performance.now() - t0) / 10) / 100 };
+      return { ...metrics, served, requested: params.served, variants: exported.card.variants, refused: exported.refused, seconds: Math.round((performance.now() - t0) / 10) / 100 };
     },
   };
 }
