@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isPymkError } from '../../src/core/errors.js';
+import { sharedDataDir } from '../../src/core/paths.js';
 import { getAdapter } from '../../src/data/adapters/index.js';
 import { loadDataset } from '../../src/data/load.js';
 import { getProfile } from '../../src/core/tables.js';
 import { tempDataset } from './fixtures.js';
 
-const EGO = '/work/shared/data/ego-facebook';
-const COLLEGE = '/work/shared/data/college-msg';
+const EGO = sharedDataDir('ego-facebook');
+const COLLEGE = sharedDataDir('college-msg');
 
 const CATEGORY: Record<string, string> = {
   'work;employer;id': 'company',

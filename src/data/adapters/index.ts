@@ -1,5 +1,6 @@
 /** Dataset adapters by name: `pymk import <name>` converts a public dataset into a standard folder. */
 import { unknownName } from '../../core/errors.js';
+import { sharedDataDir } from '../../core/paths.js';
 import { importCollegeMsg } from './collegeMsg.js';
 import { importEgoFacebook } from './egoFacebook.js';
 import type { Adapter } from './types.js';
@@ -11,13 +12,13 @@ export const ADAPTERS: Readonly<Record<string, Adapter>> = Object.freeze({
   'ego-facebook': {
     name: 'ego-facebook',
     description: 'SNAP ego-Facebook: friend graph + company/school/location from the ego-network features',
-    defaultSrc: '/work/shared/data/ego-facebook',
+    defaultSrc: sharedDataDir('ego-facebook'),
     run: importEgoFacebook,
   },
   'college-msg': {
     name: 'college-msg',
     description: 'SNAP CollegeMsg: each pair that messaged becomes a connection dated by its first message',
-    defaultSrc: '/work/shared/data/college-msg',
+    defaultSrc: sharedDataDir('college-msg'),
     run: importCollegeMsg,
   },
 });

@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PymkError } from '../../core/errors.js';
+import { sharedDataDir } from '../../core/paths.js';
 import type { EdgeTable } from '../../core/tables.js';
 
 export interface Planetoid {
@@ -22,7 +23,7 @@ export interface Planetoid {
   labels: Int32Array;
 }
 
-export const PLANETOID_DIR = '/work/shared/data/planetoid/converted';
+export const PLANETOID_DIR = sharedDataDir('planetoid', 'converted');
 
 /** Reads `<dir>/<name>.{edges.csv,features.txt,labels.txt}`; malformed lines are PYMK_BAD_INPUT naming the file and line. */
 export async function readPlanetoid(name: string, dir = PLANETOID_DIR): Promise<Planetoid> {
