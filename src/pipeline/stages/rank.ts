@@ -52,7 +52,8 @@ export interface RankParams {
   served: Variant;
 }
 
-export const RANK_DEFAULTS: RankParams = { examples: { ...EXAMPLE_DEFAULTS, maxUsers: 200_000 }, train: TRAIN_DEFAULTS, served: 'mlp-int8' };
+/** At most 30,000 label users (≈1.3M example rows): training stays a few minutes at any world size. */
+export const RANK_DEFAULTS: RankParams = { examples: { ...EXAMPLE_DEFAULTS, maxUsers: 30_000 }, train: TRAIN_DEFAULTS, served: 'mlp-int8' };
 
 /** Fewer positive (or negative) training pairs than this: the stage makes no model. */
 export const MIN_CLASS_ROWS = 20;
