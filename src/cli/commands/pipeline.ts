@@ -17,7 +17,7 @@ export const pipelineCommand: CommandModule = {
   register(program: Command) {
     program
       .command('pipeline')
-      .description('build a serving bundle from a dataset folder: ingest → graph → candidates (2-hop) → static lists')
+      .description('build a serving bundle from a dataset folder: ingest → graph → (embed) → candidates (2-hop) → pair features → rank (model) → static lists')
       .requiredOption('--data <dir>', 'dataset folder (docs/formats.md)')
       .requiredOption('--out <dir>', 'bundle folder to write (replaced atomically on success)')
       .option('--top-n <n>', 'candidates kept per user', intOption('--top-n', 1), PIPELINE_DEFAULTS.candidates.topN)
