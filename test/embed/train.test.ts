@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyInputs, listInputs } from '../../src/embed/features.js';
 import { embedAll } from '../../src/embed/infer.js';
-import { filterGraph, pairHash, trainModel, type TrainOptions } from '../../src/embed/train.js';
+import { Rng } from '../../src/core/rng.js';
+import { filterGraph, pairHash, trainModel, twoHopNegative, type TrainOptions } from '../../src/embed/train.js';
 import { rocAuc } from '../../src/eval/metrics.js';
 import { sampleNonEdges } from '../../src/graph/splits.js';
 import { plantedPartition } from './helpers.js';
@@ -52,4 +53,23 @@ test('training is deterministic for a seed and differs across seeds', () => {
   }
   assert.deepEqual(embedAll(a.model, g, inputs), embedAll(b.model, g, inputs));
   assert.notDeepEqual(a.model.params.W2, c.model.params.W2);
+});
+
+test('filterGraph keeps exactly the chosen pairs in both directions; 2-hop negatives are at distance two', () => {
+  const { g } = plantedPartition(3, 8, 0.5, 0.1, 4);
+  const keep = (u: number, v: number): boolean => (u + v) % 3 !== 0;
+  const f = filterGraph(g, keep);
+  for (let u = 0; u < g.n; u++) {
+    for (let v = 0; v < g.n; v++) assert.equal(f.hasEdge(u, v), g.hasEdge(u, v) && keep(Math.min(u, v), Math.max(u, v)), `${u}-${v}`);
+  }
+  const rng = new Rng(1);
+  let found = 0;
+  for (let u = 0; u < g.n; u++) {
+    const w = twoHopNegative(g, f, u, rng);
+    if (w < 0) continue;
+    found++;
+    assert.ok(w !== u && !g.hasEdge(u, w), `${w} is not a non-neighbour of ${u}`);
+    assert.ok(Array.from(f.neighbors(u)).some((x) => f.hasEdge(x, w)), `${w} is not two steps from ${u}`);
+  }
+  assert.ok(found > g.n / 2);
 });
