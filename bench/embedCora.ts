@@ -22,19 +22,19 @@ import { argValue, cliOverrides, mean, std, round } from './embedArgs.js';
 
 /** Settings used for the Planetoid results (the defaults are tuned for social graphs). */
 export const CORA_OPTIONS: Partial<TrainOptions> = {
-  hidden: 256,
+  hidden: 128,
   dim: 128,
   fanouts: [25, 10],
-  epochs: 400,
+  epochs: 60,
   batchSize: 512,
-  lr: 0.005,
+  lr: 0.01,
   dropout: 0.5,
   negatives: 4,
   hardNegatives: 0,
   maskRate: 0.5,
   towerWeight: 0,
   alignWeight: 0,
-  patience: 40,
+  patience: 10,
 };
 
 const name = argValue('dataset', 'cora');
