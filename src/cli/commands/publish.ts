@@ -4,6 +4,7 @@ import { PymkError } from '../../core/errors.js';
 import { progressFactory } from '../../pipeline/progress.js';
 import { loadSnapshot } from '../../pipeline/snapshot.js';
 import { openKvTarget, publishSnapshot, ttlConfig } from '../../store/index.js';
+import { DEFAULT_BUCKETS } from '../../store/keys.js';
 import { intOption, type CommandModule } from '../command.js';
 
 interface PublishFlags {
@@ -29,7 +30,7 @@ export const publishCommand: CommandModule = {
       .option('--ttl <spec>', 'TTL overrides, e.g. profile=1h,candidates=4h (kinds: embedding, pair, profile, behaviour, candidates, graph, ids, static)')
       .option('--chunk <users>', 'users per pipelined chunk', intOption('--chunk', 1), 2000)
       .option('--in-flight <n>', 'chunks written concurrently', intOption('--in-flight', 1), 4)
-      .option('--buckets <n>', 'hash-tag buckets for batch-read rows', intOption('--buckets', 1), 256)
+      .option('--buckets <n>', 'hash-tag buckets for batch-read rows', intOption('--buckets', 1), DEFAULT_BUCKETS)
       .option('--grace <seconds>', 'how long the replaced version stays readable', intOption('--grace', 0), 60)
       .option('--embedding-dtype <t>', 'f16 or i8', 'f16')
       .option('--force', 'write a fresh copy even if this version is already served (refreshes TTLs)', false)
@@ -38,9 +39,9 @@ export const publishCommand: CommandModule = {
         if (!o.store) throw new PymkError('PYMK_CONFIG', 'pass --store URL (or set PYMK_STORE)');
         if (o.embeddingDtype !== 'f16' && o.embeddingDtype !== 'i8') throw new PymkError('PYMK_BAD_PARAM', `--embedding-dtype must be f16 or i8, got '${o.embeddingDtype}'`);
         const ttl = ttlConfig(o.ttl ?? {});
-        const snap = await loadSnapshot(o.bundle);
-        const target = await openKvTarget(o.store);
+        const target = await openKvTarget(o.store); // fails fast on a bad URL, before the bundle loads
         try {
+          const snap = await loadSnapshot(o.bundle);
           const r = await publishSnapshot(target.kv, target.space, snap, {
             ttl,
             chunkUsers: o.chunk,
