@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isPymkError } from '../core/errors.js';
 import { openSpec, type OpenSpec } from './open.js';
 import { TieredIndex, type MainSpec } from './tiered.js';
-import type { Hits, VectorIndex } from './types.js';
+import type { VectorIndex } from './types.js';
 
 /** Requests the pool sends (id pairs a reply with its request). */
 export type WorkerRequest =
@@ -29,13 +29,10 @@ const spec = (workerData as { spec: OpenSpec }).spec;
 let index: VectorIndex = openSpec(spec);
 port.postMessage({ id: 0, ok: true, value: { dim: index.dim, metric: index.metric, size: index.size() } } satisfies WorkerReply);
 
-/** Hits as transferable arrays. */
-const plain = (h: Hits): Hits => h;
-
 function handle(m: WorkerRequest): unknown {
   switch (m.op) {
     case 'search':
-      return plain(index.search(m.query, { k: m.k, exclude: m.exclude }));
+      return index.search(m.query, { k: m.k, exclude: m.exclude });
     case 'batch':
       return index.searchBatch(m.queries, { k: m.k, excludes: m.excludes, threads: m.threads });
     case 'user': {

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { ExactIndex } from '../../src/ann/exact.js';
 import { buildShards, startShards, type ShardCluster } from '../../src/ann/sharded/launch.js';
 import type { Metric } from '../../src/ann/types.js';
