@@ -36,7 +36,7 @@ export interface EmbedParams {
 }
 
 export const EMBED_DEFAULTS: EmbedParams = {
-  train: { dim: 128, hidden: 128, identity: false, fanouts: [5, 5], epochs: 2, maxEdges: 1_000_000 },
+  train: { dim: 128, hidden: 128, identity: false, fanouts: [5, 5], epochs: 2, maxEdges: 300_000 },
   resumeFrom: 'previous',
   fineTuneEpochs: 0.3,
   fineTuneLr: 0.5,
