@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyInputs, listInputs } from '../../src/embed/features.js';
-import { embedAll } from '../../src/embed/infer.js';
+import { embedAll, towerAll } from '../../src/embed/infer.js';
 import { Rng } from '../../src/core/rng.js';
 import { filterGraph, pairHash, trainModel, twoHopNegative, type TrainOptions } from '../../src/embed/train.js';
 import { rocAuc } from '../../src/eval/metrics.js';
@@ -72,4 +72,30 @@ test('filterGraph keeps exactly the chosen pairs in both directions; 2-hop negat
     assert.ok(Array.from(f.neighbors(u)).some((x) => f.hasEdge(x, w)), `${w} is not two steps from ${u}`);
   }
   assert.ok(found > g.n / 2);
+});
+
+test('the profile tower lands in the GNN space: unit norm, aligned with the user\'s GNN vector, ranks like it', () => {
+  const { g, group } = plantedPartition(4, 12, 0.5, 0.02, 12);
+  // Each user's profile: its group's feature plus one of three noise features.
+  const inputs = listInputs(Array.from({ length: g.n }, (_, u) => [group[u], 4 + (u % 3)]), 7);
+  const r = trainModel({ graph: g, inputs, spec: { kind: 'list', dim: 7 } }, { ...SMALL, identity: false, epochs: 8, towerWeight: 0.5, alignWeight: 0.2, seed: 2 });
+  const E = embedAll(r.model, g, inputs);
+  const P = towerAll(r.model, inputs);
+  const d = r.model.config.dim;
+  const dot = (X: Float32Array, u: number, Y: Float32Array, v: number): number => {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += X[u * d + k] * Y[v * d + k];
+    return s;
+  };
+  let align = 0;
+  for (let u = 0; u < g.n; u++) {
+    assert.ok(Math.abs(dot(P, u, P, u) - 1) < 1e-4 && Math.abs(dot(E, u, E, u) - 1) < 1e-4, `norms of user ${u}`);
+    align += dot(P, u, E, u) / g.n;
+  }
+  assert.ok(align > 0.5, `mean cosine between a user's tower and GNN vectors: ${align}`);
+  const same: number[] = [];
+  const across: number[] = [];
+  for (let u = 0; u < g.n; u++) for (let v = 0; v < g.n; v++) if (u !== v) (group[u] === group[v] ? same : across).push(dot(P, u, E, v));
+  const auc = rocAuc(same, across);
+  assert.ok(auc > 0.95, `tower query vs GNN candidates, same group vs other groups: AUC ${auc}`);
 });
