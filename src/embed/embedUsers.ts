@@ -48,7 +48,8 @@ export function embedUsers(graph: Graph, profiles: ProfileTable, opts: EmbedUser
   const init = opts.init ?? null;
   const fineTuned = init !== null && init.config.inputs.kind === 'profile';
   const { spec, inputs } = inputsFor(profiles, graph.n, fineTuned ? (init.config.inputs as ProfileSpec) : undefined);
-  const base = { ...TRAIN_DEFAULTS, ...opts.train };
+  // Without any profile field every user would look the same: identities are then the only signal.
+  const base = { ...TRAIN_DEFAULTS, ...opts.train, identity: (opts.train.identity ?? TRAIN_DEFAULTS.identity) || !anyProfile(profiles) };
   const train: Partial<TrainOptions> = fineTuned
     ? { ...base, epochs: Math.max(1, Math.round(base.epochs * (opts.fineTuneEpochs ?? 0.3))), lr: base.lr * (opts.fineTuneLr ?? 0.5) }
     : base;
@@ -73,6 +74,12 @@ export function embedUsers(graph: Graph, profiles: ProfileTable, opts: EmbedUser
     });
   }
   return { model: result.model, vectors, source, train: result, fineTuned, inferSeconds: (performance.now() - t0) / 1000 };
+}
+
+/** Whether any user has any categorical profile field. */
+export function anyProfile(p: ProfileTable): boolean {
+  for (const codes of Object.values(p.codes)) for (let u = 0; u < p.n; u++) if (codes[u] >= 0) return true;
+  return false;
 }
 
 /** The input rows of the given users, as a NodeInputs of their own (row i = users[i]). */

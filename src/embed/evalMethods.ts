@@ -11,6 +11,7 @@ import { registerMethod, type EvalContext, type Ranker } from '../eval/methods.j
 import type { Graph } from '../graph/csr.js';
 import { TwoHopGenerator } from '../graph/twoHop.js';
 import { emptyInputs, profileInputs, profileSpec, type InputSpec, type NodeInputs } from './features.js';
+import { anyProfile } from './embedUsers.js';
 import { embedAll, towerAll } from './infer.js';
 import type { Model } from './model.js';
 import { TopK, dotRows, fuseRanked, topByDot } from './rank.js';
@@ -44,10 +45,7 @@ let cache: { key: string; value: EvalEmbedding } | null = null;
 
 /** Whether any user has any profile field. */
 function hasProfiles(world: World | undefined): boolean {
-  const p = world?.profiles;
-  if (!p) return false;
-  for (const codes of Object.values(p.codes)) for (let u = 0; u < p.n; u++) if (codes[u] >= 0) return true;
-  return false;
+  return world !== undefined && anyProfile(world.profiles);
 }
 
 function cacheKey(g: Graph, withProfiles: boolean, seed: number, options: Partial<TrainOptions>): string {

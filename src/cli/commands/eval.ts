@@ -11,6 +11,7 @@ import { PymkError } from '../../core/errors.js';
 import { loadDataset } from '../../data/load.js';
 import { DEFAULT_KS, DEFAULT_METHODS, SPLITS, runEval } from '../../eval/protocol.js';
 import { getMethod, methodNames } from '../../eval/methods.js';
+import '../../embed/evalMethods.js'; // registers 'embed' and '2hop+embed'
 import '../../rank/evalMethods.js'; // registers rank-mlp-int8, rank-mlp, rank-gbdt
 import { formatMarkdown, toReport } from '../../eval/report.js';
 import { intOption, type CommandModule } from '../command.js';

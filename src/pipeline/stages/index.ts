@@ -1,6 +1,7 @@
-/** The default pipeline: ingest → graph → candidates (2-hop) → pair features → rank (model) → static lists. */
+/** The default pipeline: ingest → graph → embed → candidates (2-hop) → pair features → rank (model) → static lists. */
 import type { Stage } from '../stage.js';
 import { CANDIDATE_DEFAULTS, candidatesStage, type CandidateParams } from './candidates.js';
+import { EMBED_DEFAULTS, embedStage, type EmbedParams } from './embed.js';
 import { graphStage } from './graph.js';
 import { ingestStage } from './ingest.js';
 import { LIST_DEFAULTS, listsStage, type ListParams } from './lists.js';
@@ -11,6 +12,8 @@ export interface PipelineParams {
   lists: ListParams;
   /** The ranking model (false: no model; the lists and the server use the stored heuristic score). */
   rank?: RankParams | false;
+  /** User embeddings (false: none). */
+  embed?: EmbedParams | false;
   maxBadRows?: number;
 }
 
@@ -18,5 +21,6 @@ export const PIPELINE_DEFAULTS: PipelineParams = { candidates: CANDIDATE_DEFAULT
 
 export function defaultStages(p: PipelineParams = PIPELINE_DEFAULTS): Stage[] {
   const rank = p.rank === false ? [] : [rankStage(p.rank ?? RANK_DEFAULTS)];
-  return [ingestStage({ maxBadRows: p.maxBadRows }), graphStage(), candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
+  const embed = p.embed === false ? [] : [embedStage(p.embed ?? EMBED_DEFAULTS)];
+  return [ingestStage({ maxBadRows: p.maxBadRows }), graphStage(), ...embed, candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
 }
