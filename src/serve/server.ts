@@ -9,7 +9,7 @@ import { PymkError } from '../core/errors.js';
 import { openBundle, readBundleVersion, type Bundle } from '../pipeline/bundle.js';
 import { snapshotFrom } from '../pipeline/snapshot.js';
 import { selectScorer } from '../rank/select.js';
-import { openStore, type OnlineStore } from '../store/index.js';
+import { DEFAULT_TTL, openStore, type OnlineStore, type TtlConfig } from '../store/index.js';
 import { MemoryStore } from '../store/memory.js';
 import { buildApp } from './app.js';
 import { ResultCache } from './cache.js';
@@ -25,11 +25,20 @@ export interface Server {
   close(): Promise<void>;
 }
 
-export async function createServer(config: Config, opts: { logger?: boolean; watchMs?: number } = {}): Promise<Server> {
+export interface ServerOptions {
+  logger?: boolean;
+  /** Poll the bundle folder for a newer version every this many ms (0/undefined = off). */
+  watchMs?: number;
+  /** TTLs of the embedded store (default: the seed's). */
+  ttl?: TtlConfig;
+}
+
+export async function createServer(config: Config, opts: ServerOptions = {}): Promise<Server> {
   const bundleDir = config.bundle;
   if (!bundleDir) throw new PymkError('PYMK_CONFIG', 'no bundle to serve: pass --bundle DIR or set PYMK_BUNDLE');
   const first = await openBundle(bundleDir);
-  const store: OnlineStore = await openStore(config.store, { snapshot: await snapshotFrom(first, first.version) });
+  const ttl = opts.ttl ?? DEFAULT_TTL;
+  const store: OnlineStore = await openStore(config.store, { snapshot: await snapshotFrom(first, first.version), ttl });
   const scorer = await startupScorer(config.scorer, first);
   let core = coreFor(store, config, scorer.scorer);
   const cache = new ResultCache(config.l1Size, config.l1TtlSeconds);
@@ -56,12 +65,19 @@ export async function createServer(config: Config, opts: { logger?: boolean; wat
   };
   const timer = opts.watchMs ? setInterval(() => void reload(), opts.watchMs) : null;
   timer?.unref();
+  // The embedded store expires values on the seed's TTLs, as Redis would. The bundle on disk is what they are
+  // published from, so the server re-publishes it in-process at half the shortest TTL (as a cron would to Redis).
+  const shortest = Math.min(...Object.values(ttl).filter((s) => s > 0));
+  const republish =
+    store instanceof MemoryStore && Number.isFinite(shortest) ? setInterval(() => store.swap(store.snapshot()), (shortest * 1000) / 2) : null;
+  republish?.unref();
   return {
     app,
     reload,
     scorerName: () => core.scorer.name,
     close: async () => {
       if (timer) clearInterval(timer);
+      if (republish) clearInterval(republish);
       await app.close();
       core.scorer.dispose?.();
       await store.close();

@@ -18,6 +18,7 @@ import { openBundle } from '../../src/pipeline/bundle.js';
 import { coreFor, rankUser } from '../../src/serve/recommend.js';
 import { createServer } from '../../src/serve/server.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { ttlConfig } from '../../src/store/index.js';
 import { containsSorted } from '../../src/serve/rules.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../../src/core/tables.js';
 import type { Snapshot } from '../../src/store/snapshot.js';
@@ -95,6 +96,19 @@ test('static lists obey the rules and equal what the online core returns for the
   assert.ok(nonEmpty > 20);
   scorer.dispose?.();
 });
+
+test('a long-running server re-publishes the bundle before its TTLs run out (memory store)', async () => {
+  const ttl = ttlConfig('embedding=1,pair=1,profile=1,behaviour=1,candidates=1,graph=1,ids=1,static=1');
+  const server = await createServer(loadConfig({ bundle, l1Size: 0 }, {}), { ttl });
+  const before = (await server.app.inject({ url: '/v1/users/u10/recommendations?limit=5' })).json();
+  await new Promise((res) => setTimeout(res, 2500));
+  const r = await server.app.inject({ url: '/v1/users/u10/recommendations?limit=5' });
+  assert.equal(r.statusCode, 200, 'every value would have expired twice without the re-publish');
+  assert.equal(r.json().source, 'stored');
+  assert.deepEqual(r.json().recommendations, before.recommendations);
+  await server.close();
+});
+
 
 test('the server answers from the bundle and hot-swaps to a rebuilt one; a broken bundle is refused', async () => {
   const server = await createServer(loadConfig({ bundle }, {}));
