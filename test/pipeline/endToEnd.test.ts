@@ -48,7 +48,7 @@ after(async () => {
 
 test('the manifest records every stage with metrics and the input checksum', async () => {
   const b = await openBundle(bundle, { verify: 'full' });
-  assert.deepEqual(b.manifest.stages.map((s) => s.name), ['ingest', 'graph', 'candidates', 'pair-features', 'rank', 'lists']);
+  assert.deepEqual(b.manifest.stages.map((s) => s.name), ['ingest', 'graph', 'embed', 'candidates', 'pair-features', 'rank', 'lists']);
   assert.ok(b.manifest.inputs.data.sha256.length === 64);
   const graph = b.stage('graph')!;
   assert.equal((graph.metrics as { users: number }).users, 3000);
