@@ -38,7 +38,6 @@ async function tfjsKernels(dir: string): Promise<DenseKernels> {
   await tf.setBackend('wasm');
   await tf.ready();
   let s1: Float32Array = new Float32Array(0);
-  let s2: Float32Array = new Float32Array(0);
   const grow = (a: Float32Array, len: number): Float32Array => (a.length >= len ? a : new Float32Array(len));
   const run = (A: Float32Array, B: Float32Array, M: number, K: number, N: number, C: Float32Array): void => {
     const a = tf.tensor2d(A.subarray(0, M * K), [M, K]);
@@ -59,7 +58,6 @@ async function tfjsKernels(dir: string): Promise<DenseKernels> {
     mmAt(A, B, M, K, N, C) {
       s1 = grow(s1, M * K);
       run(transpose(A, M, K, s1), B, K, M, N, C);
-      void s2;
     },
   };
 }
