@@ -16,7 +16,7 @@ export interface EmbedUsersOptions {
   train: Partial<TrainOptions>;
   /** Fine-tune this model instead of training from scratch (its input spec is kept). */
   init?: Model | null;
-  /** With `init`: share of `train.epochs` to run and learning-rate factor (defaults 0.3 and 0.5). */
+  /** With `init`: share of the budget (`epochs` and `maxEdges`) to run and learning-rate factor (defaults 0.3 and 0.5). */
   fineTuneEpochs?: number;
   fineTuneLr?: number;
   /** Neighbours averaged per layer when embedding everyone (default: the training fanouts). */
@@ -50,8 +50,14 @@ export function embedUsers(graph: Graph, profiles: ProfileTable, opts: EmbedUser
   const { spec, inputs } = inputsFor(profiles, graph.n, fineTuned ? (init.config.inputs as ProfileSpec) : undefined);
   // Without any profile field every user would look the same: identities are then the only signal.
   const base = { ...TRAIN_DEFAULTS, ...opts.train, identity: (opts.train.identity ?? TRAIN_DEFAULTS.identity) || !anyProfile(profiles) };
+  const share = opts.fineTuneEpochs ?? 0.3;
   const train: Partial<TrainOptions> = fineTuned
-    ? { ...base, epochs: Math.max(1, Math.round(base.epochs * (opts.fineTuneEpochs ?? 0.3))), lr: base.lr * (opts.fineTuneLr ?? 0.5) }
+    ? {
+        ...base,
+        epochs: Math.max(1, Math.round(base.epochs * share)),
+        maxEdges: base.maxEdges > 0 ? Math.max(1, Math.round(base.maxEdges * share)) : 0,
+        lr: base.lr * (opts.fineTuneLr ?? 0.5),
+      }
     : base;
   const result = trainModel({ graph, inputs, spec }, train, {
     kernels: opts.kernels,

@@ -28,7 +28,7 @@ export interface EmbedParams {
    * else train from scratch; 'none': always train from scratch; otherwise a bundle folder to start from.
    */
   resumeFrom: string;
-  /** Fine-tuning runs this share of train.epochs at this factor of the learning rate. */
+  /** Fine-tuning runs this share of the budget (train.epochs and train.maxEdges) at this factor of the learning rate. */
   fineTuneEpochs: number;
   fineTuneLr: number;
   /** Neighbours averaged per layer when embedding everyone (more than in training: less noise). */
