@@ -9,7 +9,8 @@ import { loadConfig } from '../../core/config.js';
 import { generateWorld } from '../../data/generate/index.js';
 import { readBundleVersion } from '../../pipeline/bundle.js';
 import { runPipeline } from '../../pipeline/runner.js';
-import { PIPELINE_DEFAULTS, defaultStages } from '../../pipeline/stages/index.js';
+import { PIPELINE_DEFAULTS, defaultStages, type PipelineParams } from '../../pipeline/stages/index.js';
+import { EMBED_DEFAULTS } from '../../pipeline/stages/embed.js';
 import { createServer } from '../../serve/server.js';
 import { intOption, type CommandModule } from '../command.js';
 
@@ -43,7 +44,7 @@ export const demoCommand: CommandModule = {
         }
         if (f.fresh || !have || !(await readBundleVersion(bundle))) {
           console.error(`[demo] building the bundle ${bundle}`);
-          await runPipeline({ out: bundle, stages: defaultStages(), inputs: { data }, params: PIPELINE_DEFAULTS });
+          await runPipeline({ out: bundle, stages: defaultStages(DEMO_PARAMS), inputs: { data }, params: DEMO_PARAMS });
         }
         const config = loadConfig({ bundle, host: f.host, port: f.port });
         const server = await createServer(config, { watchMs: 5000 });
@@ -63,6 +64,12 @@ export const demoCommand: CommandModule = {
         process.once('SIGTERM', () => void stop());
       });
   },
+};
+
+/** The default pipeline with a smaller embedding budget, so the quick start serves within a few minutes. */
+const DEMO_PARAMS: PipelineParams = {
+  ...PIPELINE_DEFAULTS,
+  embed: { ...EMBED_DEFAULTS, train: { ...EMBED_DEFAULTS.train, epochs: 1, maxEdges: 60_000 } },
 };
 
 async function sameWorld(dir: string, users: number, seed: number): Promise<boolean> {
