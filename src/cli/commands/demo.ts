@@ -69,7 +69,7 @@ export const demoCommand: CommandModule = {
 /** The default pipeline with a smaller embedding budget, so the quick start serves within a few minutes. */
 const DEMO_PARAMS: PipelineParams = {
   ...PIPELINE_DEFAULTS,
-  embed: { ...EMBED_DEFAULTS, train: { ...EMBED_DEFAULTS.train, epochs: 1, maxEdges: 60_000 } },
+  embed: { ...EMBED_DEFAULTS, train: { ...EMBED_DEFAULTS.train, epochs: 1, maxEdges: 20_000 } },
 };
 
 async function sameWorld(dir: string, users: number, seed: number): Promise<boolean> {
