@@ -98,10 +98,11 @@ test('static lists obey the rules and equal what the online core returns for the
 });
 
 test('a long-running server re-publishes the bundle before its TTLs run out (memory store)', async () => {
-  const ttl = ttlConfig('embedding=1,pair=1,profile=1,behaviour=1,candidates=1,graph=1,ids=1,static=1');
+  // 4 s TTLs, re-published every 2 s: wide margins, since a loaded machine can delay timers by a second.
+  const ttl = ttlConfig('embedding=4,pair=4,profile=4,behaviour=4,candidates=4,graph=4,ids=4,static=4');
   const server = await createServer(loadConfig({ bundle, l1Size: 0 }, {}), { ttl });
   const before = (await server.app.inject({ url: '/v1/users/u10/recommendations?limit=5' })).json();
-  await new Promise((res) => setTimeout(res, 2500));
+  await new Promise((res) => setTimeout(res, 9000));
   const r = await server.app.inject({ url: '/v1/users/u10/recommendations?limit=5' });
   assert.equal(r.statusCode, 200, 'every value would have expired twice without the re-publish');
   assert.equal(r.json().source, 'stored');
