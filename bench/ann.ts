@@ -2,7 +2,7 @@
  * ANN benchmark: implementations side by side in one run, on siftsmall or generated clustered vectors.
  *
  *   node --expose-gc dist/bench/ann.js --dataset siftsmall
- *   node --expose-gc dist/bench/ann.js --dataset clustered --n 1000000 --queries 1000 [--configs …] [--efs …] [--shards 4]
+ *   node --expose-gc dist/bench/ann.js --dataset clustered --n 1000000 --queries 1000 [--centres iso|decay] [--configs …] [--efs …] [--shards 4]
  *
  * For each build: build time, index bytes per vector (file size; usearch maps it as is), RSS growth; then for
  * each ef: recall@100 and recall@10 against exact ground truth, single-thread QPS (k=100, one query at a
@@ -22,7 +22,7 @@ import { RerankedIndex } from '../src/ann/rerank.js';
 import { buildShards, startShards } from '../src/ann/sharded/launch.js';
 import type { Hits, VectorIndex } from '../src/ann/types.js';
 import { FileVectorStore } from '../src/ann/vectors.js';
-import { checkTruth, clusteredData, siftsmall, type Dataset } from './ann/data.js';
+import { checkTruth, clusteredData, siftsmall, type CentreLayout, type Dataset } from './ann/data.js';
 import { gc, median, recallAt, round, rssMiB, timeBatch, timeSingle, type SingleRun } from './ann/measure.js';
 import { inlineLoad, searcherLoad } from './ann/serve.js';
 import { formatMarkdown, type BenchReport, type Row } from './ann/report.js';
@@ -56,7 +56,7 @@ function loadDataset(): Dataset {
   if (datasetName === 'siftsmall') return siftsmall(arg('data', '../shared/data/siftsmall'));
   if (datasetName === 'clustered') {
     const n = Number(arg('n', '100000'));
-    return clusteredData(n, Number(arg('queries', '1000')), Number(arg('dim', '128')), Number(arg('clusters', String(Math.max(10, Math.round(n / 1000))))), Number(arg('seed', '1')), K, threads);
+    return clusteredData(n, Number(arg('queries', '1000')), Number(arg('dim', '128')), Number(arg('clusters', String(Math.max(10, Math.round(n / 1000))))), Number(arg('seed', '1')), K, threads, arg('centres', 'iso') as CentreLayout);
   }
   throw new Error(`unknown dataset '${datasetName}': siftsmall or clustered`);
 }

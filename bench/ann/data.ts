@@ -57,13 +57,18 @@ export function siftsmall(dir: string): Dataset {
   };
 }
 
+/** How cluster centres are drawn: 'iso' N(0, I) (well separated), 'decay' N(0, diag 1/(1+j)) (overlapping). */
+export type CentreLayout = 'iso' | 'decay';
+
 /**
- * n base vectors and nq queries around `clusters` Gaussian centres: centre ~ N(0, I), offset ~ N(0, diag σ²)
- * with σ_j = 0.6 / sqrt(1 + j) (a decaying spectrum, like learned embeddings; effective dimension ≈ 18).
+ * n base vectors and nq queries around `clusters` Gaussian centres; offset ~ N(0, diag σ²) with
+ * σ_j = 0.6 / sqrt(1 + j) (a decaying spectrum, like learned embeddings; effective dimension ≈ 18).
+ * Centres: 'iso' ~ N(0, I): centres ≈ 16 apart, clusters ≈ 1.4 wide, i.e. separate islands; 'decay'
+ * ~ N(0, diag 1/(1+j)): the whole set has a decaying spectrum and neighbouring clusters overlap.
  */
-export function clusteredData(n: number, nq: number, dim: number, clusters: number, seed: number, k: number, threads: number): Dataset {
+export function clusteredData(n: number, nq: number, dim: number, clusters: number, seed: number, k: number, threads: number, layout: CentreLayout = 'iso'): Dataset {
   const rng = new Rng(seed);
-  const centres = Float32Array.from({ length: clusters * dim }, () => rng.normal());
+  const centres = Float32Array.from({ length: clusters * dim }, (_, i) => rng.normal() * (layout === 'decay' ? 1 / Math.sqrt(1 + (i % dim)) : 1));
   const sigma = Float32Array.from({ length: dim }, (_, j) => 0.6 / Math.sqrt(1 + j));
   const draw = (m: number): Float32Array => {
     const out = new Float32Array(m * dim);
@@ -77,14 +82,14 @@ export function clusteredData(n: number, nq: number, dim: number, clusters: numb
   const queries = draw(nq);
   const truth = bruteForceSearch(base, queries, dim, k, 'l2sq', threads);
   return {
-    name: `clustered-${n}`,
+    name: layout === 'iso' ? `clustered-${n}` : `clustered-${layout}-${n}`,
     dim,
     metric: 'l2sq',
     base,
     queries,
     truth,
     k,
-    note: `${n.toLocaleString('en')} × ${dim} vectors around ${clusters} Gaussian centres (σ_j = 0.6/√(1+j)), ${nq} held-out queries from the same mixture, exact L2 ground truth by brute force`,
+    note: `${n.toLocaleString('en')} × ${dim} vectors around ${clusters} Gaussian centres (${layout === 'iso' ? 'centres N(0, I): separated clusters' : 'centres N(0, diag 1/(1+j)): overlapping clusters'}; offsets σ_j = 0.6/√(1+j)), ${nq} held-out queries from the same mixture, exact L2 ground truth by brute force`,
   };
 }
 
