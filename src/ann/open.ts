@@ -74,10 +74,11 @@ export function readBundleAnn(dir: string): BundleAnnManifest {
   }
 }
 
-/** The bundle's index: memory-mapped, re-ranked in f32 from the embeddings file (factor 1 when the build asked for none). */
+/** The bundle's index: memory-mapped, re-ranked in f32 from the embeddings file when the build asked for it. */
 export function openBundleIndex(dir: string, ef?: number): VectorIndex {
   const m = readBundleAnn(dir);
-  const rerank = m.rerank > 0 ? { factor: Math.max(1, m.rerank), trust: m.rerankTrust ?? 0 } : { factor: 1, trust: 0 };
+  // With no re-rank the vectors file still answers vector(id) (searchUser), but searches pass straight through.
+  const rerank = m.rerank > 0 ? { factor: Math.max(1, m.rerank), trust: m.rerankTrust ?? 0 } : { factor: 0, trust: 0 };
   return openReranked(join(dir, m.index), join(dir, m.vectors), m.column, rerank, ef);
 }
 
@@ -99,7 +100,7 @@ export function servingSpec(bundleDir: string, version: string, stateDir: string
 
 /** How compaction should rebuild a bundle's main tier: the same index settings, re-ranked the same way. */
 export function mainSpecOf(m: BundleAnnManifest): MainSpec {
-  return { kind: 'rerank', options: { ...m.options, inner: m.kind, factor: Math.max(1, m.rerank || 1), trust: m.rerankTrust ?? 0 } };
+  return { kind: 'rerank', options: { ...m.options, inner: m.kind, factor: m.rerank > 0 ? Math.max(1, m.rerank) : 0, trust: m.rerankTrust ?? 0 } };
 }
 
 /** Ids in a bundle's index are row numbers of the embeddings, so they are below the row count. */

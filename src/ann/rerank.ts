@@ -19,7 +19,7 @@ import { FileVectorStore, MemoryVectorStore, type VectorStore } from './vectors.
 
 /** Re-rank settings. */
 export interface RerankOptions {
-  /** Candidates fetched = ceil(k × factor) (≥ k). */
+  /** Candidates fetched = ceil(k × factor) (≥ k); 0 = no re-rank (the store only answers vector(id)). */
   factor: number;
   /**
    * Fraction of k taken as the quantized order ranks them, without reading their f32 rows (0, the
@@ -44,7 +44,7 @@ export class RerankedIndex implements VectorIndex {
   constructor(readonly inner: VectorIndex, readonly store: VectorStore, options: Partial<RerankOptions> = {}) {
     this.options = { ...RERANK_DEFAULTS, ...options };
     if (store.dim !== inner.dim) throw new PymkError('PYMK_BAD_PARAM', `vector store is ${store.dim}-d, index is ${inner.dim}-d`);
-    if (!(this.options.factor >= 1)) throw new PymkError('PYMK_BAD_PARAM', `re-rank factor must be ≥ 1, got ${this.options.factor}`);
+    if (!(this.options.factor >= 1 || this.options.factor === 0)) throw new PymkError('PYMK_BAD_PARAM', `re-rank factor must be 0 or ≥ 1, got ${this.options.factor}`);
     if (!(this.options.trust >= 0 && this.options.trust < 1)) throw new PymkError('PYMK_BAD_PARAM', `re-rank trust must be in [0, 1), got ${this.options.trust}`);
     this.dist = distanceFn(inner.metric);
     this.row = new Float32Array(inner.dim);
@@ -92,12 +92,14 @@ export class RerankedIndex implements VectorIndex {
   }
 
   search(query: Float32Array, opts: SearchOptions): Hits {
+    if (this.options.factor === 0) return this.inner.search(query, opts);
     // The inner index applies the exclusions (with its own over-fetch); re-ranking only reorders.
     const cand = this.inner.search(query, { k: this.fetchCount(opts.k), exclude: opts.exclude });
     return this.rerank(query, 0, opts.k, cand);
   }
 
   searchBatch(queries: Float32Array, opts: BatchOptions): Hits[] {
+    if (this.options.factor === 0) return this.inner.searchBatch(queries, opts);
     const fetched = this.inner.searchBatch(queries, { ...opts, k: this.fetchCount(opts.k) });
     return fetched.map((h, i) => this.rerank(queries, i, opts.k, h));
   }

@@ -117,6 +117,22 @@ test('serving spec over a bundle: recent tier, removals and compaction through t
   });
 });
 
+test('a bundle built with hnswlib and no re-rank serves its own distances and still finds users by id', async () => {
+  await withTmp(async (dir) => {
+    const out = join(dir, 'bundle');
+    await run(out, [embed, annStage({ kind: 'hnswlib', metric: 'l2sq', options: { m: 16, efConstruction: 128, ef: 64 }, rerank: 0 })]);
+    const index = openBundleIndex(out);
+    const q = row(data, 30, D);
+    const h = index.search(q, { k: 5, exclude: new Set([30]) });
+    const exact = new ExactIndex(D, 'l2sq');
+    for (let i = 0; i < N; i++) if (i !== 7) exact.upsert(i, row(data, i, D));
+    assert.ok(recall([h], [exact.search(q, { k: 5, exclude: new Set([30]) })], 5) >= 0.8);
+    assert.deepEqual(index.vector(30), row(data, 30, D));
+    assert.equal(index.vector(7), null);
+    index.close();
+  });
+});
+
 test('the ann stage refuses a build whose recall is below the floor, and missing embeddings', async () => {
   await withTmp(async (dir) => {
     await assert.rejects(

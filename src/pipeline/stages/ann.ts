@@ -52,7 +52,9 @@ export const ANN_DEFAULTS: AnnStageParams = {
 };
 
 export function annStage(params: Partial<AnnStageParams> = {}): Stage {
-  const p: AnnStageParams = { ...ANN_DEFAULTS, ...params, options: { ...ANN_DEFAULTS.options, ...params.options } };
+  // The default options belong to the default kind; another kind starts from its own defaults.
+  const baseOptions = params.kind && params.kind !== ANN_DEFAULTS.kind ? {} : ANN_DEFAULTS.options;
+  const p: AnnStageParams = { ...ANN_DEFAULTS, ...params, options: { ...baseOptions, ...params.options } };
   checkMetric(p.metric);
   if (!INDEX_KINDS.includes(p.kind)) throw new PymkError('PYMK_UNKNOWN_NAME', `unknown ANN index kind '${p.kind}'; expected one of: ${INDEX_KINDS.join(', ')}`);
   return {
