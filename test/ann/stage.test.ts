@@ -8,7 +8,7 @@ import { SearchPool } from '../../src/ann/pool.js';
 import { openBundle } from '../../src/pipeline/bundle.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
 import type { Stage } from '../../src/pipeline/stage.js';
-import { annStage, ANN_INDEX_ARTIFACT, EMBEDDINGS_ARTIFACT } from '../../src/pipeline/stages/ann.js';
+import { annStage, ANN_INDEX_ARTIFACT, EMBEDDINGS_ARTIFACT, EMBEDDINGS_META } from '../../src/pipeline/stages/ann.js';
 import { clustered, recall, row, withTmp } from './fixtures.js';
 
 const D = 16;
@@ -16,11 +16,12 @@ const N = 1500;
 const data = clustered(N, D, 51);
 for (let j = 0; j < D; j++) data[7 * D + j] = 0; // user 7 has no embedding yet
 
-/** Stands in for the embedding stage. */
+/** Stands in for the embedding stage: the same artifacts (vectors + description), random clustered vectors. */
 const embed: Stage = {
   name: 'embed',
   async run(ctx) {
-    await ctx.writeArrays(EMBEDDINGS_ARTIFACT, { vectors: data, dim: Int32Array.of(D) });
+    await ctx.writeArrays(EMBEDDINGS_ARTIFACT, { vectors: data, source: new Uint8Array(N) });
+    await ctx.writeJson(EMBEDDINGS_META, { format: 'pymk-embeddings', version: 1, count: N, dim: D });
   },
 };
 

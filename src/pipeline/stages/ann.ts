@@ -1,8 +1,9 @@
 /**
  * Stage: build the ANN index over the users' embeddings.
  *
- * Reads `embeddings/users.f32.bin` (written by the embedding stage): columns `vectors` (float32, n × dim,
- * row = dense user id; an all-zero row means "no embedding" and is left out) and `dim` (int32, one value).
+ * Reads the embedding stage's artifacts (src/embed/checkpoint.ts): `embeddings/users.json` for dim and count,
+ * and `embeddings/users.bin`, column `vectors` (float32, count × dim, row = dense user id; an all-zero row
+ * would mean "no embedding" and is left out). Unit vectors compared by dot product = the 'cos' metric.
  * Writes `ann/main.usearch` (+ `ann/main.usearch.json`, its description) and `ann/index.json`, the manifest
  * serving opens with openBundleIndex(bundleDir): the index memory-mapped, re-ranked in f32 straight from
  * the embeddings file. The build's recall@10 on sampled users is measured against brute force and the stage
@@ -16,12 +17,12 @@ import { createIndex, INDEX_KINDS } from '../../ann/registry.js';
 import { RerankedIndex } from '../../ann/rerank.js';
 import type { Metric } from '../../ann/types.js';
 import { MemoryVectorStore } from '../../ann/vectors.js';
-import type { ColumnSpec } from '../binary.js';
+import { EMBED_ARTIFACTS, type EmbeddingsMeta } from '../../embed/checkpoint.js';
 import type { Stage } from '../stage.js';
 
-/** The artifact this stage reads, and its columns. */
-export const EMBEDDINGS_ARTIFACT = 'embeddings/users.f32.bin';
-export const EMBEDDING_COLUMNS = { vectors: 'float32', dim: 'int32' } as const satisfies ColumnSpec;
+/** The artifacts this stage reads (written by the embedding stage). */
+export const EMBEDDINGS_ARTIFACT = EMBED_ARTIFACTS.vectors;
+export const EMBEDDINGS_META = EMBED_ARTIFACTS.meta;
 /** The index file this stage writes (its description is the same name + '.json'). */
 export const ANN_INDEX_ARTIFACT = 'ann/main.usearch';
 
@@ -60,10 +61,12 @@ export function annStage(params: Partial<AnnStageParams> = {}): Stage {
   return {
     name: 'ann',
     async run(ctx) {
-      const { vectors, dim: dimCol } = await ctx.readArrays(EMBEDDINGS_ARTIFACT, EMBEDDING_COLUMNS);
-      const dim = dimCol[0];
-      if (!(dim > 0) || vectors.length % dim !== 0) {
-        throw new PymkError('PYMK_BUNDLE_INVALID', `${EMBEDDINGS_ARTIFACT}: ${vectors.length} floats is not a whole number of ${dim}-d rows`);
+      const meta = await ctx.readJson<Pick<EmbeddingsMeta, 'dim' | 'count'> & Partial<EmbeddingsMeta>>(EMBEDDINGS_META);
+      const source = meta.files?.f32?.artifact ?? EMBEDDINGS_ARTIFACT;
+      const { vectors } = await ctx.readArrays(source, { vectors: 'float32' });
+      const dim = meta.dim;
+      if (!(dim > 0) || vectors.length !== meta.count * dim) {
+        throw new PymkError('PYMK_BUNDLE_INVALID', `${source}: ${vectors.length} floats, but ${EMBEDDINGS_META} says ${meta.count} × ${dim}`);
       }
       const n = vectors.length / dim;
       const ids = Int32Array.from({ length: n }, (_, i) => i).filter((i) => !isZero(vectors, i, dim));
@@ -86,7 +89,7 @@ export function annStage(params: Partial<AnnStageParams> = {}): Stage {
       }
       const manifest: BundleAnnManifest = {
         index: ANN_INDEX_ARTIFACT,
-        vectors: EMBEDDINGS_ARTIFACT,
+        vectors: source,
         column: 'vectors',
         rerank: p.rerank,
         rerankTrust: p.rerankTrust,
