@@ -5,6 +5,7 @@
  * Layout: [tag 0x45][version u8][dtype u8: 1 = f16, 2 = i8][0][dim u16][scale f32][data].
  */
 import { CODECS, checkHeader, invalidValue } from './codec.js';
+import { fromHalf, toHalf } from '../core/half.js';
 
 export type EmbeddingDtype = 'f16' | 'i8';
 const DTYPE_CODE: Record<EmbeddingDtype, number> = { f16: 1, i8: 2 };
@@ -50,41 +51,3 @@ export function decodeEmbedding(buf: Buffer | null, where: string): Float32Array
   return out;
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** float32 → IEEE 754 binary16 bits, round to nearest even; overflow → ±Inf, NaN kept. */
-export function toHalf(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
-
-/** IEEE 754 binary16 bits → number. */
-export function fromHalf(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}

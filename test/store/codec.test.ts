@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
 import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeCandidates, encodeIds, encodeProfile, encodeRanked } from '../../src/store/codec.js';
-import { decodeEmbedding, encodeEmbedding, fromHalf, toHalf } from '../../src/store/codecEmbedding.js';
+import { decodeEmbedding, encodeEmbedding } from '../../src/store/codecEmbedding.js';
+import { fromHalf, toHalf } from '../../src/core/half.js';
 import { userColumns } from '../../src/store/kvStore.js';
 import { PAIR_FEATURES, type PairFeature } from '../../src/store/snapshot.js';
 
