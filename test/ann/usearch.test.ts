@@ -43,7 +43,8 @@ test('usearch i8 with f32 re-rank recovers recall that i8 alone loses', () => {
   const data = clustered(3000, d, 11, 5);
   const qs = clustered(40, d, 12, 5);
   const ids = Int32Array.from({ length: 3000 }, (_, i) => i);
-  const i8 = UsearchIndex.create(d, 'l2sq', { ...small, expansionSearch: 256, dtype: 'i8' });
+  // One build thread: a multi-threaded HNSW build is not deterministic, and this test asserts a recall floor.
+  const i8 = UsearchIndex.create(d, 'l2sq', { ...small, expansionSearch: 256, dtype: 'i8', threads: 1 });
   i8.addBatch(ids, data);
   const rr = new RerankedIndex(i8, MemoryVectorStore.wrap(data, d), { factor: 3 });
   const ex = oracle(data, d, 'l2sq');
