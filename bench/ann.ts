@@ -8,7 +8,7 @@
  * each ef: recall@100 and recall@10 against exact ground truth, single-thread QPS (k=100, one query at a
  * time on this thread) with p50/p99 latency, and batch QPS (usearch: one native call on --threads threads;
  * hnswlib-node has no batch call, so its "batch" is the same loop). The default configuration (usearch i8,
- * re-ranked ×2 in f32 read with pread from the vectors file) is then served through a worker pool and
+ * re-ranked in f32 from the memory-mapped vectors file) is then served through a worker pool and
  * through N shard processes, with event-loop delay measured. Writes bench/results/ann-<dataset>.{json,md}.
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { createIndex, openIndex } from '../src/ann/registry.js';
 import { RerankedIndex } from '../src/ann/rerank.js';
 import { buildShards, startShards } from '../src/ann/sharded/launch.js';
 import type { Hits, VectorIndex } from '../src/ann/types.js';
-import { FileVectorStore } from '../src/ann/vectors.js';
+import { openVectorFile } from '../src/ann/vectors.js';
 import { checkTruth, clusteredData, siftsmall, type CentreLayout, type Dataset } from './ann/data.js';
 import { gc, median, recallAt, round, rssMiB, timeBatch, timeSingle, type SingleRun } from './ann/measure.js';
 import { inlineLoad, searcherLoad } from './ann/serve.js';
@@ -154,9 +154,12 @@ try {
     if (config === 'usearch-i8') {
       defaultPath = path;
       for (const r of reranks) {
-        const rr = new RerankedIndex(openIndex(path, 'view'), FileVectorStore.ofArrayFile(vectorsPath, d.dim), r);
+        const rr = new RerankedIndex(openIndex(path, 'view'), openVectorFile(vectorsPath, d.dim, 'vectors', 'mmap'), r);
         candidates.push({ config: rerankName(r), index: rr, bytesPerVector, batchNative: true });
       }
+      // The same re-rank reading rows with pread (the fallback without the mmap addon), for the cost of a read.
+      const pr = new RerankedIndex(openIndex(path, 'view'), openVectorFile(vectorsPath, d.dim, 'vectors', 'pread'), reranks[0]);
+      candidates.push({ config: `${rerankName(reranks[0])} pread`, index: pr, bytesPerVector, batchNative: true });
     }
   }
   log(`measuring ${candidates.map((c) => c.config).join(', ')} at ef ${efs.join(', ')} (${rounds} rounds)`);
@@ -167,7 +170,7 @@ try {
   const serving: BenchReport['serving'] = [];
   if (defaultPath) {
     const ef = Number(arg('serve-ef', '128'));
-    const local = new RerankedIndex(openIndex(defaultPath, 'view'), FileVectorStore.ofArrayFile(vectorsPath, d.dim), reranks[0]);
+    const local = new RerankedIndex(openIndex(defaultPath, 'view'), openVectorFile(vectorsPath, d.dim), reranks[0]);
     local.setEf(ef);
     const record = (mode: string, r: { qps: number; loopP50ms: number; loopP99ms: number; loopMaxms: number; results: Hits[] }, extra: Record<string, unknown> = {}): void => {
       const s = { mode, ef, qps: r.qps, recall100: round(recallAt(r.results, d.truth, d.k, 100), 4), loopP50ms: r.loopP50ms, loopP99ms: r.loopP99ms, loopMaxms: r.loopMaxms, ...extra };

@@ -20,7 +20,7 @@ export { UsearchIndex, USEARCH_DEFAULTS, USEARCH_DTYPES, bruteForceSearch, type 
 export { HnswlibIndex, HNSWLIB_DEFAULTS, type HnswlibOptions } from './hnswlib.js';
 export { ScalarQuantizer, type QuantizerParams } from './quantize.js';
 export { RerankedIndex, RERANK_DEFAULTS, type RerankOptions } from './rerank.js';
-export { FileVectorStore, MemoryVectorStore, type VectorStore } from './vectors.js';
+export { FileVectorStore, MappedVectorStore, MemoryVectorStore, openVectorFile, type VectorFileMode, type VectorStore } from './vectors.js';
 export { TieredIndex, TIERED_DEFAULTS, type MainSpec, type TieredOptions, type TierStats } from './tiered.js';
 export { SearchPool, type PoolOptions } from './pool.js';
 export { inlineSearcher } from './inline.js';

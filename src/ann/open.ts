@@ -9,7 +9,7 @@ import { openIndex, type OpenMode } from './registry.js';
 import { RerankedIndex, type RerankOptions } from './rerank.js';
 import { TieredIndex, type MainSpec, type TieredOptions } from './tiered.js';
 import type { VectorIndex } from './types.js';
-import { FileVectorStore } from './vectors.js';
+import { openVectorFile } from './vectors.js';
 
 /** The JSON the pipeline's ANN stage writes into a bundle (artifact 'ann/index.json'). */
 export interface BundleAnnManifest {
@@ -85,7 +85,7 @@ export function openBundleIndex(dir: string, ef?: number): VectorIndex {
 function openReranked(path: string, vectors: string, column: string, rerank: RerankOptions, ef?: number): VectorIndex {
   const inner = openIndex(path, 'view');
   if (ef) inner.setEf(ef);
-  return new RerankedIndex(inner, FileVectorStore.ofArrayFile(vectors, inner.dim, column), rerank);
+  return new RerankedIndex(inner, openVectorFile(vectors, inner.dim, column), rerank);
 }
 
 /**

@@ -59,8 +59,19 @@ export function nativeUsearch(): NativeUsearchCtor {
 
 /** The addon's multi-threaded SIMD brute-force search (benchmark ground truth). */
 export function nativeExactSearch(): NativeExactSearch {
-  return addon().exactSearch;
+  return exactChecked;
 }
+
+/**
+ * The addon's exactSearch reads both arrays from the start of their ArrayBuffer, ignoring byteOffset (its
+ * lib.cpp takes `.ArrayBuffer().Data()`), so a view into a larger buffer would silently search other rows.
+ */
+const exactChecked: NativeExactSearch = (dataset, queries, dimensions, k, metric, threads) => {
+  if (dataset.byteOffset !== 0 || queries.byteOffset !== 0) {
+    throw new PymkError('PYMK_INTERNAL', 'usearch exactSearch ignores byteOffset: pass arrays that start their buffer (copy views first)');
+  }
+  return addon().exactSearch(dataset, queries, dimensions, k, metric, threads);
+};
 
 function addon(): Addon {
   if (cached) return cached;

@@ -2,11 +2,14 @@
  * Where exact f32 vectors live for re-ranking and for looking a user's vector up by id.
  *
  * - MemoryVectorStore: rows by id in one growable Float32Array (ids are dense user ids).
- * - FileVectorStore: rows read on demand with pread from a file (a raw f32 matrix, or the 'vectors'
- *   column of a pymk array file such as the bundle's embeddings), so the f32 copy stays on disk and in the
- *   OS page cache, shared by every process, rather than on each process's heap.
+ * - MappedVectorStore: a file memory-mapped read-only (a raw f32 matrix, or the 'vectors' column of a pymk
+ *   array file such as the bundle's embeddings): rows are read as memory, with no system call, and the f32
+ *   copy stays in the OS page cache, shared by every process, rather than on each process's heap. Needs the
+ *   optional dependency @riaskov/mmap-io (a prebuilt addon); openVectorFile falls back to pread without it.
+ * - FileVectorStore: the same file read row by row with pread (≈ 0.8 µs a row here, the fallback).
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { PymkError } from '../core/errors.js';
 import { decodeArrays } from '../pipeline/binary.js';
 import { checkId } from './distance.js';
@@ -17,6 +20,8 @@ export interface VectorStore {
   readonly writable: boolean;
   /** Copies id's row into out[0..dim); false when the store has no row for id. */
   get(id: number, out: Float32Array): boolean;
+  /** Copies id's row into row `at` of `out` (out[at*dim .. (at+1)*dim)); false when the store has no row for id. */
+  copyRow(id: number, out: Float32Array, at: number): boolean;
   set(id: number, v: Float32Array): void;
   close(): void;
 }
@@ -56,8 +61,12 @@ export class MemoryVectorStore implements VectorStore {
   }
 
   get(id: number, out: Float32Array): boolean {
-    if (id >= this.present.length || !this.present[id]) return false;
-    out.set(this.data.subarray(id * this.dim, (id + 1) * this.dim));
+    return this.copyRow(id, out, 0);
+  }
+
+  copyRow(id: number, out: Float32Array, at: number): boolean {
+    if (id < 0 || id >= this.present.length || !this.present[id]) return false;
+    out.set(this.data.subarray(id * this.dim, (id + 1) * this.dim), at * this.dim);
     return true;
   }
 
@@ -79,6 +88,92 @@ export class MemoryVectorStore implements VectorStore {
   close(): void {}
 }
 
+/** How a vectors file is read: memory-mapped when the addon loads ('auto'), or always with pread. */
+export type VectorFileMode = 'auto' | 'mmap' | 'pread';
+
+/**
+ * A read-only store over a vectors file: the float32 `column` of a pymk array file, memory-mapped when
+ * possible ('auto'), else read with pread. 'mmap' fails when the addon cannot load.
+ */
+export function openVectorFile(path: string, dim: number, column = 'vectors', mode: VectorFileMode = 'auto'): VectorStore {
+  const col = arrayColumn(path, column);
+  if (col.dtype !== 'float32') throw new PymkError('PYMK_BUNDLE_INVALID', `${path}: column '${column}' is ${col.dtype}, expected float32`, { file: path });
+  if (col.length % dim !== 0) throw new PymkError('PYMK_BUNDLE_INVALID', `${path}: ${col.length} floats is not a whole number of ${dim}-d rows`, { file: path });
+  const count = col.length / dim;
+  if (mode !== 'pread') {
+    const mmap = mmapAddon();
+    if (mmap) return new MappedVectorStore(mmap, path, dim, col.offset, count);
+    if (mode === 'mmap') throw new PymkError('PYMK_BAD_PARAM', `cannot memory-map ${path}: the optional dependency @riaskov/mmap-io did not load (${mmapError})`);
+  }
+  return new FileVectorStore(path, dim, col.offset, count);
+}
+
+interface MmapAddon {
+  map(size: number, protection: number, flags: number, fd: number, offset?: number, advise?: number): Buffer;
+  readonly PROT_READ: number;
+  readonly MAP_SHARED: number;
+  readonly MADV_RANDOM: number;
+}
+let mmapLoaded: MmapAddon | null | undefined;
+let mmapError = '';
+
+/** The mmap addon, loaded once; null when it is not installed or has no binary for this Node. */
+function mmapAddon(): MmapAddon | null {
+  if (mmapLoaded === undefined) {
+    try {
+      mmapLoaded = createRequire(import.meta.url)('@riaskov/mmap-io') as MmapAddon;
+    } catch (e) {
+      mmapLoaded = null;
+      mmapError = (e as Error).message.split('\n')[0];
+    }
+  }
+  return mmapLoaded;
+}
+
+/** Rows of a memory-mapped file, viewed as one Float32Array: row id at `offset + id*dim*4`, ids 0..count-1. */
+export class MappedVectorStore implements VectorStore {
+  readonly writable = false;
+  private rows: Float32Array;
+  private count: number;
+
+  constructor(mmap: MmapAddon, readonly path: string, readonly dim: number, offset: number, count: number) {
+    this.count = count;
+    if (offset % 4 !== 0) throw new PymkError('PYMK_BUNDLE_INVALID', `${path}: float32 rows at unaligned offset ${offset}`, { file: path });
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (offset + count * dim * 4 > size) {
+        throw new PymkError('PYMK_BUNDLE_INVALID', `${path}: ${count} rows of ${dim} floats at ${offset} run past the end (${size} bytes)`, { file: path });
+      }
+      // Map the whole file (mmap offsets must be page-aligned); the mapping outlives the descriptor.
+      const buf = size > 0 ? mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0, mmap.MADV_RANDOM) : Buffer.alloc(0);
+      this.rows = new Float32Array(buf.buffer, buf.byteOffset + offset, count * dim);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  get(id: number, out: Float32Array): boolean {
+    return this.copyRow(id, out, 0);
+  }
+
+  copyRow(id: number, out: Float32Array, at: number): boolean {
+    if (id < 0 || id >= this.count) return false;
+    out.set(this.rows.subarray(id * this.dim, (id + 1) * this.dim), at * this.dim);
+    return true;
+  }
+
+  set(): void {
+    throw new PymkError('PYMK_BAD_PARAM', `vector file ${this.path} is read-only`);
+  }
+
+  /** Drops the view; the mapping is released when the buffer is collected (the addon has no unmap). */
+  close(): void {
+    this.rows = new Float32Array(0);
+    this.count = 0;
+  }
+}
+
 /** Rows read with pread from a file: row id at byte `offset + id*dim*4`, ids 0..count-1. */
 export class FileVectorStore implements VectorStore {
   readonly writable = false;
@@ -95,17 +190,13 @@ export class FileVectorStore implements VectorStore {
     }
   }
 
-  /** The 'vectors' float32 column of a pymk array file (see pipeline/binary.ts for the layout). */
-  static ofArrayFile(path: string, dim: number, column = 'vectors'): FileVectorStore {
-    const col = arrayColumn(path, column);
-    if (col.dtype !== 'float32') throw new PymkError('PYMK_BUNDLE_INVALID', `${path}: column '${column}' is ${col.dtype}, expected float32`, { file: path });
-    if (col.length % dim !== 0) throw new PymkError('PYMK_BUNDLE_INVALID', `${path}: ${col.length} floats is not a whole number of ${dim}-d rows`, { file: path });
-    return new FileVectorStore(path, dim, col.offset, col.length / dim);
+  get(id: number, out: Float32Array): boolean {
+    return this.copyRow(id, out, 0);
   }
 
-  get(id: number, out: Float32Array): boolean {
+  copyRow(id: number, out: Float32Array, at: number): boolean {
     if (id < 0 || id >= this.count || this.fd < 0) return false;
-    const n = readSync(this.fd, out, 0, this.rowBytes, this.offset + id * this.rowBytes);
+    const n = readSync(this.fd, out, at * this.rowBytes, this.rowBytes, this.offset + id * this.rowBytes);
     return n === this.rowBytes;
   }
 

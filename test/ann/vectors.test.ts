@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PymkError } from '../../src/core/errors.js';
+import { encodeArrays } from '../../src/pipeline/binary.js';
+import { ExactIndex } from '../../src/ann/exact.js';
+import { RerankedIndex } from '../../src/ann/rerank.js';
+import { UsearchIndex } from '../../src/ann/usearch.js';
+import { FileVectorStore, MappedVectorStore, MemoryVectorStore, openVectorFile } from '../../src/ann/vectors.js';
+import { clustered, oracle, recallVs } from './fixtures.js';
+
+function vectorsFile(data: Float32Array): { dir: string; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'pymk-vec-'));
+  const path = join(dir, 'users.bin');
+  // A leading int column puts 'vectors' at a non-zero offset, as in the bundle's embeddings file.
+  writeFileSync(path, Buffer.concat(encodeArrays({ ids: Int32Array.from({ length: 7 }, (_, i) => i), vectors: data })));
+  return { dir, path };
+}
+
+test('memory-mapped, pread and in-memory vector stores return the same rows; out-of-range ids are absent', () => {
+  const d = 24;
+  const data = clustered(300, d, 3);
+  const { dir, path } = vectorsFile(data);
+  try {
+    const stores = [openVectorFile(path, d, 'vectors', 'mmap'), openVectorFile(path, d, 'vectors', 'pread'), MemoryVectorStore.wrap(data, d)];
+    assert.ok(stores[0] instanceof MappedVectorStore);
+    assert.ok(stores[1] instanceof FileVectorStore);
+    for (const id of [0, 1, 150, 299]) {
+      const want = data.subarray(id * d, (id + 1) * d);
+      for (const s of stores) {
+        const out = new Float32Array(3 * d);
+        assert.ok(s.copyRow(id, out, 2), `${s.constructor.name} row ${id}`);
+        assert.deepEqual(out.subarray(2 * d), want);
+        assert.deepEqual(out.subarray(0, 2 * d), new Float32Array(2 * d), 'other rows untouched');
+      }
+    }
+    for (const s of stores) {
+      assert.equal(s.get(300, new Float32Array(d)), false);
+      assert.equal(s.get(-1, new Float32Array(d)), false);
+      s.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a vectors file whose column is missing, of another type or ragged is refused with the file named', () => {
+  const { dir, path } = vectorsFile(new Float32Array(10 * 4));
+  try {
+    assert.throws(() => openVectorFile(path, 4, 'nope'), (e) => e instanceof PymkError && e.code === 'PYMK_BUNDLE_INVALID' && e.message.includes(path));
+    assert.throws(() => openVectorFile(path, 4, 'ids'), (e) => e instanceof PymkError && /int32, expected float32/.test(e.message));
+    assert.throws(() => openVectorFile(path, 3), (e) => e instanceof PymkError && /not a whole number of 3-d rows/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('re-ranking from a mapped file equals re-ranking from memory, with exact distances', () => {
+  const d = 32;
+  const n = 2000;
+  const data = clustered(n, d, 5, 8);
+  const qs = clustered(30, d, 6, 8);
+  const { dir, path } = vectorsFile(data);
+  const ids = Int32Array.from({ length: n }, (_, i) => i);
+  const i8 = UsearchIndex.create(d, 'l2sq', { dtype: 'i8', connectivity: 16, expansionAdd: 128, expansionSearch: 128, threads: 1 });
+  i8.addBatch(ids, data);
+  try {
+    const mapped = new RerankedIndex(i8, openVectorFile(path, d, 'vectors', 'mmap'), { factor: 2 });
+    const inMemory = new RerankedIndex(i8, MemoryVectorStore.wrap(data, d), { factor: 2 });
+    const exact = new ExactIndex(d, 'l2sq', false, n);
+    exact.addBatch(ids, data);
+    for (let q = 0; q < 30; q++) {
+      const query = qs.subarray(q * d, (q + 1) * d); // a view with an offset, as callers pass
+      const a = mapped.search(query, { k: 10 });
+      const b = inMemory.search(query, { k: 10 });
+      assert.deepEqual(a.ids, b.ids, `query ${q}`);
+      for (let j = 0; j < a.ids.length; j++) {
+        const e = exact.search(query, { k: n }).distances[Array.from(exact.search(query, { k: n }).ids).indexOf(a.ids[j])];
+        assert.ok(Math.abs(a.distances[j] - e) <= 1e-4 * Math.max(1, e), `query ${q} rank ${j}: ${a.distances[j]} vs exact ${e}`);
+      }
+    }
+    assert.ok(recallVs(mapped, oracle(data, d, 'l2sq'), qs, d, 10) >= 0.97);
+  } finally {
+    i8.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
