@@ -26,6 +26,12 @@ const ConfigSchema = z
     diversityBackfill: z.boolean(),
     /** Ranking: 'auto' (the bundle's model if it has one, else the stored score), 'model', a model variant or a heuristic. */
     scorer: z.string().min(1),
+    /** ANN candidates per user with no stored list (0 = no ANN in serving); the bundle must have an index. */
+    annCandidates: z.number().int().min(0).max(10_000),
+    /** Worker threads searching the ANN index. */
+    annWorkers: z.number().int().min(1).max(64),
+    /** Where the ANN index's recent tier keeps its log; default: '<bundle>.ann-state' beside the bundle. */
+    annStateDir: z.string().min(1).optional(),
     /** L1 in-process result cache. */
     l1Size: z.number().int().min(0),
     l1TtlSeconds: z.number().min(0),
@@ -49,12 +55,14 @@ export const DEFAULTS: z.infer<typeof ConfigSchema> = {
   maxPerSchool: 3,
   diversityBackfill: false,
   scorer: 'auto',
+  annCandidates: 200,
+  annWorkers: 1,
   l1Size: 10_000,
   l1TtlSeconds: 300,
   logLevel: 'info',
 };
 
-type Key = keyof typeof DEFAULTS | 'bundle';
+type Key = keyof typeof DEFAULTS | 'bundle' | 'annStateDir';
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 const num = (v: string): number => (v.trim() === '' ? NaN : Number(v));
 const bool = (v: string): boolean | string => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v);
@@ -74,6 +82,9 @@ export const ENV_MAP: Record<string, [Key, (v: string) => unknown]> = {
   PYMK_MAX_PER_SCHOOL: ['maxPerSchool', num],
   PYMK_DIVERSITY_BACKFILL: ['diversityBackfill', bool],
   PYMK_SCORER: ['scorer', String],
+  PYMK_ANN_CANDIDATES: ['annCandidates', num],
+  PYMK_ANN_WORKERS: ['annWorkers', num],
+  PYMK_ANN_STATE_DIR: ['annStateDir', String],
   PYMK_L1_SIZE: ['l1Size', num],
   PYMK_L1_TTL: ['l1TtlSeconds', num],
   PYMK_LOG_LEVEL: ['logLevel', String],

@@ -1,10 +1,12 @@
-/** Human-readable reasons for a recommendation: mutual connections and shared profile fields. */
+/** Human-readable reasons for a recommendation: mutual connections, shared profile fields, embedding similarity. */
 import type { ProfileField } from '../core/tables.js';
 import type { OnlineStore, RankingInputs } from '../store/types.js';
 
 export type Reason =
   | { type: 'mutual_connections'; count: number; sample: string[] }
-  | { type: 'same_company' | 'same_school' | 'same_location'; value: string };
+  | { type: 'same_company' | 'same_school' | 'same_location'; value: string }
+  /** Found by the ANN index: cosine similarity of the two users' embeddings. */
+  | { type: 'similar_to_you'; similarity: number };
 
 const SHARED: [ProfileField, 'same_company' | 'same_school' | 'same_location'][] = [
   ['company', 'same_company'],
@@ -44,6 +46,7 @@ export async function buildReasons(
         if (value !== null) out.push({ type, value });
       }
     }
+    if (inputs.source === 'ann') out.push({ type: 'similar_to_you', similarity: Math.round(inputs.candidates.score[i] * 1e4) / 1e4 });
     return out;
   });
 }

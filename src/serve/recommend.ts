@@ -5,6 +5,7 @@
 import type { Config } from '../core/config.js';
 import { PymkError } from '../core/errors.js';
 import type { CandidateSource, OnlineStore, RankingInputs } from '../store/types.js';
+import type { AnnCandidates } from './ann.js';
 import { buildReasons, type Reason } from './reasons.js';
 import { applyRules, type RuleConfig, type RuleOutcome } from './rules.js';
 import { heuristicScorer, rankOrder, type Scorer } from './scorer.js';
@@ -13,14 +14,17 @@ export interface RecommendDeps {
   store: OnlineStore;
   scorer: Scorer;
   rules: RuleConfig;
+  /** Candidates from the ANN index for users the store has none for (absent: such users get none). */
+  ann?: AnnCandidates | null;
 }
 
 /** The recommend dependencies for a store, with the rules and scorer the configuration asks for. */
-export function coreFor(store: OnlineStore, config: Config, scorer: Scorer = heuristicScorer('stored')): RecommendDeps {
+export function coreFor(store: OnlineStore, config: Config, scorer: Scorer = heuristicScorer('stored'), ann: AnnCandidates | null = null): RecommendDeps {
   return {
     store,
     scorer,
     rules: { maxPerCompany: config.maxPerCompany, maxPerSchool: config.maxPerSchool, backfill: config.diversityBackfill },
+    ann,
   };
 }
 
@@ -45,8 +49,10 @@ export interface RankedUser {
 
 /** Scores and filters one user's candidates; no id mapping, no reasons (the offline hot path). */
 export async function rankUser(deps: RecommendDeps, uid: number, limit: number): Promise<RankedUser> {
-  const inputs = await deps.store.fetchRankingInputs(uid);
-  const scores = await deps.scorer.score(inputs);
+  let inputs = await deps.store.fetchRankingInputs(uid);
+  if (inputs.source === 'none' && deps.ann) inputs = await deps.ann.fill(deps.store, inputs);
+  // ANN candidates keep their similarity as the score (serve/ann.ts says why the model does not rank them).
+  const scores = inputs.source === 'ann' ? inputs.candidates.score : await deps.scorer.score(inputs);
   if (scores.length !== inputs.candidates.ids.length) {
     throw new PymkError('PYMK_INTERNAL', `scorer '${deps.scorer.name}' returned ${scores.length} scores for ${inputs.candidates.ids.length} candidates`);
   }

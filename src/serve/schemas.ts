@@ -14,10 +14,11 @@ const reason = {
   type: 'object',
   required: ['type'],
   properties: {
-    type: { type: 'string', enum: ['mutual_connections', 'same_company', 'same_school', 'same_location'] },
+    type: { type: 'string', enum: ['mutual_connections', 'same_company', 'same_school', 'same_location', 'similar_to_you'] },
     count: { type: 'integer' },
     sample: { type: 'array', items: { type: 'string' } },
     value: { type: 'string' },
+    similarity: { type: 'number' },
   },
 } as const;
 

@@ -11,6 +11,7 @@ import { snapshotFrom } from '../pipeline/snapshot.js';
 import { selectScorer } from '../rank/select.js';
 import { DEFAULT_TTL, openStore, type OnlineStore, type TtlConfig } from '../store/index.js';
 import { MemoryStore } from '../store/memory.js';
+import { AnnCandidates } from './ann.js';
 import { buildApp } from './app.js';
 import { ResultCache } from './cache.js';
 import { coreFor } from './recommend.js';
@@ -40,7 +41,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const ttl = opts.ttl ?? DEFAULT_TTL;
   const store: OnlineStore = await openStore(config.store, { snapshot: await snapshotFrom(first, first.version), ttl });
   const scorer = await startupScorer(config.scorer, first);
-  let core = coreFor(store, config, scorer.scorer);
+  let ann = await openAnn(config, bundleDir, first.version);
+  let core = coreFor(store, config, scorer.scorer, ann);
   const cache = new ResultCache(config.l1Size, config.l1TtlSeconds);
   const app = await buildApp({ config, core: () => core, cache, logger: opts.logger });
   if (scorer.refused) app.log.error({ err: scorer.refused }, `ranking model refused; scoring with '${scorer.scorer.name}'`);
@@ -53,10 +55,16 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       const b = await openBundle(bundleDir);
       const snap = await snapshotFrom(b, b.version);
       const next = await selectScorer(config.scorer, b);
-      const old = core.scorer;
+      const nextAnn = await openAnn(config, bundleDir, b.version).catch(async (e: unknown) => {
+        next.dispose?.();
+        throw e;
+      });
+      const old = core;
       store.swap(snap);
-      core = coreFor(store, config, next);
-      old.dispose?.(); // released once the requests already scoring with it have finished
+      core = coreFor(store, config, next, nextAnn);
+      ann = nextAnn;
+      old.scorer.dispose?.(); // released once the requests already scoring with it have finished
+      void old.ann?.close(); // its workers finish the searches already sent
       app.log.info({ version: store.version(), scorer: next.name }, 'swapped in a new bundle');
     } catch (err) {
       app.log.error({ err }, `refused bundle ${onDisk}; still serving ${store.version()}`);
@@ -80,9 +88,16 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       if (republish) clearInterval(republish);
       await app.close();
       core.scorer.dispose?.();
+      await ann?.close();
       await store.close();
     },
   };
+}
+
+/** The bundle's ANN index on worker threads, when it has one and the configuration asks for ANN candidates. */
+function openAnn(config: Config, bundleDir: string, version: string): Promise<AnnCandidates | null> {
+  if (config.annCandidates === 0) return Promise.resolve(null);
+  return AnnCandidates.open(bundleDir, version, { k: config.annCandidates, workers: config.annWorkers, stateDir: config.annStateDir ?? `${bundleDir}.ann-state` });
 }
 
 /**

@@ -141,6 +141,15 @@ export class KvStore implements OnlineStore {
     };
   }
 
+  async profiles(uids: ArrayLike<number>): Promise<UserColumns> {
+    const k = this.cur.keys;
+    const keys = Array.from(uids, (u) => k.profile(u));
+    const rows = await this.kv.mget(keys);
+    const out = userColumns(keys.length);
+    for (let i = 0; i < keys.length; i++) decodeProfileInto(rows[i], out, i, keys[i]);
+    return out;
+  }
+
   async neighbors(uids: ArrayLike<number>): Promise<Int32Array[]> {
     const k = this.cur.keys;
     const keys = Array.from(uids, (u) => k.connections(u));

@@ -112,6 +112,10 @@ export class MemoryStore implements OnlineStore {
     };
   }
 
+  async profiles(uids: ArrayLike<number>): Promise<UserColumns> {
+    return this.columns(uids);
+  }
+
   async neighbors(uids: ArrayLike<number>): Promise<Int32Array[]> {
     const out: Int32Array[] = new Array(uids.length);
     for (let i = 0; i < uids.length; i++) out[i] = this.row(uids[i], 'connections');

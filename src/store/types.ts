@@ -21,7 +21,8 @@ export interface UserColumns {
   degree: Int32Array;
 }
 
-export type CandidateSource = 'stored' | 'live-2hop' | 'none';
+/** Where a user's candidates came from: the published list, 2-hop computed live, the ANN index (serve/ann.ts), or nowhere. */
+export type CandidateSource = 'stored' | 'live-2hop' | 'ann' | 'none';
 
 /** Everything the ranker and the rules need for one user, fetched in one call. */
 export interface RankingInputs {
@@ -68,6 +69,8 @@ export interface OnlineStore extends StoreWriter {
   fetchRankingInputs(uid: number): Promise<RankingInputs>;
   /** Sorted neighbour rows, aligned with uids. */
   neighbors(uids: ArrayLike<number>): Promise<Int32Array[]>;
+  /** Profile columns of any users (e.g. candidates found outside the stored list), index-aligned with uids. */
+  profiles(uids: ArrayLike<number>): Promise<UserColumns>;
   /** The decoded value of a categorical profile code. */
   fieldValue(field: ProfileField, code: number): string | null;
   /** Users' embeddings (decoded; f16/i8 in Redis), aligned with uids; null where none or expired. */

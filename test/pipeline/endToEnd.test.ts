@@ -20,6 +20,8 @@ import { createServer } from '../../src/serve/server.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { ttlConfig } from '../../src/store/index.js';
 import { containsSorted } from '../../src/serve/rules.js';
+import { readArrays } from '../../src/pipeline/binary.js';
+import { row } from '../../src/store/snapshot.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../../src/core/tables.js';
 import type { Snapshot } from '../../src/store/snapshot.js';
 
@@ -48,11 +50,54 @@ after(async () => {
 
 test('the manifest records every stage with metrics and the input checksum', async () => {
   const b = await openBundle(bundle, { verify: 'full' });
-  assert.deepEqual(b.manifest.stages.map((s) => s.name), ['ingest', 'graph', 'embed', 'candidates', 'pair-features', 'rank', 'lists']);
+  assert.deepEqual(b.manifest.stages.map((s) => s.name), ['ingest', 'graph', 'embed', 'ann', 'candidates', 'pair-features', 'rank', 'lists']);
   assert.ok(b.manifest.inputs.data.sha256.length === 64);
   const graph = b.stage('graph')!;
   assert.equal((graph.metrics as { users: number }).users, 3000);
   assert.ok(b.schema.candidates, 'feature schema set by the candidates stage');
+});
+
+test('a user with no connections gets ANN candidates: the exact nearest embeddings, exclusions applied', async () => {
+  const { vectors } = await readArrays(join(bundle, 'embeddings/users.bin'), { vectors: 'float32' });
+  const n = snap.ids.size;
+  const dim = vectors.length / n;
+  const isolated = Array.from({ length: n }, (_, u) => u).filter((u) => snap.graph.neighbors(u).length === 0 && !snap.profiles.flags[u]);
+  assert.ok(isolated.length >= 3, `the world has users without connections (${isolated.length})`);
+  const server = await createServer(loadConfig({ bundle, l1Size: 0, annCandidates: 50 }, {}));
+  try {
+    for (const u of isolated.slice(0, 3)) {
+      const res = await server.app.inject({ url: `/v1/users/${snap.ids.value(u)}/recommendations?limit=10` });
+      assert.equal(res.statusCode, 200);
+      const body = res.json() as { source: string; recommendations: { id: string; score: number; reasons: { type: string; similarity?: number }[] }[] };
+      assert.equal(body.source, 'ann', `user ${u}`);
+      assert.ok(body.recommendations.length > 0);
+      // Exact: cosine similarity to every other user with an embedding, excluded ones left out.
+      const excluded = new Set([u, ...row(snap.blocked, u), ...row(snap.dismissed, u)]);
+      const sims: [number, number][] = [];
+      for (let v = 0; v < n; v++) {
+        if (excluded.has(v)) continue;
+        let dot = 0;
+        let nv = 0;
+        for (let j = 0; j < dim; j++) {
+          dot += vectors[u * dim + j] * vectors[v * dim + j];
+          nv += vectors[v * dim + j] ** 2;
+        }
+        if (nv > 0) sims.push([v, dot / Math.sqrt(nv)]);
+      }
+      sims.sort((a, b) => b[1] - a[1]);
+      const top50 = new Set(sims.slice(0, 50).map(([v]) => snap.ids.value(v)));
+      const exactSim = new Map(sims.map(([v, s]) => [snap.ids.value(v), s]));
+      for (const r of body.recommendations) {
+        assert.ok(top50.has(r.id), `user ${u}: ${r.id} is not among the exact 50 nearest`);
+        assert.ok(Math.abs(r.score - exactSim.get(r.id)!) < 1e-3, `score is the exact similarity (${r.score} vs ${exactSim.get(r.id)})`);
+        assert.ok(r.reasons.some((x) => x.type === 'similar_to_you' && Math.abs(x.similarity! - r.score) < 1e-3));
+      }
+      const scores = body.recommendations.map((r) => r.score);
+      assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'ordered by similarity');
+    }
+  } finally {
+    await server.close();
+  }
 });
 
 test('stored candidates are at distance exactly 2 and never deactivated or banned users', () => {

@@ -44,6 +44,11 @@ export function storeContract(name: string, harness: StoreHarness | null, skip?:
       for (let u = 0; u < n; u++) assert.deepEqual(plain(await store.fetchRankingInputs(u)), plain(expectedInputs(snap, u)), `user ${u}`);
       const rows = await store.neighbors(all);
       for (let u = 0; u < n; u++) assert.deepEqual(Array.from(rows[u]), Array.from(snap.graph.neighbors(u)));
+      const some = Int32Array.from([n - 1, 0, 5, 5, 17]);
+      const cols = await store.profiles(some);
+      for (const [f, col] of Object.entries(cols)) {
+        assert.deepEqual(Array.from(col as ArrayLike<number>), Array.from(some, (u) => (expectedInputs(snap, u).user as unknown as Record<string, ArrayLike<number>>)[f][0]), `profiles ${f}`);
+      }
       for (const f of PROFILE_FIELDS) {
         const d = snap.profiles.dicts[f];
         for (let c = 0; c < d.size; c++) assert.equal(store.fieldValue(f, c), d.value(c));

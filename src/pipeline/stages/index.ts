@@ -1,5 +1,6 @@
-/** The default pipeline: ingest → graph → embed → candidates (2-hop) → pair features → rank (model) → static lists. */
+/** The default pipeline: ingest → graph → embed → ann → candidates (2-hop) → pair features → rank (model) → static lists. */
 import type { Stage } from '../stage.js';
+import { annStage, type AnnStageParams } from './ann.js';
 import { CANDIDATE_DEFAULTS, candidatesStage, type CandidateParams } from './candidates.js';
 import { EMBED_DEFAULTS, embedStage, type EmbedParams } from './embed.js';
 import { graphStage } from './graph.js';
@@ -12,8 +13,10 @@ export interface PipelineParams {
   lists: ListParams;
   /** The ranking model (false: no model; the lists and the server use the stored heuristic score). */
   rank?: RankParams | false;
-  /** User embeddings (false: none). */
+  /** User embeddings (false: none, and then no ANN index either). */
   embed?: EmbedParams | false;
+  /** The ANN index over the embeddings (false: none; serving then has no ANN candidates). */
+  ann?: Partial<AnnStageParams> | false;
   maxBadRows?: number;
 }
 
@@ -21,6 +24,6 @@ export const PIPELINE_DEFAULTS: PipelineParams = { candidates: CANDIDATE_DEFAULT
 
 export function defaultStages(p: PipelineParams = PIPELINE_DEFAULTS): Stage[] {
   const rank = p.rank === false ? [] : [rankStage(p.rank ?? RANK_DEFAULTS)];
-  const embed = p.embed === false ? [] : [embedStage(p.embed ?? EMBED_DEFAULTS)];
+  const embed = p.embed === false ? [] : [embedStage(p.embed ?? EMBED_DEFAULTS), ...(p.ann === false ? [] : [annStage(p.ann ?? {})])];
   return [ingestStage({ maxBadRows: p.maxBadRows }), graphStage(), ...embed, candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
 }
