@@ -12,6 +12,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE_ANN_MANIFEST, servingSpec } from '../ann/open.js';
+import type { Config } from '../core/config.js';
 import { SearchPool } from '../ann/pool.js';
 import { SOURCE_CODES } from '../rank/schema.js';
 import { completePairFeatures } from '../store/snapshot.js';
@@ -58,4 +59,10 @@ export class AnnCandidates {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** The bundle's ANN index on worker threads, when it has one and the configuration asks for ANN candidates. */
+export function openAnn(config: Config, bundleDir: string, version: string): Promise<AnnCandidates | null> {
+  if (config.annCandidates === 0) return Promise.resolve(null);
+  return AnnCandidates.open(bundleDir, version, { k: config.annCandidates, workers: config.annWorkers, stateDir: config.annStateDir ?? `${bundleDir}.ann-state` });
 }

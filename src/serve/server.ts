@@ -11,7 +11,7 @@ import { snapshotFrom } from '../pipeline/snapshot.js';
 import { selectScorer } from '../rank/select.js';
 import { DEFAULT_TTL, openStore, type OnlineStore, type TtlConfig } from '../store/index.js';
 import { MemoryStore } from '../store/memory.js';
-import { AnnCandidates } from './ann.js';
+import { openAnn } from './ann.js';
 import { buildApp } from './app.js';
 import { ResultCache } from './cache.js';
 import { coreFor } from './recommend.js';
@@ -92,12 +92,6 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       await store.close();
     },
   };
-}
-
-/** The bundle's ANN index on worker threads, when it has one and the configuration asks for ANN candidates. */
-function openAnn(config: Config, bundleDir: string, version: string): Promise<AnnCandidates | null> {
-  if (config.annCandidates === 0) return Promise.resolve(null);
-  return AnnCandidates.open(bundleDir, version, { k: config.annCandidates, workers: config.annWorkers, stateDir: config.annStateDir ?? `${bundleDir}.ann-state` });
 }
 
 /**

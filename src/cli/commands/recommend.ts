@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { isPymkError, PymkError } from '../../core/errors.js';
-import { loadSnapshot } from '../../pipeline/snapshot.js';
+import { openBundle } from '../../pipeline/bundle.js';
+import { snapshotFrom } from '../../pipeline/snapshot.js';
+import { selectScorer } from '../../rank/select.js';
+import { openAnn } from '../../serve/ann.js';
 import { coreFor, recommend } from '../../serve/recommend.js';
 import { openStore } from '../../store/index.js';
 import { intOption, type CommandModule } from '../command.js';
@@ -11,7 +14,7 @@ export const recommendCommand: CommandModule = {
   register(program: Command) {
     program
       .command('recommend')
-      .description('print recommendations as JSON lines, from the same core the server uses')
+      .description('print recommendations as JSON lines, from the same core, scorer and ANN index the server uses')
       .requiredOption('--bundle <dir>', 'bundle folder')
       .option('--user <id>', 'one user id (as in the input data)')
       .option('--users <file>', 'a file with one user id per line')
@@ -20,21 +23,27 @@ export const recommendCommand: CommandModule = {
         if (!o.user === !o.users) throw new PymkError('PYMK_BAD_PARAM', 'pass exactly one of --user ID or --users FILE');
         const users = o.user ? [o.user] : (await readFile(o.users!, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
         const config = loadConfig({ bundle: o.bundle });
-        const store = await openStore(config.store, { snapshot: await loadSnapshot(o.bundle) });
-        const deps = coreFor(store, config);
+        const b = await openBundle(o.bundle);
+        const store = await openStore(config.store, { snapshot: await snapshotFrom(b, b.version) });
+        const deps = coreFor(store, config, await selectScorer(config.scorer, b), await openAnn(config, o.bundle, b.version));
         let failed = 0;
-        for (const user of users) {
-          try {
-            const r = await recommend(deps, user, o.limit);
-            process.stdout.write(JSON.stringify({ user, recommendations: r.recommendations }) + '\n');
-          } catch (err) {
-            if (!isPymkError(err) || err.statusCode >= 500) throw err;
-            failed++;
-            process.stdout.write(JSON.stringify({ user, error: { code: err.code, message: err.message } }) + '\n');
+        try {
+          for (const user of users) {
+            try {
+              const r = await recommend(deps, user, o.limit);
+              process.stdout.write(JSON.stringify({ user, source: r.source, recommendations: r.recommendations }) + '\n');
+            } catch (err) {
+              if (!isPymkError(err) || err.statusCode >= 500) throw err;
+              failed++;
+              process.stdout.write(JSON.stringify({ user, error: { code: err.code, message: err.message } }) + '\n');
+            }
           }
+        } finally {
+          deps.scorer.dispose?.();
+          await deps.ann?.close();
+          await store.close();
         }
         if (failed > 0) console.error(`pymk recommend: ${failed} of ${users.length} users failed (see the "error" lines)`);
-        await store.close();
         if (failed > 0) process.exitCode = 2;
       });
   },
