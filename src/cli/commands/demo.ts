@@ -49,9 +49,11 @@ export const demoCommand: CommandModule = {
         const config = loadConfig({ bundle, host: f.host, port: f.port });
         const server = await createServer(config, { watchMs: 5000 });
         const url = await server.app.listen({ host: config.host, port: config.port });
-        const example = await exampleUser(server.app);
+        const example = await exampleUser(server.app, 'stored');
+        const coldStart = await exampleUser(server.app, 'ann');
         console.log(`\npymk is serving ${bundle} at ${url}\n`);
         console.log(`  curl '${url}/v1/users/${example}/recommendations?limit=5'`);
+        if (coldStart) console.log(`  curl '${url}/v1/users/${coldStart}/recommendations?limit=5'   # no connections yet: candidates from the ANN index`);
         console.log(`  curl '${url}/readyz'`);
         console.log(`  curl '${url}/openapi.json'`);
         console.log(`\nCLI: node dist/src/cli/main.js recommend --bundle ${bundle} --user ${example} --limit 5`);
@@ -81,12 +83,13 @@ async function sameWorld(dir: string, users: number, seed: number): Promise<bool
   }
 }
 
-/** A user the demo can show off: the first one with a full page of recommendations. */
-async function exampleUser(app: { inject: (o: { url: string }) => Promise<{ statusCode: number; json: () => unknown }> }): Promise<string> {
-  for (let i = 0; i < 200; i++) {
+/** A user the demo can show off: the first with a full page of recommendations from that candidate source. */
+async function exampleUser(app: { inject: (o: { url: string }) => Promise<{ statusCode: number; json: () => unknown }> }, source: string): Promise<string> {
+  for (let i = 0; i < 2000; i++) {
     const id = `u${i}`;
     const r = await app.inject({ url: `/v1/users/${id}/recommendations?limit=5` });
-    if (r.statusCode === 200 && (r.json() as { recommendations: unknown[] }).recommendations.length === 5) return id;
+    const body = r.json() as { source: string; recommendations: unknown[] };
+    if (r.statusCode === 200 && body.source === source && body.recommendations.length === 5) return id;
   }
-  return 'u0';
+  return source === 'stored' ? 'u0' : '';
 }
