@@ -49,8 +49,9 @@ export const demoCommand: CommandModule = {
         const config = loadConfig({ bundle, host: f.host, port: f.port });
         const server = await createServer(config, { watchMs: 5000 });
         const url = await server.app.listen({ host: config.host, port: config.port });
-        const example = await exampleUser(server.app, 'stored');
-        const coldStart = await exampleUser(server.app, 'ann');
+        const example = await exampleUser(server.app, 'stored', (i) => `u${i}`);
+        // The newest users are the likeliest to have no connections yet (the generator's ids follow join order).
+        const coldStart = await exampleUser(server.app, 'ann', (i) => `u${f.users - 1 - i}`);
         console.log(`\npymk is serving ${bundle} at ${url}\n`);
         console.log(`  curl '${url}/v1/users/${example}/recommendations?limit=5'`);
         if (coldStart) console.log(`  curl '${url}/v1/users/${coldStart}/recommendations?limit=5'   # no connections yet: candidates from the ANN index`);
@@ -84,9 +85,13 @@ async function sameWorld(dir: string, users: number, seed: number): Promise<bool
 }
 
 /** A user the demo can show off: the first with a full page of recommendations from that candidate source. */
-async function exampleUser(app: { inject: (o: { url: string }) => Promise<{ statusCode: number; json: () => unknown }> }, source: string): Promise<string> {
-  for (let i = 0; i < 2000; i++) {
-    const id = `u${i}`;
+async function exampleUser(
+  app: { inject: (o: { url: string }) => Promise<{ statusCode: number; json: () => unknown }> },
+  source: string,
+  idAt: (i: number) => string,
+): Promise<string> {
+  for (let i = 0; i < 500; i++) {
+    const id = idAt(i);
     const r = await app.inject({ url: `/v1/users/${id}/recommendations?limit=5` });
     const body = r.json() as { source: string; recommendations: unknown[] };
     if (r.statusCode === 200 && body.source === source && body.recommendations.length === 5) return id;
