@@ -3,6 +3,7 @@
  *
  *   node --expose-gc dist/bench/ann.js --dataset siftsmall
  *   node --expose-gc dist/bench/ann.js --dataset clustered --n 1000000 --queries 1000 [--centres iso|decay] [--configs …] [--efs …] [--shards 4]
+ *     [--rerank 1.2:0.5,1.5:0] [--keep DIR (keep the builds and reuse them next time)]
  *
  * For each build: build time, index bytes per vector (file size; usearch maps it as is), RSS growth; then for
  * each ef: recall@100 and recall@10 against exact ground truth, single-thread QPS (k=100, one query at a
@@ -11,7 +12,7 @@
  * re-ranked in f32 from the memory-mapped vectors file) is then served through a worker pool and
  * through N shard processes, with event-loop delay measured. Writes bench/results/ann-<dataset>.{json,md}.
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeArrays } from '../src/pipeline/binary.js';
@@ -77,7 +78,10 @@ log(`dataset ${d.name}: ${n} × ${d.dim}, ${nq} queries, ground truth k=${d.k}`)
 const truthAgreement = round(checkTruth(d, datasetName === 'siftsmall' ? nq : 20), 4);
 log(`ground truth vs float64 brute force on a sample: recall ${truthAgreement}`);
 
-const work = mkdtempSync(join(tmpdir(), 'pymk-annbench-'));
+// --keep DIR keeps the builds there and reuses them on the next run with the same dataset and settings.
+const keep = arg('keep', '');
+const work = keep ? join(keep, `${d.name}-q${d.queries.length / d.dim}-m${connectivity}-efc${expansionAdd}`) : mkdtempSync(join(tmpdir(), 'pymk-annbench-'));
+mkdirSync(work, { recursive: true });
 const vectorsPath = join(work, 'vectors.bin');
 writeFileSync(vectorsPath, Buffer.concat(encodeArrays({ vectors: d.base, dim: Int32Array.of(d.dim) })));
 const ids = Int32Array.from({ length: n }, (_, i) => i);
@@ -132,23 +136,31 @@ function evaluate(cands: readonly Candidate[]): void {
 try {
   for (const config of configs) {
     const spec = configSpec(config);
-    gc();
-    const rss0 = rssMiB();
-    log(`build ${config} (${JSON.stringify(spec.options)})`);
-    const t0 = performance.now();
-    const x = createIndex(spec.kind, d.dim, d.metric, spec.options);
-    x.addBatch(ids, d.base, threads);
-    const buildS = round((performance.now() - t0) / 1000, 1);
-    gc();
-    const rssGrowthPerVector = round(((rssMiB() - rss0) * 2 ** 20) / n);
     const path = join(work, `${config}.idx`);
-    x.save(path);
-    x.close();
-    gc();
-    const fileBytes = statSync(path).size;
-    const bytesPerVector = round(fileBytes / n, 1);
-    builds.push({ config, buildS, vectorsPerS: round(n / buildS), fileBytes, bytesPerVector, rssGrowthPerVector, threads: spec.kind === 'hnswlib' ? 1 : threads });
-    log(`  built in ${buildS} s, ${bytesPerVector} bytes/vector on disk, RSS +${rssGrowthPerVector} bytes/vector`);
+    const kept = join(work, `${config}.build.json`);
+    if (keep && existsSync(kept)) {
+      builds.push(JSON.parse(readFileSync(kept, 'utf8')) as BenchReport['builds'][number]);
+      log(`reuse ${config} built earlier in ${work}`);
+    } else {
+      gc();
+      const rss0 = rssMiB();
+      log(`build ${config} (${JSON.stringify(spec.options)})`);
+      const t0 = performance.now();
+      const x = createIndex(spec.kind, d.dim, d.metric, spec.options);
+      x.addBatch(ids, d.base, threads);
+      const buildS = round((performance.now() - t0) / 1000, 1);
+      gc();
+      const rssGrowthPerVector = round(((rssMiB() - rss0) * 2 ** 20) / n);
+      x.save(path);
+      x.close();
+      gc();
+      const fileBytes = statSync(path).size;
+      const b = { config, buildS, vectorsPerS: round(n / buildS), fileBytes, bytesPerVector: round(fileBytes / n, 1), rssGrowthPerVector, threads: spec.kind === 'hnswlib' ? 1 : threads };
+      builds.push(b);
+      writeFileSync(kept, JSON.stringify(b));
+      log(`  built in ${buildS} s, ${b.bytesPerVector} bytes/vector on disk, RSS +${rssGrowthPerVector} bytes/vector`);
+    }
+    const bytesPerVector = builds[builds.length - 1].bytesPerVector;
     const view = openIndex(path, 'view');
     candidates.push({ config, index: view, bytesPerVector, batchNative: spec.kind === 'usearch' });
     if (config === 'usearch-i8') {
@@ -219,5 +231,5 @@ try {
   writeFileSync(`bench/results/${out}.md`, formatMarkdown(report));
   log(`wrote bench/results/${out}.{json,md} in ${report.totalSeconds} s`);
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (!keep) rmSync(work, { recursive: true, force: true });
 }
