@@ -14,6 +14,7 @@
  * | behaviour  | as candidates (score 0): the rows of candidates with a non-zero behavioural feature only   |
  * | ranked     | tag, version, 0, 0, count u32, rows × count: id i32, score f32                           |
  * | embedding  | see codecEmbedding.ts                                                                    |
+ * | profiles   | see codecProfiles.ts (the user's and its candidates' profile rows, columnar)            |
  *
  * Candidates: `nfeat` is PAIR_FEATURES.length when written (a reader with another feature list refuses the
  * value); a feature that is 0 for every candidate of the list is not stored (its mask bit is clear), so the
@@ -34,6 +35,7 @@ export const CODECS = {
   behaviour: { tag: 0x48, version: 1 },
   ranked: { tag: 0x4c, version: 1 },
   embedding: { tag: 0x45, version: 1 },
+  profiles: { tag: 0x55, version: 1 },
 } as const;
 export type CodecName = keyof typeof CODECS;
 
@@ -75,7 +77,7 @@ function words(buf: Uint8Array, start: number, end: number): { ab: ArrayBufferLi
 }
 
 /** A fresh value of `size` bytes whose body (from byte 8 or 12) is 4-aligned for typed-array writes. */
-function allocAligned(size: number): Buffer {
+export function allocAligned(size: number): Buffer {
   if (arena) return arena.alloc(size);
   const b = Buffer.allocUnsafe(size);
   return b.byteOffset % 4 === 0 ? b : Buffer.from(new ArrayBuffer(size));
@@ -148,6 +150,19 @@ export interface ProfileColumns {
   seniority: Int8Array;
   flags: Uint8Array;
   degree: Int32Array;
+}
+
+/** n rows of profile columns (zeroed). */
+export function profileColumns(n: number): ProfileColumns {
+  return {
+    company: new Int32Array(n),
+    school: new Int32Array(n),
+    location: new Int32Array(n),
+    industry: new Int32Array(n),
+    seniority: new Int8Array(n),
+    flags: new Uint8Array(n),
+    degree: new Int32Array(n),
+  };
 }
 
 /** Decodes one profile row into row i of `out`; a null value (absent or expired) leaves "missing" values. */

@@ -1,0 +1,93 @@
+/**
+ * Profile pack codec: the profile rows of one user and of every candidate in the user's stored list, packed
+ * into one value at publish time (denormalised), so a request reads them with the user's own rows in one
+ * MGET on the user's slot instead of one profile row per candidate (docs/store.md, "Reads").
+ *
+ * Layout, columnar: [tag 0x55][version][0][0][count u32], then `count` rows as columns:
+ * ids i32, company i32, school i32, location i32, industry i32, degree i32, seniority i8, flags u8.
+ * Row 0 is the user; rows 1.. are the candidates in list order. Events remove candidates from the list (Lua)
+ * but not from the pack, so the list is a subsequence of the pack's rows and the reader matches by id.
+ */
+import { CODECS, allocAligned, checkHeader, invalidValue, profileColumns, type ProfileColumns } from './codec.js';
+
+const HEADER = 8;
+const ROW_BYTES = 6 * 4 + 2;
+const I32_COLUMNS = ['company', 'school', 'location', 'industry', 'degree'] as const;
+
+/** Where the pack's rows come from: the bundle's profile columns and degrees. */
+export interface ProfileSource {
+  codes: { company: Int32Array; school: Int32Array; location: Int32Array; industry: Int32Array };
+  seniority: Int8Array;
+  flags: Uint8Array;
+  degree(u: number): number;
+}
+
+/** The pack of user `uid` and candidates cand[lo..hi-1]. */
+export function encodeProfilePack(uid: number, cand: Int32Array, lo: number, hi: number, src: ProfileSource): Buffer {
+  const n = 1 + hi - lo;
+  const b = allocAligned(HEADER + ROW_BYTES * n);
+  b.writeUInt32LE(0, 0);
+  b[0] = CODECS.profiles.tag;
+  b[1] = CODECS.profiles.version;
+  b.writeUInt32LE(n, 4);
+  const w = new Int32Array(b.buffer, b.byteOffset + HEADER, 6 * n);
+  const bytes = new Int8Array(b.buffer, b.byteOffset + HEADER + 24 * n, 2 * n);
+  const { company, school, location, industry } = src.codes;
+  for (let r = 0; r < n; r++) {
+    const u = r === 0 ? uid : cand[lo + r - 1];
+    w[r] = u;
+    w[n + r] = company[u];
+    w[2 * n + r] = school[u];
+    w[3 * n + r] = location[u];
+    w[4 * n + r] = industry[u];
+    w[5 * n + r] = src.degree(u);
+    bytes[r] = src.seniority[u];
+    bytes[n + r] = src.flags[u];
+  }
+  return b;
+}
+
+/**
+ * The user's row and the rows of `cand` (the list as read, possibly shortened by events), from a pack.
+ * A null pack (absent or expired, profile TTL) reads as missing profiles, like an expired profile row.
+ */
+export function decodeProfilePack(buf: Buffer | null, uid: number, cand: Int32Array, where: string): { user: ProfileColumns; users: ProfileColumns } {
+  const user = profileColumns(1);
+  const users = profileColumns(cand.length);
+  if (buf === null) {
+    fillMissing(user);
+    fillMissing(users);
+    return { user, users };
+  }
+  checkHeader(buf, 'profiles', where);
+  if (buf.length < HEADER) throw invalidValue(where, `truncated: ${buf.length} bytes, the profiles header needs ${HEADER}`);
+  const n = buf.readUInt32LE(4);
+  const need = HEADER + ROW_BYTES * n;
+  if (buf.length !== need) throw invalidValue(where, `${buf.length < need ? 'truncated' : 'trailing bytes'}: ${buf.length} bytes, ${n} profile rows need ${need}`);
+  if (n === 0) throw invalidValue(where, 'no rows (row 0 is the user)');
+  const body = buf.byteOffset % 4 === 0 ? buf : new Uint8Array(buf); // typed-array views need 4-aligned words (a copy starts at 0)
+  const w = new Int32Array(body.buffer, body.byteOffset + HEADER, 6 * n);
+  const bytes = new Int8Array(body.buffer, body.byteOffset + HEADER + 24 * n, 2 * n);
+  if (w[0] !== uid) throw invalidValue(where, `row 0 is user ${w[0]}, expected ${uid}`);
+  copyRow(w, bytes, n, 0, user, 0);
+  // The list is a subsequence of rows 1..n-1: one forward pass.
+  let r = 1;
+  for (let i = 0; i < cand.length; i++) {
+    while (r < n && w[r] !== cand[i]) r++;
+    if (r === n) throw invalidValue(where, `candidate ${cand[i]} (list position ${i}) has no row, or the list is out of the pack's order`);
+    copyRow(w, bytes, n, r++, users, i);
+  }
+  return { user, users };
+}
+
+function copyRow(w: Int32Array, bytes: Int8Array, n: number, r: number, out: ProfileColumns, i: number): void {
+  for (let c = 0; c < I32_COLUMNS.length; c++) out[I32_COLUMNS[c]][i] = w[(c + 1) * n + r];
+  out.seniority[i] = bytes[r];
+  out.flags[i] = bytes[n + r];
+}
+
+function fillMissing(out: ProfileColumns): void {
+  for (const c of I32_COLUMNS) out[c].fill(-1);
+  out.seniority.fill(-1);
+  out.flags.fill(0);
+}
