@@ -69,21 +69,28 @@ export function decodeProfilePack(buf: Buffer | null, uid: number, cand: Int32Ar
   const w = new Int32Array(body.buffer, body.byteOffset + HEADER, 6 * n);
   const bytes = new Int8Array(body.buffer, body.byteOffset + HEADER + 24 * n, 2 * n);
   if (w[0] !== uid) throw invalidValue(where, `row 0 is user ${w[0]}, expected ${uid}`);
-  copyRow(w, bytes, n, 0, user, 0);
-  // The list is a subsequence of rows 1..n-1: one forward pass.
-  let r = 1;
-  for (let i = 0; i < cand.length; i++) {
+  // Which row each candidate is: the list is a subsequence of rows 1..n-1 (all of them unless events removed some).
+  const rows = new Int32Array(cand.length);
+  for (let i = 0, r = 1; i < cand.length; i++, r++) {
     while (r < n && w[r] !== cand[i]) r++;
     if (r === n) throw invalidValue(where, `candidate ${cand[i]} (list position ${i}) has no row, or the list is out of the pack's order`);
-    copyRow(w, bytes, n, r++, users, i);
+    rows[i] = r;
   }
+  for (let c = 0; c < I32_COLUMNS.length; c++) {
+    const from = w.subarray((c + 1) * n, (c + 2) * n);
+    user[I32_COLUMNS[c]][0] = from[0];
+    gatherRows(from, rows, users[I32_COLUMNS[c]]);
+  }
+  user.seniority[0] = bytes[0];
+  user.flags[0] = bytes[n];
+  gatherRows(bytes.subarray(0, n), rows, users.seniority);
+  gatherRows(bytes.subarray(n, 2 * n), rows, users.flags);
   return { user, users };
 }
 
-function copyRow(w: Int32Array, bytes: Int8Array, n: number, r: number, out: ProfileColumns, i: number): void {
-  for (let c = 0; c < I32_COLUMNS.length; c++) out[I32_COLUMNS[c]][i] = w[(c + 1) * n + r];
-  out.seniority[i] = bytes[r];
-  out.flags[i] = bytes[n + r];
+function gatherRows(from: Int32Array | Int8Array, rows: Int32Array, to: Int32Array | Int8Array | Uint8Array): void {
+  if (rows.length === from.length - 1 && rows[rows.length - 1] === rows.length) to.set(from.subarray(1)); // nothing removed
+  else for (let i = 0; i < rows.length; i++) to[i] = from[rows[i]];
 }
 
 function fillMissing(out: ProfileColumns): void {
