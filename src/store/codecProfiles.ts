@@ -22,8 +22,27 @@ export interface ProfileSource {
   degree(u: number): number;
 }
 
-/** The pack of user `uid` and candidates cand[lo..hi-1]. */
-export function encodeProfilePack(uid: number, cand: Int32Array, lo: number, hi: number, src: ProfileSource): Buffer {
+/**
+ * Every user's row interleaved, 6 words a user (company, school, location, industry, degree, seniority and
+ * flags in the low two bytes), so that packing a candidate costs one cache line instead of seven scattered
+ * reads (the publisher packs ~100M candidate rows for 1M users).
+ */
+export function profileRowTable(src: ProfileSource, n: number): Int32Array {
+  const t = new Int32Array(6 * n);
+  const { company, school, location, industry } = src.codes;
+  for (let u = 0, o = 0; u < n; u++, o += 6) {
+    t[o] = company[u];
+    t[o + 1] = school[u];
+    t[o + 2] = location[u];
+    t[o + 3] = industry[u];
+    t[o + 4] = src.degree(u);
+    t[o + 5] = (src.seniority[u] & 0xff) | (src.flags[u] << 8);
+  }
+  return t;
+}
+
+/** The pack of user `uid` and candidates cand[lo..hi-1], from a profileRowTable. */
+export function encodeProfilePack(uid: number, cand: Int32Array, lo: number, hi: number, table: Int32Array): Buffer {
   const n = 1 + hi - lo;
   const b = allocAligned(HEADER + ROW_BYTES * n);
   b.writeUInt32LE(0, 0);
@@ -31,18 +50,19 @@ export function encodeProfilePack(uid: number, cand: Int32Array, lo: number, hi:
   b[1] = CODECS.profiles.version;
   b.writeUInt32LE(n, 4);
   const w = new Int32Array(b.buffer, b.byteOffset + HEADER, 6 * n);
-  const bytes = new Int8Array(b.buffer, b.byteOffset + HEADER + 24 * n, 2 * n);
-  const { company, school, location, industry } = src.codes;
+  const bytes = new Uint8Array(b.buffer, b.byteOffset + HEADER + 24 * n, 2 * n);
   for (let r = 0; r < n; r++) {
     const u = r === 0 ? uid : cand[lo + r - 1];
+    const o = 6 * u;
     w[r] = u;
-    w[n + r] = company[u];
-    w[2 * n + r] = school[u];
-    w[3 * n + r] = location[u];
-    w[4 * n + r] = industry[u];
-    w[5 * n + r] = src.degree(u);
-    bytes[r] = src.seniority[u];
-    bytes[n + r] = src.flags[u];
+    w[n + r] = table[o];
+    w[2 * n + r] = table[o + 1];
+    w[3 * n + r] = table[o + 2];
+    w[4 * n + r] = table[o + 3];
+    w[5 * n + r] = table[o + 4];
+    const sf = table[o + 5];
+    bytes[r] = sf;
+    bytes[n + r] = sf >>> 8;
   }
   return b;
 }

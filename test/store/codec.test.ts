@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
 import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeCandidates, encodeIds, encodeProfile, encodeRanked } from '../../src/store/codec.js';
 import { decodeEmbedding, encodeEmbedding } from '../../src/store/codecEmbedding.js';
-import { decodeProfilePack, encodeProfilePack, type ProfileSource } from '../../src/store/codecProfiles.js';
+import { decodeProfilePack, encodeProfilePack, profileRowTable, type ProfileSource } from '../../src/store/codecProfiles.js';
 import { fromHalf, toHalf } from '../../src/core/half.js';
 import { userColumns } from '../../src/store/kvStore.js';
 import { PAIR_FEATURES, type PairFeature } from '../../src/store/snapshot.js';
@@ -47,7 +47,7 @@ test('profile packs round-trip, follow a list shortened by events and refuse row
     degree: (u) => u * 1000 + 7,
   };
   const cand = Int32Array.from([9, 3, 31, 0, 17, 25]);
-  const buf = encodeProfilePack(5, cand, 1, 5, src); // the user 5 and candidates 3, 31, 0, 17
+  const buf = encodeProfilePack(5, cand, 1, 5, profileRowTable(src, n)); // the user 5 and candidates 3, 31, 0, 17
   const want = (ids: number[]) => ({
     company: ids.map((u) => src.codes.company[u]),
     school: ids.map((u) => src.codes.school[u]),
