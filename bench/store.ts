@@ -7,10 +7,11 @@
  * Runs against a private redis-server and a private 3-master Redis Cluster that it starts on free ports
  * (no persistence) and stops at the end, so the shared Redis is never loaded with gigabytes.
  *
- * Reads: for users with `--candidates` candidates, the same keys (the user's 4 own rows + 1,001 profile
- * rows) are read by each strategy, interleaved request by request so they share the machine's load:
- * sequential GETs (one round trip per key), one pipeline of GETs, a bare MGET (per node and slot on the
- * cluster) without decoding, and the store's fetchRankingInputs (two rounds + decoding into columns).
+ * Reads: for users with `--candidates` candidates, the same keys (the user's 6 own rows, one slot) are read
+ * by each strategy, interleaved request by request so they share the machine's load: sequential GETs (one
+ * round trip per key), one pipeline of GETs, a bare MGET without decoding, and the store's
+ * fetchRankingInputs (one MGET + decoding into columns); and, for comparison, one MGET of what the previous
+ * layout read (the own rows + one profile row per candidate).
  * Publish: a synthetic 1M-user snapshot (built in code) published with the raw-protocol bulk writer, and a
  * 100k-user slice written both ways (bulk writer vs the client's pipeline) to justify the bulk writer.
  * Results: bench/results/store-read.{json,md}, bench/results/store-publish.{json,md}.
@@ -39,13 +40,16 @@ const PUBLISH_USERS = Number(arg('publish-users', '1000000'));
 const PUBLISH_CANDIDATES = Number(arg('publish-candidates', '100'));
 const skip = arg('skip', '');
 
-type Strategy = 'sequential' | 'pipeline' | 'mget' | 'store';
-const STRATEGIES: Strategy[] = ['sequential', 'pipeline', 'mget', 'store'];
+type Strategy = 'sequential' | 'pipeline' | 'mget' | 'store' | 'mget-rows';
+const STRATEGIES: Strategy[] = ['sequential', 'pipeline', 'mget', 'store', 'mget-rows'];
 
 interface ReadResult {
   backend: string;
   keysPerRequest: number;
   bytesPerRequest: number;
+  /** The previous layout: the user's own rows and one profile row per candidate. */
+  rowKeysPerRequest: number;
+  rowBytesPerRequest: number;
   strategies: Record<Strategy, ReturnType<typeof summary> & { clientCpuMs: number }>;
 }
 
@@ -66,11 +70,10 @@ async function readBench(backend: string, url: string, snap: Snapshot, measured:
   const { gen, meta } = store.current();
   const k = t.space.gen(gen, meta.buckets);
   const c = snap.candidates;
-  const keysOf = (u: number): string[] => [
-    k.candidates(u),
-    k.connections(u),
-    k.blocked(u),
-    k.dismissed(u),
+  const keysOf = (u: number): string[] => k.rankingInputs(u);
+  // The per-candidate profile rows, as the previous layout read them (second round), for comparison.
+  const rowKeysOf = (u: number): string[] => [
+    ...k.rankingInputs(u).filter((key) => key !== k.profiles(u)),
     k.profile(u),
     ...Array.from(c.cand.subarray(c.offsets[u], c.offsets[u + 1]), (v) => k.profile(v)),
   ];
@@ -80,11 +83,13 @@ async function readBench(backend: string, url: string, snap: Snapshot, measured:
     pipeline: (u) => s.pipelined(keysOf(u)),
     mget: (u) => t.kv.mget(keysOf(u)),
     store: (u) => store.fetchRankingInputs(u),
+    'mget-rows': (u) => t.kv.mget(rowKeysOf(u)),
   };
-  const probe = await t.kv.mget(keysOf(0));
-  const bytes = probe.reduce((a, b) => a + (b?.length ?? 0), 0);
-  const times: Record<Strategy, number[]> = { sequential: [], pipeline: [], mget: [], store: [] };
-  const cpu: Record<Strategy, number> = { sequential: 0, pipeline: 0, mget: 0, store: 0 };
+  const size = async (keys: string[]): Promise<number> => (await t.kv.mget(keys)).reduce((a, b) => a + (b?.length ?? 0), 0);
+  const bytes = await size(keysOf(0));
+  const rowBytes = await size(rowKeysOf(0));
+  const times = Object.fromEntries(STRATEGIES.map((st) => [st, [] as number[]])) as Record<Strategy, number[]>;
+  const cpu = Object.fromEntries(STRATEGIES.map((st) => [st, 0])) as Record<Strategy, number>;
   for (let i = 0; i < 50; i++) for (const st of STRATEGIES.slice(1)) await run[st](i % measured); // warm-up
   const t0 = performance.now();
   let seqSpent = 0;
@@ -110,6 +115,8 @@ async function readBench(backend: string, url: string, snap: Snapshot, measured:
     backend,
     keysPerRequest: keysOf(0).length,
     bytesPerRequest: bytes,
+    rowKeysPerRequest: rowKeysOf(0).length,
+    rowBytesPerRequest: rowBytes,
     strategies: Object.fromEntries(
       STRATEGIES.map((st) => [st, { ...summary(times[st]), clientCpuMs: Math.round((cpu[st] / Math.max(1, times[st].length)) * 1000) / 1000 }]),
     ) as ReadResult['strategies'],
@@ -196,9 +203,11 @@ function readMarkdown(m: Machine, rows: ReadResult[]): string {
     '',
     `${machineLine(m)}. Command: \`node dist/bench/store.js ${process.argv.slice(2).join(' ')}\`.`,
     '',
-    'Each request reads the user\'s 4 own rows and 1,001 profile rows. Strategies run interleaved, request by request.',
-    '`store` is `fetchRankingInputs` (two rounds: own rows, then profile rows; decoded into columns); `mget` reads the same keys',
-    'in one round without decoding (per node and slot on the cluster). Times in ms.',
+    "Each request reads the user's 6 own rows (one slot: candidate list, behaviour, profile pack, connections, blocks,",
+    'dismissals). Strategies run interleaved, request by request. `store` is `fetchRankingInputs` (one MGET, decoded into',
+    'columns); `sequential`, `pipeline` and `mget` read the same keys without decoding. `mget-rows` is the previous layout\'s',
+    'read for comparison: the own rows plus one profile row per candidate (user + 1,000), in one MGET (per node and slot on',
+    'the cluster), not decoded. Times in ms; client CPU is this process (user + system) per request.',
     '',
     '| backend | strategy | requests | p50 | p99 | mean | max | client CPU/request |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
@@ -209,10 +218,16 @@ function readMarkdown(m: Machine, rows: ReadResult[]): string {
       lines.push(`| ${r.backend} | ${st} | ${s.n} | ${s.p50} | ${s.p99} | ${s.mean} | ${s.max} | ${s.clientCpuMs} |`);
     }
   }
-  lines.push('', '| backend | keys/request | bytes/request | store p99 | store p99 / mget p99 | store p50 / mget p50 |', '|---|---:|---:|---:|---:|---:|');
+  lines.push(
+    '',
+    '| backend | keys/request | bytes/request | store p50 | store p99 | store p99 / mget p99 | store p50 / mget p50 | mget-rows: keys, bytes, p50, p99 |',
+    '|---|---:|---:|---:|---:|---:|---:|---|',
+  );
   for (const r of rows) {
     const s = r.strategies;
-    lines.push(`| ${r.backend} | ${r.keysPerRequest} | ${r.bytesPerRequest} | ${s.store.p99} | ${(s.store.p99 / s.mget.p99).toFixed(2)} | ${(s.store.p50 / s.mget.p50).toFixed(2)} |`);
+    lines.push(
+      `| ${r.backend} | ${r.keysPerRequest} | ${r.bytesPerRequest} | ${s.store.p50} | ${s.store.p99} | ${(s.store.p99 / s.mget.p99).toFixed(2)} | ${(s.store.p50 / s.mget.p50).toFixed(2)} | ${r.rowKeysPerRequest}, ${r.rowBytesPerRequest}, ${s['mget-rows'].p50}, ${s['mget-rows'].p99} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

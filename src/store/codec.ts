@@ -14,6 +14,7 @@
  * | behaviour  | as candidates (score 0): the rows of candidates with a non-zero behavioural feature only   |
  * | ranked     | tag, version, 0, 0, count u32, rows × count: id i32, score f32                           |
  * | embedding  | see codecEmbedding.ts                                                                    |
+ * | profiles   | see codecProfiles.ts (the user's and its candidates' profile rows, columnar)            |
  *
  * Candidates: `nfeat` is PAIR_FEATURES.length when written (a reader with another feature list refuses the
  * value); a feature that is 0 for every candidate of the list is not stored (its mask bit is clear), so the
@@ -34,6 +35,7 @@ export const CODECS = {
   behaviour: { tag: 0x48, version: 1 },
   ranked: { tag: 0x4c, version: 1 },
   embedding: { tag: 0x45, version: 1 },
+  profiles: { tag: 0x55, version: 1 },
 } as const;
 export type CodecName = keyof typeof CODECS;
 
@@ -75,7 +77,7 @@ function words(buf: Uint8Array, start: number, end: number): { ab: ArrayBufferLi
 }
 
 /** A fresh value of `size` bytes whose body (from byte 8 or 12) is 4-aligned for typed-array writes. */
-function allocAligned(size: number): Buffer {
+export function allocAligned(size: number): Buffer {
   if (arena) return arena.alloc(size);
   const b = Buffer.allocUnsafe(size);
   return b.byteOffset % 4 === 0 ? b : Buffer.from(new ArrayBuffer(size));
@@ -148,6 +150,20 @@ export interface ProfileColumns {
   seniority: Int8Array;
   flags: Uint8Array;
   degree: Int32Array;
+}
+
+/** n rows of profile columns (zeroed), views of one allocation. */
+export function profileColumns(n: number): ProfileColumns {
+  const b = new ArrayBuffer(22 * n);
+  return {
+    company: new Int32Array(b, 0, n),
+    school: new Int32Array(b, 4 * n, n),
+    location: new Int32Array(b, 8 * n, n),
+    industry: new Int32Array(b, 12 * n, n),
+    seniority: new Int8Array(b, 20 * n, n),
+    flags: new Uint8Array(b, 21 * n, n),
+    degree: new Int32Array(b, 16 * n, n),
+  };
 }
 
 /** Decodes one profile row into row i of `out`; a null value (absent or expired) leaves "missing" values. */
@@ -318,20 +334,23 @@ export function decodeCandidates(buf: Buffer | null, where: string, codec: 'cand
   const { ab, at } = words(buf, CAND_HEADER, buf.length);
   const w = new Int32Array(ab, at, stride * n);
   const fl = new Float32Array(ab, at, stride * n);
-  const ids = new Int32Array(n);
-  const score = new Float32Array(n);
+  // Every output column is a view of one allocation (one backing store per value, not 2 + NFEAT).
+  const out = new ArrayBuffer(4 * n * (2 + NFEAT));
+  const ids = new Int32Array(out, 0, n);
+  const score = new Float32Array(out, 4 * n, n);
   const features = {} as Record<PairFeature, Float32Array>;
-  const cols: Float32Array[] = [];
-  PAIR_FEATURES.forEach((name, k) => {
-    features[name] = new Float32Array(n);
-    if (mask & (1 << k)) cols.push(features[name]);
-  });
-  for (let i = 0, o = 0; i < n; i++) {
-    ids[i] = w[o++];
-    score[i] = fl[o++];
-    for (let k = 0; k < stored; k++) cols[k][i] = fl[o++];
+  for (let k = 0, s = 0; k < NFEAT; k++) {
+    const col = (features[PAIR_FEATURES[k]] = new Float32Array(out, 4 * n * (2 + k), n));
+    if (mask & (1 << k)) gather(fl, 2 + s++, stride, col);
   }
+  for (let i = 0, o = 0; i < n; i++, o += stride) ids[i] = w[o];
+  gather(fl, 1, stride, score);
   return { ids, score, features };
+}
+
+/** to[i] = from[first + i * stride]: one column out of row-major rows. */
+function gather(from: Float32Array, first: number, stride: number, to: Float32Array): void {
+  for (let i = 0, o = first; i < to.length; i++, o += stride) to[i] = from[o];
 }
 
 /** Copies the behaviour rows onto the list rows with the same candidate id (features in `only`). */

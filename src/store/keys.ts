@@ -3,10 +3,11 @@
  * `<prefix>:g<gen>:`; the pointer key `<prefix>:current` names the generation readers use, so switching
  * versions is one SET. Hash tags decide the cluster slot:
  *
- * - `{<uid>}`: a user's own rows (candidate list, connections, blocks, dismissals, static list) share a
- *   slot, so everything about one user is one MGET on one node (and a Lua script may touch them together).
+ * - `{<uid>}`: a user's own rows (candidate list, the profile pack of its candidates, connections, blocks,
+ *   dismissals, static list) share a slot, so everything fetchRankingInputs needs is one MGET on one node
+ *   (and a Lua script may touch them together).
  * - `{p<b>.<j>}`: per-user rows read in batches for *other* users (profile rows, external ids, embeddings)
- *   are spread over `buckets` tags, b = uid mod buckets. A request's 1,000 candidates then fall into at most
+ *   are spread over `buckets` tags, b = uid mod buckets. A batch of 1,000 users then falls into at most
  *   `buckets` slots: one MGET per slot, pipelined per node, one parallel round over the nodes. Each bucket's
  *   tag is chosen (the smallest j) so that bucket b hashes into the b-th of `buckets` equal slot ranges:
  *   the buckets are spread evenly over any cluster whose nodes own contiguous slot ranges of equal size.
@@ -101,6 +102,19 @@ export class GenKeys {
   /** Candidate list packed with pair features (codec 'candidates'). */
   candidates(uid: number): string {
     return `${this.base}{${uid}}c`;
+  }
+
+  /** The user's profile row and its list candidates' rows, packed at publish time (codec 'profiles'). */
+  profiles(uid: number): string {
+    return `${this.base}{${uid}}p`;
+  }
+
+  /**
+   * Everything fetchRankingInputs reads for a user, in this order: candidate list, behaviour, profile pack,
+   * connections, blocks, dismissals. One slot: one MGET on one node.
+   */
+  rankingInputs(uid: number): string[] {
+    return [this.candidates(uid), this.behaviour(uid), this.profiles(uid), this.connections(uid), this.blocked(uid), this.dismissed(uid)];
   }
 
   /** Behavioural pair features of the candidates that have any (codec 'behaviour'). */

@@ -4,15 +4,14 @@
  * generation it started with, so a request never mixes two versions (publish.ts keeps an old generation
  * readable for a grace period after switching).
  *
- * fetchRankingInputs is two rounds:
- * 1. one MGET on the user's slot: candidate list (with pair features), behavioural features, connections,
- *    blocks, dismissals;
- * 2. one MGET (per node and slot in a cluster) of the profile rows of the user and every candidate.
- * The second round needs the candidate ids the first returns; see docs/store.md for the measurements.
+ * fetchRankingInputs is one round: one MGET of the user's own rows, which share the user's slot (candidate
+ * list with pair features, behavioural features, the profile pack of the user and its candidates,
+ * connections, blocks, dismissals); see docs/store.md for the measurements.
  */
 import { PymkError } from '../core/errors.js';
 import type { ProfileField } from '../core/tables.js';
-import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, mergeBehaviour } from './codec.js';
+import { CODECS, decodeCandidates, decodeIds, decodeRanked, mergeBehaviour, profileColumns } from './codec.js';
+import { decodeProfilePack } from './codecProfiles.js';
 import { decodeEmbedding } from './codecEmbedding.js';
 import type { GenKeys, KeySpace } from './keys.js';
 import type { KvClient } from './kv.js';
@@ -111,26 +110,18 @@ export class KvStore implements OnlineStore {
   }
 
   async fetchRankingInputs(uid: number): Promise<RankingInputs> {
-    const k = this.cur.keys;
-    const own = [k.candidates(uid), k.connections(uid), k.blocked(uid), k.dismissed(uid), k.behaviour(uid)];
-    const [candBuf, connBuf, blockedBuf, dismissedBuf, behBuf] = await this.kv.mget(own);
-    const list = decodeCandidates(candBuf, own[0]);
-    if (list) mergeBehaviour(list, decodeCandidates(behBuf, own[4], 'behaviour'), BEHAVIOUR_FEATURES);
+    const keys = this.cur.keys.rankingInputs(uid);
+    const [candBuf, behBuf, profBuf, connBuf, blockedBuf, dismissedBuf] = await this.kv.mget(keys);
+    const list = decodeCandidates(candBuf, keys[0]);
+    if (list) mergeBehaviour(list, decodeCandidates(behBuf, keys[1], 'behaviour'), BEHAVIOUR_FEATURES);
     const ids = list?.ids ?? EMPTY;
-    const profileKeys = new Array<string>(ids.length + 1);
-    profileKeys[0] = k.profile(uid);
-    for (let i = 0; i < ids.length; i++) profileKeys[i + 1] = k.profile(ids[i]);
-    const rows = await this.kv.mget(profileKeys);
-    const user = userColumns(1);
-    decodeProfileInto(rows[0], user, 0, profileKeys[0]);
-    const users = userColumns(ids.length);
-    for (let i = 0; i < ids.length; i++) decodeProfileInto(rows[i + 1], users, i, profileKeys[i + 1]);
+    const { user, users } = decodeProfilePack(profBuf, uid, ids, keys[2]);
     return {
       uid,
       user,
-      connections: decodeIds(connBuf, own[1]),
-      blocked: decodeIds(blockedBuf, own[2]),
-      dismissed: decodeIds(dismissedBuf, own[3]),
+      connections: decodeIds(connBuf, keys[3]),
+      blocked: decodeIds(blockedBuf, keys[4]),
+      dismissed: decodeIds(dismissedBuf, keys[5]),
       source: list ? 'stored' : 'none',
       candidates: {
         ids,
@@ -215,15 +206,7 @@ export class KvStore implements OnlineStore {
 }
 
 export function userColumns(n: number): UserColumns {
-  return {
-    company: new Int32Array(n),
-    school: new Int32Array(n),
-    location: new Int32Array(n),
-    industry: new Int32Array(n),
-    seniority: new Int8Array(n),
-    flags: new Uint8Array(n),
-    degree: new Int32Array(n),
-  };
+  return profileColumns(n);
 }
 
 function emptyFeatures(): Record<PairFeature, Float32Array> {

@@ -9,7 +9,8 @@ import type { EmbeddingDtype } from './codecEmbedding.js';
 import { PAIR_FEATURES } from './snapshot.js';
 import { TTL_KINDS, type TtlConfig } from './ttl.js';
 
-export const META_FORMAT = 1;
+/** 2: adds the per-user profile pack (`{uid}p`) that fetchRankingInputs reads instead of candidates' rows. */
+export const META_FORMAT = 2;
 
 export interface GenMeta {
   format: number;

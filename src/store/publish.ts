@@ -16,6 +16,7 @@ import { PROFILE_FIELDS, type ProfileField } from '../core/tables.js';
 import type { ProgressFactory } from '../pipeline/progress.js';
 import { encodeBehaviour, encodeCandidates, encodeIds, encodeInArena, encodeProfile, encodeRanked } from './codec.js';
 import { encodeEmbedding, type EmbeddingDtype } from './codecEmbedding.js';
+import { encodeProfilePack, profileRowTable } from './codecProfiles.js';
 import { DEFAULT_BUCKETS, type GenKeys, type KeySpace } from './keys.js';
 import type { KvClient, SetOp } from './kv.js';
 import { META_FORMAT, decodeMeta, encodeMeta, type GenMeta } from './meta.js';
@@ -184,6 +185,7 @@ function encodeChunk(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, hi: n
   const ops: SetOp[] = [];
   const { profiles: p, graph: g, candidates: c, lists, embeddings: e } = snap;
   const ext = snap.ids.toArray();
+  const table = rowTable(snap);
   for (let u = lo; u < hi; u++) assertUniqueCandidates(snap, u);
   for (let u = lo; u < hi; u++) {
     ops.push({ key: k.id(ext[u]), value: String(u), px: t.ids });
@@ -201,6 +203,7 @@ function encodeChunk(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, hi: n
       }),
       px: t.profile,
     });
+    ops.push({ key: k.profiles(u), value: encodeProfilePack(u, c.cand, c.offsets[u], c.offsets[u + 1], table), px: t.profile });
     if (c.offsets[u + 1] > c.offsets[u]) {
       ops.push({ key: k.candidates(u), value: encodeCandidates(c.cand, c.score, c.features, c.offsets[u], c.offsets[u + 1], BEHAVIOUR_SET), px: t.candidates });
       const beh = encodeBehaviour(c.cand, c.features, c.offsets[u], c.offsets[u + 1], BEHAVIOUR_FEATURES);
@@ -222,7 +225,7 @@ export function countKeys(snap: Snapshot, lo: number, hi: number): number {
   const { graph: g, candidates: c, lists, embeddings: e } = snap;
   let n = 0;
   for (let u = lo; u < hi; u++) {
-    n += 3;
+    n += 4;
     if (c.offsets[u + 1] > c.offsets[u]) n++;
     if (hasBehaviour(snap, c.offsets[u], c.offsets[u + 1])) n++;
     if (g.degree(u) > 0) n++;
@@ -253,6 +256,18 @@ function assertUniqueCandidates(snap: Snapshot, u: number): void {
     }
     s.seen[v] = mark;
   }
+}
+
+/** Per snapshot, every user's profile row interleaved (built once, for the profile packs). */
+const TABLES = new WeakMap<Snapshot, Int32Array>();
+
+function rowTable(snap: Snapshot): Int32Array {
+  let t = TABLES.get(snap);
+  if (!t) {
+    const { profiles: p, graph: g } = snap;
+    TABLES.set(snap, (t = profileRowTable({ codes: p.codes, seniority: p.seniority, flags: p.flags, degree: (u) => g.degree(u) }, snap.ids.size)));
+  }
+  return t;
 }
 
 /** Per snapshot, a mark per id and the last mark handed out (a duplicate check without allocation). */

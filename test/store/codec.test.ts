@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
 import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeCandidates, encodeIds, encodeProfile, encodeRanked } from '../../src/store/codec.js';
 import { decodeEmbedding, encodeEmbedding } from '../../src/store/codecEmbedding.js';
+import { decodeProfilePack, encodeProfilePack, profileRowTable, type ProfileSource } from '../../src/store/codecProfiles.js';
 import { fromHalf, toHalf } from '../../src/core/half.js';
 import { userColumns } from '../../src/store/kvStore.js';
 import { PAIR_FEATURES, type PairFeature } from '../../src/store/snapshot.js';
@@ -33,6 +34,43 @@ test('profile rows round-trip, including negatives and missing values', () => {
     Object.fromEntries(Object.entries(row).map(([k, v]) => [k, [k === 'flags' ? 0 : -1, v]])),
   );
   assertLengthChecked(encodeProfile(row), (b) => decodeProfileInto(b, cols, 0, 'k'));
+});
+
+test('profile packs round-trip, follow a list shortened by events and refuse rows they do not hold', () => {
+  const rng = new Rng(3);
+  const n = 40;
+  const col = (): Int32Array => Int32Array.from({ length: n }, () => (rng.chance(0.2) ? -1 : rng.int(2 ** 31 - 1)));
+  const src: ProfileSource = {
+    codes: { company: col(), school: col(), location: col(), industry: col() },
+    seniority: Int8Array.from({ length: n }, () => rng.int(12) - 1),
+    flags: Uint8Array.from({ length: n }, () => rng.int(256)),
+    degree: (u) => u * 1000 + 7,
+  };
+  const cand = Int32Array.from([9, 3, 31, 0, 17, 25]);
+  const buf = encodeProfilePack(5, cand, 1, 5, profileRowTable(src, n)); // the user 5 and candidates 3, 31, 0, 17
+  const want = (ids: number[]) => ({
+    company: ids.map((u) => src.codes.company[u]),
+    school: ids.map((u) => src.codes.school[u]),
+    location: ids.map((u) => src.codes.location[u]),
+    industry: ids.map((u) => src.codes.industry[u]),
+    seniority: ids.map((u) => src.seniority[u]),
+    flags: ids.map((u) => src.flags[u]),
+    degree: ids.map((u) => src.degree(u)),
+  });
+  const plainCols = (c: object) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Array.from(v as ArrayLike<number>)]));
+  const full = decodeProfilePack(buf, 5, cand.subarray(1, 5), 'k');
+  assert.deepEqual(plainCols(full.user), want([5]));
+  assert.deepEqual(plainCols(full.users), want([3, 31, 0, 17]));
+  const shortened = decodeProfilePack(buf, 5, Int32Array.from([31, 17]), 'k');
+  assert.deepEqual(plainCols(shortened.users), want([31, 17]));
+  const unaligned = Buffer.concat([Buffer.from([0]), buf]).subarray(1);
+  assert.deepEqual(plainCols(decodeProfilePack(unaligned, 5, Int32Array.from([0]), 'k').users), want([0]));
+  const missing = decodeProfilePack(null, 5, Int32Array.from([1, 2]), 'k');
+  assert.deepEqual(plainCols(missing.users), { company: [-1, -1], school: [-1, -1], location: [-1, -1], industry: [-1, -1], seniority: [-1, -1], flags: [0, 0], degree: [-1, -1] });
+  assert.throws(() => decodeProfilePack(buf, 5, Int32Array.from([9]), 'k'), invalid(/candidate 9 .* no row/));
+  assert.throws(() => decodeProfilePack(buf, 5, Int32Array.from([0, 3]), 'k'), invalid(/out of the pack's order/));
+  assert.throws(() => decodeProfilePack(buf, 6, Int32Array.from([]), 'k'), invalid(/row 0 is user 5, expected 6/));
+  assertLengthChecked(buf, (b) => decodeProfilePack(b, 5, Int32Array.from([3]), 'k'));
 });
 
 test('id rows round-trip and must be strictly ascending', () => {

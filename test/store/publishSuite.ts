@@ -6,6 +6,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../../src/store/index.js';
+import { META_FORMAT } from '../../src/store/meta.js';
 import { countKeys, publishSnapshot } from '../../src/store/publish.js';
 import { expectedInputs, plain, randomSnapshot } from './fixtures.js';
 import type { KvHarness } from './kvHarness.js';
@@ -128,17 +129,19 @@ export function publishSuite(name: string, h: KvHarness | null, skip?: string): 
       await assert.rejects(store.fetchRankingInputs(u), isCode('PYMK_STORE_INVALID', /trailing bytes/));
       await t.kv.set([{ key: k.candidates(u), value: good, px: 0 }]);
 
-      const cand = c.cand[c.offsets[u]];
-      await t.kv.set([{ key: k.profile(cand), value: Buffer.from([0x50, 1, 0, 0]), px: 0 }]);
+      const pack = (await t.kv.get(k.profiles(u)))!;
+      await t.kv.set([{ key: k.profiles(u), value: pack.subarray(0, pack.length - 1), px: 0 }]);
       await assert.rejects(store.fetchRankingInputs(u), isCode('PYMK_STORE_INVALID', /truncated/));
-      await t.kv.set([{ key: k.profile(cand), value: 'hello', px: 0 }]);
-      await assert.rejects(store.fetchRankingInputs(u), isCode('PYMK_STORE_INVALID', /not a profile value/));
+      await t.kv.set([{ key: k.profiles(u), value: 'hello', px: 0 }]);
+      await assert.rejects(store.fetchRankingInputs(u), isCode('PYMK_STORE_INVALID', /not a profiles value/));
+      await t.kv.set([{ key: k.profiles(u + 1), value: pack, px: 0 }]);
+      await assert.rejects(store.fetchRankingInputs(u + 1), isCode('PYMK_STORE_INVALID', new RegExp(`row 0 is user ${u}, expected ${u + 1}`)));
       await t.kv.set([{ key: k.id('bad-id'), value: 'x1', px: 0 }]);
       await assert.rejects(store.resolveUser('bad-id'), isCode('PYMK_STORE_INVALID'));
 
       const metaBuf = (await t.kv.get(k.meta()))!;
-      await t.kv.set([{ key: k.meta(), value: metaBuf.toString().replace('"format":1', '"format":2'), px: 0 }]);
-      await assert.rejects(openStore(url), isCode('PYMK_STORE_INVALID', /meta format 2/));
+      await t.kv.set([{ key: k.meta(), value: metaBuf.toString().replace(`"format":${META_FORMAT}`, `"format":${META_FORMAT + 1}`), px: 0 }]);
+      await assert.rejects(openStore(url), isCode('PYMK_STORE_INVALID', new RegExp(`meta format ${META_FORMAT + 1}`)));
       await store.close();
     });
 
