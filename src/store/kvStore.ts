@@ -10,7 +10,7 @@
  */
 import { PymkError } from '../core/errors.js';
 import type { ProfileField } from '../core/tables.js';
-import { CODECS, decodeCandidates, decodeIds, decodeRanked, mergeBehaviour, profileColumns } from './codec.js';
+import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, mergeBehaviour, profileColumns } from './codec.js';
 import { decodeProfilePack } from './codecProfiles.js';
 import { decodeEmbedding } from './codecEmbedding.js';
 import type { GenKeys, KeySpace } from './keys.js';
@@ -136,7 +136,7 @@ export class KvStore implements OnlineStore {
     const k = this.cur.keys;
     const keys = Array.from(uids, (u) => k.profile(u));
     const rows = await this.kv.mget(keys);
-    const out = userColumns(keys.length);
+    const out = profileColumns(keys.length);
     for (let i = 0; i < keys.length; i++) decodeProfileInto(rows[i], out, i, keys[i]);
     return out;
   }
