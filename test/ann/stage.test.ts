@@ -71,7 +71,7 @@ test('the ann stage builds a usearch i8 index from the embeddings; serving opens
   });
 });
 
-test('the default configuration (cos, i8, re-rank ×1.5) passes its own recall gate', async () => {
+test('the default configuration (cos, rotated i8, re-rank ×1.2) passes its own recall gate', async () => {
   await withTmp(async (dir) => {
     const r = await run(join(dir, 'bundle'), [embed, annStage()]);
     const m = r.manifest.stages[1].metrics as { recallAt10: number; indexed: number };
