@@ -26,7 +26,7 @@ import { gbdtForward, trainGbdt, GBDT_DEFAULTS } from '../src/rank/gbdt.js';
 import { MLP_DEFAULTS, mlpForward, trainMlp, type TrainingSet } from '../src/rank/mlp.js';
 import { RankSession } from '../src/rank/onnxRuntime.js';
 import { FEATURE_COUNT } from '../src/rank/schema.js';
-import { trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from '../src/rank/train.js';
+import { calibrateOn, trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from '../src/rank/train.js';
 import { mix } from '../src/graph/twoHop.js';
 
 const argv = process.argv.slice(2);
@@ -53,7 +53,8 @@ log(`${ex.rows} examples in ${exampleSeconds.toFixed(1)}s: ${JSON.stringify(ex.l
 const ranker = trainRanker(ex, TRAIN_DEFAULTS, log);
 // A wide MLP for the INT8 speed comparison (compute-bound layers), trained briefly on up to 100k rows.
 const wideTrain = setOf(ex, (u) => !isValid(u));
-const wide: TrainedRanker = { ...ranker, mlp: trainMlp(headRows(wideTrain, 100_000), { ...MLP_DEFAULTS, hidden: [256, 256], epochs: 1, minSteps: 0 }) };
+const wideMlp = trainMlp(headRows(wideTrain, 100_000), { ...MLP_DEFAULTS, hidden: [256, 256], epochs: 1, minSteps: 0 });
+const wide: TrainedRanker = { ...ranker, mlp: wideMlp, calibration: calibrateOn(wideMlp, wideTrain) };
 
 // Validation rows (the users trainRanker held out), in 1,000-row requests.
 const validRows: number[] = [];

@@ -46,7 +46,21 @@ export interface RankedUser {
 /** Scores and filters one user's candidates; no id mapping, no reasons (the offline hot path). */
 export async function rankUser(deps: RecommendDeps, uid: number, limit: number): Promise<RankedUser> {
   const inputs = await deps.store.fetchRankingInputs(uid);
-  const scores = await deps.scorer.score(inputs);
+  return ranked(deps, inputs, await deps.scorer.score(inputs), limit);
+}
+
+/**
+ * rankUser for many users at once (the static lists): the same answers, but a scorer that scores a batch
+ * (the ONNX ranker) runs once for all of them instead of once per user.
+ */
+export async function rankUsers(deps: RecommendDeps, uids: ArrayLike<number>, limit: number): Promise<RankedUser[]> {
+  const inputs = await Promise.all(Array.from(uids, (u) => deps.store.fetchRankingInputs(u)));
+  const scorer = deps.scorer;
+  const scores = scorer.scoreBatch ? await scorer.scoreBatch(inputs) : await Promise.all(inputs.map((i) => scorer.score(i)));
+  return inputs.map((i, j) => ranked(deps, i, scores[j], limit));
+}
+
+function ranked(deps: RecommendDeps, inputs: RankingInputs, scores: Float32Array, limit: number): RankedUser {
   if (scores.length !== inputs.candidates.ids.length) {
     throw new PymkError('PYMK_INTERNAL', `scorer '${deps.scorer.name}' returned ${scores.length} scores for ${inputs.candidates.ids.length} candidates`);
   }
