@@ -1,12 +1,16 @@
 /**
- * The MLP as an ONNX graph, fp32 or INT8 (dynamic quantization). Both take `features` [N, F] (raw, as
- * assembled) and return `score` [N, 1], the probability.
+ * The MLP as an ONNX graph, fp32 or INT8. Every variant takes `features` [N, F] (raw, as assembled) and
+ * returns `score` [N, 1], the probability.
  *
- * fp32: Sub(mean) → Mul(1/std) → [Gemm → Relu]… → Gemm → Sigmoid.
- * INT8: the hidden-to-hidden layers become com.microsoft DynamicQuantizeMatMul (the activations quantized
- * to uint8 per batch, the weights stored as int8 with one scale per output column) → Relu. The first layer
- * stays fp32 — its inputs are standardised features with long tails, which one per-tensor uint8 range
- * resolves poorly, and it is the small one (features × width) — and so does the last, one-column layer.
+ * fp32: Gemm (standardisation folded into its weights) → Relu → … → Gemm → Sigmoid.
+ * int8-static (exported as mlp-int8): the first layer in fp32, its output quantized once to uint8 with a
+ * scale calibrated on training rows, then com.microsoft QGemm layers (u8 × s8, int32 bias, uint8 output:
+ * the zero point 0 is the ReLU) up to a float logit → Sigmoid. No per-batch step: a row scores the same
+ * alone or in any batch.
+ * The other INT8 variants are kept for the sweep (bench/rankInt8.ts), which measured them slower:
+ * DynamicQuantizeMatMul on the hidden layers (int8-dynamic, the previous export) or on every layer but
+ * the last, DynamicQuantizeLinear + MatMulInteger (standard ops), static with a fp32 output layer, and
+ * static with the raw input quantized per feature (its per-axis QuantizeLinear costs more than it saves).
  * Weights use 7 bits (±63) so the u8×s8 kernels on AVX2 (VPMADDUBSW pairs into int16) cannot saturate.
  */
 import type { Calibration, MlpParams } from './mlp.js';
