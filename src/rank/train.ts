@@ -28,7 +28,7 @@ export interface ScoreMetrics {
 }
 
 /** Training rows (evenly spaced) the static INT8 ranges are calibrated on, and the share of values they cover. */
-export const CALIBRATION = { rows: 20_000, quantile: 0.9999 } as const;
+export const CALIBRATION = { rows: 20_000, quantile: 0.99999 } as const;
 
 export interface TrainedRanker {
   mlp: MlpParams;
