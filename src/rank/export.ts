@@ -24,8 +24,8 @@ export interface ExportedModel {
 export function exportGraphs(t: TrainedRanker): Record<Variant, Uint8Array> {
   const metadata = { schema_id: SCHEMA_ID, features: FEATURE_NAMES.join(',') };
   return {
-    mlp: encodeModel(mlpGraph(t.mlp, { int8: false, metadata })),
-    'mlp-int8': encodeModel(mlpGraph(t.mlp, { int8: true, metadata })),
+    mlp: encodeModel(mlpGraph(t.mlp, { variant: 'fp32', metadata })),
+    'mlp-int8': encodeModel(mlpGraph(t.mlp, { variant: 'int8-static', calibration: t.calibration, metadata })),
     gbdt: encodeModel(treeGraph(t.gbdt, metadata)),
   };
 }

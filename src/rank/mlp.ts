@@ -27,7 +27,7 @@ export interface MlpOptions {
   seed: number;
 }
 
-export const MLP_DEFAULTS: MlpOptions = { hidden: [64, 32], epochs: 3, minSteps: 1500, batch: 256, lr: 2e-3, l2: 1e-6, seed: 1 };
+export const MLP_DEFAULTS: MlpOptions = { hidden: [256, 128], epochs: 3, minSteps: 1500, batch: 256, lr: 2e-3, l2: 1e-6, seed: 1 };
 
 /** Training rows: X is rows × F row-major; y in [0, 1]; w the sample weights. */
 export interface TrainingSet {
@@ -174,6 +174,41 @@ export function mlpForward(p: MlpParams, X: Float32Array, rows: number): Float32
     for (let i = 0; i < bs; i++) out[start + i] = 1 / (1 + Math.exp(-z[i]));
   }
   return out;
+}
+
+/** Value ranges seen on training rows: the static INT8 scales (mlpGraph.ts). */
+export interface Calibration {
+  /** Per raw input feature: the smallest value and the `quantile` of the values. */
+  inputMin: number[];
+  inputMax: number[];
+  /** Per hidden layer: the `quantile` of its activations (after ReLU). */
+  hidden: number[];
+}
+
+/** Calibrates the static INT8 ranges on rows × F raw feature rows (values beyond the quantile saturate). */
+export function calibrate(p: MlpParams, X: Float32Array, rows: number, quantile: number): Calibration {
+  const F = p.sizes[0];
+  const H = p.sizes.length - 2;
+  const B = 512;
+  const acts = p.sizes.map((n) => new Float32Array(B * n));
+  const seen: Float32Array[] = p.sizes.slice(1, -1).map((n) => new Float32Array(rows * n));
+  for (let start = 0; start < rows; start += B) {
+    const bs = Math.min(B, rows - start);
+    for (let i = 0; i < bs; i++) {
+      for (let f = 0; f < F; f++) acts[0][i * F + f] = Math.fround(Math.fround(X[(start + i) * F + f] - p.mean[f]) * p.invStd[f]);
+    }
+    forwardBatch(p.sizes, p.weights, p.biases, acts, bs);
+    for (let l = 0; l < H; l++) seen[l].set(acts[l + 1].subarray(0, bs * p.sizes[l + 1]), start * p.sizes[l + 1]);
+  }
+  const at = (v: Float32Array): number => (v.length ? v.sort()[Math.min(v.length - 1, Math.floor(quantile * v.length))] : 0);
+  const inputMin: number[] = [];
+  const inputMax: number[] = [];
+  for (let f = 0; f < F; f++) {
+    const col = Float32Array.from({ length: rows }, (_, r) => X[r * F + f]);
+    inputMax.push(at(col));
+    inputMin.push(rows ? col[0] : 0);
+  }
+  return { inputMin, inputMax, hidden: seen.map((v) => Math.max(at(v), 1e-6)) };
 }
 
 /** acts[0] holds the standardised inputs; fills acts[1..L] (ReLU on hidden layers, the logit last). */

@@ -6,7 +6,7 @@ import { rocAuc } from '../eval/metrics.js';
 import { mix } from '../graph/twoHop.js';
 import type { Examples } from './examples.js';
 import { gbdtForward, trainGbdt, GBDT_DEFAULTS, type Ensemble, type GbdtOptions } from './gbdt.js';
-import { MLP_DEFAULTS, mlpForward, trainMlp, type MlpOptions, type MlpParams, type TrainingSet } from './mlp.js';
+import { calibrate, MLP_DEFAULTS, mlpForward, trainMlp, type Calibration, type MlpOptions, type MlpParams, type TrainingSet } from './mlp.js';
 import { COL, FEATURE_COUNT } from './schema.js';
 
 export interface TrainOptions {
@@ -27,8 +27,13 @@ export interface ScoreMetrics {
   recall20: number;
 }
 
+/** Training rows (evenly spaced) the static INT8 ranges are calibrated on, and the share of values they cover. */
+export const CALIBRATION = { rows: 20_000, quantile: 0.99999 } as const;
+
 export interface TrainedRanker {
   mlp: MlpParams;
+  /** The MLP's input and activation ranges on training rows: the INT8 graph's static scales. */
+  calibration: Calibration;
   gbdt: Ensemble;
   golden: { x: Float32Array; mlp: Float32Array; gbdt: Float32Array };
   metrics: {
@@ -84,7 +89,19 @@ export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, l
   const gsrc = valid.rows >= opts.goldenRows ? valid : train;
   const g = Math.min(opts.goldenRows, gsrc.rows);
   const gx = gsrc.X.slice(0, g * FEATURE_COUNT);
-  return { mlp, gbdt, golden: { x: gx, mlp: mlpForward(mlp, gx, g), gbdt: gbdtForward(gbdt, gx, g) }, metrics };
+  return { mlp, calibration: calibrateOn(mlp, train), gbdt, golden: { x: gx, mlp: mlpForward(mlp, gx, g), gbdt: gbdtForward(gbdt, gx, g) }, metrics };
+}
+
+/** Calibrates the MLP's static INT8 ranges on up to CALIBRATION.rows evenly spaced training rows. */
+export function calibrateOn(mlp: MlpParams, train: TrainingSet): Calibration {
+  const F = train.features;
+  const rows = Math.min(train.rows, CALIBRATION.rows);
+  const X = new Float32Array(rows * F);
+  for (let i = 0; i < rows; i++) {
+    const r = Math.floor((i * train.rows) / rows);
+    X.set(train.X.subarray(r * F, (r + 1) * F), i * F);
+  }
+  return calibrate(mlp, X, rows, CALIBRATION.quantile);
 }
 
 /** AUC and log loss over rows; NDCG@10 and Recall@20 per user over their rows, averaged over users with a positive. */

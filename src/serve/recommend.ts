@@ -49,10 +49,35 @@ export interface RankedUser {
 
 /** Scores and filters one user's candidates; no id mapping, no reasons (the offline hot path). */
 export async function rankUser(deps: RecommendDeps, uid: number, limit: number): Promise<RankedUser> {
-  let inputs = await deps.store.fetchRankingInputs(uid);
-  if (inputs.source === 'none' && deps.ann) inputs = await deps.ann.fill(deps.store, inputs);
-  // ANN candidates keep their similarity as the score (serve/ann.ts says why the model does not rank them).
-  const scores = inputs.source === 'ann' ? inputs.candidates.score : await deps.scorer.score(inputs);
+  const inputs = await inputsFor(deps, uid);
+  return ranked(deps, inputs, byModel(inputs) ? await deps.scorer.score(inputs) : inputs.candidates.score, limit);
+}
+
+/**
+ * rankUser for many users at once (the static lists): the same answers, but a scorer that scores a batch
+ * (the ONNX ranker) runs once for all of them instead of once per user.
+ */
+export async function rankUsers(deps: RecommendDeps, uids: ArrayLike<number>, limit: number): Promise<RankedUser[]> {
+  const inputs = await Promise.all(Array.from(uids, (u) => inputsFor(deps, u)));
+  const scorer = deps.scorer;
+  const modelled = inputs.filter(byModel);
+  const scores = scorer.scoreBatch ? await scorer.scoreBatch(modelled) : await Promise.all(modelled.map((i) => scorer.score(i)));
+  let m = 0;
+  return inputs.map((i) => ranked(deps, i, byModel(i) ? scores[m++] : i.candidates.score, limit));
+}
+
+/** The store's inputs; for a user it has no candidates for, the ANN index's when there is one. */
+async function inputsFor(deps: RecommendDeps, uid: number): Promise<RankingInputs> {
+  const inputs = await deps.store.fetchRankingInputs(uid);
+  return inputs.source === 'none' && deps.ann ? deps.ann.fill(deps.store, inputs) : inputs;
+}
+
+/** ANN candidates keep their similarity as the score (serve/ann.ts says why the model does not rank them). */
+function byModel(inputs: RankingInputs): boolean {
+  return inputs.source !== 'ann';
+}
+
+function ranked(deps: RecommendDeps, inputs: RankingInputs, scores: Float32Array, limit: number): RankedUser {
   if (scores.length !== inputs.candidates.ids.length) {
     throw new PymkError('PYMK_INTERNAL', `scorer '${deps.scorer.name}' returned ${scores.length} scores for ${inputs.candidates.ids.length} candidates`);
   }

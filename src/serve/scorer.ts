@@ -11,6 +11,8 @@ export interface Scorer {
   readonly name: string;
   /** One score per candidate; a model scorer answers asynchronously (one ONNX Runtime run). */
   score(inputs: RankingInputs): Float32Array | Promise<Float32Array>;
+  /** Many users' candidates in one call (the ONNX ranker: one run), aligned with `inputs`; optional. */
+  scoreBatch?(inputs: RankingInputs[]): Promise<Float32Array[]>;
   /** Frees native resources once the runs in flight have finished (model scorers). */
   dispose?(): void;
 }

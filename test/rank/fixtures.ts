@@ -3,7 +3,7 @@ import { Rng } from '../../src/core/rng.js';
 import { trainGbdt, GBDT_DEFAULTS } from '../../src/rank/gbdt.js';
 import { MLP_DEFAULTS, trainMlp, type TrainingSet } from '../../src/rank/mlp.js';
 import { FEATURE_COUNT } from '../../src/rank/schema.js';
-import type { TrainedRanker } from '../../src/rank/train.js';
+import { calibrateOn, type TrainedRanker } from '../../src/rank/train.js';
 import { mlpForward } from '../../src/rank/mlp.js';
 import { gbdtForward } from '../../src/rank/gbdt.js';
 
@@ -29,6 +29,7 @@ export function tinyRanker(seed = 1, hidden = [16, 8]): TrainedRanker {
   const g = syntheticSet(128, seed + 100);
   return {
     mlp,
+    calibration: calibrateOn(mlp, train),
     gbdt,
     golden: { x: g.X, mlp: mlpForward(mlp, g.X, g.rows), gbdt: gbdtForward(gbdt, g.X, g.rows) },
     metrics: {} as TrainedRanker['metrics'],

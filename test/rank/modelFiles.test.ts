@@ -56,7 +56,7 @@ test('a model trained for another feature schema is refused, naming both schemas
 test('a model whose input width does not match the schema is refused', async () => {
   const narrow = { ...t.mlp, sizes: [3, ...t.mlp.sizes.slice(1)], mean: t.mlp.mean.slice(0, 3), invStd: t.mlp.invStd.slice(0, 3), weights: [t.mlp.weights[0].slice(0, 3 * t.mlp.sizes[1]), ...t.mlp.weights.slice(1)] };
   const file = MODEL_FILES.onnx('mlp');
-  await assert.rejects(loadModel(reader((f) => f.set(file, encodeModel(mlpGraph(narrow, { int8: false })))), 'mlp'), /shape \[N, 3\]/);
+  await assert.rejects(loadModel(reader((f) => f.set(file, encodeModel(mlpGraph(narrow, { variant: 'fp32' })))), 'mlp'), /shape \[N, 3\]/);
 });
 
 test('a model that loads but disagrees with the golden batch is refused', async () => {
@@ -80,6 +80,6 @@ test('a variant the card does not list, a bundle without a model, and scorer nam
 
 function exportGraphs2(): Uint8Array {
   const o = tinyRanker(9);
-  return encodeModel(mlpGraph(o.mlp, { int8: false }));
+  return encodeModel(mlpGraph(o.mlp, { variant: 'fp32' }));
 }
 

@@ -8,6 +8,7 @@ import { rocAuc } from '../../src/eval/metrics.js';
 import { exportGraphs, exportModel } from '../../src/rank/export.js';
 import { gbdtForward } from '../../src/rank/gbdt.js';
 import { mlpForward } from '../../src/rank/mlp.js';
+import { mlpGraph } from '../../src/rank/mlpGraph.js';
 import { RankSession } from '../../src/rank/onnxRuntime.js';
 import { FEATURE_COUNT } from '../../src/rank/schema.js';
 import { syntheticSet, tinyRanker } from './fixtures.js';
@@ -66,6 +67,29 @@ test('INT8 MLP stays within tolerance of fp32: scores, top-20 agreement and AUC'
   assert.ok(Math.abs(auc(a) - auc(b)) < 0.01, `auc ${auc(a)} vs ${auc(b)}`);
   f32.dispose();
   i8.dispose();
+});
+
+test('static INT8 scores a row the same whether it is scored alone or in a batch (no per-batch scale)', async () => {
+  const i8 = await RankSession.load(graphs['mlp-int8'], FEATURE_COUNT, 'int8');
+  const all = await i8.run(check.X, check.rows);
+  for (const r of [0, 17, 999]) {
+    const one = await i8.run(check.X.slice(r * FEATURE_COUNT, (r + 1) * FEATURE_COUNT), 1);
+    assert.equal(one[0], all[r], `row ${r}`);
+  }
+  i8.dispose();
+});
+
+test('weights that training left as float32 denormals are exported as 0 (ONNX Runtime is slow on them)', () => {
+  const p = structuredClone(t.mlp);
+  p.weights[0][0] = 1e-40;
+  p.weights[1][3] = -1e-39;
+  for (const variant of ['fp32', 'int8-static'] as const) {
+    const g = mlpGraph(p, { variant, calibration: t.calibration });
+    for (const init of g.initializers) {
+      if (!(init.data instanceof Float32Array)) continue;
+      for (const v of init.data) assert.ok(v === 0 || Math.abs(v) >= 1.2e-38, `${variant} ${init.name}: denormal ${v}`);
+    }
+  }
 });
 
 test('every variant passes export validation and the card lists it with its measured golden difference', async () => {

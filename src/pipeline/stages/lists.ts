@@ -3,7 +3,7 @@
  * same code the server runs — kept as the first fallback when the full online path is degraded.
  */
 import { selectScorer } from '../../rank/select.js';
-import { rankUser, type RecommendDeps } from '../../serve/recommend.js';
+import { rankUsers, type RecommendDeps } from '../../serve/recommend.js';
 import type { RuleConfig } from '../../serve/rules.js';
 import { MemoryStore } from '../../store/memory.js';
 import { ARTIFACTS } from '../artifacts.js';
@@ -21,6 +21,9 @@ export interface ListParams {
 
 export const LIST_DEFAULTS: ListParams = { k: 50, rules: { maxPerCompany: 5, maxPerSchool: 3, backfill: false } };
 
+/** Users ranked together: one scorer call (one ONNX Runtime run for the model) per this many users. */
+const USERS_PER_BATCH = 256;
+
 export function listsStage(params: ListParams = LIST_DEFAULTS): Stage {
   return {
     name: 'lists',
@@ -34,15 +37,18 @@ export function listsStage(params: ListParams = LIST_DEFAULTS): Stage {
       const score = new Float32Array(n * params.k);
       let pos = 0;
       const bar = ctx.progress('static lists', n);
-      for (let u = 0; u < n; u++) {
-        const { inputs, scores, outcome } = await rankUser(deps, u, params.k);
-        for (const i of outcome.picked) {
-          cand[pos] = inputs.candidates.ids[i];
-          score[pos] = scores[i];
-          pos++;
-        }
-        offsets[u + 1] = pos;
-        if ((u & 4095) === 4095) bar.update(u + 1);
+      for (let start = 0; start < n; start += USERS_PER_BATCH) {
+        const uids = Int32Array.from({ length: Math.min(USERS_PER_BATCH, n - start) }, (_, i) => start + i);
+        const batch = await rankUsers(deps, uids, params.k);
+        batch.forEach(({ inputs, scores, outcome }, j) => {
+          for (const i of outcome.picked) {
+            cand[pos] = inputs.candidates.ids[i];
+            score[pos] = scores[i];
+            pos++;
+          }
+          offsets[uids[j] + 1] = pos;
+        });
+        bar.update(start + uids.length);
       }
       bar.update(n);
       bar.done();
