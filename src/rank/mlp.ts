@@ -27,7 +27,7 @@ export interface MlpOptions {
   seed: number;
 }
 
-export const MLP_DEFAULTS: MlpOptions = { hidden: [256, 128], epochs: 3, minSteps: 1500, batch: 256, lr: 2e-3, l2: 1e-6, seed: 1 };
+export const MLP_DEFAULTS: MlpOptions = { hidden: [64, 32], epochs: 3, minSteps: 1500, batch: 256, lr: 2e-3, l2: 1e-6, seed: 1 };
 
 /** Training rows: X is rows × F row-major; y in [0, 1]; w the sample weights. */
 export interface TrainingSet {
