@@ -129,6 +129,7 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
         running.delete(task);
         written += count;
         for (const sets of perNode.values()) bytes += sets.payload;
+        writer.release(perNode);
         bar?.tick(Math.min(n, (i + 1) * chunkUsers) - i * chunkUsers);
       });
       task.catch(() => {});
@@ -256,9 +257,17 @@ export class ChunkWriter {
     });
   }
 
-  /** Users lo..hi-1: the serialised SETs per master. */
+  /** Buffers of chunks already written, reused by the next chunks. */
+  private readonly free: Buffer[] = [];
+
+  /** Users lo..hi-1: the serialised SETs per master. Hand them back with release() once written. */
   chunk(lo: number, hi: number): Map<string, RespSets> {
-    return encodeInArena(() => this.encode(lo, hi));
+    return encodeInArena(() => this.encode(lo, hi), true);
+  }
+
+  /** A written chunk's buffers, for the next chunks. */
+  release(chunk: Map<string, RespSets>): void {
+    for (const s of chunk.values()) this.free.push(s.release());
   }
 
   private encode(lo: number, hi: number): Map<string, RespSets> {
@@ -272,7 +281,7 @@ export class ChunkWriter {
     const sets = (slot: number): RespSets => {
       const node = this.route ? this.route(slot) : '';
       let s = out.get(node);
-      if (!s) out.set(node, (s = new RespSets(initial)));
+      if (!s) out.set(node, (s = new RespSets(initial, this.free.pop())));
       return s;
     };
     const one = this.route ? null : sets(0);

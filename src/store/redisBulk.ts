@@ -237,8 +237,16 @@ export class RespSets {
   /** Key and value bytes written (without the protocol's framing). */
   payload = 0;
 
-  constructor(initial = 1 << 20) {
-    this.buf = Buffer.allocUnsafeSlow(initial);
+  /** Starts in `reuse` (a buffer handed back by release()) when it is at least `initial` bytes. */
+  constructor(initial = 1 << 20, reuse?: Buffer) {
+    this.buf = reuse && reuse.length >= initial ? reuse : Buffer.allocUnsafeSlow(initial);
+  }
+
+  /** The buffer, for another RespSets once these commands were written (reusing memory already paged in). */
+  release(): Buffer {
+    this.o = 0;
+    this.count = 0;
+    return this.buf;
   }
 
   /** `SET <head><mid><tail> <value> [PX px]`; a numeric value is written as its decimal digits, a string as utf8. */
