@@ -83,13 +83,19 @@ export function allocAligned(size: number): Buffer {
   return b.byteOffset % 4 === 0 ? b : Buffer.from(new ArrayBuffer(size));
 }
 
-/** Values carved out of large blocks: one allocation per megabyte instead of one per value. */
+/**
+ * Values carved out of large blocks: one allocation per megabyte instead of one per value. A recycling
+ * arena starts over in its block when the block is full (its values must be consumed by then).
+ */
 class Arena {
   private block = Buffer.allocUnsafeSlow(0);
   private off = 0;
 
+  constructor(private readonly recycle = false) {}
+
   alloc(size: number): Buffer {
-    const at = (this.off + 3) & ~3;
+    let at = (this.off + 3) & ~3;
+    if (at + size > this.block.length && this.recycle && size <= this.block.length) at = 0;
     if (at + size > this.block.length) {
       this.block = Buffer.allocUnsafeSlow(Math.max(1 << 20, size));
       this.off = size;
@@ -102,10 +108,16 @@ class Arena {
 
 let arena: Arena | null = null;
 
-/** Runs `fn` with every value it encodes carved out of shared blocks (bulk encoding for publish). */
-export function encodeInArena<T>(fn: () => T): T {
+const SCRATCH = new Arena(true);
+
+/**
+ * Runs `fn` with every value it encodes carved out of shared blocks (bulk encoding for publish). With
+ * `consumed`, `fn` copies each value away before it encodes the next, so one block is reused over and over
+ * (no fresh pages to fault in and zero at millions of values).
+ */
+export function encodeInArena<T>(fn: () => T, consumed = false): T {
   const outer = arena;
-  arena = new Arena();
+  arena = consumed ? SCRATCH : new Arena();
   try {
     return fn();
   } finally {
@@ -297,8 +309,13 @@ const NONE: ReadonlySet<PairFeature> = new Set();
 
 /** The bits of a float column: a value is "stored" when its bits are not all zero (so -0 and NaN count). */
 function asBits(col: Float32Array): Uint32Array {
-  return new Uint32Array(col.buffer, col.byteOffset, col.length);
+  // One view per column, kept: publish asks for each of a bundle's columns once per user (millions of times).
+  let bits = BITS.get(col);
+  if (!bits) BITS.set(col, (bits = new Uint32Array(col.buffer, col.byteOffset, col.length)));
+  return bits;
 }
+
+const BITS = new WeakMap<Float32Array, Uint32Array>();
 
 function anyNonZero(col: Float32Array, lo: number, hi: number): boolean {
   const bits = asBits(col);

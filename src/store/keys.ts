@@ -84,6 +84,11 @@ export class GenKeys {
     return `${this.base}id:${external}`;
   }
 
+  /** The head shared by the batch-read rows (ext, profile, embedding) of the users in bucket `b`: `<base>{<tag>}`. */
+  bucketHead(b: number): string {
+    return this.tags[b];
+  }
+
   /** Dense id → external id (utf8). */
   ext(uid: number): string {
     return `${this.tags[uid % this.buckets]}x${uid}`;

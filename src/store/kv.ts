@@ -25,6 +25,14 @@ export interface KvClient {
   mget(keys: readonly string[]): Promise<(Buffer | null)[]>;
   /** SETs with expiry, pipelined (per node in a cluster), in one round; resolves when all are acknowledged. */
   set(ops: readonly SetOp[]): Promise<void>;
+  /**
+   * Bulk SETs already serialised in the Redis protocol (redisBulk.ts RespSets; publish's fast path):
+   * `count` commands, all for keys served by `node`. Resolves when all are acknowledged, rejects on the
+   * first error reply (a cluster that moved a slot meanwhile answers MOVED: the batch fails).
+   */
+  setRaw(node: string, resp: Uint8Array, count: number): Promise<void>;
+  /** The master serving a hash slot, as setRaw names it; null when one node serves every slot. */
+  slotRouter(): ((slot: number) => string) | null;
   del(keys: readonly string[]): Promise<void>;
   incr(key: string): Promise<number>;
   /** Runs a Lua script whose keys share one hash slot; errors come back as PymkErrors (see scripts.ts). */

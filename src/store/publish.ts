@@ -17,9 +17,10 @@ import type { ProgressFactory } from '../pipeline/progress.js';
 import { encodeBehaviour, encodeCandidates, encodeIds, encodeInArena, encodeProfile, encodeRanked } from './codec.js';
 import { encodeEmbedding, type EmbeddingDtype } from './codecEmbedding.js';
 import { encodeProfilePack, profileRowTable } from './codecProfiles.js';
-import { DEFAULT_BUCKETS, type GenKeys, type KeySpace } from './keys.js';
+import { DEFAULT_BUCKETS, keySlot, type GenKeys, type KeySpace } from './keys.js';
 import type { KvClient, SetOp } from './kv.js';
 import { META_FORMAT, decodeMeta, encodeMeta, type GenMeta } from './meta.js';
+import { RespSets } from './redisBulk.js';
 import { PAIR_FEATURES, row, type Snapshot } from './snapshot.js';
 import { BEHAVIOUR_FEATURES, BEHAVIOUR_SET, DEFAULT_TTL, valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
 
@@ -115,16 +116,20 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
   const inFlight = Math.max(1, opts.inFlight ?? 4);
   const done = new Map<number, number>(); // finished chunk → keys it wrote
   const running = new Set<Promise<void>>();
+  const writer = new ChunkWriter(snap, keys, ttls, opts.embeddingDtype ?? 'f16', kv.slotRouter());
   let launch = p.next;
   while (p.next < chunks) {
     while (running.size < inFlight && launch < chunks) {
       const i = launch++;
-      const ops = chunkOps(snap, keys, ttls, i * chunkUsers, Math.min(n, (i + 1) * chunkUsers), opts.embeddingDtype ?? 'f16');
-      const task: Promise<void> = kv.set(ops).then(() => {
-        done.set(i, ops.length);
+      const perNode = writer.chunk(i * chunkUsers, Math.min(n, (i + 1) * chunkUsers));
+      let count = 0;
+      for (const sets of perNode.values()) count += sets.count;
+      const task: Promise<void> = Promise.all([...perNode].map(([node, sets]) => kv.setRaw(node, sets.written(), sets.count))).then(() => {
+        done.set(i, count);
         running.delete(task);
-        written += ops.length;
-        for (const op of ops) bytes += op.key.length + op.value.length;
+        written += count;
+        for (const sets of perNode.values()) bytes += sets.payload;
+        writer.release(perNode);
         bar?.tick(Math.min(n, (i + 1) * chunkUsers) - i * chunkUsers);
       });
       task.catch(() => {});
@@ -176,7 +181,7 @@ async function retire(kv: KvClient, space: KeySpace, previous: string, graceMs =
   await kv.del([recKey]);
 }
 
-/** The SETs for users lo..hi-1. */
+/** The SETs for users lo..hi-1, as objects (the general write path; publish itself uses ChunkWriter). */
 export function chunkOps(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, hi: number, dtype: EmbeddingDtype): SetOp[] {
   return encodeInArena(() => encodeChunk(snap, k, t, lo, hi, dtype));
 }
@@ -218,6 +223,106 @@ function encodeChunk(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, hi: n
     if (e) ops.push({ key: k.embedding(u), value: encodeEmbedding(e.vectors.subarray(u * e.dim, (u + 1) * e.dim), dtype), px: t.embedding });
   }
   return ops;
+}
+
+const ascii = (text: string): Buffer => Buffer.from(text, 'utf8');
+/** The constant tails of a user's own keys (GenKeys: `<base>{<uid>}c` …). */
+const TAIL = { candidates: ascii('}c'), profiles: ascii('}p'), behaviour: ascii('}h'), connections: ascii('}n'), blocked: ascii('}b'), dismissed: ascii('}d'), staticList: ascii('}s') };
+
+/**
+ * The same SETs as chunkOps, in the same order, serialised straight into one protocol buffer per master
+ * (RespSets): keys are written from constant heads and the user's number, no string or object per key.
+ * Values still come from the codecs (so they are the codecs' bytes), carved out of an arena.
+ */
+export class ChunkWriter {
+  private readonly base: Buffer;
+  private readonly idHead: Buffer;
+  private readonly bucket: { ext: Buffer; profile: Buffer; embedding: Buffer; slot: number }[];
+  /** Bytes per user of the last chunk (per master), to size the next chunk's buffers without regrowing. */
+  private bytesPerUser = 0;
+
+  constructor(
+    private readonly snap: Snapshot,
+    private readonly k: GenKeys,
+    private readonly t: ValueTtls,
+    private readonly dtype: EmbeddingDtype,
+    /** The master of a slot on a cluster; null on one node (everything goes to ''). */
+    private readonly route: ((slot: number) => string) | null,
+  ) {
+    this.base = ascii(`${k.base}{`);
+    this.idHead = ascii(`${k.base}id:`);
+    this.bucket = Array.from({ length: k.buckets }, (_, b) => {
+      const head = k.bucketHead(b);
+      return { ext: ascii(`${head}x`), profile: ascii(`${head}p`), embedding: ascii(`${head}e`), slot: keySlot(head) };
+    });
+  }
+
+  /** Buffers of chunks already written, reused by the next chunks. */
+  private readonly free: Buffer[] = [];
+
+  /** Users lo..hi-1: the serialised SETs per master. Hand them back with release() once written. */
+  chunk(lo: number, hi: number): Map<string, RespSets> {
+    return encodeInArena(() => this.encode(lo, hi), true);
+  }
+
+  /** A written chunk's buffers, for the next chunks. */
+  release(chunk: Map<string, RespSets>): void {
+    for (const s of chunk.values()) this.free.push(s.release());
+  }
+
+  private encode(lo: number, hi: number): Map<string, RespSets> {
+    const { snap, k, t, dtype } = this;
+    const { profiles: p, graph: g, candidates: c, lists, embeddings: e } = snap;
+    const ext = snap.ids.toArray();
+    const table = rowTable(snap);
+    for (let u = lo; u < hi; u++) assertUniqueCandidates(snap, u);
+    const out = new Map<string, RespSets>();
+    const initial = Math.max(1 << 16, Math.ceil(this.bytesPerUser * (hi - lo) * 1.1));
+    const sets = (slot: number): RespSets => {
+      const node = this.route ? this.route(slot) : '';
+      let s = out.get(node);
+      if (!s) out.set(node, (s = new RespSets(initial, this.free.pop())));
+      return s;
+    };
+    const one = this.route ? null : sets(0);
+    for (let u = lo; u < hi; u++) {
+      const bk = this.bucket[u % k.buckets];
+      const own = one ?? sets(keySlot(String(u)));
+      const bs = one ?? sets(bk.slot);
+      (one ?? sets(keySlot(k.id(ext[u])))).set(this.idHead, ext[u], null, u, t.ids);
+      bs.set(bk.ext, u, null, ext[u], t.ids);
+      bs.set(
+        bk.profile,
+        u,
+        null,
+        encodeProfile({
+          company: p.codes.company[u],
+          school: p.codes.school[u],
+          location: p.codes.location[u],
+          industry: p.codes.industry[u],
+          seniority: p.seniority[u],
+          flags: p.flags[u],
+          degree: g.degree(u),
+        }),
+        t.profile,
+      );
+      own.set(this.base, u, TAIL.profiles, encodeProfilePack(u, c.cand, c.offsets[u], c.offsets[u + 1], table), t.profile);
+      if (c.offsets[u + 1] > c.offsets[u]) {
+        own.set(this.base, u, TAIL.candidates, encodeCandidates(c.cand, c.score, c.features, c.offsets[u], c.offsets[u + 1], BEHAVIOUR_SET), t.candidates);
+        const beh = encodeBehaviour(c.cand, c.features, c.offsets[u], c.offsets[u + 1], BEHAVIOUR_FEATURES);
+        if (beh) own.set(this.base, u, TAIL.behaviour, beh, t.behaviour);
+      }
+      if (g.degree(u) > 0) own.set(this.base, u, TAIL.connections, encodeIds(g.neighbors(u)), t.graph);
+      const b = row(snap.blocked, u);
+      if (b.length > 0) own.set(this.base, u, TAIL.blocked, encodeIds(b), t.graph);
+      const d = row(snap.dismissed, u);
+      if (d.length > 0) own.set(this.base, u, TAIL.dismissed, encodeIds(d), t.graph);
+      if (lists && lists.offsets[u + 1] > lists.offsets[u]) own.set(this.base, u, TAIL.staticList, encodeRanked(lists.cand, lists.score, lists.offsets[u], lists.offsets[u + 1]), t.static);
+      if (e) bs.set(bk.embedding, u, null, encodeEmbedding(e.vectors.subarray(u * e.dim, (u + 1) * e.dim), dtype), t.embedding);
+    }
+    for (const s of out.values()) this.bytesPerUser = Math.max(this.bytesPerUser, s.size() / Math.max(1, hi - lo));
+    return out;
+  }
 }
 
 /** How many keys users lo..hi-1 produce (the same rules as chunkOps, without encoding; for checks). */

@@ -154,6 +154,14 @@ export class RedisKv implements KvClient {
     return this.guard(() => this.bulk.set(ops));
   }
 
+  setRaw(_node: string, resp: Uint8Array, count: number): Promise<void> {
+    return this.guard(() => this.bulk.raw(resp, count));
+  }
+
+  slotRouter(): null {
+    return null;
+  }
+
   async del(keys: readonly string[]): Promise<void> {
     if (keys.length > 0) await this.guard(() => this.client.del(...keys));
   }

@@ -63,6 +63,11 @@ export class BulkWriter {
     return ops.length === 0 ? Promise.resolve() : this.send(serializeSets(ops), ops.length);
   }
 
+  /** Writes `count` commands already serialised (RespSets); resolves as set() does. */
+  raw(resp: Uint8Array, count: number): Promise<void> {
+    return count === 0 ? Promise.resolve() : this.send(resp, count);
+  }
+
   close(): void {
     this.sock.end();
     this.sock.destroy();
@@ -73,7 +78,7 @@ export class BulkWriter {
     return this.failed !== null;
   }
 
-  private send(buf: Buffer, replies: number): Promise<void> {
+  private send(buf: Uint8Array, replies: number): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
       this.queue.push({ remaining: replies, firstError: null, resolve, reject });
@@ -117,7 +122,16 @@ export class BulkPool {
     private readonly size = 4,
   ) {}
 
-  async set(ops: readonly SetOp[]): Promise<void> {
+  set(ops: readonly SetOp[]): Promise<void> {
+    return this.use((w) => w.set(ops));
+  }
+
+  /** Serialised SETs (RespSets.bytes()), `count` of them. */
+  raw(resp: Uint8Array, count: number): Promise<void> {
+    return this.use((w) => w.raw(resp, count));
+  }
+
+  private async use(write: (w: BulkWriter) => Promise<void>): Promise<void> {
     const i = this.next++ % this.size;
     let w = this.writers[i];
     if (!w) {
@@ -133,7 +147,7 @@ export class BulkPool {
       throw e;
     }
     try {
-      await writer.set(ops);
+      await write(writer);
     } catch (e) {
       if (writer.broken()) delete this.writers[i];
       throw e;
@@ -202,4 +216,115 @@ export function serializeSets(ops: readonly SetOp[]): Buffer {
     ascii(suffix);
   }
   return out.subarray(0, o);
+}
+
+const SET5 = Buffer.from('*5\r\n$3\r\nSET\r\n$');
+const SET3 = Buffer.from('*3\r\n$3\r\nSET\r\n$');
+const CRLF_DOLLAR = Buffer.from('\r\n$');
+const CRLF = Buffer.from('\r\n');
+const PX_SUFFIX = new Map<number, Buffer>();
+
+/**
+ * SET commands serialised straight into one growing buffer, without a string or an object per key: a key
+ * is written as a constant head (e.g. `<prefix>:g3:{`), a middle (a number, written as digits, or a string)
+ * and a constant tail (e.g. `}c`). Byte for byte what serializeSets writes for the same keys and values.
+ */
+export class RespSets {
+  private buf: Buffer;
+  private o = 0;
+  /** SET commands written. */
+  count = 0;
+  /** Key and value bytes written (without the protocol's framing). */
+  payload = 0;
+
+  /** Starts in `reuse` (a buffer handed back by release()) when it is at least `initial` bytes. */
+  constructor(initial = 1 << 20, reuse?: Buffer) {
+    this.buf = reuse && reuse.length >= initial ? reuse : Buffer.allocUnsafeSlow(initial);
+  }
+
+  /** The buffer, for another RespSets once these commands were written (reusing memory already paged in). */
+  release(): Buffer {
+    this.o = 0;
+    this.count = 0;
+    return this.buf;
+  }
+
+  /** `SET <head><mid><tail> <value> [PX px]`; a numeric value is written as its decimal digits, a string as utf8. */
+  set(head: Uint8Array, mid: number | string, tail: Uint8Array | null, value: Uint8Array | number | string, px: number): void {
+    const midLen = typeof mid === 'number' ? digits(mid) : Buffer.byteLength(mid);
+    const keyLen = head.length + midLen + (tail ? tail.length : 0);
+    const valLen = typeof value === 'number' ? digits(value) : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+    let suffix = PX_SUFFIX.get(px);
+    if (!suffix) PX_SUFFIX.set(px, (suffix = Buffer.from(px > 0 ? `\r\n$2\r\nPX\r\n$${String(px).length}\r\n${px}\r\n` : '\r\n')));
+    this.room(64 + keyLen + valLen);
+    this.bytes(px > 0 ? SET5 : SET3);
+    this.num(keyLen);
+    this.bytes(CRLF);
+    this.bytes(head);
+    if (typeof mid === 'number') this.num(mid);
+    else this.text(mid, midLen);
+    if (tail) this.bytes(tail);
+    this.bytes(CRLF_DOLLAR);
+    this.num(valLen);
+    this.bytes(CRLF);
+    if (typeof value === 'number') this.num(value);
+    else if (typeof value === 'string') this.text(value, valLen);
+    else {
+      this.buf.set(value, this.o);
+      this.o += value.length;
+    }
+    this.bytes(suffix);
+    this.count++;
+    this.payload += keyLen + valLen;
+  }
+
+  /** The commands written so far (a view, valid until the next set()). */
+  written(): Buffer {
+    return this.buf.subarray(0, this.o);
+  }
+
+  /** Bytes written so far. */
+  size(): number {
+    return this.o;
+  }
+
+  /** A string of `len` utf8 bytes: char codes directly when it is ASCII (byte length = length). */
+  private text(s: string, len: number): void {
+    if (len === s.length) for (let j = 0; j < s.length; j++) this.buf[this.o++] = s.charCodeAt(j);
+    else this.o += this.buf.write(s, this.o, 'utf8');
+  }
+
+  private bytes(b: Uint8Array): void {
+    const out = this.buf;
+    let o = this.o;
+    for (let j = 0; j < b.length; j++) out[o++] = b[j];
+    this.o = o;
+  }
+
+  private num(x: number): void {
+    const out = this.buf;
+    const end = (this.o += digits(x));
+    let o = end;
+    do {
+      out[--o] = 48 + (x % 10);
+      x = Math.floor(x / 10);
+    } while (x > 0);
+  }
+
+  private room(n: number): void {
+    if (this.o + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, this.o + n));
+    this.buf.copy(next, 0, 0, this.o);
+    this.buf = next;
+  }
+}
+
+/** Decimal digits of a non-negative integer. */
+function digits(x: number): number {
+  let d = 1;
+  while (x >= 10) {
+    x = Math.floor(x / 10);
+    d++;
+  }
+  return d;
 }

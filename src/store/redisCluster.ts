@@ -113,6 +113,14 @@ export class ClusterKv implements KvClient {
     });
   }
 
+  setRaw(node: string, resp: Uint8Array, count: number): Promise<void> {
+    return this.guard(() => this.writer(node).raw(resp, count));
+  }
+
+  slotRouter(): (slot: number) => string {
+    return (slot) => this.nodeOf(slot);
+  }
+
   strategies(): KvStrategies {
     return {
       sequential: async (keys) => {

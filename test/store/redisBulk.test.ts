@@ -24,3 +24,46 @@ test('SETs serialise to the RESP a plain encoder writes: utf8 keys, string and b
   const want = Buffer.concat(ops.map((op) => resp(op.px > 0 ? ['SET', op.key, op.value, 'PX', String(op.px)] : ['SET', op.key, op.value])));
   assert.deepEqual(serializeSets(ops), want);
 });
+
+test("publish's ChunkWriter writes byte for byte the RESP of chunkOps' SETs, per master in key order", async () => {
+  const { ChunkWriter, chunkOps } = await import('../../src/store/publish.js');
+  const { KeySpace, keySlot } = await import('../../src/store/keys.js');
+  const { valueTtls, DEFAULT_TTL } = await import('../../src/store/ttl.js');
+  const { randomSnapshot } = await import('./fixtures.js');
+  const snap = randomSnapshot({ users: 90, seed: 5, lists: true, embeddingDim: 6 });
+  const keys = new KeySpace('t').gen(3, 8);
+  const ttls = valueTtls(DEFAULT_TTL);
+  for (const dtype of ['f16', 'i8'] as const) {
+    const ops = chunkOps(snap, keys, ttls, 10, 70, dtype);
+    const single = new ChunkWriter(snap, keys, ttls, dtype, null).chunk(10, 70);
+    assert.deepEqual([...single.keys()], ['']);
+    assert.equal(single.get('')!.count, ops.length);
+    assert.deepEqual(single.get('')!.written(), serializeSets(ops));
+    const route = (slot: number): string => `n${slot % 3}`;
+    const perNode = new ChunkWriter(snap, keys, ttls, dtype, route).chunk(10, 70);
+    assert.equal(perNode.size, 3);
+    for (const [node, sets] of perNode) {
+      const mine = ops.filter((op) => route(keySlot(op.key)) === node);
+      assert.equal(sets.count, mine.length);
+      assert.equal(sets.payload, mine.reduce((a, op) => a + Buffer.byteLength(op.key) + Buffer.byteLength(op.value), 0));
+      assert.deepEqual(sets.written(), serializeSets(mine));
+    }
+  }
+});
+
+test('RespSets grows its buffer and writes what serializeSets writes: numeric and utf8 keys and values', async () => {
+  const { RespSets } = await import('../../src/store/redisBulk.js');
+  const sets = new RespSets(16);
+  const ops: SetOp[] = [];
+  for (let i = 0; i < 300; i++) {
+    const head = Buffer.from(i % 2 ? 'p:g1:{' : 'p:g1:id:');
+    const tail = i % 2 ? Buffer.from('}c') : null;
+    const mid = i % 3 === 0 ? `zoë-${i}` : i * 7919;
+    const value = i % 5 === 0 ? i : i % 5 === 1 ? `ü${i}` : Buffer.alloc(i, i & 0xff);
+    const px = i % 4 === 0 ? 0 : 1000 * i;
+    sets.set(head, mid, tail, value, px);
+    ops.push({ key: `${head.toString()}${mid}${tail ? tail.toString() : ''}`, value: typeof value === 'number' ? String(value) : value, px });
+  }
+  assert.equal(sets.count, ops.length);
+  assert.deepEqual(sets.written(), serializeSets(ops));
+});
