@@ -30,6 +30,7 @@ import { RankSession } from '../src/rank/onnxRuntime.js';
 import { FEATURE_COUNT } from '../src/rank/schema.js';
 import { calibrateOn, trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from '../src/rank/train.js';
 import { mix } from '../src/graph/twoHop.js';
+import { timeInterleaved } from './lib/timing.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, def: string): string => {
@@ -93,7 +94,7 @@ const latency: { model: string; threads: number; p50: number; p99: number }[] = 
 for (const threads of [1, 2]) {
   const names = Object.keys(models);
   const sessions = await Promise.all(names.map((name) => RankSession.load(models[name], F, name, { threads })));
-  const ms = await timeInterleaved(sessions.map((s) => async (i: number) => void (await s.run(batch(i), 1000))));
+  const ms = await timeInterleaved(sessions.map((s) => async (i: number) => void (await s.run(batch(i), 1000))), runs);
   names.forEach((model, k) => latency.push({ model, threads, ...ms[k] }));
   sessions.forEach((s) => s.dispose());
   latency.push({ model: `gbdt ${GBDT_DEFAULTS.trees} trees (flat JS)`, threads, ...(await time(async (i) => void gbdtForward(ranker.gbdt, batch(i), 1000))) });
@@ -187,21 +188,6 @@ async function time(fn: (i: number) => Promise<void>): Promise<{ p50: number; p9
   return { p50: r4(ts[Math.floor(ts.length * 0.5)]), p99: r4(ts[Math.floor(ts.length * 0.99)]) };
 }
 
-async function timeInterleaved(fns: ((i: number) => Promise<void>)[]): Promise<{ p50: number; p99: number }[]> {
-  for (let i = 0; i < 50; i++) for (const fn of fns) await fn(i);
-  const ts: number[][] = fns.map(() => []);
-  for (let i = 0; i < runs; i++) {
-    for (let k = 0; k < fns.length; k++) {
-      const a = performance.now();
-      await fns[k](i);
-      ts[k].push(performance.now() - a);
-    }
-  }
-  return ts.map((t) => {
-    t.sort((a, b) => a - b);
-    return { p50: r4(t[Math.floor(t.length * 0.5)]), p99: r4(t[Math.floor(t.length * 0.99)]) };
-  });
-}
 
 async function assemblyLatency(): Promise<{ p50: number; p99: number }> {
   // 1,000 candidates for user 0 of the dataset, features zero: assembly cost does not depend on values.

@@ -23,6 +23,7 @@ import { encodeModel } from '../src/rank/onnxModel.js';
 import { RankSession } from '../src/rank/onnxRuntime.js';
 import { COL, FEATURE_COUNT } from '../src/rank/schema.js';
 import { calibrateOn, scoreMetrics, TRAIN_DEFAULTS } from '../src/rank/train.js';
+import { timeInterleaved } from './lib/timing.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, def: string): string => {
@@ -77,7 +78,7 @@ for (const width of widths) {
   // Latency: the variants' requests interleaved (A, B, C, A, B, C, …) so a busy neighbour slows all alike.
   for (const threads of [1, 2]) {
     const sessions = await Promise.all(variants.map((v) => RankSession.load(models[v], F, `${width} ${v}`, { threads })));
-    const ms = await timeInterleaved(sessions.map((t) => async (i: number) => void (await t.run(valid.X.subarray((i % requests) * 1000 * F, ((i % requests) + 1) * 1000 * F), 1000))));
+    const ms = await timeInterleaved(sessions.map((t) => async (i: number) => void (await t.run(valid.X.subarray((i % requests) * 1000 * F, ((i % requests) + 1) * 1000 * F), 1000))), runs);
     variants.forEach((v, k) => Object.assign(rowsOf[v], { [`p50_${threads}t`]: ms[k].p50, [`p99_${threads}t`]: ms[k].p99 }));
     sessions.forEach((t) => t.dispose());
   }
@@ -140,21 +141,6 @@ function trained(hidden: number[]): { params: MlpParams; seconds: number } {
   return { params, seconds };
 }
 
-async function timeInterleaved(fns: ((i: number) => Promise<void>)[]): Promise<{ p50: number; p99: number }[]> {
-  for (let i = 0; i < 50; i++) for (const fn of fns) await fn(i);
-  const ts: number[][] = fns.map(() => []);
-  for (let i = 0; i < runs; i++) {
-    for (let k = 0; k < fns.length; k++) {
-      const a = performance.now();
-      await fns[k](i);
-      ts[k].push(performance.now() - a);
-    }
-  }
-  return ts.map((t) => {
-    t.sort((a, b) => a - b);
-    return { p50: r4(t[Math.floor(runs * 0.5)]), p99: r4(t[Math.floor(runs * 0.99)]) };
-  });
-}
 
 function overlap(a: Float32Array, b: Float32Array, k: number): number {
   const top = (s: Float32Array): number[] => Array.from(s.keys()).sort((x, y) => s[y] - s[x] || x - y).slice(0, k);

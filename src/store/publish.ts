@@ -14,7 +14,7 @@
 import { PymkError } from '../core/errors.js';
 import { PROFILE_FIELDS, type ProfileField } from '../core/tables.js';
 import type { ProgressFactory } from '../pipeline/progress.js';
-import { encodeBehaviour, encodeCandidates, encodeIds, encodeInArena, encodeProfile, encodeRanked } from './codec.js';
+import { encodeBehaviour, encodeCandidates, encodeIds, encodeInArena, encodeProfile, encodeRanked, type ProfileRow } from './codec.js';
 import { encodeEmbedding, type EmbeddingDtype } from './codecEmbedding.js';
 import { encodeProfilePack, profileRowTable } from './codecProfiles.js';
 import { DEFAULT_BUCKETS, keySlot, type GenKeys, type KeySpace } from './keys.js';
@@ -186,6 +186,19 @@ export function chunkOps(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, h
   return encodeInArena(() => encodeChunk(snap, k, t, lo, hi, dtype));
 }
 
+/** User u's profile row as the profile codec takes it (degree as of the bundle). */
+function profileRow(p: Snapshot['profiles'], g: Snapshot['graph'], u: number): ProfileRow {
+  return {
+    company: p.codes.company[u],
+    school: p.codes.school[u],
+    location: p.codes.location[u],
+    industry: p.codes.industry[u],
+    seniority: p.seniority[u],
+    flags: p.flags[u],
+    degree: g.degree(u),
+  };
+}
+
 function encodeChunk(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, hi: number, dtype: EmbeddingDtype): SetOp[] {
   const ops: SetOp[] = [];
   const { profiles: p, graph: g, candidates: c, lists, embeddings: e } = snap;
@@ -197,15 +210,7 @@ function encodeChunk(snap: Snapshot, k: GenKeys, t: ValueTtls, lo: number, hi: n
     ops.push({ key: k.ext(u), value: ext[u], px: t.ids });
     ops.push({
       key: k.profile(u),
-      value: encodeProfile({
-        company: p.codes.company[u],
-        school: p.codes.school[u],
-        location: p.codes.location[u],
-        industry: p.codes.industry[u],
-        seniority: p.seniority[u],
-        flags: p.flags[u],
-        degree: g.degree(u),
-      }),
+      value: encodeProfile(profileRow(p, g, u)),
       px: t.profile,
     });
     ops.push({ key: k.profiles(u), value: encodeProfilePack(u, c.cand, c.offsets[u], c.offsets[u + 1], table), px: t.profile });
@@ -295,15 +300,7 @@ export class ChunkWriter {
         bk.profile,
         u,
         null,
-        encodeProfile({
-          company: p.codes.company[u],
-          school: p.codes.school[u],
-          location: p.codes.location[u],
-          industry: p.codes.industry[u],
-          seniority: p.seniority[u],
-          flags: p.flags[u],
-          degree: g.degree(u),
-        }),
+        encodeProfile(profileRow(p, g, u)),
         t.profile,
       );
       own.set(this.base, u, TAIL.profiles, encodeProfilePack(u, c.cand, c.offsets[u], c.offsets[u + 1], table), t.profile);
