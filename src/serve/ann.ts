@@ -28,6 +28,9 @@ export interface AnnCandidateOptions {
 }
 
 export class AnnCandidates {
+  /** Searches that failed (a worker died, the pool closed): those users got no ANN candidates. */
+  failures = 0;
+
   private constructor(
     private readonly pool: SearchPool,
     private readonly k: number,
@@ -42,12 +45,17 @@ export class AnnCandidates {
 
   /**
    * The inputs with the user's nearest neighbours as candidates (source 'ann', score = similarity), or the
-   * inputs unchanged when the user has no embedding or nothing is left after the exclusions.
+   * inputs unchanged when the user has no embedding, nothing is left after the exclusions, or the search
+   * failed (counted in `failures`): the index is an extra source, so its failure degrades to "no candidates"
+   * rather than failing the request.
    */
   async fill(store: OnlineStore, inputs: RankingInputs): Promise<RankingInputs> {
     const exclude = new Set<number>([inputs.uid]);
     for (const row of [inputs.connections, inputs.blocked, inputs.dismissed]) for (const id of row) exclude.add(id);
-    const hits = await this.pool.searchUser(inputs.uid, { k: this.k, exclude });
+    const hits = await this.pool.searchUser(inputs.uid, { k: this.k, exclude }).catch(() => {
+      this.failures++;
+      return null;
+    });
     if (!hits || hits.ids.length === 0) return inputs;
     const n = hits.ids.length;
     // Distances are 1 − cosine for 'cos' (the pipeline's metric), squared L2 otherwise: larger = closer either way.

@@ -20,6 +20,7 @@ import { createServer } from '../../src/serve/server.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { ttlConfig } from '../../src/store/index.js';
 import { containsSorted } from '../../src/serve/rules.js';
+import { AnnCandidates } from '../../src/serve/ann.js';
 import { readArrays } from '../../src/pipeline/binary.js';
 import { row } from '../../src/store/snapshot.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../../src/core/tables.js';
@@ -98,6 +99,18 @@ test('a user with no connections gets ANN candidates: the exact nearest embeddin
   } finally {
     await server.close();
   }
+});
+
+test('a failed ANN search degrades to "no candidates" and is counted, not a failed request', async () => {
+  const ann = (await AnnCandidates.open(bundle, snap.version, { k: 10, workers: 1, stateDir: join(root, 'ann-state-failure') }))!;
+  const store = new MemoryStore(snap);
+  const u = Array.from({ length: snap.ids.size }, (_, i) => i).find((i) => snap.graph.neighbors(i).length === 0)!;
+  const inputs = await store.fetchRankingInputs(u);
+  assert.equal((await ann.fill(store, inputs)).source, 'ann');
+  await ann.close();
+  const after = await ann.fill(store, inputs);
+  assert.equal(after, inputs);
+  assert.equal(ann.failures, 1);
 });
 
 test('stored candidates are at distance exactly 2 and never deactivated or banned users', () => {
