@@ -10,7 +10,7 @@
  * has learnt nothing about them. The business rules and reasons apply as for any other source.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BUNDLE_ANN_MANIFEST, servingSpec } from '../ann/open.js';
 import type { Config } from '../core/config.js';
 import { SearchPool } from '../ann/pool.js';
@@ -30,17 +30,21 @@ export interface AnnCandidateOptions {
 export class AnnCandidates {
   /** Searches that failed (a worker died, the pool closed): those users got no ANN candidates. */
   failures = 0;
+  /** Users skipped because the store serves another bundle version than this index's (ids would not match). */
+  versionMismatches = 0;
 
   private constructor(
     private readonly pool: SearchPool,
     private readonly k: number,
+    /** The bundle version the index was built in: dense user ids are only meaningful within it. */
+    readonly version: string,
   ) {}
 
   /** Starts the search workers over a bundle's index; null when the bundle has no ANN index. */
   static async open(bundleDir: string, version: string, opts: AnnCandidateOptions): Promise<AnnCandidates | null> {
     if (!existsSync(join(bundleDir, BUNDLE_ANN_MANIFEST))) return null;
     const pool = await SearchPool.start({ spec: servingSpec(bundleDir, version, opts.stateDir), workers: opts.workers });
-    return new AnnCandidates(pool, opts.k);
+    return new AnnCandidates(pool, opts.k, version);
   }
 
   /**
@@ -50,6 +54,11 @@ export class AnnCandidates {
    * rather than failing the request.
    */
   async fill(store: OnlineStore, inputs: RankingInputs): Promise<RankingInputs> {
+    if (store.version() !== this.version) {
+      // e.g. a Redis store switched to a newer publish: its ids are not this index's ids.
+      this.versionMismatches++;
+      return inputs;
+    }
     const exclude = new Set<number>([inputs.uid]);
     for (const row of [inputs.connections, inputs.blocked, inputs.dismissed]) for (const id of row) exclude.add(id);
     const hits = await this.pool.searchUser(inputs.uid, { k: this.k, exclude }).catch(() => {
@@ -69,8 +78,23 @@ export class AnnCandidates {
   }
 }
 
-/** The bundle's ANN index on worker threads, when it has one and the configuration asks for ANN candidates. */
-export function openAnn(config: Config, bundleDir: string, version: string): Promise<AnnCandidates | null> {
-  if (config.annCandidates === 0) return Promise.resolve(null);
-  return AnnCandidates.open(bundleDir, version, { k: config.annCandidates, workers: config.annWorkers, stateDir: config.annStateDir ?? `${bundleDir}.ann-state` });
+/**
+ * The bundle's ANN index on worker threads, when it has one and the configuration asks for ANN candidates.
+ * The index is an extra candidate source: when it cannot be opened (a read-only state folder, a broken
+ * index, the addon missing) the caller is told why and serves without it.
+ */
+export async function openAnn(config: Config, bundleDir: string, version: string, onError: (err: unknown) => void): Promise<AnnCandidates | null> {
+  if (config.annCandidates === 0) return null;
+  try {
+    const stateDir = config.annStateDir ?? `${resolve(bundleDir)}.ann-state`;
+    return await AnnCandidates.open(bundleDir, version, { k: config.annCandidates, workers: config.annWorkers, stateDir });
+  } catch (err) {
+    onError(err);
+    return null;
+  }
+}
+
+/** Closes an index still serving searches after a swap, once those have had `graceMs` to finish. */
+export function closeLater(ann: AnnCandidates | null | undefined, graceMs = 10_000): void {
+  if (ann) setTimeout(() => void ann.close(), graceMs).unref();
 }

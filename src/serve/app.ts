@@ -83,7 +83,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const hit = cache.get(user, limit, version);
       if (hit) return { ...hit, cached: true };
       const result = await recommendOrDegrade(core, cache, degrade, user, limit);
-      if (result.source !== 'static' && result.source !== 'stale-cache') cache.set(user, limit, result);
+      // Degraded answers are not cached, nor are empty ones (cheap to recompute, and an ANN search that failed
+      // must not pin "no candidates" for the cache's TTL).
+      if (result.source !== 'static' && result.source !== 'stale-cache' && result.source !== 'none') cache.set(user, limit, result);
       return { ...result, cached: false };
     },
   );

@@ -11,7 +11,7 @@ import { snapshotFrom } from '../pipeline/snapshot.js';
 import { selectScorer } from '../rank/select.js';
 import { DEFAULT_TTL, openStore, type OnlineStore, type TtlConfig } from '../store/index.js';
 import { MemoryStore } from '../store/memory.js';
-import { openAnn } from './ann.js';
+import { closeLater, openAnn } from './ann.js';
 import { buildApp } from './app.js';
 import { ResultCache } from './cache.js';
 import { coreFor } from './recommend.js';
@@ -41,11 +41,14 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const ttl = opts.ttl ?? DEFAULT_TTL;
   const store: OnlineStore = await openStore(config.store, { snapshot: await snapshotFrom(first, first.version), ttl });
   const scorer = await startupScorer(config.scorer, first);
-  let ann = await openAnn(config, bundleDir, first.version);
+  let annError: unknown = null;
+  let ann = await openAnn(config, bundleDir, first.version, (e) => (annError = e));
   let core = coreFor(store, config, scorer.scorer, ann);
   const cache = new ResultCache(config.l1Size, config.l1TtlSeconds);
   const app = await buildApp({ config, core: () => core, cache, logger: opts.logger });
   if (scorer.refused) app.log.error({ err: scorer.refused }, `ranking model refused; scoring with '${scorer.scorer.name}'`);
+  if (annError) app.log.error({ err: annError }, 'ANN index not opened; serving without ANN candidates');
+  let closed = false;
 
   const reload = async (): Promise<string> => {
     const onDisk = await readBundleVersion(bundleDir);
@@ -55,16 +58,19 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       const b = await openBundle(bundleDir);
       const snap = await snapshotFrom(b, b.version);
       const next = await selectScorer(config.scorer, b);
-      const nextAnn = await openAnn(config, bundleDir, b.version).catch(async (e: unknown) => {
+      const nextAnn = await openAnn(config, bundleDir, b.version, (err) => app.log.error({ err }, `ANN index of ${b.version} not opened; serving it without ANN candidates`));
+      if (closed) {
+        // The server closed while this bundle was loading: release what was opened for it.
         next.dispose?.();
-        throw e;
-      });
+        await nextAnn?.close();
+        return store.version();
+      }
       const old = core;
       store.swap(snap);
       core = coreFor(store, config, next, nextAnn);
       ann = nextAnn;
       old.scorer.dispose?.(); // released once the requests already scoring with it have finished
-      void old.ann?.close(); // its workers finish the searches already sent
+      closeLater(old.ann); // searches already sent to the old pool get time to finish
       app.log.info({ version: store.version(), scorer: next.name }, 'swapped in a new bundle');
     } catch (err) {
       app.log.error({ err }, `refused bundle ${onDisk}; still serving ${store.version()}`);
@@ -84,6 +90,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     reload,
     scorerName: () => core.scorer.name,
     close: async () => {
+      closed = true;
       if (timer) clearInterval(timer);
       if (republish) clearInterval(republish);
       await app.close();

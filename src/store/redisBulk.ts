@@ -256,7 +256,8 @@ export class RespSets {
     const valLen = typeof value === 'number' ? digits(value) : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
     let suffix = PX_SUFFIX.get(px);
     if (!suffix) PX_SUFFIX.set(px, (suffix = Buffer.from(px > 0 ? `\r\n$2\r\nPX\r\n$${String(px).length}\r\n${px}\r\n` : '\r\n')));
-    this.room(64 + keyLen + valLen);
+    // Framing: '*5\r\n$3\r\nSET\r\n' + two '$<len>\r\n…\r\n' + the PX suffix (its length is known exactly).
+    this.room(32 + digits(keyLen) + digits(valLen) + keyLen + valLen + suffix.length);
     this.bytes(px > 0 ? SET5 : SET3);
     this.num(keyLen);
     this.bytes(CRLF);

@@ -101,12 +101,16 @@ test('a user with no connections gets ANN candidates: the exact nearest embeddin
   }
 });
 
-test('a failed ANN search degrades to "no candidates" and is counted, not a failed request', async () => {
+test('an ANN search that failed, or would mix bundle versions, degrades to "no candidates" and is counted', async () => {
   const ann = (await AnnCandidates.open(bundle, snap.version, { k: 10, workers: 1, stateDir: join(root, 'ann-state-failure') }))!;
   const store = new MemoryStore(snap);
   const u = Array.from({ length: snap.ids.size }, (_, i) => i).find((i) => snap.graph.neighbors(i).length === 0)!;
   const inputs = await store.fetchRankingInputs(u);
   assert.equal((await ann.fill(store, inputs)).source, 'ann');
+  // A store serving another bundle version (e.g. Redis after a newer publish): its ids are not the index's.
+  const newer = Object.create(store, { version: { value: () => 'a-newer-version' } }) as MemoryStore;
+  assert.equal(await ann.fill(newer, inputs), inputs);
+  assert.equal(ann.versionMismatches, 1);
   await ann.close();
   const after = await ann.fill(store, inputs);
   assert.equal(after, inputs);

@@ -67,3 +67,21 @@ test('RespSets grows its buffer and writes what serializeSets writes: numeric an
   assert.equal(sets.count, ops.length);
   assert.deepEqual(sets.written(), serializeSets(ops));
 });
+
+test('RespSets reserves enough for long TTLs and large values at a buffer boundary (exact RESP, no lost bytes)', async () => {
+  const { RespSets } = await import('../../src/store/redisBulk.js');
+  const head = Buffer.from('p:g1:{');
+  const tail = Buffer.from('}c');
+  const values = [Buffer.alloc(20_000, 3), Buffer.alloc(1_100_000, 5), Buffer.alloc(17, 9)];
+  const px = 99_999_999_999; // ≈ 3 years: an 11-digit PX
+  // Every capacity around the first value's end, so one of them puts the framing of a SET right at the boundary.
+  for (let initial = 19_990; initial <= 20_120; initial++) {
+    const sets = new RespSets(initial);
+    const want: Buffer[] = [];
+    values.forEach((v, i) => {
+      sets.set(head, 1000 + i, tail, v, px);
+      want.push(resp(['SET', `p:g1:{${1000 + i}}c`, v, 'PX', String(px)]));
+    });
+    assert.deepEqual(sets.written(), Buffer.concat(want), `initial capacity ${initial}`);
+  }
+});

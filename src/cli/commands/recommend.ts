@@ -25,7 +25,7 @@ export const recommendCommand: CommandModule = {
         const config = loadConfig({ bundle: o.bundle });
         const b = await openBundle(o.bundle);
         const store = await openStore(config.store, { snapshot: await snapshotFrom(b, b.version) });
-        const deps = coreFor(store, config, await selectScorer(config.scorer, b), await openAnn(config, o.bundle, b.version));
+        const deps = coreFor(store, config, await selectScorer(config.scorer, b), await openAnn(config, o.bundle, b.version, (err) => console.error(`pymk recommend: ANN index not opened (${(err as Error).message}); no ANN candidates`)));
         let failed = 0;
         try {
           for (const user of users) {
