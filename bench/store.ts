@@ -165,66 +165,56 @@ async function writePaths(url: string, snap: Snapshot, users: number): Promise<R
   const t = await openKvTarget(`${url}?prefix=benchpath`);
   const out: Record<string, PathResult> = {};
   const ttls = valueTtls(DEFAULT_TTL);
-  {
-    // What publish does: each chunk encoded straight into one RESP buffer (encoding counted, as below).
-    const w = new ChunkWriter(snap, t.space.gen(1, 64), ttls, 'f16', null);
-    let keys = 0;
-    let bytes = 0;
-    let writing = 0;
-    let cpu = 0;
-    for (let lo = 0; lo < users; lo += 2000) {
-      const c0 = process.cpuUsage();
-      const a = performance.now();
-      const chunk = w.chunk(lo, Math.min(users, lo + 2000));
-      const sets = chunk.get('')!;
-      await t.kv.setRaw('', sets.written(), sets.count);
-      writing += performance.now() - a;
-      const c = process.cpuUsage(c0);
-      cpu += c.user + c.system;
-      keys += sets.count;
-      bytes += sets.payload;
-      w.release(chunk);
-    }
-    const seconds = writing / 1000;
-    out['chunk writer (publish: RESP straight from the bundle, one chunk at a time)'] = {
-      keys,
-      seconds: Math.round(seconds * 100) / 100,
-      keysPerSecond: Math.round(keys / seconds),
-      mbPerSecond: Math.round(bytes / 1e6 / seconds),
-      clientCpuUsPerKey: Math.round((cpu / keys) * 100) / 100,
-    };
-  }
+  // What publish does: each chunk encoded straight into one RESP buffer (encoding counted, as below).
+  const w = new ChunkWriter(snap, t.space.gen(1, 64), ttls, 'f16', null);
+  out['chunk writer (publish: RESP straight from the bundle, one chunk at a time)'] = await timeChunks(users, async (lo, hi) => {
+    const chunk = w.chunk(lo, hi);
+    const sets = chunk.get('')!;
+    await t.kv.setRaw('', sets.written(), sets.count);
+    w.release(chunk);
+    return { keys: sets.count, bytes: sets.payload };
+  });
   for (const [name, write] of [
     ['bulk writer (raw protocol, SetOp objects)', (ops: Parameters<typeof t.kv.set>[0]) => t.kv.set(ops)],
     ['client pipeline (ioredis)', (ops: Parameters<typeof t.kv.set>[0]) => t.kv.strategies().setViaClient(ops)],
   ] as const) {
-    let keys = 0;
-    let bytes = 0;
-    let writing = 0;
-    let cpu = 0;
-    for (let lo = 0; lo < users; lo += 2000) {
-      const c0 = process.cpuUsage();
-      const a = performance.now();
-      const ops = chunkOps(snap, t.space.gen(1, 64), ttls, lo, Math.min(users, lo + 2000), 'f16');
+    out[name] = await timeChunks(users, async (lo, hi) => {
+      const ops = chunkOps(snap, t.space.gen(1, 64), ttls, lo, hi, 'f16');
       await write(ops);
-      writing += performance.now() - a;
-      const c = process.cpuUsage(c0);
-      cpu += c.user + c.system;
-      keys += ops.length;
+      let bytes = 0;
       for (const op of ops) bytes += op.key.length + op.value.length;
-    }
-    const seconds = writing / 1000;
-    out[name] = {
-      keys,
-      seconds: Math.round(seconds * 100) / 100,
-      keysPerSecond: Math.round(keys / seconds),
-      mbPerSecond: Math.round(bytes / 1e6 / seconds),
-      clientCpuUsPerKey: Math.round((cpu / keys) * 100) / 100,
-    };
+      return { keys: ops.length, bytes };
+    });
     console.error(`${name}: ${out[name].keysPerSecond} keys/s`);
   }
   await dropPrefix(t, 'benchpath');
   return out;
+}
+
+/** Writes users in chunks of 2,000 with `writeChunk`, timing the writes (wall and this process's CPU). */
+async function timeChunks(users: number, writeChunk: (lo: number, hi: number) => Promise<{ keys: number; bytes: number }>): Promise<PathResult> {
+  let keys = 0;
+  let bytes = 0;
+  let writing = 0;
+  let cpu = 0;
+  for (let lo = 0; lo < users; lo += 2000) {
+    const c0 = process.cpuUsage();
+    const a = performance.now();
+    const r = await writeChunk(lo, Math.min(users, lo + 2000));
+    writing += performance.now() - a;
+    const c = process.cpuUsage(c0);
+    cpu += c.user + c.system;
+    keys += r.keys;
+    bytes += r.bytes;
+  }
+  const seconds = writing / 1000;
+  return {
+    keys,
+    seconds: Math.round(seconds * 100) / 100,
+    keysPerSecond: Math.round(keys / seconds),
+    mbPerSecond: Math.round(bytes / 1e6 / seconds),
+    clientCpuUsPerKey: Math.round((cpu / keys) * 100) / 100,
+  };
 }
 
 function readMarkdown(m: Machine, rows: ReadResult[]): string {

@@ -111,16 +111,17 @@ export class ScalarQuantizer {
   decode(codes: Int8Array, out = new Float32Array(codes.length)): Float32Array {
     const dim = this.dim;
     const r = this.rotation;
+    const y = this.row;
     for (let o = 0; o < codes.length; o += dim) {
-      for (let j = 0; j < dim; j++) this.row[j] = codes[o + j] * this.scale + this.offset[j];
+      for (let j = 0; j < dim; j++) y[j] = codes[o + j] * this.scale + this.offset[j];
+      if (!r) {
+        out.set(y, o);
+        continue;
+      }
       // The rotation is orthogonal: its inverse is its transpose.
       for (let i = 0; i < dim; i++) {
-        if (!r) {
-          out[o + i] = this.row[i];
-          continue;
-        }
         let s = 0;
-        for (let j = 0; j < dim; j++) s += r[j * dim + i] * this.row[j];
+        for (let j = 0; j < dim; j++) s += r[j * dim + i] * y[j];
         out[o + i] = s;
       }
     }

@@ -103,7 +103,7 @@ export class RerankedIndex implements VectorIndex {
   vector(id: number): Float32Array | null {
     if (!this.inner.has(id)) return null;
     const out = new Float32Array(this.dim);
-    return this.store.get(id, out) ? out : null;
+    return this.store.copyRow(id, out, 0) ? out : null;
   }
 
   setEf(ef: number): void {

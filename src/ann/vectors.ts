@@ -18,8 +18,6 @@ export interface VectorStore {
   readonly dim: number;
   /** False for file-backed stores. */
   readonly writable: boolean;
-  /** Copies id's row into out[0..dim); false when the store has no row for id. */
-  get(id: number, out: Float32Array): boolean;
   /** Copies id's row into row `at` of `out` (out[at*dim .. (at+1)*dim)); false when the store has no row for id. */
   copyRow(id: number, out: Float32Array, at: number): boolean;
   set(id: number, v: Float32Array): void;
@@ -58,10 +56,6 @@ export class MemoryVectorStore implements VectorStore {
     let n = this.present.length;
     while (n > 0 && !this.present[n - 1]) n--;
     return { vectors: this.data.slice(0, n * this.dim), present: this.present.slice(0, n) };
-  }
-
-  get(id: number, out: Float32Array): boolean {
-    return this.copyRow(id, out, 0);
   }
 
   copyRow(id: number, out: Float32Array, at: number): boolean {
@@ -153,10 +147,6 @@ export class MappedVectorStore implements VectorStore {
     }
   }
 
-  get(id: number, out: Float32Array): boolean {
-    return this.copyRow(id, out, 0);
-  }
-
   copyRow(id: number, out: Float32Array, at: number): boolean {
     if (id < 0 || id >= this.count) return false;
     out.set(this.rows.subarray(id * this.dim, (id + 1) * this.dim), at * this.dim);
@@ -188,10 +178,6 @@ export class FileVectorStore implements VectorStore {
       closeSync(this.fd);
       throw new PymkError('PYMK_BUNDLE_INVALID', `${path}: ${count} rows of ${dim} floats at ${offset} run past the end (${size} bytes)`, { file: path });
     }
-  }
-
-  get(id: number, out: Float32Array): boolean {
-    return this.copyRow(id, out, 0);
   }
 
   copyRow(id: number, out: Float32Array, at: number): boolean {

@@ -128,10 +128,7 @@ function dynamicBody(p: MlpParams, variant: MlpGraphVariant): Body {
     const w = folded && l === 0 ? foldStandardisation(p) : { w: p.weights[l], b: p.biases[l] };
     inits.push({ name: `b${n}`, type: 'float', dims: [cols], data: w.b });
     if (quantized) {
-      const { q, scale } = quantizeColumns(w.w, rows, cols);
-      inits.push({ name: `w${n}_q`, type: 'int8', dims: [rows, cols], data: q });
-      inits.push({ name: `w${n}_scale`, type: 'float', dims: [cols], data: scale });
-      inits.push({ name: `w${n}_zp`, type: 'int8', dims: [cols], data: new Int8Array(cols) });
+      int8Weights(inits, n, quantizeColumns(w.w, rows, cols), rows, cols);
       if (variant === 'int8-matmulinteger') {
         nodes.push({ op: 'DynamicQuantizeLinear', inputs: [x], outputs: [`x${n}_q`, `x${n}_s`, `x${n}_zp`] });
         nodes.push({ op: 'MatMulInteger', inputs: [`x${n}_q`, `w${n}_q`, `x${n}_zp`, `w${n}_zp`], outputs: [`m${n}_i32`] });
@@ -183,7 +180,7 @@ function staticBody(p: MlpParams, opts: MlpGraphOptions): Body {
       inZp[f] = Math.round(-lo / inScale[f]);
       for (let j = 0; j < H; j++) w[f * H + j] = first.w[f * H + j] * inScale[f];
     }
-    const { q, scale: ws } = quantizeColumns(w, F, H);
+    const { q, scale: ws } = int8Weights(inits, 1, quantizeColumns(w, F, H), F, H);
     const bias = Int32Array.from(first.b, (b, j) => {
       let zp = 0;
       for (let f = 0; f < F; f++) zp += q[f * H + j] * inZp[f];
@@ -193,9 +190,6 @@ function staticBody(p: MlpParams, opts: MlpGraphOptions): Body {
       { name: 'in_scale', type: 'float', dims: [F], data: inScale },
       { name: 'in_zp', type: 'uint8', dims: [F], data: inZp },
       { name: 'one', type: 'float', dims: [], data: Float32Array.of(1) },
-      { name: 'w1_q', type: 'int8', dims: [F, H], data: q },
-      { name: 'w1_scale', type: 'float', dims: [H], data: ws },
-      { name: 'w1_zp', type: 'int8', dims: [H], data: new Int8Array(H) },
       { name: 'b1_i32', type: 'int32', dims: [H], data: bias },
     );
     nodes.push({ op: 'QuantizeLinear', inputs: [INPUT_NAME, 'in_scale', 'in_zp'], outputs: ['x_q'], attrs: { axis: attr.int(1) } });
@@ -218,11 +212,8 @@ function staticBody(p: MlpParams, opts: MlpGraphOptions): Body {
       nodes.push(gemm([`h${l}`, `w${n}`, `b${n}`], 'logit'));
       break;
     }
-    const { q, scale: ws } = quantizeColumns(p.weights[l], rows, cols);
+    const { scale: ws } = int8Weights(inits, n, quantizeColumns(p.weights[l], rows, cols), rows, cols);
     const bias = Int32Array.from(p.biases[l], (b, j) => toInt32(b / (scale(l) * ws[j])));
-    inits.push({ name: `w${n}_q`, type: 'int8', dims: [rows, cols], data: q });
-    inits.push({ name: `w${n}_scale`, type: 'float', dims: [cols], data: ws });
-    inits.push({ name: `w${n}_zp`, type: 'int8', dims: [cols], data: new Int8Array(cols) });
     inits.push({ name: `b${n}_i32`, type: 'int32', dims: [cols], data: bias });
     const inputs = [x, `h${l}_scale`, 'zp_u8', `w${n}_q`, `w${n}_scale`, `w${n}_zp`, `b${n}_i32`];
     if (last) {
@@ -233,6 +224,16 @@ function staticBody(p: MlpParams, opts: MlpGraphOptions): Body {
     }
   }
   return { nodes, inits };
+}
+
+/** Layer n's int8 weights as initializers `w<n>_q`, `w<n>_scale` (per column) and `w<n>_zp` (zeros); returns them. */
+function int8Weights(inits: Initializer[], n: number, w: QuantizedLayer, rows: number, cols: number): QuantizedLayer {
+  inits.push(
+    { name: `w${n}_q`, type: 'int8', dims: [rows, cols], data: w.q },
+    { name: `w${n}_scale`, type: 'float', dims: [cols], data: w.scale },
+    { name: `w${n}_zp`, type: 'int8', dims: [cols], data: new Int8Array(cols) },
+  );
+  return w;
 }
 
 /** An int32 bias, saturated (a bias beyond the accumulator range saturates the layer's output anyway). */

@@ -68,7 +68,7 @@ export class AnnCandidates {
     if (!hits || hits.ids.length === 0) return inputs;
     const n = hits.ids.length;
     // Distances are 1 − cosine for 'cos' (the pipeline's metric), squared L2 otherwise: larger = closer either way.
-    const similarity = Float32Array.from(hits.distances, (d) => (this.pool.metric === 'cos' ? 1 - d : -d));
+    const similarity = this.pool.metric === 'cos' ? hits.distances.map((d) => 1 - d) : hits.distances.map((d) => -d);
     const features = completePairFeatures({ emb_sim: similarity, source: new Float32Array(n).fill(SOURCE_CODES.ann) }, n);
     return { ...inputs, source: 'ann', candidates: { ids: hits.ids, score: similarity, features, users: await store.profiles(hits.ids) } };
   }

@@ -42,8 +42,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const store: OnlineStore = await openStore(config.store, { snapshot: await snapshotFrom(first, first.version), ttl });
   const scorer = await startupScorer(config.scorer, first);
   let annError: unknown = null;
-  let ann = await openAnn(config, bundleDir, first.version, (e) => (annError = e));
-  let core = coreFor(store, config, scorer.scorer, ann);
+  let core = coreFor(store, config, scorer.scorer, await openAnn(config, bundleDir, first.version, (e) => (annError = e)));
   const cache = new ResultCache(config.l1Size, config.l1TtlSeconds);
   const app = await buildApp({ config, core: () => core, cache, logger: opts.logger });
   if (scorer.refused) app.log.error({ err: scorer.refused }, `ranking model refused; scoring with '${scorer.scorer.name}'`);
@@ -68,7 +67,6 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       const old = core;
       store.swap(snap);
       core = coreFor(store, config, next, nextAnn);
-      ann = nextAnn;
       old.scorer.dispose?.(); // released once the requests already scoring with it have finished
       closeLater(old.ann); // searches already sent to the old pool get time to finish
       app.log.info({ version: store.version(), scorer: next.name }, 'swapped in a new bundle');
@@ -95,7 +93,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       if (republish) clearInterval(republish);
       await app.close();
       core.scorer.dispose?.();
-      await ann?.close();
+      await core.ann?.close();
       await store.close();
     },
   };

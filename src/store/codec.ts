@@ -25,6 +25,7 @@
 import { endianness } from 'node:os';
 import { PymkError } from '../core/errors.js';
 import { PAIR_FEATURES, type PairFeature } from './snapshot.js';
+import type { UserColumns } from './types.js';
 
 if (endianness() !== 'LE') throw new Error('pymk store codecs assume a little-endian host');
 
@@ -153,16 +154,8 @@ export function encodeProfile(p: ProfileRow): Buffer {
   return b;
 }
 
-/** Columns a batch of profile rows decodes into (the store's UserColumns has this shape). */
-export interface ProfileColumns {
-  company: Int32Array;
-  school: Int32Array;
-  location: Int32Array;
-  industry: Int32Array;
-  seniority: Int8Array;
-  flags: Uint8Array;
-  degree: Int32Array;
-}
+/** Columns a batch of profile rows decodes into: the store's UserColumns. */
+export type ProfileColumns = UserColumns;
 
 /** n rows of profile columns (zeroed), views of one allocation. */
 export function profileColumns(n: number): ProfileColumns {

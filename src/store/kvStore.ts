@@ -16,7 +16,7 @@ import { decodeEmbedding } from './codecEmbedding.js';
 import type { GenKeys, KeySpace } from './keys.js';
 import type { KvClient } from './kv.js';
 import { decodeDicts, decodeMeta, type Dicts, type GenMeta } from './meta.js';
-import { EMPTY, PAIR_FEATURES, type PairFeature, type RankedLists } from './snapshot.js';
+import { completePairFeatures, EMPTY, PAIR_FEATURES, type PairFeature, type RankedLists } from './snapshot.js';
 import { BEHAVIOUR_FEATURES, valueTtls, type ValueTtls } from './ttl.js';
 import type { OnlineStore, RankingInputs, UserColumns } from './types.js';
 
@@ -126,7 +126,7 @@ export class KvStore implements OnlineStore {
       candidates: {
         ids,
         score: list?.score ?? new Float32Array(0),
-        features: list?.features ?? emptyFeatures(),
+        features: list?.features ?? completePairFeatures({}, 0),
         users,
       },
     };
@@ -205,12 +205,4 @@ export class KvStore implements OnlineStore {
   }
 }
 
-export function userColumns(n: number): UserColumns {
-  return profileColumns(n);
-}
 
-function emptyFeatures(): Record<PairFeature, Float32Array> {
-  const f = {} as Record<PairFeature, Float32Array>;
-  for (const k of PAIR_FEATURES) f[k] = new Float32Array(0);
-  return f;
-}

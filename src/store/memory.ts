@@ -5,7 +5,8 @@
  */
 import { PymkError } from '../core/errors.js';
 import type { ProfileField } from '../core/tables.js';
-import { EMPTY, PAIR_FEATURES, row, type PairFeature, type RankedLists, type Snapshot } from './snapshot.js';
+import { profileColumns } from './codec.js';
+import { completePairFeatures, EMPTY, PAIR_FEATURES, row, type PairFeature, type RankedLists, type Snapshot } from './snapshot.js';
 import { BEHAVIOUR_FEATURES, valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
 import type { CandidateSource, OnlineStore, RankingInputs, UserColumns } from './types.js';
 
@@ -99,7 +100,7 @@ export class MemoryStore implements OnlineStore {
     if (!list) {
       const got = this.live?.(s, uid) ?? null;
       source = got && got.ids.length > 0 ? 'live-2hop' : 'none';
-      list = got ?? { ids: new Int32Array(0), score: new Float32Array(0), features: emptyFeatures() };
+      list = got ?? { ids: new Int32Array(0), score: new Float32Array(0), features: completePairFeatures({}, 0) };
     }
     return {
       uid,
@@ -257,15 +258,7 @@ export class MemoryStore implements OnlineStore {
     const g = this.snap.graph;
     const ok = this.alive('profile');
     const n = ids.length;
-    const out: UserColumns = {
-      company: new Int32Array(n),
-      school: new Int32Array(n),
-      location: new Int32Array(n),
-      industry: new Int32Array(n),
-      seniority: new Int8Array(n),
-      flags: new Uint8Array(n),
-      degree: new Int32Array(n),
-    };
+    const out = profileColumns(n);
     for (let i = 0; i < n; i++) {
       const u = ids[i];
       const has = ok && u >= 0 && u < p.n;
@@ -281,8 +274,4 @@ export class MemoryStore implements OnlineStore {
   }
 }
 
-function emptyFeatures(): Record<PairFeature, Float32Array> {
-  const f = {} as Record<PairFeature, Float32Array>;
-  for (const k of PAIR_FEATURES) f[k] = new Float32Array(0);
-  return f;
-}
+

@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
-import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeCandidates, encodeIds, encodeProfile, encodeRanked } from '../../src/store/codec.js';
+import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeCandidates, encodeIds, encodeProfile, encodeRanked, profileColumns } from '../../src/store/codec.js';
 import { decodeEmbedding, encodeEmbedding } from '../../src/store/codecEmbedding.js';
 import { decodeProfilePack, encodeProfilePack, profileRowTable, type ProfileSource } from '../../src/store/codecProfiles.js';
 import { fromHalf, toHalf } from '../../src/core/half.js';
-import { userColumns } from '../../src/store/kvStore.js';
+
 import { PAIR_FEATURES, type PairFeature } from '../../src/store/snapshot.js';
 
 const invalid = (re?: RegExp) => (e: Error & { code?: string }) => e.code === 'PYMK_STORE_INVALID' && (!re || re.test(e.message));
@@ -26,7 +26,7 @@ function assertLengthChecked(buf: Buffer, decode: (b: Buffer) => unknown): void 
 
 test('profile rows round-trip, including negatives and missing values', () => {
   const row = { company: -1, school: 123456, location: 0, industry: 2 ** 31 - 1, seniority: -1, flags: 3, degree: 987654 };
-  const cols = userColumns(2);
+  const cols = profileColumns(2);
   decodeProfileInto(encodeProfile(row), cols, 1, 'k');
   decodeProfileInto(null, cols, 0, 'k');
   assert.deepEqual(
