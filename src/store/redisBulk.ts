@@ -164,60 +164,16 @@ function command(args: string[]): Buffer {
   return Buffer.from(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`, 'utf8');
 }
 
-/** `SET key value [PX ms]` for every op, in RESP, in one buffer. Headers are written byte by byte (a native
- * Buffer.write per small piece cost more than the values' copies at millions of keys). */
+/** `SET key value [PX ms]` for every op, in RESP, in one buffer (RespSets with the whole key as its middle). */
 export function serializeSets(ops: readonly SetOp[]): Buffer {
   let size = 0;
-  const keyLen = new Int32Array(ops.length);
-  const valLen = new Int32Array(ops.length);
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i];
-    keyLen[i] = Buffer.byteLength(op.key);
-    valLen[i] = typeof op.value === 'string' ? Buffer.byteLength(op.value) : op.value.length;
-    size += 64 + keyLen[i] + valLen[i]; // headers, lengths and the PX suffix fit in 64
-  }
-  const out = Buffer.allocUnsafe(size);
-  let o = 0;
-  const ascii = (text: string): void => {
-    for (let j = 0; j < text.length; j++) out[o++] = text.charCodeAt(j);
-  };
-  const num = (x: number): void => {
-    const start = o;
-    do {
-      out[o++] = 48 + (x % 10);
-      x = Math.floor(x / 10);
-    } while (x > 0);
-    out.subarray(start, o).reverse();
-  };
-  let lastPx = -1;
-  let suffix = '';
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i];
-    if (op.px !== lastPx) {
-      lastPx = op.px;
-      suffix = op.px > 0 ? `\r\n$2\r\nPX\r\n$${String(op.px).length}\r\n${op.px}\r\n` : '\r\n';
-    }
-    ascii(op.px > 0 ? '*5\r\n$3\r\nSET\r\n$' : '*3\r\n$3\r\nSET\r\n$');
-    num(keyLen[i]);
-    out[o++] = 13;
-    out[o++] = 10;
-    // Keys are ASCII unless an external id is not: byte length = length means the char codes are the bytes.
-    if (keyLen[i] === op.key.length) ascii(op.key);
-    else o += out.write(op.key, o, 'utf8');
-    ascii('\r\n$');
-    num(valLen[i]);
-    out[o++] = 13;
-    out[o++] = 10;
-    if (typeof op.value === 'string') o += out.write(op.value, o, 'utf8');
-    else {
-      out.set(op.value, o);
-      o += op.value.length;
-    }
-    ascii(suffix);
-  }
-  return out.subarray(0, o);
+  for (const op of ops) size += 64 + op.key.length * 3 + (typeof op.value === 'string' ? op.value.length * 3 : op.value.length);
+  const sets = new RespSets(Math.max(64, size));
+  for (const op of ops) sets.set(NO_BYTES, op.key, null, op.value, op.px);
+  return sets.written();
 }
 
+const NO_BYTES = new Uint8Array(0);
 const SET5 = Buffer.from('*5\r\n$3\r\nSET\r\n$');
 const SET3 = Buffer.from('*3\r\n$3\r\nSET\r\n$');
 const CRLF_DOLLAR = Buffer.from('\r\n$');
@@ -227,7 +183,7 @@ const PX_SUFFIX = new Map<number, Buffer>();
 /**
  * SET commands serialised straight into one growing buffer, without a string or an object per key: a key
  * is written as a constant head (e.g. `<prefix>:g3:{`), a middle (a number, written as digits, or a string)
- * and a constant tail (e.g. `}c`). Byte for byte what serializeSets writes for the same keys and values.
+ * and a constant tail (e.g. `}c`). serializeSets writes SetOp objects through it.
  */
 export class RespSets {
   private buf: Buffer;
@@ -255,7 +211,10 @@ export class RespSets {
     const keyLen = head.length + midLen + (tail ? tail.length : 0);
     const valLen = typeof value === 'number' ? digits(value) : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
     let suffix = PX_SUFFIX.get(px);
-    if (!suffix) PX_SUFFIX.set(px, (suffix = Buffer.from(px > 0 ? `\r\n$2\r\nPX\r\n$${String(px).length}\r\n${px}\r\n` : '\r\n')));
+    if (!suffix) {
+      suffix = Buffer.from(px > 0 ? `\r\n$2\r\nPX\r\n$${String(px).length}\r\n${px}\r\n` : '\r\n');
+      if (PX_SUFFIX.size < 256) PX_SUFFIX.set(px, suffix); // publish uses a few per-kind TTLs; other callers any
+    }
     // Framing: '*5\r\n$3\r\nSET\r\n' + two '$<len>\r\n…\r\n' + the PX suffix (its length is known exactly).
     this.room(32 + digits(keyLen) + digits(valLen) + keyLen + valLen + suffix.length);
     this.bytes(px > 0 ? SET5 : SET3);
