@@ -205,7 +205,7 @@ export function calibrate(p: MlpParams, X: Float32Array, rows: number, quantile:
   const inputMax: number[] = [];
   for (let f = 0; f < F; f++) {
     const col = Float32Array.from({ length: rows }, (_, r) => X[r * F + f]);
-    inputMax.push(at(col));
+    inputMax.push(at(col)); // at() sorts col in place: col[0] is then the smallest value
     inputMin.push(rows ? col[0] : 0);
   }
   return { inputMin, inputMax, hidden: seen.map((v) => Math.max(at(v), 1e-6)) };
