@@ -13,7 +13,7 @@ import { PymkError } from '../core/errors.js';
 import { encodeArrays } from '../pipeline/binary.js';
 import { saveAtomic, writeMeta, type IndexMeta } from './files.js';
 import type { BatchOptions, Hits, Metric, SearchOptions, VectorIndex } from './types.js';
-import { nativeExactSearch } from './usearchNative.js';
+import { distanceFn, type DistanceFn } from './distance.js';
 import { MemoryVectorStore, openVectorFile, type VectorStore } from './vectors.js';
 
 /** Re-rank settings. */
@@ -31,16 +31,23 @@ export interface RerankOptions {
   trust: number;
 }
 
+/** One float's bits, for packing a distance into a sort key (2^32 · span < 2^53 for any span up to 2^21). */
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+const MAX_FETCH = 2 ** 21;
+
 export const RERANK_DEFAULTS: RerankOptions = { factor: 2, trust: 0 };
 
 export class RerankedIndex implements VectorIndex {
   readonly kind = 'rerank';
-  private scratch = new Float32Array(0);
+  private keys = new Float64Array(0);
+  private readonly distance: DistanceFn;
 
   readonly options: RerankOptions;
 
   constructor(readonly inner: VectorIndex, readonly store: VectorStore, options: Partial<RerankOptions> = {}) {
     this.options = { ...RERANK_DEFAULTS, ...options };
+    this.distance = distanceFn(inner.metric);
     if (store.dim !== inner.dim) throw new PymkError('PYMK_BAD_PARAM', `vector store is ${store.dim}-d, index is ${inner.dim}-d`);
     if (!(this.options.factor >= 1 || this.options.factor === 0)) throw new PymkError('PYMK_BAD_PARAM', `re-rank factor must be 0 or ≥ 1, got ${this.options.factor}`);
     if (!(this.options.trust >= 0 && this.options.trust < 1)) throw new PymkError('PYMK_BAD_PARAM', `re-rank trust must be in [0, 1), got ${this.options.trust}`);
@@ -125,44 +132,50 @@ export class RerankedIndex implements VectorIndex {
   }
 
   private fetchCount(k: number): number {
-    return Math.max(k, Math.ceil(k * this.options.factor));
+    const n = Math.max(k, Math.ceil(k * this.options.factor));
+    if (n >= MAX_FETCH) throw new PymkError('PYMK_BAD_PARAM', `a re-ranked search fetches at most ${MAX_FETCH - 1} candidates; k = ${k} × ${this.options.factor} asks for ${n}`);
+    return n;
   }
 
   /**
-   * The trusted head of the candidates as is, then the best of the rest by exact distance; k in all. The rows
-   * to re-score are gathered into one scratch matrix and scored by usearch's SIMD brute force: in JS each
-   * 128-d distance costs ≈ 0.3 µs on a cached row, the native call ≈ 0.1 µs (bench/results/ann-*.md).
+   * The trusted head of the candidates as is, then the best of the rest by exact distance; k in all. Each
+   * candidate is scored where its row lies (a mapped or in-memory row is not copied), and the scored ones
+   * are ordered by one numeric sort of packed keys: the float32 bits of the distance (non-negative, so the
+   * bits order as the values) above the candidate's position. Measured in docs/ann.md: reading the rows
+   * is most of the cost, copying them and a native brute-force call added ≈ 40 % to it.
    */
   private rerank(queries: Float32Array, qi: number, k: number, cand: Hits): Hits {
-    const keep = Math.min(cand.ids.length, Math.floor(k * this.options.trust));
-    const rest = Math.min(k, cand.ids.length) - keep;
-    const dim = this.dim;
-    const rows = this.scratchRows(cand.ids.length - keep);
-    const rowIds = new Int32Array(cand.ids.length - keep);
+    const n = cand.ids.length;
+    const keep = Math.min(n, Math.floor(k * this.options.trust));
+    const rest = Math.min(k, n) - keep;
+    const fn = this.distance;
+    const span = 2 ** Math.ceil(Math.log2(n + 1));
+    const keys = this.scratchKeys(n);
     let m = 0;
-    for (let i = keep; i < cand.ids.length && rest > 0; i++) {
-      if (this.store.copyRow(cand.ids[i], rows, m)) rowIds[m++] = cand.ids[i];
+    for (let i = keep; i < n && rest > 0; i++) {
+      const d = this.store.distance(cand.ids[i], queries, qi, fn);
+      if (Number.isNaN(d)) continue;
+      F32[0] = d > 0 ? d : 0;
+      keys[m++] = U32[0] * span + i;
     }
     const take = Math.min(rest, m);
     const ids = new Int32Array(keep + take);
     const distances = new Float32Array(keep + take);
     ids.set(cand.ids.subarray(0, keep));
     distances.set(cand.distances.subarray(0, keep));
-    if (take > 0) {
-      // A copy, not a view: the addon reads a typed array from the start of its buffer, ignoring byteOffset.
-      const query = queries.slice(qi * dim, (qi + 1) * dim);
-      const [order, dist] = nativeExactSearch()(rows.subarray(0, m * dim), query, dim, take, this.metric, 1);
-      for (let j = 0; j < take; j++) {
-        ids[keep + j] = rowIds[Number(order[j])];
-        distances[keep + j] = dist[j];
-      }
+    const sorted = keys.subarray(0, m).sort();
+    for (let j = 0; j < take; j++) {
+      const i = sorted[j] % span;
+      U32[0] = (sorted[j] - i) / span;
+      ids[keep + j] = cand.ids[i];
+      distances[keep + j] = F32[0];
     }
     return { ids, distances };
   }
 
-  /** A reusable matrix of at least n rows (searches on one index run one at a time on its thread). */
-  private scratchRows(n: number): Float32Array {
-    if (this.scratch.length < n * this.dim) this.scratch = new Float32Array(Math.max(n, 2 * this.scratch.length / this.dim) * this.dim);
-    return this.scratch;
+  /** A reusable key array of at least n slots (searches on one index run one at a time on its thread). */
+  private scratchKeys(n: number): Float64Array {
+    if (this.keys.length < n) this.keys = new Float64Array(Math.max(n, 2 * this.keys.length));
+    return this.keys;
   }
 }

@@ -12,7 +12,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { createRequire } from 'node:module';
 import { PymkError } from '../core/errors.js';
 import { decodeArrays } from '../pipeline/binary.js';
-import { checkId } from './distance.js';
+import { checkId, type DistanceFn } from './distance.js';
 
 export interface VectorStore {
   readonly dim: number;
@@ -20,6 +20,8 @@ export interface VectorStore {
   readonly writable: boolean;
   /** Copies id's row into row `at` of `out` (out[at*dim .. (at+1)*dim)); false when the store has no row for id. */
   copyRow(id: number, out: Float32Array, at: number): boolean;
+  /** fn(id's row, row qi of queries); NaN when the store has no row for id. Reads the row in place where it can. */
+  distance(id: number, queries: Float32Array, qi: number, fn: DistanceFn): number;
   set(id: number, v: Float32Array): void;
   close(): void;
 }
@@ -62,6 +64,11 @@ export class MemoryVectorStore implements VectorStore {
     if (id < 0 || id >= this.present.length || !this.present[id]) return false;
     out.set(this.data.subarray(id * this.dim, (id + 1) * this.dim), at * this.dim);
     return true;
+  }
+
+  distance(id: number, queries: Float32Array, qi: number, fn: DistanceFn): number {
+    if (id < 0 || id >= this.present.length || !this.present[id]) return NaN;
+    return fn(this.data, id, queries, qi, this.dim);
   }
 
   set(id: number, v: Float32Array): void {
@@ -153,6 +160,10 @@ export class MappedVectorStore implements VectorStore {
     return true;
   }
 
+  distance(id: number, queries: Float32Array, qi: number, fn: DistanceFn): number {
+    return id >= 0 && id < this.count ? fn(this.rows, id, queries, qi, this.dim) : NaN;
+  }
+
   set(): void {
     throw new PymkError('PYMK_BAD_PARAM', `vector file ${this.path} is read-only`);
   }
@@ -169,10 +180,12 @@ export class FileVectorStore implements VectorStore {
   readonly writable = false;
   private fd: number;
   private readonly rowBytes: number;
+  private readonly row: Float32Array;
 
   constructor(readonly path: string, readonly dim: number, private readonly offset: number, readonly count: number) {
     this.fd = openSync(path, 'r');
     this.rowBytes = dim * 4;
+    this.row = new Float32Array(dim);
     const size = fstatSync(this.fd).size;
     if (offset + count * this.rowBytes > size) {
       closeSync(this.fd);
@@ -184,6 +197,10 @@ export class FileVectorStore implements VectorStore {
     if (id < 0 || id >= this.count || this.fd < 0) return false;
     const n = readSync(this.fd, out, at * this.rowBytes, this.rowBytes, this.offset + id * this.rowBytes);
     return n === this.rowBytes;
+  }
+
+  distance(id: number, queries: Float32Array, qi: number, fn: DistanceFn): number {
+    return this.copyRow(id, this.row, 0) ? fn(this.row, 0, queries, qi, this.dim) : NaN;
   }
 
   set(): void {

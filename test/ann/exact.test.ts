@@ -21,3 +21,26 @@ test('exact search matches a sort of every distance, for both metrics', () => {
     for (let i = 0; i < 25; i++) assert.ok(Math.abs(h.distances[i] - all[i][0]) <= 1e-4 * Math.max(1, all[i][0]));
   }
 });
+
+test('the distance kernels equal a plain float64 sum at every dimension remainder', () => {
+  for (const dim of [1, 2, 3, 4, 5, 7, 64, 127, 128]) {
+    const a = Float32Array.from({ length: 2 * dim }, (_, i) => Math.sin(i * 1.7) * 3);
+    const b = Float32Array.from({ length: 3 * dim }, (_, i) => Math.cos(i * 0.3) - 0.5);
+    let l2 = 0;
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let j = 0; j < dim; j++) {
+      const x = a[dim + j];
+      const y = b[2 * dim + j];
+      l2 += (x - y) ** 2;
+      dot += x * y;
+      na += x * x;
+      nb += y * y;
+    }
+    assert.ok(Math.abs(l2sq(a, 1, b, 2, dim) - l2) <= 1e-12 * Math.max(1, l2), `l2sq dim ${dim}`);
+    const cos = 1 - dot / Math.sqrt(na * nb);
+    assert.ok(Math.abs(cosDistance(a, 1, b, 2, dim) - cos) <= 1e-12, `cos dim ${dim}`);
+  }
+  assert.equal(cosDistance(new Float32Array(4), 0, Float32Array.of(1, 2, 3, 4), 0, 4), 1, 'a zero vector is at distance 1');
+});

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PymkError } from '../../src/core/errors.js';
 import { encodeArrays } from '../../src/pipeline/binary.js';
+import { cosDistance, l2sq } from '../../src/ann/distance.js';
 import { ExactIndex } from '../../src/ann/exact.js';
 import { RerankedIndex } from '../../src/ann/rerank.js';
 import { UsearchIndex } from '../../src/ann/usearch.js';
@@ -36,6 +37,22 @@ test('memory-mapped, pread and in-memory vector stores return the same rows; out
         assert.deepEqual(out.subarray(0, 2 * d), new Float32Array(2 * d), 'other rows untouched');
       }
     }
+    // distance() scores a row where it lies, against row qi of a query matrix; NaN when the row is absent.
+    const queries = clustered(3, d, 9);
+    for (const s of stores) {
+      for (const id of [0, 77, 299]) {
+        for (const fn of [l2sq, cosDistance]) {
+          const want = fn(data, id, queries, 2, d);
+          assert.ok(Math.abs(s.distance(id, queries, 2, fn) - want) <= 1e-9 * Math.max(1, want), `${s.constructor.name} ${fn.name} ${id}`);
+        }
+      }
+      assert.ok(Number.isNaN(s.distance(300, queries, 0, l2sq)));
+      assert.ok(Number.isNaN(s.distance(-1, queries, 0, l2sq)));
+    }
+    const sparse = new MemoryVectorStore(d);
+    sparse.set(5, data.subarray(0, d));
+    assert.ok(Number.isNaN(sparse.distance(4, queries, 0, l2sq)), 'an id never set is absent');
+    assert.equal(sparse.distance(5, queries, 0, l2sq), l2sq(data, 0, queries, 0, d));
     for (const s of stores) {
       assert.equal(s.copyRow(300, new Float32Array(d), 0), false);
       assert.equal(s.copyRow(-1, new Float32Array(d), 0), false);
