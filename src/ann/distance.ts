@@ -7,8 +7,8 @@ import { METRICS, type Metric } from './types.js';
 
 /**
  * Squared L2 distance between row `ai` of `a` and row `bi` of `b` (rows of length dim). Four running sums:
- * one sum is bound by the latency of each add (≈ 4× slower on a 128-d row); float64 keeps the result
- * independent of the order within rounding far below float32's.
+ * with one, every add waits for the one before, and a 128-d distance took ≈ 2× as long here; float64 keeps
+ * the result independent of the order within rounding far below float32's.
  */
 export function l2sq(a: Float32Array, ai: number, b: Float32Array, bi: number, dim: number): number {
   let s0 = 0;
@@ -36,7 +36,10 @@ export function l2sq(a: Float32Array, ai: number, b: Float32Array, bi: number, d
   return s0 + s1 + (s2 + s3);
 }
 
-/** 1 − cosine similarity (1 for a zero vector); two running sums of each product, as in l2sq. */
+/**
+ * 1 − cosine similarity (1 for a zero vector). Two running sums of each of the three products (six in all,
+ * enough to hide the add latency that l2sq needs four sums for).
+ */
 export function cosDistance(a: Float32Array, ai: number, b: Float32Array, bi: number, dim: number): number {
   let dot0 = 0;
   let dot1 = 0;
@@ -71,6 +74,24 @@ export function cosDistance(a: Float32Array, ai: number, b: Float32Array, bi: nu
   const na = na0 + na1;
   const nb = nb0 + nb1;
   return na > 0 && nb > 0 ? 1 - dot / Math.sqrt(na * nb) : 1;
+}
+
+/** Dot product of a[ao .. ao+dim) and b[bo .. bo+dim) (offsets in elements), four running sums as in l2sq. */
+export function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, dim: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const end = dim & ~3;
+  let j = 0;
+  for (; j < end; j += 4) {
+    s0 += a[ao + j] * b[bo + j];
+    s1 += a[ao + j + 1] * b[bo + j + 1];
+    s2 += a[ao + j + 2] * b[bo + j + 2];
+    s3 += a[ao + j + 3] * b[bo + j + 3];
+  }
+  for (; j < dim; j++) s0 += a[ao + j] * b[bo + j];
+  return s0 + s1 + (s2 + s3);
 }
 
 export type DistanceFn = (a: Float32Array, ai: number, b: Float32Array, bi: number, dim: number) => number;

@@ -9,6 +9,7 @@ import { cosDistance, l2sq } from '../../src/ann/distance.js';
 import { ExactIndex } from '../../src/ann/exact.js';
 import { RerankedIndex } from '../../src/ann/rerank.js';
 import { UsearchIndex } from '../../src/ann/usearch.js';
+import type { BatchOptions, Hits, SearchOptions, VectorIndex } from '../../src/ann/types.js';
 import { FileVectorStore, MappedVectorStore, MemoryVectorStore, openVectorFile } from '../../src/ann/vectors.js';
 import { clustered, oracle, recallVs } from './fixtures.js';
 
@@ -103,4 +104,63 @@ test('re-ranking from a mapped file equals re-ranking from memory, with exact di
     i8.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** An inner index that always offers the same candidates, in a fixed (deliberately wrong) order. */
+class FixedCandidates implements VectorIndex {
+  readonly kind = 'fixed';
+  readonly dim = 2;
+  readonly metric = 'l2sq' as const;
+  readonly readOnly = true;
+  constructor(private readonly ids: number[]) {}
+  size(): number {
+    return this.ids.length;
+  }
+  has(id: number): boolean {
+    return this.ids.includes(id);
+  }
+  upsert(): void {}
+  addBatch(): void {}
+  remove(): boolean {
+    return false;
+  }
+  search(_q: Float32Array, opts: SearchOptions): Hits {
+    const ids = Int32Array.from(this.ids.slice(0, opts.k));
+    return { ids, distances: Float32Array.from(ids, (_, i) => 100 + i) };
+  }
+  searchBatch(queries: Float32Array, opts: BatchOptions): Hits[] {
+    return Array.from({ length: queries.length / this.dim }, () => this.search(queries, opts));
+  }
+  vector(): Float32Array | null {
+    return null;
+  }
+  setEf(): void {}
+  save(): void {}
+  close(): void {}
+}
+
+test('re-ranking orders by exact distance (ties in the inner order), skips ids without a row, keeps a trusted head, and bounds the fetch', () => {
+  const store = new MemoryVectorStore(2);
+  const rows: [number, number, number][] = [[0, 0, 0], [1, 1, 0], [2, 0, 1], [4, 0, 0], [5, 3, 0]]; // id 3 has no row
+  for (const [id, x, y] of rows) store.set(id, Float32Array.of(x, y));
+  const inner = new FixedCandidates([5, 2, 3, 4, 1, 0]);
+  const origin = Float32Array.of(0, 0);
+  const r = new RerankedIndex(inner, store, { factor: 3 });
+  const top2 = r.search(origin, { k: 2 });
+  assert.deepEqual([...top2.ids], [4, 0], 'the two rows at distance 0, in the order the inner index gave them');
+  assert.deepEqual([...top2.distances], [0, 0]);
+  const head = new RerankedIndex(inner, store, { factor: 3, trust: 0.5 }).search(origin, { k: 4 });
+  assert.deepEqual([...head.ids], [5, 2, 4, 0], 'the first trust·k kept as the inner index ranked them');
+  assert.deepEqual([...head.distances], [100, 101, 0, 0], 'with the inner distances');
+  // Fewer scorable candidates than k: all of them, still sorted.
+  const short = new RerankedIndex(inner, store, { factor: 1 }).search(origin, { k: 5 });
+  assert.deepEqual([...short.ids], [4, 2, 1, 5]);
+  assert.deepEqual([...short.distances], [0, 1, 1, 9]);
+  // A batch scores each row of the query matrix against its own query.
+  const batch = r.searchBatch(Float32Array.of(0, 0, 3, 0), { k: 2 });
+  assert.deepEqual(batch.map((h) => [...h.ids]), [[4, 0], [5, 1]]);
+  assert.deepEqual([...batch[1].distances], [0, 4]);
+  assert.throws(() => new RerankedIndex(inner, store, { factor: 2 }).search(origin, { k: 2 ** 20 }), (e) => e instanceof PymkError && e.code === 'PYMK_BAD_PARAM' && /at most 2097151 candidates/.test(e.message));
+  assert.equal(new RerankedIndex(inner, store, { factor: 1 }).search(origin, { k: 2 ** 21 - 1 }).ids.length, 5);
+  assert.throws(() => r.search(origin, { k: 1.5 }), (e) => e instanceof PymkError && e.code === 'PYMK_BAD_PARAM');
 });
