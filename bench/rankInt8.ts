@@ -31,8 +31,11 @@ const arg = (name: string, def: string): string => {
 const runs = Number(arg('runs', '300'));
 const sizes = arg('sizes', '64x32,128x64,128x128,256x128,256x256').split(',').map((s) => s.split('x').map(Number));
 const kernels = arg('kernels', '64,128,256,512,1024').split(',').map(Number);
-const sections = new Set(arg('sections', 'options,widths,kernels').split(','));
-const out = arg('out', 'bench/results/rank-int8-sweep');
+const SECTIONS = ['options', 'widths', 'kernels'];
+const sections = new Set(arg('sections', SECTIONS.join(',')).split(','));
+for (const s of sections) if (!SECTIONS.includes(s)) throw new Error(`unknown section '${s}': expected some of ${SECTIONS.join(', ')}`);
+// A partial run writes its own report, so it cannot overwrite the full sweep's by default.
+const out = arg('out', sections.size === SECTIONS.length ? 'bench/results/rank-int8-sweep' : `bench/results/rank-int8-${[...sections].join('-')}`);
 const F = FEATURE_COUNT;
 const N = 1000;
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
@@ -123,11 +126,13 @@ if (sections.has('options')) {
 }
 
 // 2. Widths × graph variants, 1 and 2 threads.
-for (const hidden of sections.has('widths') ? sizes : []) {
-  const p = randomMlp(hidden);
-  for (const variant of ['fp32', ...INT8_VARIANTS] as const) {
-    const bytes = encodeModel(mlpGraph(p, { variant, calibration: calibrate(p, X, N, 0.9999) }));
-    for (const threads of [1, 2]) await record(hidden.join('x'), variant, `${threads} thread${threads > 1 ? 's' : ''}`, bytes, { ...BASE, intraOpNumThreads: threads });
+if (sections.has('widths')) {
+  for (const hidden of sizes) {
+    const p = randomMlp(hidden);
+    for (const variant of ['fp32', ...INT8_VARIANTS] as const) {
+      const bytes = encodeModel(mlpGraph(p, { variant, calibration: calibrate(p, X, N, 0.9999) }));
+      for (const threads of [1, 2]) await record(hidden.join('x'), variant, `${threads} thread${threads > 1 ? 's' : ''}`, bytes, { ...BASE, intraOpNumThreads: threads });
+    }
   }
 }
 
@@ -160,24 +165,26 @@ function layerGraph(K: number, op: KernelOp): OnnxGraph {
 }
 
 const kernelRows: { K: number; op: KernelOp; p50: number; gmacs: number }[] = [];
-for (const K of sections.has('kernels') ? kernels : []) {
-  const sessions = await Promise.all(KERNEL_OPS.map((op) => ort.InferenceSession.create(encodeModel(layerGraph(K, op)), BASE)));
-  const xf = new ort.Tensor('float32', Float32Array.from({ length: N * K }, () => rng.next()), [N, K]);
-  const xq = new ort.Tensor('uint8', Uint8Array.from({ length: N * K }, () => Math.floor(rng.next() * 256)), [N, K]);
-  const times: number[][] = KERNEL_OPS.map(() => []);
-  for (let i = 0; i < 50 + runs; i++) {
-    for (let j = 0; j < sessions.length; j++) {
-      const a = performance.now();
-      await sessions[j].run({ x: j === 0 ? xf : xq });
-      if (i >= 50) times[j].push(performance.now() - a);
+if (sections.has('kernels')) {
+  for (const K of kernels) {
+    const sessions = await Promise.all(KERNEL_OPS.map((op) => ort.InferenceSession.create(encodeModel(layerGraph(K, op)), BASE)));
+    const xf = new ort.Tensor('float32', Float32Array.from({ length: N * K }, () => rng.next()), [N, K]);
+    const xq = new ort.Tensor('uint8', Uint8Array.from({ length: N * K }, () => Math.floor(rng.next() * 256)), [N, K]);
+    const times: number[][] = KERNEL_OPS.map(() => []);
+    for (let i = 0; i < 50 + runs; i++) {
+      for (let j = 0; j < sessions.length; j++) {
+        const a = performance.now();
+        await sessions[j].run({ x: j === 0 ? xf : xq });
+        if (i >= 50) times[j].push(performance.now() - a);
+      }
     }
-  }
-  for (let j = 0; j < sessions.length; j++) {
-    const t = times[j].sort((a, b) => a - b);
-    const p50 = t[Math.floor(runs / 2)];
-    kernelRows.push({ K, op: KERNEL_OPS[j], p50: r4(p50), gmacs: Math.round((N * K * K) / p50 / 1e5) / 10 });
-    log(`kernel ${K}x${K} ${KERNEL_OPS[j]}: p50 ${r4(p50)} ms`);
-    await sessions[j].release();
+    for (let j = 0; j < sessions.length; j++) {
+      const t = times[j].sort((a, b) => a - b);
+      const p50 = t[Math.floor(runs / 2)];
+      kernelRows.push({ K, op: KERNEL_OPS[j], p50: r4(p50), gmacs: Math.round((N * K * K) / p50 / 1e5) / 10 });
+      log(`kernel ${K}x${K} ${KERNEL_OPS[j]}: p50 ${r4(p50)} ms`);
+      await sessions[j].release();
+    }
   }
 }
 
