@@ -9,7 +9,8 @@ import { decodeArrays, encodeArrays } from '../pipeline/binary.js';
 import { checkId, checkK, checkRows } from './distance.js';
 import { exclusionSet, type ExclusionSet } from './exclude.js';
 import { readOnlyError, saveAtomic, writeMeta, type IndexMeta } from './files.js';
-import { TopK } from './topk.js';
+import { TopK } from '../core/topk.js';
+import { hitsOf } from './topk.js';
 import type { BatchOptions, Hits, Metric, SearchOptions, VectorIndex } from './types.js';
 
 export class ExactIndex implements VectorIndex {
@@ -178,6 +179,6 @@ export class ExactIndex implements VectorIndex {
       }
       if (s <= top.bound()) top.push(id, s);
     }
-    return top.result();
+    return hitsOf(top);
   }
 }

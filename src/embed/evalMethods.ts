@@ -14,7 +14,8 @@ import { emptyInputs, profileInputs, profileSpec, type InputSpec, type NodeInput
 import { anyProfile } from './embedUsers.js';
 import { embedAll, towerAll } from './infer.js';
 import type { Model } from './model.js';
-import { TopK, dotRows, fuseRanked, topByDot } from './rank.js';
+import { TopK } from '../core/topk.js';
+import { dotRows, fuseRanked, topByDot } from './rank.js';
 import { trainModel, type TrainOptions, type TrainResult } from './train.js';
 
 /** Training settings of the evaluation methods. */

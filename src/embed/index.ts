@@ -26,4 +26,5 @@ export { embedUsers, type EmbedUsersOptions, type EmbedUsersResult } from './emb
 export { EMBED_ARTIFACTS, loadBundleModel, loadModel, saveModel, type EmbeddingsMeta, type ModelMeta } from './checkpoint.js';
 export { fromF16, fromI8, toF16, toI8 } from './quantize.js';
 export { jsKernels, type DenseKernels } from './kernels.js';
-export { TopK, fuseRanked, topByDot } from './rank.js';
+export { TopK } from '../core/topk.js';
+export { fuseRanked, topByDot } from './rank.js';

@@ -2,68 +2,7 @@
  * Ranking with embeddings: exact dot-product top-K over a candidate set (the reference the ANN index is
  * checked against), and the fusion of two ranked lists (2-hop ∪ embedding candidates).
  */
-
-/** Keeps the k largest (score, id) pairs seen; ties broken by the smaller id. */
-export class TopK {
-  readonly ids: Int32Array;
-  readonly scores: Float64Array;
-  size = 0;
-
-  constructor(readonly k: number) {
-    this.ids = new Int32Array(k);
-    this.scores = new Float64Array(k);
-  }
-
-  clear(): void {
-    this.size = 0;
-  }
-
-  /** Whether (s, id) ranks below (t, jd). */
-  private static below(s: number, id: number, t: number, jd: number): boolean {
-    return s < t || (s === t && id > jd);
-  }
-
-  push(id: number, s: number): void {
-    if (this.k === 0) return;
-    if (this.size < this.k) {
-      let i = this.size++;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (!TopK.below(s, id, this.scores[p], this.ids[p])) break;
-        this.ids[i] = this.ids[p];
-        this.scores[i] = this.scores[p];
-        i = p;
-      }
-      this.ids[i] = id;
-      this.scores[i] = s;
-      return;
-    }
-    if (!TopK.below(this.scores[0], this.ids[0], s, id)) return;
-    // Replace the root (the worst kept) and sift down.
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= this.size) break;
-      const r = l + 1;
-      const c = r < this.size && TopK.below(this.scores[r], this.ids[r], this.scores[l], this.ids[l]) ? r : l;
-      if (!TopK.below(this.scores[c], this.ids[c], s, id)) break;
-      this.ids[i] = this.ids[c];
-      this.scores[i] = this.scores[c];
-      i = c;
-    }
-    this.ids[i] = id;
-    this.scores[i] = s;
-  }
-
-  /** Writes the kept ids best first into out; returns how many. Empties the heap. */
-  drain(out: Int32Array): number {
-    const n = this.size;
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => this.scores[b] - this.scores[a] || this.ids[a] - this.ids[b]);
-    for (let i = 0; i < n; i++) out[i] = this.ids[order[i]];
-    this.size = 0;
-    return n;
-  }
-}
+import type { TopK } from '../core/topk.js';
 
 /** Dot product of rows a and b of a row-major matrix with d columns (or of two matrices). */
 export function dotRows(X: Float32Array, a: number, Y: Float32Array, b: number, d: number): number {
@@ -87,9 +26,9 @@ export function topByDot(Q: Float32Array, q: number, V: Float32Array, d: number,
     const vo = v * d;
     let s = 0;
     for (let k = 0; k < d; k++) s += Q[qo + k] * V[vo + k];
-    heap.push(v, s);
+    heap.push(v, -s); // the heap keeps the smallest keys: the largest dot products
   }
-  return heap.drain(out);
+  return heap.drainIds(out);
 }
 
 /**
