@@ -20,6 +20,7 @@ import { createServer } from '../../src/serve/server.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { ttlConfig } from '../../src/store/index.js';
 import { containsSorted } from '../../src/serve/rules.js';
+import type { SearchOptions } from '../../src/ann/types.js';
 import { AnnCandidates } from '../../src/serve/ann.js';
 import { readArrays } from '../../src/pipeline/binary.js';
 import { row } from '../../src/store/snapshot.js';
@@ -58,7 +59,7 @@ test('the manifest records every stage with metrics and the input checksum', asy
   assert.ok(b.schema.candidates, 'feature schema set by the candidates stage');
 });
 
-test('a user with no connections gets ANN candidates: the exact nearest embeddings, exclusions applied', async () => {
+test('a user with no connections gets ANN candidates: the exact nearest connected users by embedding, exclusions applied', async () => {
   const { vectors } = await readArrays(join(bundle, 'embeddings/users.bin'), { vectors: 'float32' });
   const n = snap.ids.size;
   const dim = vectors.length / n;
@@ -72,11 +73,12 @@ test('a user with no connections gets ANN candidates: the exact nearest embeddin
       const body = res.json() as { source: string; recommendations: { id: string; score: number; reasons: { type: string; similarity?: number }[] }[] };
       assert.equal(body.source, 'ann', `user ${u}`);
       assert.ok(body.recommendations.length > 0);
-      // Exact: cosine similarity to every other user with an embedding, excluded ones left out.
+      // Exact: cosine similarity to every other user with an embedding and a connection (serving offers only
+      // those, src/serve/ann.ts), excluded ones left out.
       const excluded = new Set([u, ...row(snap.blocked, u), ...row(snap.dismissed, u)]);
       const sims: [number, number][] = [];
       for (let v = 0; v < n; v++) {
-        if (excluded.has(v)) continue;
+        if (excluded.has(v) || snap.graph.neighbors(v).length === 0) continue;
         let dot = 0;
         let nv = 0;
         for (let j = 0; j < dim; j++) {
@@ -89,7 +91,7 @@ test('a user with no connections gets ANN candidates: the exact nearest embeddin
       const top50 = new Set(sims.slice(0, 50).map(([v]) => snap.ids.value(v)));
       const exactSim = new Map(sims.map(([v, s]) => [snap.ids.value(v), s]));
       for (const r of body.recommendations) {
-        assert.ok(top50.has(r.id), `user ${u}: ${r.id} is not among the exact 50 nearest`);
+        assert.ok(top50.has(r.id), `user ${u}: ${r.id} is not among the exact 50 nearest connected users`);
         assert.ok(Math.abs(r.score - exactSim.get(r.id)!) < 1e-3, `score is the exact similarity (${r.score} vs ${exactSim.get(r.id)})`);
         assert.ok(r.reasons.some((x) => x.type === 'similar_to_you' && Math.abs(x.similarity! - r.score) < 1e-3));
       }
@@ -115,6 +117,52 @@ test('an ANN search that failed, or would mix bundle versions, degrades to "no c
   const after = await ann.fill(store, inputs);
   assert.equal(after, inputs);
   assert.equal(ann.failures, 1);
+});
+
+test('ANN candidates are users with connections: searches reach past unconnected neighbours, and fall back to them only when nobody else is near', async () => {
+  const store = new MemoryStore(snap);
+  const users = Array.from({ length: snap.ids.size }, (_, i) => i);
+  const unconnected = users.filter((v) => snap.graph.neighbors(v).length === 0 && !snap.profiles.flags[v]);
+  const connected = users.filter((v) => snap.graph.neighbors(v).length > 0 && !snap.profiles.flags[v]);
+  assert.ok(unconnected.length >= 5, `the world has users without connections (${unconnected.length})`);
+  const u = unconnected[0];
+  const inputs = await store.fetchRankingInputs(u);
+  /** A searcher answering from scripted rounds; records what each search excluded. */
+  const scripted = (rounds: number[][]) => {
+    const seen: Set<number>[] = [];
+    return {
+      seen,
+      searcher: {
+        metric: 'cos' as const,
+        close: async () => {},
+        searchUser: async (_id: number, opts: SearchOptions) => {
+          seen.push(new Set(opts.exclude as Set<number>));
+          const ids = rounds[seen.length - 1] ?? [];
+          return { ids: Int32Array.from(ids), distances: Float32Array.from(ids, (_, i) => 0.1 * (i + 1)), partial: false, missingShards: [] };
+        },
+      },
+    };
+  };
+  // Round 1 finds only unconnected users; round 2, with them excluded, a mix: the connected ones are offered.
+  const first = unconnected.slice(1, 3);
+  const mixed = [unconnected[3], connected[0], unconnected[4], connected[1]];
+  const a = scripted([first, mixed]);
+  const ann = new AnnCandidates(a.searcher, 4, snap.version);
+  const got = await ann.fill(store, inputs);
+  assert.equal(got.source, 'ann');
+  assert.deepEqual([...got.candidates.ids], [connected[0], connected[1]]);
+  assert.deepEqual([...got.candidates.score].map((x) => Math.round(x * 100) / 100), [0.8, 0.6], 'similarity = 1 − distance, kept with its row');
+  assert.ok([...got.candidates.users.degree].every((d) => d > 0));
+  assert.equal(a.seen.length, 2);
+  for (const v of first) assert.ok(a.seen[1].has(v), 'the second search excludes the first one\'s unconnected users');
+  assert.ok(a.seen[1].has(u), 'and still the user');
+  // Nobody connected within the rounds: the first round's users rather than nothing, counted.
+  const b = scripted([first, unconnected.slice(3, 4), unconnected.slice(4, 5)]);
+  const fallback = new AnnCandidates(b.searcher, 3, snap.version);
+  const only = await fallback.fill(store, inputs);
+  assert.deepEqual([...only.candidates.ids], first);
+  assert.equal(fallback.unconnectedOnly, 1);
+  assert.equal(b.seen.length, 3);
 });
 
 test('stored candidates are at distance exactly 2 and never deactivated or banned users', () => {
