@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PymkError } from '../core/errors.js';
+import { MANIFEST_FILE, parseManifest } from '../pipeline/manifest.js';
 import { openIndex, type OpenMode } from './registry.js';
 import { RerankedIndex, type RerankOptions } from './rerank.js';
 import { TieredIndex, type MainSpec, type TieredOptions } from './tiered.js';
@@ -38,7 +39,8 @@ export type OpenSpec =
   | { type: 'file'; path: string; mode?: OpenMode; ef?: number }
   /** An index file memory-mapped and re-ranked from f32 rows read on demand from a pymk array file. */
   | { type: 'reranked'; path: string; vectors: string; column?: string; factor: number; trust?: number; ef?: number }
-  | { type: 'bundle'; dir: string; ef?: number }
+  /** version: the bundle the caller serves; opening fails if the folder now holds another (it was replaced). */
+  | { type: 'bundle'; dir: string; ef?: number; version?: string }
   | {
       type: 'tiered';
       main: Extract<OpenSpec, { type: 'file' | 'reranked' | 'bundle' }>;
@@ -56,12 +58,28 @@ export function openSpec(spec: OpenSpec): VectorIndex {
     case 'reranked':
       return openReranked(spec.path, spec.vectors, spec.column ?? 'vectors', { factor: spec.factor, trust: spec.trust ?? 0 }, spec.ef);
     case 'bundle':
+      if (spec.version !== undefined) checkBundleVersion(spec.dir, spec.version);
       return openBundleIndex(spec.dir, spec.ef);
     case 'tiered':
       return TieredIndex.open(() => openSpec(spec.main), spec.tier);
     default:
       throw new PymkError('PYMK_BAD_PARAM', `unknown index spec type '${(spec as { type: string }).type}'; expected one of: file, reranked, bundle, tiered`);
   }
+}
+
+/**
+ * Throws unless the bundle at dir is still `version`. A pipeline run replaces the folder of the bundle it
+ * rebuilds, so a worker (re)started later by path could otherwise open a newer index than the store serves.
+ */
+function checkBundleVersion(dir: string, version: string): void {
+  const file = join(dir, MANIFEST_FILE);
+  let found: string | null;
+  try {
+    found = parseManifest(readFileSync(file, 'utf8'), file).version;
+  } catch (e) {
+    throw new PymkError('PYMK_BUNDLE_INVALID', `${file}: cannot read the bundle manifest (${(e as Error).message})`, { file });
+  }
+  if (found !== version) throw new PymkError('PYMK_BUNDLE_INVALID', `${dir} now holds bundle ${found ?? '(incomplete)'}, not ${version} (replaced since it was opened)`, { file });
 }
 
 /** Reads a bundle's ANN manifest. */
@@ -95,7 +113,7 @@ function openReranked(path: string, vectors: string, column: string, rerank: Rer
  */
 export function servingSpec(bundleDir: string, version: string, stateDir: string, ef?: number): OpenSpec {
   const m = readBundleAnn(bundleDir);
-  return { type: 'tiered', main: { type: 'bundle', dir: bundleDir, ef }, tier: { dir: stateDir, base: version, idLimit: m.count > 0 ? maxId(m) : 0 } };
+  return { type: 'tiered', main: { type: 'bundle', dir: bundleDir, ef, version }, tier: { dir: stateDir, base: version, idLimit: m.count > 0 ? maxId(m) : 0 } };
 }
 
 /** How compaction should rebuild a bundle's main tier: the same index settings, re-ranked the same way. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { isPymkError } from '../../src/core/errors.js';
 import { ExactIndex } from '../../src/ann/exact.js';
-import { mainSpecOf, openBundleIndex, readBundleAnn, servingSpec } from '../../src/ann/open.js';
+import { mainSpecOf, openBundleIndex, openSpec, readBundleAnn, servingSpec } from '../../src/ann/open.js';
 import { SearchPool } from '../../src/ann/pool.js';
 import { openBundle } from '../../src/pipeline/bundle.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
@@ -141,5 +141,22 @@ test('the ann stage refuses a build whose recall is below the floor, and missing
       (e) => isPymkError(e) && e.code === 'PYMK_STAGE_FAILED' && /recall/.test(e.message),
     );
     await assert.rejects(run(join(dir, 'b2'), [annStage()]), (e) => isPymkError(e) && e.code === 'PYMK_STAGE_FAILED');
+  });
+});
+
+test('a serving spec opens only the bundle version it was made for: a replaced folder is refused, naming both versions', async () => {
+  await withTmp(async (dir) => {
+    const out = join(dir, 'bundle');
+    const r = await run(out, [embed, annStage({ metric: 'l2sq' })]);
+    const version = r.manifest.version!;
+    const ok = openSpec(servingSpec(out, version, join(dir, 'state-ok')));
+    assert.equal(ok.size(), N - 1);
+    ok.close();
+    assert.throws(
+      () => openSpec(servingSpec(out, 'an-older-version', join(dir, 'state-old'))),
+      (e) => isPymkError(e) && e.code === 'PYMK_BUNDLE_INVALID' && e.message.includes(version) && e.message.includes('an-older-version'),
+    );
+    // A pool's workers refuse it the same way, so the pool does not start on the wrong index.
+    await assert.rejects(SearchPool.start({ spec: servingSpec(out, 'an-older-version', join(dir, 'state-pool')), workers: 1 }), /now holds bundle/);
   });
 });
