@@ -5,6 +5,9 @@
  * 2. cold-start users — no connection before the cut, at least one after (to a user active before it):
  *    their profile-tower embedding ranks active users by dot product; Recall@20/@100 against the
  *    popularity baseline (most-connected active users) and random.
+ * 3. the pool serving searches for them: every user by the vector the pipeline indexes (GNN, or the tower
+ *    for the unconnected) against connected users only (what src/serve/ann.ts offers), all future
+ *    connections counting.
  *
  *   node dist/src/cli/main.js generate --users 50000 --seed 1 --out /tmp/w50k
  *   node dist/bench/embedWorld.js --data /tmp/w50k [--seed 1] [--users 2000] [--out bench/results/embed-world]
