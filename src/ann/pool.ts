@@ -29,6 +29,11 @@ export interface PoolOptions {
   spec: OpenSpec;
   /** Worker threads (default 2). */
   workers?: number;
+  /**
+   * Whether this pool writes a tiered spec's log (default true; its worker 0 does). Only one process may
+   * write a state folder's log; the others replay it when they open and keep their own changes in memory.
+   */
+  logWriter?: boolean;
 }
 
 const full = (h: Hits): SearchResult => ({ ...h, partial: false, missingShards: [] });
@@ -42,14 +47,17 @@ export class SearchPool implements AnnSearcher {
   dim = 0;
   metric: Metric = 'l2sq';
 
-  private constructor(private readonly spec: OpenSpec) {}
+  private constructor(
+    private readonly spec: OpenSpec,
+    private readonly logWriter: boolean,
+  ) {}
 
   /**
    * Starts the workers and waits until each has opened the index. A worker that dies is replaced (its
    * requests in flight fail with PYMK_INTERNAL; the new one reopens the index and replays the log).
    */
   static async start(opts: PoolOptions): Promise<SearchPool> {
-    const pool = new SearchPool(opts.spec);
+    const pool = new SearchPool(opts.spec, opts.logWriter ?? true);
     for (let i = 0; i < Math.max(1, opts.workers ?? 2); i++) pool.slots.push(pool.spawn(i));
     try {
       const infos = await Promise.all(pool.slots.map((s) => s.ready));
@@ -62,9 +70,9 @@ export class SearchPool implements AnnSearcher {
     }
   }
 
-  /** A worker for slot i (slot 0 writes a tiered spec's log). */
+  /** A worker for slot i (slot 0 writes a tiered spec's log, when this pool is the log writer). */
   private spawn(i: number): Slot {
-    const spec = this.spec.type === 'tiered' ? { ...this.spec, tier: { ...this.spec.tier, writeLog: i === 0 } } : this.spec;
+    const spec = this.spec.type === 'tiered' ? { ...this.spec, tier: { ...this.spec.tier, writeLog: this.logWriter && i === 0 } } : this.spec;
     const worker = new Worker(new URL('./poolWorker.js', import.meta.url), { workerData: { spec } });
     const slot: Slot = { worker, ready: Promise.resolve({ dim: 0, metric: 'l2sq' }), up: false, inflight: 0, pending: new Map() };
     slot.ready = new Promise((resolve, reject) => slot.pending.set(0, { resolve: resolve as (v: unknown) => void, reject }));

@@ -32,6 +32,11 @@ const ConfigSchema = z
     annWorkers: z.number().int().min(1).max(64),
     /** Where the ANN index's recent tier keeps its log; default: '<bundle>.ann-state' beside the bundle. */
     annStateDir: z.string().min(1).optional(),
+    /**
+     * Whether this process writes the recent tier's log (its inserts survive a restart). One process per
+     * state folder may: `pymk serve --workers N` gives the role to one of its processes.
+     */
+    annLogWriter: z.boolean(),
     /** L1 in-process result cache. */
     l1Size: z.number().int().min(0),
     l1TtlSeconds: z.number().min(0),
@@ -57,6 +62,7 @@ export const DEFAULTS: z.infer<typeof ConfigSchema> = {
   scorer: 'auto',
   annCandidates: 200,
   annWorkers: 1,
+  annLogWriter: true,
   l1Size: 10_000,
   l1TtlSeconds: 300,
   logLevel: 'info',
@@ -85,6 +91,7 @@ export const ENV_MAP: Record<string, [Key, (v: string) => unknown]> = {
   PYMK_ANN_CANDIDATES: ['annCandidates', num],
   PYMK_ANN_WORKERS: ['annWorkers', num],
   PYMK_ANN_STATE_DIR: ['annStateDir', String],
+  PYMK_ANN_LOG_WRITER: ['annLogWriter', bool],
   PYMK_L1_SIZE: ['l1Size', num],
   PYMK_L1_TTL: ['l1TtlSeconds', num],
   PYMK_LOG_LEVEL: ['logLevel', String],

@@ -33,6 +33,8 @@ export interface AnnCandidateOptions {
   workers: number;
   /** Where the index's recent tier keeps its log (users added online since the build). */
   stateDir: string;
+  /** Whether this process writes that log (one process per state folder; default true). */
+  logWriter?: boolean;
 }
 
 /** Searches per user for neighbours with connections before settling for unconnected ones. */
@@ -66,7 +68,7 @@ export class AnnCandidates {
   /** Starts the search workers over a bundle's index; null when the bundle has no ANN index. */
   static async open(bundleDir: string, version: string, opts: AnnCandidateOptions): Promise<AnnCandidates | null> {
     if (!existsSync(join(bundleDir, BUNDLE_ANN_MANIFEST))) return null;
-    const pool = await SearchPool.start({ spec: servingSpec(bundleDir, version, opts.stateDir), workers: opts.workers });
+    const pool = await SearchPool.start({ spec: servingSpec(bundleDir, version, opts.stateDir), workers: opts.workers, logWriter: opts.logWriter });
     return new AnnCandidates(pool, opts.k, version);
   }
 
@@ -121,7 +123,7 @@ export async function openAnn(config: Config, bundleDir: string, version: string
   if (config.annCandidates === 0) return null;
   try {
     const stateDir = config.annStateDir ?? `${resolve(bundleDir)}.ann-state`;
-    return await AnnCandidates.open(bundleDir, version, { k: config.annCandidates, workers: config.annWorkers, stateDir });
+    return await AnnCandidates.open(bundleDir, version, { k: config.annCandidates, workers: config.annWorkers, stateDir, logWriter: config.annLogWriter });
   } catch (err) {
     onError(err);
     return null;

@@ -94,6 +94,37 @@ test('tiered pool: an insert is visible on every worker at once, removals stick,
   });
 });
 
+test('one log writer per state folder: a non-writing pool replays the log but keeps its own changes in memory', async () => {
+  await withTmp(async (dir) => {
+    const data = clustered(N, D, 41);
+    const main = new ExactIndex(D, 'l2sq');
+    main.addBatch(Int32Array.from({ length: N }, (_, i) => i), data);
+    main.save(join(dir, 'main.idx'));
+    const spec = { type: 'tiered' as const, main: { type: 'file' as const, path: join(dir, 'main.idx') }, tier: { dir: join(dir, 'tier'), base: 'v1', idLimit: N } };
+    const logged = new Float32Array(D).fill(40);
+    const unlogged = new Float32Array(D).fill(-40);
+    // Two serving processes on one state folder: only the first writes the log.
+    const writer = await SearchPool.start({ spec, workers: 1 });
+    const reader = await SearchPool.start({ spec, workers: 2, logWriter: false });
+    try {
+      await writer.upsert(N + 1, logged);
+      await reader.upsert(N + 2, unlogged);
+      assert.equal((await reader.search(unlogged, { k: 1 })).ids[0], N + 2, 'the reader serves its own insert');
+      await assert.rejects(reader.compact({ kind: 'exact', options: {} }), /only the log writer may compact/);
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+    const restarted = await SearchPool.start({ spec, workers: 1, logWriter: false });
+    try {
+      assert.equal((await restarted.search(logged, { k: 1 })).ids[0], N + 1, "the writer's insert survives a restart");
+      assert.notEqual((await restarted.search(unlogged, { k: 1 })).ids[0], N + 2, "the reader's does not");
+    } finally {
+      await restarted.close();
+    }
+  });
+});
+
 test('searches in the pool leave the event loop free; the same searches inline stall it', async (t) => {
   await withTmp(async (dir) => {
     const big = clustered(20000, D, 33);

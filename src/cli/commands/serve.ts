@@ -29,7 +29,7 @@ export const serveCommand: CommandModule = {
       .action(async (o: Flags) => {
         const config = loadConfig({ bundle: o.bundle, host: o.host, port: o.port, store: o.store, scorer: o.scorer });
         if (o.workers > 1 && cluster.isPrimary) {
-          superviseWorkers(o.workers);
+          superviseWorkers(o.workers, config.annLogWriter);
           return;
         }
         const server = await createServer(config, { logger: o.workers === 1, watchMs: o.watch });
@@ -45,14 +45,25 @@ export const serveCommand: CommandModule = {
   },
 };
 
-/** The primary process: forks N servers on the shared port, restarts one that dies, stops them on a signal. */
-function superviseWorkers(n: number): void {
+/**
+ * The primary process: forks N servers on the shared port, restarts one that dies, stops them on a signal.
+ * At most one of them writes the ANN recent tier's log (PYMK_ANN_LOG_WRITER; none when the operator turned
+ * it off), and the replacement of a dead process takes its role over.
+ */
+function superviseWorkers(n: number, logWriter: boolean): void {
   let stopping = false;
-  for (let i = 0; i < n; i++) cluster.fork();
+  const writes = new Map<number, boolean>();
+  const fork = (writer: boolean): void => {
+    const w = cluster.fork({ PYMK_ANN_LOG_WRITER: String(writer) });
+    writes.set(w.id, writer);
+  };
+  for (let i = 0; i < n; i++) fork(logWriter && i === 0);
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     console.error(`pymk: server process ${worker.process.pid} exited (${signal ?? code}); starting another`);
-    cluster.fork();
+    const writer = writes.get(worker.id) ?? false;
+    writes.delete(worker.id);
+    fork(writer);
   });
   const stop = (): void => {
     stopping = true;
