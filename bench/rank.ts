@@ -19,7 +19,6 @@ import { dirname } from 'node:path';
 import { buildGraph } from '../src/graph/csr.js';
 import { loadDataset } from '../src/data/load.js';
 import { machineInfo } from '../src/eval/report.js';
-import { rocAuc } from '../src/eval/metrics.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { assembleFeatures } from '../src/rank/assemble.js';
 import { buildExamples, EXAMPLE_DEFAULTS } from '../src/rank/examples.js';
@@ -30,6 +29,7 @@ import { RankSession } from '../src/rank/onnxRuntime.js';
 import { FEATURE_COUNT } from '../src/rank/schema.js';
 import { calibrateOn, trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from '../src/rank/train.js';
 import { mix } from '../src/graph/twoHop.js';
+import { aucOf, topKAgreement } from './lib/agreement.js';
 import { timeInterleaved } from './lib/timing.js';
 
 const argv = process.argv.slice(2);
@@ -112,11 +112,9 @@ for (const [label, g] of [
   const b = await RankSession.load(g['mlp-int8'], F, 'int8');
   const sa = await a.run(valid.X, valid.rows);
   const sb = await b.run(valid.X, valid.rows);
-  let agree = 0;
-  for (let q = 0; q < requests; q++) agree += overlap(sa.subarray(q * 1000, q * 1000 + 1000), sb.subarray(q * 1000, q * 1000 + 1000), 20);
-  const aucA = auc(sa, valid.y);
-  const aucB = auc(sb, valid.y);
-  accuracy.push({ mlp: label, aucFp32: r4(aucA), aucInt8: r4(aucB), aucDrop: r4(aucA - aucB), top20Agreement: r4(agree / (20 * requests)), maxAbsDiff: r4(maxDiff(sa, sb)) });
+  const aucA = aucOf(sa, valid.y);
+  const aucB = aucOf(sb, valid.y);
+  accuracy.push({ mlp: label, aucFp32: r4(aucA), aucInt8: r4(aucB), aucDrop: r4(aucA - aucB), top20Agreement: r4(topKAgreement(sa, sb, 1000, 20)), maxAbsDiff: r4(maxDiff(sa, sb)) });
   a.dispose();
   b.dispose();
 }
@@ -202,19 +200,6 @@ async function assemblyLatency(): Promise<{ p50: number; p99: number }> {
   const inputs = await store.fetchRankingInputs(0);
   const buf = new Float32Array(1000 * F);
   return time(async () => void assembleFeatures(inputs, buf));
-}
-
-function overlap(a: Float32Array, b: Float32Array, k: number): number {
-  const top = (s: Float32Array): number[] => Array.from(s.keys()).sort((x, y) => s[y] - s[x] || x - y).slice(0, k);
-  const ta = new Set(top(a));
-  return top(b).filter((i) => ta.has(i)).length;
-}
-
-function auc(s: Float32Array, y: Float32Array): number {
-  const pos: number[] = [];
-  const neg: number[] = [];
-  for (let i = 0; i < s.length; i++) (y[i] > 0.5 ? pos : neg).push(s[i]);
-  return rocAuc(pos, neg);
 }
 
 function maxDiff(a: Float32Array, b: Float32Array): number {

@@ -12,7 +12,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadDataset } from '../src/data/load.js';
-import { rocAuc } from '../src/eval/metrics.js';
 import { machineInfo } from '../src/eval/report.js';
 import { buildGraph } from '../src/graph/csr.js';
 import { mix } from '../src/graph/twoHop.js';
@@ -23,6 +22,7 @@ import { encodeModel } from '../src/rank/onnxModel.js';
 import { RankSession } from '../src/rank/onnxRuntime.js';
 import { COL, FEATURE_COUNT } from '../src/rank/schema.js';
 import { calibrateOn, scoreMetrics, TRAIN_DEFAULTS } from '../src/rank/train.js';
+import { aucOf, topKAgreement } from './lib/agreement.js';
 import { timeInterleaved } from './lib/timing.js';
 
 const argv = process.argv.slice(2);
@@ -70,10 +70,8 @@ for (const width of widths) {
     const scores = (await s.run(valid.X, valid.rows)).slice();
     s.dispose();
     fp32Scores ??= scores;
-    let agree = 0;
-    for (let q = 0; q < requests; q++) agree += overlap(fp32Scores.subarray(q * 1000, q * 1000 + 1000), scores.subarray(q * 1000, q * 1000 + 1000), 20);
     const auc = aucOf(scores, valid.y);
-    rowsOf[variant] = { width, variant, trainSeconds: seconds, ...quality, aucOnnx: r4(auc), aucDropVsFp32: r4(aucOf(fp32Scores, valid.y) - auc), top20Agreement: r4(agree / (20 * requests)) };
+    rowsOf[variant] = { width, variant, trainSeconds: seconds, ...quality, aucOnnx: r4(auc), aucDropVsFp32: r4(aucOf(fp32Scores, valid.y) - auc), top20Agreement: r4(topKAgreement(fp32Scores, scores, 1000, 20)) };
   }
   // Latency: the variants' requests interleaved (A, B, C, A, B, C, …) so a busy neighbour slows all alike.
   for (const threads of [1, 2]) {
@@ -139,18 +137,4 @@ function trained(hidden: number[]): { params: MlpParams; seconds: number } {
   const arr = (a: Float32Array): number[] => Array.from(a);
   writeFileSync(file, JSON.stringify({ sizes: params.sizes, mean: arr(params.mean), invStd: arr(params.invStd), weights: params.weights.map(arr), biases: params.biases.map(arr), seconds }));
   return { params, seconds };
-}
-
-
-function overlap(a: Float32Array, b: Float32Array, k: number): number {
-  const top = (s: Float32Array): number[] => Array.from(s.keys()).sort((x, y) => s[y] - s[x] || x - y).slice(0, k);
-  const ta = new Set(top(a));
-  return top(b).filter((i) => ta.has(i)).length;
-}
-
-function aucOf(s: Float32Array, y: Float32Array): number {
-  const pos: number[] = [];
-  const neg: number[] = [];
-  for (let i = 0; i < s.length; i++) (y[i] > 0.5 ? pos : neg).push(s[i]);
-  return rocAuc(pos, neg);
 }
