@@ -111,9 +111,10 @@ function openReranked(path: string, vectors: string, column: string, rerank: Rer
  * main tier, plus a recent tier with its log in `stateDir` (kept across restarts and across bundles:
  * `version` tells whether a compacted main in stateDir still belongs to this bundle).
  */
-export function servingSpec(bundleDir: string, version: string, stateDir: string, ef?: number): OpenSpec {
+export function servingSpec(bundleDir: string, version: string, stateDir: string, opts: { ef?: number; writeLog?: boolean } = {}): OpenSpec {
   const m = readBundleAnn(bundleDir);
-  return { type: 'tiered', main: { type: 'bundle', dir: bundleDir, ef, version }, tier: { dir: stateDir, base: version, idLimit: m.count > 0 ? maxId(m) : 0 } };
+  const tier = { dir: stateDir, base: version, idLimit: m.count > 0 ? maxId(m) : 0, writeLog: opts.writeLog ?? true };
+  return { type: 'tiered', main: { type: 'bundle', dir: bundleDir, ef: opts.ef, version }, tier };
 }
 
 /** How compaction should rebuild a bundle's main tier: the same index settings, re-ranked the same way. */

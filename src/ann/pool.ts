@@ -30,10 +30,16 @@ export interface PoolOptions {
   /** Worker threads (default 2). */
   workers?: number;
   /**
-   * Whether this pool writes a tiered spec's log (default true; its worker 0 does). Only one process may
-   * write a state folder's log; the others replay it when they open and keep their own changes in memory.
+   * Ids searches leave out unless a call asks for them (`includeSkipped`), e.g. users serving should not
+   * offer. Each worker holds them once, and they join each request's exclusions in the index's own
+   * over-fetch (exclude.ts), so one search returns k hits that are not skipped.
    */
-  logWriter?: boolean;
+  skip?: Int32Array;
+}
+
+/** SearchOptions for the pool: `includeSkipped` searches as if the pool had no skip set. */
+export interface PoolSearchOptions extends SearchOptions {
+  includeSkipped?: boolean;
 }
 
 const full = (h: Hits): SearchResult => ({ ...h, partial: false, missingShards: [] });
@@ -49,7 +55,7 @@ export class SearchPool implements AnnSearcher {
 
   private constructor(
     private readonly spec: OpenSpec,
-    private readonly logWriter: boolean,
+    private readonly skip: Int32Array,
   ) {}
 
   /**
@@ -57,7 +63,7 @@ export class SearchPool implements AnnSearcher {
    * requests in flight fail with PYMK_INTERNAL; the new one reopens the index and replays the log).
    */
   static async start(opts: PoolOptions): Promise<SearchPool> {
-    const pool = new SearchPool(opts.spec, opts.logWriter ?? true);
+    const pool = new SearchPool(opts.spec, opts.skip ?? new Int32Array(0));
     for (let i = 0; i < Math.max(1, opts.workers ?? 2); i++) pool.slots.push(pool.spawn(i));
     try {
       const infos = await Promise.all(pool.slots.map((s) => s.ready));
@@ -70,10 +76,10 @@ export class SearchPool implements AnnSearcher {
     }
   }
 
-  /** A worker for slot i (slot 0 writes a tiered spec's log, when this pool is the log writer). */
+  /** A worker for slot i (slot 0 writes a tiered spec's log, unless the spec says this process must not). */
   private spawn(i: number): Slot {
-    const spec = this.spec.type === 'tiered' ? { ...this.spec, tier: { ...this.spec.tier, writeLog: this.logWriter && i === 0 } } : this.spec;
-    const worker = new Worker(new URL('./poolWorker.js', import.meta.url), { workerData: { spec } });
+    const spec = this.spec.type === 'tiered' ? { ...this.spec, tier: { ...this.spec.tier, writeLog: (this.spec.tier.writeLog ?? true) && i === 0 } } : this.spec;
+    const worker = new Worker(new URL('./poolWorker.js', import.meta.url), { workerData: { spec, skip: this.skip } });
     const slot: Slot = { worker, ready: Promise.resolve({ dim: 0, metric: 'l2sq' }), up: false, inflight: 0, pending: new Map() };
     slot.ready = new Promise((resolve, reject) => slot.pending.set(0, { resolve: resolve as (v: unknown) => void, reject }));
     slot.ready.then(
@@ -93,10 +99,10 @@ export class SearchPool implements AnnSearcher {
     return (await this.call(this.pick(), { op: 'size' })) as number;
   }
 
-  async search(query: Float32Array, opts: SearchOptions): Promise<SearchResult> {
+  async search(query: Float32Array, opts: PoolSearchOptions): Promise<SearchResult> {
     checkK(opts.k);
     checkRows(query, this.dim, 'query');
-    return full((await this.call(this.pick(), { op: 'search', query, k: opts.k, exclude: portableExclusion(opts.exclude) })) as Hits);
+    return full((await this.call(this.pick(), { op: 'search', query, k: opts.k, exclude: portableExclusion(opts.exclude), includeSkipped: opts.includeSkipped })) as Hits);
   }
 
   /** Splits the batch across the workers. */
@@ -113,10 +119,10 @@ export class SearchPool implements AnnSearcher {
     return (await Promise.all(parts)).flat().map(full);
   }
 
-  async searchUser(id: number, opts: SearchOptions): Promise<SearchResult | null> {
+  async searchUser(id: number, opts: PoolSearchOptions): Promise<SearchResult | null> {
     checkId(id);
     checkK(opts.k);
-    const h = (await this.call(this.pick(), { op: 'user', user: id, k: opts.k, exclude: portableExclusion(opts.exclude) })) as Hits | null;
+    const h = (await this.call(this.pick(), { op: 'user', user: id, k: opts.k, exclude: portableExclusion(opts.exclude), includeSkipped: opts.includeSkipped })) as Hits | null;
     return h ? full(h) : null;
   }
 

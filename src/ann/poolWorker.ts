@@ -4,15 +4,16 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isPymkError } from '../core/errors.js';
+import { exclusionSet, unionExclusion, type ExclusionSet } from './exclude.js';
 import { openSpec, type OpenSpec } from './open.js';
 import { TieredIndex, type MainSpec } from './tiered.js';
 import type { VectorIndex } from './types.js';
 
 /** Requests the pool sends (id pairs a reply with its request). */
 export type WorkerRequest =
-  | { id: number; op: 'search'; query: Float32Array; k: number; exclude?: number[] }
+  | { id: number; op: 'search'; query: Float32Array; k: number; exclude?: number[]; includeSkipped?: boolean }
   | { id: number; op: 'batch'; queries: Float32Array; k: number; excludes?: (number[] | undefined)[]; threads?: number }
-  | { id: number; op: 'user'; user: number; k: number; exclude?: number[] }
+  | { id: number; op: 'user'; user: number; k: number; exclude?: number[]; includeSkipped?: boolean }
   | { id: number; op: 'upsert'; user: number; vector: Float32Array }
   | { id: number; op: 'remove'; user: number }
   | { id: number; op: 'size' }
@@ -25,22 +26,27 @@ export type WorkerReply = { id: number; ok: true; value: unknown } | { id: numbe
 
 const port = parentPort;
 if (!port) throw new Error('poolWorker must run in a worker thread');
-const spec = (workerData as { spec: OpenSpec }).spec;
+const { spec, skip: skipIds } = workerData as { spec: OpenSpec; skip?: Int32Array };
+/** Ids the pool's searches leave out unless a request includes them (pool.ts PoolOptions.skip). */
+const skip = skipIds && skipIds.length > 0 ? new Set(skipIds) : null;
+
+/** A request's exclusions, joined by the skip set unless the request includes skipped ids. */
+function exclusions(ids: number[] | undefined, includeSkipped: boolean | undefined): ExclusionSet | null {
+  return unionExclusion(exclusionSet(ids), includeSkipped ? null : skip);
+}
 let index: VectorIndex = openSpec(spec);
 port.postMessage({ id: 0, ok: true, value: { dim: index.dim, metric: index.metric, size: index.size() } } satisfies WorkerReply);
 
 function handle(m: WorkerRequest): unknown {
   switch (m.op) {
     case 'search':
-      return index.search(m.query, { k: m.k, exclude: m.exclude });
+      return index.search(m.query, { k: m.k, exclude: exclusions(m.exclude, m.includeSkipped) ?? undefined });
     case 'batch':
       return index.searchBatch(m.queries, { k: m.k, excludes: m.excludes, threads: m.threads });
     case 'user': {
       const v = index.vector(m.user);
       if (!v) return null;
-      const exclude = new Set(m.exclude ?? []);
-      exclude.add(m.user);
-      return index.search(v, { k: m.k, exclude });
+      return index.search(v, { k: m.k, exclude: unionExclusion(new Set([m.user]), exclusions(m.exclude, m.includeSkipped)) ?? undefined });
     }
     case 'upsert':
       index.upsert(m.user, m.vector);

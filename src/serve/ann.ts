@@ -12,19 +12,19 @@
  * Only users with connections in the bundle are offered, the population the cold-start tower was
  * evaluated on (bench/embedWorld.ts ranks "users active before the cut"): the tower vectors of users without
  * connections sit closer to each other than to connected users' GNN vectors, so unfiltered, new users were
- * mostly offered each other (seen in the demo). Users added to the index online (its recent tier) have no
- * bundle degree either and are left out the same way. When nobody connected is found, the unfiltered
- * neighbours are offered rather than nothing.
+ * mostly offered each other (seen in the demo). The pool's workers hold the unconnected users as a skip set
+ * that joins every search's exclusions (the index over-fetches past them); only when a search finds nobody
+ * else are the unconnected neighbours offered, rather than nothing.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BUNDLE_ANN_MANIFEST, servingSpec } from '../ann/open.js';
 import type { Config } from '../core/config.js';
 import { SearchPool } from '../ann/pool.js';
+import type { Graph } from '../graph/csr.js';
 import { SOURCE_CODES } from '../rank/schema.js';
-import { selectProfileRows } from '../store/codec.js';
-import { completePairFeatures } from '../store/snapshot.js';
-import type { OnlineStore, RankingInputs, UserColumns } from '../store/types.js';
+import { completePairFeatures, type Snapshot } from '../store/snapshot.js';
+import type { OnlineStore, RankingInputs } from '../store/types.js';
 
 export interface AnnCandidateOptions {
   /** Candidates fetched per user. */
@@ -35,18 +35,16 @@ export interface AnnCandidateOptions {
   stateDir: string;
   /** Whether this process writes that log (one process per state folder; default true). */
   logWriter?: boolean;
+  /** Users never offered unless nobody else is found: those without connections (unconnectedUsers). */
+  skip?: Int32Array;
 }
-
-/** Searches per user for neighbours with connections before settling for unconnected ones. */
-const ACTIVE_ROUNDS = 3;
 
 /** What the candidates need of the index: a SearchPool's user search. */
 export type UserSearcher = Pick<SearchPool, 'searchUser' | 'metric' | 'close'>;
 
-interface Found {
-  ids: Int32Array;
-  distances: Float32Array;
-  users: UserColumns;
+/** Users without connections in the bundle's graph: serving skips them as ANN candidates. */
+export function unconnectedUsers(graph: Graph): Int32Array {
+  return Int32Array.from({ length: graph.n }, (_, u) => u).filter((u) => graph.degree(u) === 0);
 }
 
 export class AnnCandidates {
@@ -54,7 +52,7 @@ export class AnnCandidates {
   failures = 0;
   /** Users skipped because the store serves another bundle version than this index's (ids would not match). */
   versionMismatches = 0;
-  /** Users whose nearest neighbours within ACTIVE_ROUNDS searches had no connections at all (offered anyway). */
+  /** Users for whom the search found only unconnected users (offered anyway). */
   unconnectedOnly = 0;
 
   constructor(
@@ -68,7 +66,8 @@ export class AnnCandidates {
   /** Starts the search workers over a bundle's index; null when the bundle has no ANN index. */
   static async open(bundleDir: string, version: string, opts: AnnCandidateOptions): Promise<AnnCandidates | null> {
     if (!existsSync(join(bundleDir, BUNDLE_ANN_MANIFEST))) return null;
-    const pool = await SearchPool.start({ spec: servingSpec(bundleDir, version, opts.stateDir), workers: opts.workers, logWriter: opts.logWriter });
+    const spec = servingSpec(bundleDir, version, opts.stateDir, { writeLog: opts.logWriter });
+    const pool = await SearchPool.start({ spec, workers: opts.workers, skip: opts.skip });
     return new AnnCandidates(pool, opts.k, version);
   }
 
@@ -84,29 +83,28 @@ export class AnnCandidates {
       this.versionMismatches++;
       return inputs;
     }
-    const exclude = new Set<number>([inputs.uid]);
+    // The user itself is excluded by the search.
+    const exclude = new Set<number>();
     for (const row of [inputs.connections, inputs.blocked, inputs.dismissed]) for (const id of row) exclude.add(id);
-    let fallback: Found | null = null;
-    // Each round excludes the unconnected users the last one found, so the next reaches further out.
-    for (let round = 0; round < ACTIVE_ROUNDS; round++) {
-      const found = await this.search(store, inputs.uid, exclude);
-      if (!found) break;
-      fallback ??= found;
-      if (found.users.degree.some((d) => d > 0)) return withCandidates(inputs, this.pool.metric, pick(found, (i) => found.users.degree[i] > 0));
-      for (const id of found.ids) exclude.add(id);
+    let hits = await this.search(inputs.uid, exclude, false);
+    if (hits?.ids.length === 0) {
+      hits = await this.search(inputs.uid, exclude, true);
+      if (hits && hits.ids.length > 0) this.unconnectedOnly++;
     }
-    this.unconnectedOnly += fallback ? 1 : 0;
-    return fallback ? withCandidates(inputs, this.pool.metric, fallback) : inputs;
+    if (!hits || hits.ids.length === 0) return inputs;
+    const n = hits.ids.length;
+    // Distances are 1 − cosine for 'cos' (the pipeline's metric), squared L2 otherwise: larger = closer either way.
+    const similarity = this.pool.metric === 'cos' ? hits.distances.map((d) => 1 - d) : hits.distances.map((d) => -d);
+    const features = completePairFeatures({ emb_sim: similarity, source: new Float32Array(n).fill(SOURCE_CODES.ann) }, n);
+    return { ...inputs, source: 'ann', candidates: { ids: hits.ids, score: similarity, features, users: await store.profiles(hits.ids) } };
   }
 
-  /** The k nearest users not excluded, with their profiles; null when the search failed or found nobody. */
-  private async search(store: OnlineStore, uid: number, exclude: Set<number>): Promise<Found | null> {
-    const hits = await this.pool.searchUser(uid, { k: this.k, exclude }).catch(() => {
+  /** The k nearest users not excluded (skipped users included or not); null when the search failed or the user has no vector. */
+  private search(uid: number, exclude: Set<number>, includeSkipped: boolean) {
+    return this.pool.searchUser(uid, { k: this.k, exclude, includeSkipped }).catch(() => {
       this.failures++;
       return null;
     });
-    if (!hits || hits.ids.length === 0) return null;
-    return { ids: hits.ids, distances: hits.distances, users: await store.profiles(hits.ids) };
   }
 
   close(): Promise<void> {
@@ -119,11 +117,12 @@ export class AnnCandidates {
  * The index is an extra candidate source: when it cannot be opened (a read-only state folder, a broken
  * index, the addon missing) the caller is told why and serves without it.
  */
-export async function openAnn(config: Config, bundleDir: string, version: string, onError: (err: unknown) => void): Promise<AnnCandidates | null> {
+export async function openAnn(config: Config, bundleDir: string, snap: Snapshot, onError: (err: unknown) => void): Promise<AnnCandidates | null> {
   if (config.annCandidates === 0) return null;
   try {
     const stateDir = config.annStateDir ?? `${resolve(bundleDir)}.ann-state`;
-    return await AnnCandidates.open(bundleDir, version, { k: config.annCandidates, workers: config.annWorkers, stateDir, logWriter: config.annLogWriter });
+    const opts = { k: config.annCandidates, workers: config.annWorkers, stateDir, logWriter: config.annLogWriter, skip: unconnectedUsers(snap.graph) };
+    return await AnnCandidates.open(bundleDir, snap.version, opts);
   } catch (err) {
     onError(err);
     return null;
@@ -133,19 +132,4 @@ export async function openAnn(config: Config, bundleDir: string, version: string
 /** Closes an index still serving searches after a swap, once those have had `graceMs` to finish. */
 export function closeLater(ann: AnnCandidates | null | undefined, graceMs = 10_000): void {
   if (ann) setTimeout(() => void ann.close(), graceMs).unref();
-}
-
-/** The found users at the positions `keep` accepts, profiles included. */
-function pick(f: Found, keep: (i: number) => boolean): Found {
-  const at = Array.from({ length: f.ids.length }, (_, i) => i).filter(keep);
-  return { ids: Int32Array.from(at, (i) => f.ids[i]), distances: Float32Array.from(at, (i) => f.distances[i]), users: selectProfileRows(f.users, at) };
-}
-
-/** The inputs with `found` as ANN candidates, scored by similarity (larger = closer for either metric). */
-function withCandidates(inputs: RankingInputs, metric: string, found: Found): RankingInputs {
-  const n = found.ids.length;
-  // Distances are 1 − cosine for 'cos' (the pipeline's metric), squared L2 otherwise.
-  const similarity = metric === 'cos' ? found.distances.map((d) => 1 - d) : found.distances.map((d) => -d);
-  const features = completePairFeatures({ emb_sim: similarity, source: new Float32Array(n).fill(SOURCE_CODES.ann) }, n);
-  return { ...inputs, source: 'ann', candidates: { ids: found.ids, score: similarity, features, users: found.users } };
 }

@@ -22,7 +22,8 @@ export async function buildReasons(
   sampleSize = 3,
 ): Promise<Reason[][]> {
   const ids = picked.map((i) => inputs.candidates.ids[i]);
-  const rows = await store.neighbors(ids);
+  // A user without connections (the ANN answers) shares none: no need to fetch the candidates' rows.
+  const rows = inputs.connections.length > 0 ? await store.neighbors(ids) : ids.map(() => new Int32Array(0));
   const samples: number[][] = [];
   const counts: number[] = [];
   for (const r of rows) {

@@ -39,10 +39,11 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   if (!bundleDir) throw new PymkError('PYMK_CONFIG', 'no bundle to serve: pass --bundle DIR or set PYMK_BUNDLE');
   const first = await openBundle(bundleDir);
   const ttl = opts.ttl ?? DEFAULT_TTL;
-  const store: OnlineStore = await openStore(config.store, { snapshot: await snapshotFrom(first, first.version), ttl });
+  const firstSnap = await snapshotFrom(first, first.version);
+  const store: OnlineStore = await openStore(config.store, { snapshot: firstSnap, ttl });
   const scorer = await startupScorer(config.scorer, first);
   let annError: unknown = null;
-  let core = coreFor(store, config, scorer.scorer, await openAnn(config, bundleDir, first.version, (e) => (annError = e)));
+  let core = coreFor(store, config, scorer.scorer, await openAnn(config, bundleDir, firstSnap, (e) => (annError = e)));
   const cache = new ResultCache(config.l1Size, config.l1TtlSeconds);
   const app = await buildApp({ config, core: () => core, cache, logger: opts.logger });
   if (scorer.refused) app.log.error({ err: scorer.refused }, `ranking model refused; scoring with '${scorer.scorer.name}'`);
@@ -57,7 +58,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       const b = await openBundle(bundleDir);
       const snap = await snapshotFrom(b, b.version);
       const next = await selectScorer(config.scorer, b);
-      const nextAnn = await openAnn(config, bundleDir, b.version, (err) => app.log.error({ err }, `ANN index of ${b.version} not opened; serving it without ANN candidates`));
+      const nextAnn = await openAnn(config, bundleDir, snap, (err) => app.log.error({ err }, `ANN index of ${b.version} not opened; serving it without ANN candidates`));
       if (closed) {
         // The server closed while this bundle was loading: release what was opened for it.
         next.dispose?.();

@@ -171,17 +171,6 @@ export function profileColumns(n: number): ProfileColumns {
   };
 }
 
-/** Rows `at` of a batch of profile columns, in that order. */
-export function selectProfileRows(cols: ProfileColumns, at: ArrayLike<number>): ProfileColumns {
-  const out = profileColumns(at.length);
-  for (const field of Object.keys(out) as (keyof ProfileColumns)[]) {
-    const from = cols[field];
-    const to = out[field];
-    for (let i = 0; i < at.length; i++) to[i] = from[at[i]];
-  }
-  return out;
-}
-
 /** Decodes one profile row into row i of `out`; a null value (absent or expired) leaves "missing" values. */
 export function decodeProfileInto(buf: Buffer | null, out: ProfileColumns, i: number, where: string): void {
   if (buf === null) {

@@ -104,8 +104,9 @@ test('one log writer per state folder: a non-writing pool replays the log but ke
     const logged = new Float32Array(D).fill(40);
     const unlogged = new Float32Array(D).fill(-40);
     // Two serving processes on one state folder: only the first writes the log.
+    const readOnly = { ...spec, tier: { ...spec.tier, writeLog: false } };
     const writer = await SearchPool.start({ spec, workers: 1 });
-    const reader = await SearchPool.start({ spec, workers: 2, logWriter: false });
+    const reader = await SearchPool.start({ spec: readOnly, workers: 2 });
     try {
       await writer.upsert(N + 1, logged);
       await reader.upsert(N + 2, unlogged);
@@ -115,7 +116,7 @@ test('one log writer per state folder: a non-writing pool replays the log but ke
       await writer.close();
       await reader.close();
     }
-    const restarted = await SearchPool.start({ spec, workers: 1, logWriter: false });
+    const restarted = await SearchPool.start({ spec: readOnly, workers: 1 });
     try {
       assert.equal((await restarted.search(logged, { k: 1 })).ids[0], N + 1, "the writer's insert survives a restart");
       assert.notEqual((await restarted.search(unlogged, { k: 1 })).ids[0], N + 2, "the reader's does not");

@@ -20,8 +20,7 @@ import { createServer } from '../../src/serve/server.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { ttlConfig } from '../../src/store/index.js';
 import { containsSorted } from '../../src/serve/rules.js';
-import type { SearchOptions } from '../../src/ann/types.js';
-import { AnnCandidates } from '../../src/serve/ann.js';
+import { AnnCandidates, unconnectedUsers } from '../../src/serve/ann.js';
 import { readArrays } from '../../src/pipeline/binary.js';
 import { row } from '../../src/store/snapshot.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../../src/core/tables.js';
@@ -119,50 +118,34 @@ test('an ANN search that failed, or would mix bundle versions, degrades to "no c
   assert.equal(ann.failures, 1);
 });
 
-test('ANN candidates are users with connections: searches reach past unconnected neighbours, and fall back to them only when nobody else is near', async () => {
+test('ANN candidates are users with connections: the search skips unconnected users, and offers them only when nobody else is found', async () => {
   const store = new MemoryStore(snap);
-  const users = Array.from({ length: snap.ids.size }, (_, i) => i);
-  const unconnected = users.filter((v) => snap.graph.neighbors(v).length === 0 && !snap.profiles.flags[v]);
-  const connected = users.filter((v) => snap.graph.neighbors(v).length > 0 && !snap.profiles.flags[v]);
-  assert.ok(unconnected.length >= 5, `the world has users without connections (${unconnected.length})`);
-  const u = unconnected[0];
+  const skip = unconnectedUsers(snap.graph);
+  assert.ok(skip.length >= 3, `the world has users without connections (${skip.length})`);
+  const u = skip[0];
   const inputs = await store.fetchRankingInputs(u);
-  /** A searcher answering from scripted rounds; records what each search excluded. */
-  const scripted = (rounds: number[][]) => {
-    const seen: Set<number>[] = [];
-    return {
-      seen,
-      searcher: {
-        metric: 'cos' as const,
-        close: async () => {},
-        searchUser: async (_id: number, opts: SearchOptions) => {
-          seen.push(new Set(opts.exclude as Set<number>));
-          const ids = rounds[seen.length - 1] ?? [];
-          return { ids: Int32Array.from(ids), distances: Float32Array.from(ids, (_, i) => 0.1 * (i + 1)), partial: false, missingShards: [] };
-        },
-      },
-    };
-  };
-  // Round 1 finds only unconnected users; round 2, with them excluded, a mix: the connected ones are offered.
-  const first = unconnected.slice(1, 3);
-  const mixed = [unconnected[3], connected[0], unconnected[4], connected[1]];
-  const a = scripted([first, mixed]);
-  const ann = new AnnCandidates(a.searcher, 4, snap.version);
-  const got = await ann.fill(store, inputs);
-  assert.equal(got.source, 'ann');
-  assert.deepEqual([...got.candidates.ids], [connected[0], connected[1]]);
-  assert.deepEqual([...got.candidates.score].map((x) => Math.round(x * 100) / 100), [0.8, 0.6], 'similarity = 1 − distance, kept with its row');
-  assert.ok([...got.candidates.users.degree].every((d) => d > 0));
-  assert.equal(a.seen.length, 2);
-  for (const v of first) assert.ok(a.seen[1].has(v), 'the second search excludes the first one\'s unconnected users');
-  assert.ok(a.seen[1].has(u), 'and still the user');
-  // Nobody connected within the rounds: the first round's users rather than nothing, counted.
-  const b = scripted([first, unconnected.slice(3, 4), unconnected.slice(4, 5)]);
-  const fallback = new AnnCandidates(b.searcher, 3, snap.version);
-  const only = await fallback.fill(store, inputs);
-  assert.deepEqual([...only.candidates.ids], first);
-  assert.equal(fallback.unconnectedOnly, 1);
-  assert.equal(b.seen.length, 3);
+  const k = 20;
+  const ann = (await AnnCandidates.open(bundle, snap.version, { k, workers: 1, stateDir: join(root, 'ann-state-skip'), skip }))!;
+  const everyone = (await AnnCandidates.open(bundle, snap.version, { k: k + skip.length, workers: 1, stateDir: join(root, 'ann-state-all') }))!;
+  const alone = (await AnnCandidates.open(bundle, snap.version, { k, workers: 1, stateDir: join(root, 'ann-state-alone'), skip: Int32Array.from({ length: snap.ids.size }, (_, v) => v).filter((v) => v !== u) }))!;
+  try {
+    const got = await ann.fill(store, inputs);
+    assert.equal(got.source, 'ann');
+    assert.equal(got.candidates.ids.length, k);
+    assert.ok([...got.candidates.users.degree].every((d) => d > 0), 'only users with connections');
+    // The same as the connected users among an unfiltered search deep enough to hold them.
+    const all = await everyone.fill(store, inputs);
+    const connectedFirst = [...all.candidates.ids].filter((v) => snap.graph.degree(v) > 0).slice(0, k);
+    assert.deepEqual([...got.candidates.ids], connectedFirst);
+    assert.equal(ann.unconnectedOnly, 0);
+    // Everyone else skipped: the search finds nobody, so the skipped neighbours are offered, counted.
+    const fallback = await alone.fill(store, inputs);
+    assert.equal(fallback.source, 'ann');
+    assert.deepEqual([...fallback.candidates.ids], [...all.candidates.ids].slice(0, k));
+    assert.equal(alone.unconnectedOnly, 1);
+  } finally {
+    await Promise.all([ann.close(), everyone.close(), alone.close()]);
+  }
 });
 
 test('stored candidates are at distance exactly 2 and never deactivated or banned users', () => {

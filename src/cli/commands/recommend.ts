@@ -24,8 +24,9 @@ export const recommendCommand: CommandModule = {
         const users = o.user ? [o.user] : (await readFile(o.users!, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
         const config = loadConfig({ bundle: o.bundle });
         const b = await openBundle(o.bundle);
-        const store = await openStore(config.store, { snapshot: await snapshotFrom(b, b.version) });
-        const deps = coreFor(store, config, await selectScorer(config.scorer, b), await openAnn(config, o.bundle, b.version, (err) => console.error(`pymk recommend: ANN index not opened (${(err as Error).message}); no ANN candidates`)));
+        const snap = await snapshotFrom(b, b.version);
+        const store = await openStore(config.store, { snapshot: snap });
+        const deps = coreFor(store, config, await selectScorer(config.scorer, b), await openAnn(config, o.bundle, snap, (err) => console.error(`pymk recommend: ANN index not opened (${(err as Error).message}); no ANN candidates`)));
         let failed = 0;
         try {
           for (const user of users) {
