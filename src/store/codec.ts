@@ -310,7 +310,8 @@ function asBits(col: Float32Array): Uint32Array {
 
 const BITS = new WeakMap<Float32Array, Uint32Array>();
 
-function anyNonZero(col: Float32Array, lo: number, hi: number): boolean {
+/** Whether any of col[lo..hi) is non-zero (−0 counts: a stored value is a stored value). */
+export function anyNonZero(col: Float32Array, lo: number, hi: number): boolean {
   const bits = asBits(col);
   for (let i = lo; i < hi; i++) if (bits[i] !== 0) return true;
   return false;

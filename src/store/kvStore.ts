@@ -16,7 +16,7 @@ import { decodeEmbedding } from './codecEmbedding.js';
 import type { GenKeys, KeySpace } from './keys.js';
 import type { KvClient } from './kv.js';
 import { decodeDicts, decodeMeta, type Dicts, type GenMeta } from './meta.js';
-import { completePairFeatures, EMPTY, PAIR_FEATURES, type PairFeature, type RankedLists } from './snapshot.js';
+import { completePairFeatures, EMPTY, type RankedLists } from './snapshot.js';
 import { BEHAVIOUR_FEATURES, valueTtls, type ValueTtls } from './ttl.js';
 import type { OnlineStore, RankingInputs, UserColumns } from './types.js';
 
@@ -204,5 +204,3 @@ export class KvStore implements OnlineStore {
     }
   }
 }
-
-

@@ -273,5 +273,3 @@ export class MemoryStore implements OnlineStore {
     return out;
   }
 }
-
-

@@ -14,7 +14,7 @@
 import { PymkError } from '../core/errors.js';
 import { PROFILE_FIELDS, type ProfileField } from '../core/tables.js';
 import type { ProgressFactory } from '../pipeline/progress.js';
-import { encodeBehaviour, encodeCandidates, encodeIds, encodeInArena, encodeProfile, encodeRanked, type ProfileRow } from './codec.js';
+import { anyNonZero, encodeBehaviour, encodeCandidates, encodeIds, encodeInArena, encodeProfile, encodeRanked, type ProfileRow } from './codec.js';
 import { encodeEmbedding, type EmbeddingDtype } from './codecEmbedding.js';
 import { encodeProfilePack, profileRowTable } from './codecProfiles.js';
 import { DEFAULT_BUCKETS, keySlot, type GenKeys, type KeySpace } from './keys.js';
@@ -377,11 +377,7 @@ const STAMPS = new WeakMap<Snapshot, { seen: Int32Array; epoch: number }>();
 
 function hasBehaviour(snap: Snapshot, lo: number, hi: number): boolean {
   const f = snap.candidates.features;
-  for (const name of BEHAVIOUR_FEATURES) {
-    const bits = new Uint32Array(f[name].buffer, f[name].byteOffset, f[name].length);
-    for (let i = lo; i < hi; i++) if (bits[i] !== 0) return true;
-  }
-  return false;
+  return BEHAVIOUR_FEATURES.some((name) => anyNonZero(f[name], lo, hi));
 }
 
 function parseProgress(buf: Buffer | null): Progress | null {
