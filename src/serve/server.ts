@@ -9,12 +9,12 @@ import { PymkError } from '../core/errors.js';
 import { openBundle, readBundleVersion, type Bundle } from '../pipeline/bundle.js';
 import { snapshotFrom } from '../pipeline/snapshot.js';
 import { selectScorer } from '../rank/select.js';
-import { DEFAULT_TTL, openStore, type OnlineStore, type TtlConfig } from '../store/index.js';
+import { DEFAULT_TTL, openStore, type TtlConfig } from '../store/index.js';
 import { MemoryStore } from '../store/memory.js';
 import { closeLater, openAnn } from './ann.js';
 import { buildApp } from './app.js';
 import { ResultCache } from './cache.js';
-import { coreFor } from './recommend.js';
+import { coreFor, type RecommendDeps } from './recommend.js';
 import { heuristicScorer, type Scorer } from './scorer.js';
 
 export interface Server {
@@ -37,17 +37,13 @@ export interface ServerOptions {
 export async function createServer(config: Config, opts: ServerOptions = {}): Promise<Server> {
   const bundleDir = config.bundle;
   if (!bundleDir) throw new PymkError('PYMK_CONFIG', 'no bundle to serve: pass --bundle DIR or set PYMK_BUNDLE');
-  const first = await openBundle(bundleDir);
   const ttl = opts.ttl ?? DEFAULT_TTL;
-  const firstSnap = await snapshotFrom(first, first.version);
-  const store: OnlineStore = await openStore(config.store, { snapshot: firstSnap, ttl });
-  const scorer = await startupScorer(config.scorer, first);
-  let annError: unknown = null;
-  let core = coreFor(store, config, scorer.scorer, await openAnn(config, bundleDir, firstSnap, (e) => (annError = e)));
+  const warnings: [unknown, string][] = [];
+  let core = await startCore(config, bundleDir, ttl, (err, what) => warnings.push([err, what]));
+  const store = core.store;
   const cache = new ResultCache(config.l1Size, config.l1TtlSeconds);
   const app = await buildApp({ config, core: () => core, cache, logger: opts.logger });
-  if (scorer.refused) app.log.error({ err: scorer.refused }, `ranking model refused; scoring with '${scorer.scorer.name}'`);
-  if (annError) app.log.error({ err: annError }, 'ANN index not opened; serving without ANN candidates');
+  for (const [err, what] of warnings) app.log.error({ err }, what);
   let closed = false;
 
   const reload = async (): Promise<string> => {
@@ -93,11 +89,31 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       if (timer) clearInterval(timer);
       if (republish) clearInterval(republish);
       await app.close();
-      core.scorer.dispose?.();
-      await core.ann?.close();
-      await store.close();
+      await closeCore(core);
     },
   };
+}
+
+/**
+ * What serving a bundle needs, opened the same way by the server and `pymk recommend`: the bundle's snapshot
+ * in the configured store, the scorer (startupScorer) and the ANN candidates. Problems serving goes on
+ * without (a refused 'auto' model, an ANN index that cannot open) are passed to `warn`.
+ */
+export async function startCore(config: Config, bundleDir: string, ttl: TtlConfig, warn: (err: unknown, what: string) => void): Promise<RecommendDeps> {
+  const b = await openBundle(bundleDir);
+  const snap = await snapshotFrom(b, b.version);
+  const store = await openStore(config.store, { snapshot: snap, ttl });
+  const scorer = await startupScorer(config.scorer, b);
+  if (scorer.refused) warn(scorer.refused, `ranking model refused; scoring with '${scorer.scorer.name}'`);
+  const ann = await openAnn(config, bundleDir, snap, (err) => warn(err, 'ANN index not opened; serving without ANN candidates'));
+  return coreFor(store, config, scorer.scorer, ann);
+}
+
+/** Releases what startCore opened. */
+export async function closeCore(core: RecommendDeps): Promise<void> {
+  core.scorer.dispose?.();
+  await core.ann?.close();
+  await core.store.close();
 }
 
 /**

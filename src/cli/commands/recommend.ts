@@ -2,12 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { isPymkError, PymkError } from '../../core/errors.js';
-import { openBundle } from '../../pipeline/bundle.js';
-import { snapshotFrom } from '../../pipeline/snapshot.js';
-import { selectScorer } from '../../rank/select.js';
-import { openAnn } from '../../serve/ann.js';
-import { coreFor, recommend } from '../../serve/recommend.js';
-import { openStore } from '../../store/index.js';
+import { recommend } from '../../serve/recommend.js';
+import { closeCore, startCore } from '../../serve/server.js';
+import { DEFAULT_TTL } from '../../store/index.js';
 import { intOption, type CommandModule } from '../command.js';
 
 export const recommendCommand: CommandModule = {
@@ -23,10 +20,7 @@ export const recommendCommand: CommandModule = {
         if (!o.user === !o.users) throw new PymkError('PYMK_BAD_PARAM', 'pass exactly one of --user ID or --users FILE');
         const users = o.user ? [o.user] : (await readFile(o.users!, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
         const config = loadConfig({ bundle: o.bundle });
-        const b = await openBundle(o.bundle);
-        const snap = await snapshotFrom(b, b.version);
-        const store = await openStore(config.store, { snapshot: snap });
-        const deps = coreFor(store, config, await selectScorer(config.scorer, b), await openAnn(config, o.bundle, snap, (err) => console.error(`pymk recommend: ANN index not opened (${(err as Error).message}); no ANN candidates`)));
+        const deps = await startCore(config, o.bundle, DEFAULT_TTL, (err, what) => console.error(`pymk recommend: ${what} (${(err as Error).message})`));
         let failed = 0;
         try {
           for (const user of users) {
@@ -40,9 +34,7 @@ export const recommendCommand: CommandModule = {
             }
           }
         } finally {
-          deps.scorer.dispose?.();
-          await deps.ann?.close();
-          await store.close();
+          await closeCore(deps);
         }
         if (failed > 0) console.error(`pymk recommend: ${failed} of ${users.length} users failed (see the "error" lines)`);
         if (failed > 0) process.exitCode = 2;
