@@ -56,21 +56,21 @@ export function checkHeader(buf: Uint8Array, codec: CodecName, where: string): n
   return 2;
 }
 
-function checkLength(buf: Uint8Array, expected: number, where: string, what: string): void {
+export function checkLength(buf: Uint8Array, expected: number, where: string, what: string): void {
   if (buf.length !== expected) {
     throw invalidValue(where, `${buf.length < expected ? 'truncated' : 'trailing bytes'}: ${buf.length} bytes, ${what} needs ${expected}`);
   }
 }
 
 /** A list value's header: [tag][version][a][b][count u32]; checks the tag, version and that the count is there. */
-function listHeader(buf: Buffer, codec: CodecName, where: string, headerBytes: number): number {
+export function listHeader(buf: Buffer, codec: CodecName, where: string, headerBytes: number): number {
   checkHeader(buf, codec, where);
   if (buf.length < headerBytes) throw invalidValue(where, `truncated: ${buf.length} bytes, the ${codec} header needs ${headerBytes}`);
   return buf.readUInt32LE(4);
 }
 
 /** An ArrayBuffer and offset from which bytes [start, end) of `buf` can be viewed as 4-byte words. */
-function words(buf: Uint8Array, start: number, end: number): { ab: ArrayBufferLike; at: number } {
+export function words(buf: Uint8Array, start: number, end: number): { ab: ArrayBufferLike; at: number } {
   if ((buf.byteOffset + start) % 4 === 0) return { ab: buf.buffer, at: buf.byteOffset + start };
   const copy = new Uint8Array(end - start);
   copy.set(buf.subarray(start, end));
@@ -171,13 +171,16 @@ export function profileColumns(n: number): ProfileColumns {
   };
 }
 
+/** Rows [lo, hi) of `out` as missing profiles (absent or expired): codes, seniority and degree −1, flags 0. */
+export function fillMissingProfiles(out: ProfileColumns, lo = 0, hi = out.company.length): void {
+  for (const c of ['company', 'school', 'location', 'industry', 'seniority', 'degree'] as const) out[c].fill(-1, lo, hi);
+  out.flags.fill(0, lo, hi);
+}
+
 /** Decodes one profile row into row i of `out`; a null value (absent or expired) leaves "missing" values. */
 export function decodeProfileInto(buf: Buffer | null, out: ProfileColumns, i: number, where: string): void {
   if (buf === null) {
-    out.company[i] = out.school[i] = out.location[i] = out.industry[i] = -1;
-    out.seniority[i] = -1;
-    out.flags[i] = 0;
-    out.degree[i] = -1;
+    fillMissingProfiles(out, i, i + 1);
     return;
   }
   checkHeader(buf, 'profile', where);

@@ -8,7 +8,7 @@
  * Row 0 is the user; rows 1.. are the candidates in list order. Events remove candidates from the list (Lua)
  * but not from the pack, so the list is a subsequence of the pack's rows and the reader matches by id.
  */
-import { CODECS, allocAligned, checkHeader, invalidValue, profileColumns, type ProfileColumns } from './codec.js';
+import { CODECS, allocAligned, checkLength, fillMissingProfiles, invalidValue, listHeader, profileColumns, words, type ProfileColumns } from './codec.js';
 
 const HEADER = 8;
 const ROW_BYTES = 6 * 4 + 2;
@@ -75,19 +75,17 @@ export function decodeProfilePack(buf: Buffer | null, uid: number, cand: Int32Ar
   const user = profileColumns(1);
   const users = profileColumns(cand.length);
   if (buf === null) {
-    fillMissing(user);
-    fillMissing(users);
+    fillMissingProfiles(user);
+    fillMissingProfiles(users);
     return { user, users };
   }
-  checkHeader(buf, 'profiles', where);
-  if (buf.length < HEADER) throw invalidValue(where, `truncated: ${buf.length} bytes, the profiles header needs ${HEADER}`);
-  const n = buf.readUInt32LE(4);
+  const n = listHeader(buf, 'profiles', where, HEADER);
   const need = HEADER + ROW_BYTES * n;
-  if (buf.length !== need) throw invalidValue(where, `${buf.length < need ? 'truncated' : 'trailing bytes'}: ${buf.length} bytes, ${n} profile rows need ${need}`);
+  checkLength(buf, need, where, `${n} profile rows`);
   if (n === 0) throw invalidValue(where, 'no rows (row 0 is the user)');
-  const body = buf.byteOffset % 4 === 0 ? buf : new Uint8Array(buf); // typed-array views need 4-aligned words (a copy starts at 0)
-  const w = new Int32Array(body.buffer, body.byteOffset + HEADER, 6 * n);
-  const bytes = new Int8Array(body.buffer, body.byteOffset + HEADER + 24 * n, 2 * n);
+  const { ab, at } = words(buf, HEADER, need); // typed-array views need 4-aligned words
+  const w = new Int32Array(ab, at, 6 * n);
+  const bytes = new Int8Array(ab, at + 24 * n, 2 * n);
   if (w[0] !== uid) throw invalidValue(where, `row 0 is user ${w[0]}, expected ${uid}`);
   // Which row each candidate is: the list is a subsequence of rows 1..n-1 (all of them unless events removed some).
   const rows = new Int32Array(cand.length);
@@ -111,10 +109,4 @@ export function decodeProfilePack(buf: Buffer | null, uid: number, cand: Int32Ar
 function gatherRows(from: Int32Array | Int8Array, rows: Int32Array, to: Int32Array | Int8Array | Uint8Array): void {
   if (rows.length === from.length - 1 && rows[rows.length - 1] === rows.length) to.set(from.subarray(1)); // nothing removed
   else for (let i = 0; i < rows.length; i++) to[i] = from[rows[i]];
-}
-
-function fillMissing(out: ProfileColumns): void {
-  for (const c of I32_COLUMNS) out[c].fill(-1);
-  out.seniority.fill(-1);
-  out.flags.fill(0);
 }
