@@ -27,8 +27,7 @@ import { gbdtForward, trainGbdt, GBDT_DEFAULTS } from '../src/rank/gbdt.js';
 import { MLP_DEFAULTS, mlpForward, trainMlp, type TrainingSet } from '../src/rank/mlp.js';
 import { RankSession } from '../src/rank/onnxRuntime.js';
 import { FEATURE_COUNT } from '../src/rank/schema.js';
-import { calibrateOn, trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from '../src/rank/train.js';
-import { mix } from '../src/graph/twoHop.js';
+import { calibrateOn, examplesWhere, isValidationUser, trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from '../src/rank/train.js';
 import { aucOf, topKAgreement } from './lib/agreement.js';
 import { timeInterleaved } from './lib/timing.js';
 
@@ -57,18 +56,18 @@ const ranker = trainRanker(ex, TRAIN_DEFAULTS, log);
 // The comparison width, trained like the default (same rows, epochs and seed).
 const compareHidden = arg('compare', '256x128').split('x').map(Number);
 if (compareHidden.join('x') === MLP_DEFAULTS.hidden.join('x')) throw new Error(`--compare ${compareHidden.join('x')} is the default width: pass another`);
-const trainSet = setOf(ex, (u) => !isValid(u));
+const trainSet = examplesWhere(ex, (u) => !isValidationUser(u));
 const compareMlp = trainMlp(trainSet, { ...TRAIN_DEFAULTS.mlp, hidden: compareHidden, seed: TRAIN_DEFAULTS.seed });
 const compare: TrainedRanker = { ...ranker, mlp: compareMlp, calibration: calibrateOn(compareMlp, trainSet) };
 const compareName = compareHidden.join('x');
 
 // Validation rows (the users trainRanker held out), in 1,000-row requests.
-const valid = setOf(ex, (u) => isValid(u));
+const valid = examplesWhere(ex, (u) => isValidationUser(u));
 const requests = Math.max(1, Math.floor(valid.rows / 1000));
 const batch = (i: number): Float32Array => tile(valid.X, valid.rows, 1000, (i % requests) * 1000);
 
 // 2. Training cost at scale.
-const big = tileSet(setOf(ex, () => true), trainRows);
+const big = tileSet(examplesWhere(ex, () => true), trainRows);
 t0 = performance.now();
 trainMlp(big, { ...MLP_DEFAULTS, epochs: 1, minSteps: 0 });
 const mlpEpochSeconds = (performance.now() - t0) / 1000;
@@ -138,18 +137,6 @@ writeFileSync(`${out}.json`, JSON.stringify(result, null, 2) + '\n');
 writeFileSync(`${out}.md`, markdown(result));
 log(`wrote ${out}.json and ${out}.md`);
 process.exit(0);
-
-function isValid(u: number): boolean {
-  return (mix(u ^ TRAIN_DEFAULTS.seed) >>> 0) / 2 ** 32 < TRAIN_DEFAULTS.validFrac;
-}
-
-function setOf(e: typeof ex, keep: (u: number) => boolean): TrainingSet {
-  const idx: number[] = [];
-  for (let r = 0; r < e.rows; r++) if (keep(e.user[r])) idx.push(r);
-  const X = new Float32Array(idx.length * F);
-  idx.forEach((r, i) => X.set(e.X.subarray(r * F, (r + 1) * F), i * F));
-  return { X, rows: idx.length, features: F, y: Float32Array.from(idx, (r) => e.y[r]), w: Float32Array.from(idx, (r) => e.w[r]) };
-}
 
 function tile(X: Float32Array, rows: number, want: number, start: number): Float32Array {
   const outX = new Float32Array(want * F);

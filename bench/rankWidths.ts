@@ -14,14 +14,13 @@ import { dirname, join } from 'node:path';
 import { loadDataset } from '../src/data/load.js';
 import { machineInfo } from '../src/eval/report.js';
 import { buildGraph } from '../src/graph/csr.js';
-import { mix } from '../src/graph/twoHop.js';
 import { buildExamples, EXAMPLE_DEFAULTS } from '../src/rank/examples.js';
-import { mlpForward, trainMlp, type MlpParams, type TrainingSet } from '../src/rank/mlp.js';
+import { mlpForward, trainMlp, type MlpParams } from '../src/rank/mlp.js';
 import { mlpGraph, type MlpGraphVariant } from '../src/rank/mlpGraph.js';
 import { encodeModel } from '../src/rank/onnxModel.js';
 import { RankSession } from '../src/rank/onnxRuntime.js';
 import { COL, FEATURE_COUNT } from '../src/rank/schema.js';
-import { calibrateOn, scoreMetrics, TRAIN_DEFAULTS } from '../src/rank/train.js';
+import { calibrateOn, examplesWhere, isValidationUser, scoreMetrics, TRAIN_DEFAULTS } from '../src/rank/train.js';
 import { aucOf, topKAgreement } from './lib/agreement.js';
 import { timeInterleaved } from './lib/timing.js';
 
@@ -45,10 +44,9 @@ const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 const w = await loadDataset(data);
 const ex = await buildExamples({ ids: w.ids, profiles: w.profiles, graph: buildGraph(w.ids.size, w.connections), events: w.events }, EXAMPLE_DEFAULTS);
 log(`${ex.rows} examples`);
-const isValid = (u: number): boolean => (mix(u ^ TRAIN_DEFAULTS.seed) >>> 0) / 2 ** 32 < TRAIN_DEFAULTS.validFrac;
-const train = subset((u) => !isValid(u));
-const valid = subset(isValid);
-const vUser = Int32Array.from({ length: ex.rows }, (_, r) => ex.user[r]).filter((u) => isValid(u));
+const train = examplesWhere(ex, (u) => !isValidationUser(u));
+const valid = examplesWhere(ex, (u) => isValidationUser(u));
+const vUser = Int32Array.from({ length: ex.rows }, (_, r) => ex.user[r]).filter((u) => isValidationUser(u));
 const aa = Float32Array.from({ length: valid.rows }, (_, i) => valid.X[i * F + COL.aa]);
 const aaMetrics = scoreMetrics(aa, valid.y, vUser, false);
 const requests = Math.max(1, Math.floor(valid.rows / 1000));
@@ -113,14 +111,6 @@ writeFileSync(
 );
 log(`wrote ${out}.json and ${out}.md`);
 process.exit(0);
-
-function subset(keep: (u: number) => boolean): TrainingSet {
-  const idx: number[] = [];
-  for (let r = 0; r < ex.rows; r++) if (keep(ex.user[r])) idx.push(r);
-  const X = new Float32Array(idx.length * F);
-  idx.forEach((r, i) => X.set(ex.X.subarray(r * F, (r + 1) * F), i * F));
-  return { X, rows: idx.length, features: F, y: Float32Array.from(idx, (r) => ex.y[r]), w: Float32Array.from(idx, (r) => ex.w[r]) };
-}
 
 /** Trains (or reads from the cache) the MLP with these hidden layers on the training users. */
 function trained(hidden: number[]): { params: MlpParams; seconds: number } {

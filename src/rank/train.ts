@@ -48,13 +48,24 @@ export interface TrainedRanker {
   };
 }
 
+/** Whether a user's rows are held out for validation: a seeded hash of the id, so the same users every run. */
+export function isValidationUser(u: number, opts: Pick<TrainOptions, 'seed' | 'validFrac'> = TRAIN_DEFAULTS): boolean {
+  return (mix(u ^ opts.seed) >>> 0) / 2 ** 32 < opts.validFrac;
+}
+
+/** The rows of `ex` whose user passes `keep`, as a training set (in row order). */
+export function examplesWhere(ex: Examples, keep: (u: number) => boolean): TrainingSet {
+  const idx: number[] = [];
+  for (let r = 0; r < ex.rows; r++) if (keep(ex.user[r])) idx.push(r);
+  const F = FEATURE_COUNT;
+  const X = new Float32Array(idx.length * F);
+  idx.forEach((r, i) => X.set(ex.X.subarray(r * F, (r + 1) * F), i * F));
+  return { X, rows: idx.length, features: F, y: Float32Array.from(idx, (r) => ex.y[r]), w: Float32Array.from(idx, (r) => ex.w[r]) };
+}
+
 export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, log: (s: string) => void = () => {}): TrainedRanker {
-  const isValid = (u: number): boolean => (mix(u ^ opts.seed) >>> 0) / 2 ** 32 < opts.validFrac;
-  const trainIdx: number[] = [];
-  const validIdx: number[] = [];
-  for (let r = 0; r < ex.rows; r++) (isValid(ex.user[r]) ? validIdx : trainIdx).push(r);
-  const train = subset(ex, trainIdx);
-  const valid = subset(ex, validIdx);
+  const train = examplesWhere(ex, (u) => !isValidationUser(u, opts));
+  const valid = examplesWhere(ex, (u) => isValidationUser(u, opts));
   let trainPositives = 0;
   for (let i = 0; i < train.rows; i++) trainPositives += train.y[i];
   log(`training on ${train.rows} rows (${trainPositives} positive), validating on ${valid.rows}`);
@@ -70,7 +81,7 @@ export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, l
     if (t % 25 === 0) log(`gbdt: ${t} trees`);
   });
   const gbdtSeconds = (performance.now() - t0) / 1000;
-  const vUser = Int32Array.from(validIdx, (r) => ex.user[r]);
+  const vUser = Int32Array.from({ length: ex.rows }, (_, r) => ex.user[r]).filter((u) => isValidationUser(u, opts));
   const aa = Float32Array.from({ length: valid.rows }, (_, i) => valid.X[i * FEATURE_COUNT + COL.aa]);
   const metrics = {
     trainRows: train.rows,
@@ -149,13 +160,6 @@ export function scoreMetrics(score: Float32Array, y: Float32Array, user: Int32Ar
     ndcg10: round4(users ? ndcg / users : 0),
     recall20: round4(users ? recall / users : 0),
   };
-}
-
-function subset(ex: Examples, idx: number[]): TrainingSet {
-  const F = FEATURE_COUNT;
-  const X = new Float32Array(idx.length * F);
-  idx.forEach((r, i) => X.set(ex.X.subarray(r * F, (r + 1) * F), i * F));
-  return { X, rows: idx.length, features: F, y: Float32Array.from(idx, (r) => ex.y[r]), w: Float32Array.from(idx, (r) => ex.w[r]) };
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
