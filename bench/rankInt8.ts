@@ -119,8 +119,9 @@ if (sections.has('options')) {
     ['no mem pattern', { ...BASE, enableMemPattern: false }],
     ['preallocated output', BASE, true],
   ];
+  const calibration = calibrate(def, X, N, 0.9999);
   for (const variant of ['fp32', ...INT8_VARIANTS] as const) {
-    const bytes = encodeModel(mlpGraph(def, { variant, calibration: calibrate(def, X, N, 0.9999) }));
+    const bytes = encodeModel(mlpGraph(def, { variant, calibration }));
     for (const [name, o, pre] of optionSets) await record('64x32', variant, name, bytes, o, pre);
   }
 }
@@ -129,8 +130,9 @@ if (sections.has('options')) {
 if (sections.has('widths')) {
   for (const hidden of sizes) {
     const p = randomMlp(hidden);
+    const calibration = calibrate(p, X, N, 0.9999);
     for (const variant of ['fp32', ...INT8_VARIANTS] as const) {
-      const bytes = encodeModel(mlpGraph(p, { variant, calibration: calibrate(p, X, N, 0.9999) }));
+      const bytes = encodeModel(mlpGraph(p, { variant, calibration }));
       for (const threads of [1, 2]) await record(hidden.join('x'), variant, `${threads} thread${threads > 1 ? 's' : ''}`, bytes, { ...BASE, intraOpNumThreads: threads });
     }
   }

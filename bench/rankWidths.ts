@@ -61,8 +61,9 @@ for (const width of widths) {
   let fp32Scores: Float32Array | null = null;
   const rowsOf: Record<string, Record<string, unknown>> = {};
   const models: Record<string, Uint8Array> = {};
+  const calibration = calibrateOn(params, train);
   for (const variant of variants) {
-    const bytes = encodeModel(mlpGraph(params, { variant, calibration: calibrateOn(params, train) }));
+    const bytes = encodeModel(mlpGraph(params, { variant, calibration }));
     models[variant] = bytes;
     const s = await RankSession.load(bytes, F, `${width} ${variant}`);
     const scores = (await s.run(valid.X, valid.rows)).slice();

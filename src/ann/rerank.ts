@@ -166,7 +166,7 @@ export class RerankedIndex implements VectorIndex {
    * matrix for usearch's native brute force made the re-rank 78 µs a query at 1M instead of 64–67.
    */
   private rerank(queries: Float32Array, qi: number, k: number, cand: Hits): Hits {
-    const n = Math.min(cand.ids.length, MAX_FETCH - 1);
+    const n = cand.ids.length; // < MAX_FETCH: fetchCount asked for no more
     const keep = Math.min(n, Math.floor(k * this.options.trust));
     const rest = Math.min(k, n) - keep;
     const fn = this.distance;
