@@ -15,7 +15,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeArrays } from '../src/pipeline/binary.js';
+import { encodeArrays } from '../src/bundle/binary.js';
 import { machineInfo } from '../src/eval/report.js';
 import { SearchPool } from '../src/ann/pool.js';
 import { createIndex, openIndex } from '../src/ann/registry.js';

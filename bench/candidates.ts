@@ -21,9 +21,9 @@ import { buildGraph, Graph } from '../src/graph/csr.js';
 import { loadDataset } from '../src/data/load.js';
 import { machineInfo } from '../src/eval/report.js';
 import { shareGraph, toShared } from '../src/graph/twoHopParallel.js';
-import { CANDIDATE_COLUMNS, GRAPH_COLUMNS } from '../src/pipeline/artifacts.js';
-import { readArrays, writeArrays, writeChunks } from '../src/pipeline/binary.js';
-import { ColumnStreamWriter } from '../src/pipeline/columnStream.js';
+import { CANDIDATE_COLUMNS, GRAPH_COLUMNS } from '../src/bundle/artifacts.js';
+import { readArrays, writeArrays, writeChunks } from '../src/bundle/binary.js';
+import { ColumnStreamWriter } from '../src/bundle/columnStream.js';
 import { CANDIDATE_DEFAULTS, exclusionMask, streamCandidates, type CandidateParams } from '../src/pipeline/stages/candidates.js';
 
 const argv = process.argv.slice(2);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { generateWorld } from '../src/data/generate/index.js';
-import { readBundleVersion } from '../src/pipeline/bundle.js';
+import { readBundleVersion } from '../src/bundle/bundle.js';
 import { runPipeline } from '../src/pipeline/runner.js';
 import { PIPELINE_DEFAULTS, defaultStages } from '../src/pipeline/stages/index.js';
 import { machine, machineLine } from './lib/machine.js';

@@ -19,7 +19,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { loadSnapshot } from '../src/pipeline/snapshot.js';
+import { loadSnapshot } from '../src/store/fromBundle.js';
 import { openKvTarget, openStore, type KvTarget } from '../src/store/index.js';
 import type { KvStore } from '../src/store/kvStore.js';
 import { ChunkWriter, chunkOps, publishSnapshot, type PublishReport } from '../src/store/publish.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PymkError } from '../core/errors.js';
-import { decodeArrays, encodeArrays } from '../pipeline/binary.js';
+import { decodeArrays, encodeArrays } from '../bundle/binary.js';
 import { checkId, checkK, checkRows } from './distance.js';
 import { exclusionSet, type ExclusionSet } from './exclude.js';
 import { readOnlyError, saveAtomic, writeMeta, type IndexMeta } from './files.js';

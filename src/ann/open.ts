@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PymkError } from '../core/errors.js';
-import { MANIFEST_FILE, parseManifest } from '../pipeline/manifest.js';
+import { MANIFEST_FILE, parseManifest } from '../bundle/manifest.js';
 import { openIndex, type OpenMode } from './registry.js';
 import { RerankedIndex, type RerankOptions } from './rerank.js';
 import { TieredIndex, type MainSpec, type TieredOptions } from './tiered.js';

@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PymkError } from '../core/errors.js';
-import { encodeArrays } from '../pipeline/binary.js';
+import { encodeArrays } from '../bundle/binary.js';
 import { saveAtomic, writeMeta, type IndexMeta } from './files.js';
 import type { BatchOptions, Hits, Metric, SearchOptions, VectorIndex } from './types.js';
 import { checkK, distanceFn, type DistanceFn } from './distance.js';

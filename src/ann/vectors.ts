@@ -11,7 +11,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { PymkError } from '../core/errors.js';
-import { decodeArrays } from '../pipeline/binary.js';
+import { decodeArrays } from '../bundle/binary.js';
 import { checkId, type DistanceFn } from './distance.js';
 
 export interface VectorStore {

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PymkError } from '../core/errors.js';
-import { readArrays, writeArrays, type Columns } from '../pipeline/binary.js';
+import { readArrays, writeArrays, type Columns } from '../bundle/binary.js';
 import { ARCHITECTURE, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, PARAM_NAMES, checkConfig, paramShape, type Model, type ModelConfig, type ParamName } from './model.js';
 
 /** Artifact names in a bundle. The ANN stage reads `vectors`: column 'vectors' (float32, users × dim). */

@@ -12,8 +12,8 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isPymkError, PymkError } from '../core/errors.js';
-import { artifactProblem, readManifest, writeManifest } from './bundle.js';
-import { hashInput, inputBytes, listFiles } from './hash.js';
+import { artifactProblem, readManifest, writeManifest } from '../bundle/bundle.js';
+import { hashInput, inputBytes, listFiles } from '../bundle/hash.js';
 import {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_VERSION,
@@ -24,8 +24,8 @@ import {
   type InputRecord,
   type Manifest,
   type StageRecord,
-} from './manifest.js';
-import { fmtSeconds, progressFactory, stderrLog, type LogFn, type ProgressFactory, type ProgressMode } from './progress.js';
+} from '../bundle/manifest.js';
+import { fmtSeconds, progressFactory, stderrLog, type LogFn, type ProgressFactory, type ProgressMode } from '../core/progress.js';
 import { StageRun, type Stage } from './stage.js';
 
 export interface RunOptions {

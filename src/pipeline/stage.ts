@@ -5,11 +5,11 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PymkError, unknownName } from '../core/errors.js';
-import { writeArrays, writeChunks, type Columns, type ColumnSpec, type ColumnsOf, type WrittenFile } from './binary.js';
-import { artifactRecord, decodeArtifact, readArtifactBytes } from './bundle.js';
-import { sha256File } from './hash.js';
-import { MANIFEST_FILE, type ArtifactKind, type InputRecord, type Manifest } from './manifest.js';
-import type { LogFn, ProgressFactory } from './progress.js';
+import { writeArrays, writeChunks, type Columns, type ColumnSpec, type ColumnsOf, type WrittenFile } from '../bundle/binary.js';
+import { artifactRecord, decodeArtifact, readArtifactBytes } from '../bundle/bundle.js';
+import { sha256File } from '../bundle/hash.js';
+import { MANIFEST_FILE, type ArtifactKind, type InputRecord, type Manifest } from '../bundle/manifest.js';
+import type { LogFn, ProgressFactory } from '../core/progress.js';
 
 /** Metrics a stage reports (JSON-serialisable); recorded in the manifest. */
 export type Metrics = Record<string, unknown>;

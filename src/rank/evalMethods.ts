@@ -14,7 +14,7 @@ import { emptyProfiles } from '../core/tables.js';
 import { registerMethod, type EvalContext, type EvalMethod, type Ranker } from '../eval/methods.js';
 import { exclusionsFromEvents } from '../graph/exclusions.js';
 import { TwoHopGenerator } from '../graph/twoHop.js';
-import { rankOrder } from '../serve/scorer.js';
+import { rankOrder } from './heuristic.js';
 import { MemoryStore } from '../store/memory.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { BehaviourIndex, dataTime, pairFeatureColumns } from './behaviour.js';

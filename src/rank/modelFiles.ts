@@ -5,7 +5,7 @@
  * the golden outputs within tolerance — at export (before the card lists it) and again at every load.
  */
 import { PymkError } from '../core/errors.js';
-import type { ColumnSpec, ColumnsOf } from '../pipeline/binary.js';
+import type { ColumnSpec, ColumnsOf } from '../bundle/binary.js';
 import { RankSession, type SessionOptions } from './onnxRuntime.js';
 import { FEATURE_COUNT, FEATURE_NAMES, SCHEMA_ID } from './schema.js';
 

@@ -5,7 +5,8 @@
  * PYMK_MODEL_INVALID, so the caller keeps what it had (the server refuses the new bundle).
  */
 import { PymkError, unknownName } from '../core/errors.js';
-import { heuristicNames, heuristicScorer, type Scorer } from '../serve/scorer.js';
+import { heuristicNames, heuristicScorer } from './heuristic.js';
+import type { Scorer } from './scorer.js';
 import { hasModel, loadModel, VARIANTS, type ModelReader, type Variant } from './modelFiles.js';
 import type { SessionOptions } from './onnxRuntime.js';
 import { modelScorer } from './scorer.js';

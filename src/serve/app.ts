@@ -9,7 +9,7 @@ import type { Config } from '../core/config.js';
 import { ERRORS, PymkError, isPymkError } from '../core/errors.js';
 import { ResultCache } from './cache.js';
 import { recommendOrDegrade, type DegradeState } from './degrade.js';
-import type { RecommendDeps } from './recommend.js';
+import type { RecommendDeps } from '../recommend/recommend.js';
 import { healthRoute, recommendationsRoute } from './schemas.js';
 
 export interface AppDeps {

@@ -1,6 +1,6 @@
 /** L1: an in-process LRU of recent answers per user, with a TTL; evicted per user on connection events. */
 import { LRUCache } from 'lru-cache';
-import type { RecommendResult } from './recommend.js';
+import type { RecommendResult } from '../recommend/recommend.js';
 
 export class ResultCache {
   private readonly lru: LRUCache<string, Map<number, RecommendResult>> | null;

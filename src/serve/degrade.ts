@@ -5,7 +5,7 @@
  */
 import { PymkError, isPymkError } from '../core/errors.js';
 import type { ResultCache } from './cache.js';
-import { recommend, type RecommendDeps, type RecommendResult } from './recommend.js';
+import { recommend, type RecommendDeps, type RecommendResult } from '../recommend/recommend.js';
 
 export interface DegradeState {
   /** Requests currently inside the full path. */

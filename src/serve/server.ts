@@ -6,16 +6,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../core/config.js';
 import { PymkError } from '../core/errors.js';
-import { openBundle, readBundleVersion, type Bundle } from '../pipeline/bundle.js';
-import { snapshotFrom } from '../pipeline/snapshot.js';
+import { openBundle, readBundleVersion, type Bundle } from '../bundle/bundle.js';
+import { snapshotFrom } from '../store/fromBundle.js';
 import { selectScorer } from '../rank/select.js';
 import { DEFAULT_TTL, openStore, type TtlConfig } from '../store/index.js';
 import { MemoryStore } from '../store/memory.js';
-import { closeLater, openAnn } from './ann.js';
+import { closeLater, openAnn } from '../recommend/ann.js';
 import { buildApp } from './app.js';
 import { ResultCache } from './cache.js';
-import { coreFor, type RecommendDeps } from './recommend.js';
-import { heuristicScorer, type Scorer } from './scorer.js';
+import { coreFor, type RecommendDeps } from '../recommend/recommend.js';
+import { heuristicScorer } from '../rank/heuristic.js';
+import type { Scorer } from '../rank/scorer.js';
 
 export interface Server {
   app: FastifyInstance;

@@ -13,7 +13,7 @@
  */
 import { PymkError } from '../core/errors.js';
 import { PROFILE_FIELDS, type ProfileField } from '../core/tables.js';
-import type { ProgressFactory } from '../pipeline/progress.js';
+import type { ProgressFactory } from '../core/progress.js';
 import { anyNonZero, encodeBehaviour, encodeCandidates, encodeIds, encodeInArena, encodeProfile, encodeRanked, type ProfileRow } from './codec.js';
 import { encodeEmbedding, type EmbeddingDtype } from './codecEmbedding.js';
 import { encodeProfilePack, profileRowTable } from './codecProfiles.js';

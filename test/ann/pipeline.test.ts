@@ -6,7 +6,7 @@ import { EMBED_ARTIFACTS } from '../../src/embed/checkpoint.js';
 import { ExactIndex } from '../../src/ann/exact.js';
 import { openBundleIndex } from '../../src/ann/open.js';
 import { inlineSearcher } from '../../src/ann/inline.js';
-import { openBundle } from '../../src/pipeline/bundle.js';
+import { openBundle } from '../../src/bundle/bundle.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
 import { annStage } from '../../src/pipeline/stages/ann.js';
 import { EMBED_DEFAULTS, embedStage } from '../../src/pipeline/stages/embed.js';

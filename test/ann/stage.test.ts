@@ -5,7 +5,7 @@ import { isPymkError } from '../../src/core/errors.js';
 import { ExactIndex } from '../../src/ann/exact.js';
 import { mainSpecOf, openBundleIndex, openSpec, readBundleAnn, servingSpec } from '../../src/ann/open.js';
 import { SearchPool } from '../../src/ann/pool.js';
-import { openBundle } from '../../src/pipeline/bundle.js';
+import { openBundle } from '../../src/bundle/bundle.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
 import type { Stage } from '../../src/pipeline/stage.js';
 import { annStage, ANN_INDEX_ARTIFACT, EMBEDDINGS_ARTIFACT, EMBEDDINGS_META } from '../../src/pipeline/stages/ann.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PymkError } from '../../src/core/errors.js';
-import { encodeArrays } from '../../src/pipeline/binary.js';
+import { encodeArrays } from '../../src/bundle/binary.js';
 import { cosDistance, l2sq } from '../../src/ann/distance.js';
 import { ExactIndex } from '../../src/ann/exact.js';
 import { RerankedIndex } from '../../src/ann/rerank.js';

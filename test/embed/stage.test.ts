@@ -7,7 +7,7 @@ import { generateWorld } from '../../src/data/generate/index.js';
 import { EMBED_ARTIFACTS, loadBundleModel, type EmbeddingsMeta } from '../../src/embed/checkpoint.js';
 import { embedProfile } from '../../src/embed/profile.js';
 import { fromF16, fromI8 } from '../../src/embed/quantize.js';
-import { openBundle } from '../../src/pipeline/bundle.js';
+import { openBundle } from '../../src/bundle/bundle.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
 import { EMBED_DEFAULTS, embedStage, type EmbedParams } from '../../src/pipeline/stages/embed.js';
 import { graphStage } from '../../src/pipeline/stages/graph.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { generateWorld } from '../../src/data/generate/index.js';
 import { loadDataset } from '../../src/data/load.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
-import { loadSnapshot } from '../../src/pipeline/snapshot.js';
+import { loadSnapshot } from '../../src/store/fromBundle.js';
 import { PIPELINE_DEFAULTS, defaultStages } from '../../src/pipeline/stages/index.js';
 import { assembleFeatures } from '../../src/rank/assemble.js';
 import { BehaviourIndex, dataTime, pairFeatureColumns } from '../../src/rank/behaviour.js';

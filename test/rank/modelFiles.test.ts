@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PymkError } from '../../src/core/errors.js';
-import type { ColumnSpec, ColumnsOf } from '../../src/pipeline/binary.js';
+import type { ColumnSpec, ColumnsOf } from '../../src/bundle/binary.js';
 import { exportModel } from '../../src/rank/export.js';
 import { mlpGraph } from '../../src/rank/mlpGraph.js';
 import { MODEL_FILES, loadModel, type ModelCard, type ModelReader } from '../../src/rank/modelFiles.js';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { buildApp } from '../../src/serve/app.js';
 import { loadConfig } from '../../src/core/config.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import { heuristicScorer } from '../../src/serve/scorer.js';
-import { coreFor, type RecommendDeps } from '../../src/serve/recommend.js';
+import { heuristicScorer } from '../../src/rank/heuristic.js';
+import { coreFor, type RecommendDeps } from '../../src/recommend/recommend.js';
 import { tinySnapshot } from '../helpers/tinyWorld.js';
 
 const world = tinySnapshot({

@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/core/config.js';
 import { PROFILE_FIELDS } from '../../src/core/tables.js';
-import { coreFor, recommend } from '../../src/serve/recommend.js';
+import { coreFor, recommend } from '../../src/recommend/recommend.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { PAIR_FEATURES, row, type Snapshot } from '../../src/store/snapshot.js';
 import { BEHAVIOUR_FEATURES, TTL_KINDS, ttlConfig, type TtlConfig } from '../../src/store/ttl.js';

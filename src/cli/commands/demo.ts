@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { generateWorld } from '../../data/generate/index.js';
-import { readBundleVersion } from '../../pipeline/bundle.js';
+import { readBundleVersion } from '../../bundle/bundle.js';
 import { runPipeline } from '../../pipeline/runner.js';
 import { PIPELINE_DEFAULTS, defaultStages, type PipelineParams } from '../../pipeline/stages/index.js';
 import { EMBED_DEFAULTS } from '../../pipeline/stages/embed.js';

@@ -1,8 +1,8 @@
 /** `pymk publish --bundle DIR --store URL`: loads a bundle into Redis (one node or a cluster) and switches to it. */
 import type { Command } from 'commander';
 import { PymkError } from '../../core/errors.js';
-import { progressFactory } from '../../pipeline/progress.js';
-import { loadSnapshot } from '../../pipeline/snapshot.js';
+import { progressFactory } from '../../core/progress.js';
+import { loadSnapshot } from '../../store/fromBundle.js';
 import { openKvTarget, publishSnapshot, ttlConfig } from '../../store/index.js';
 import { DEFAULT_BUCKETS } from '../../store/keys.js';
 import { intOption, type CommandModule } from '../command.js';

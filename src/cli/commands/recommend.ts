@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { isPymkError, PymkError } from '../../core/errors.js';
-import { recommend } from '../../serve/recommend.js';
+import { recommend } from '../../recommend/recommend.js';
 import { closeCore, startCore } from '../../serve/server.js';
 import { DEFAULT_TTL } from '../../store/index.js';
 import { intOption, type CommandModule } from '../command.js';

@@ -13,8 +13,8 @@ import { PymkError } from '../../core/errors.js';
 import { Graph } from '../../graph/csr.js';
 import { HEURISTIC_NAMES, type HeuristicName } from '../../graph/heuristics.js';
 import { shareGraph, toShared, twoHopParallel, type ParallelOptions } from '../../graph/twoHopParallel.js';
-import { ARTIFACTS, CANDIDATE_COLUMNS, GRAPH_COLUMNS, PROFILE_COLUMNS } from '../artifacts.js';
-import { ColumnStreamWriter } from '../columnStream.js';
+import { ARTIFACTS, CANDIDATE_COLUMNS, GRAPH_COLUMNS, PROFILE_COLUMNS } from '../../bundle/artifacts.js';
+import { ColumnStreamWriter } from '../../bundle/columnStream.js';
 import type { Stage, StageContext } from '../stage.js';
 
 export interface CandidateParams {

@@ -15,10 +15,10 @@ import { ARCHITECTURE, growModel, type Model } from '../../embed/model.js';
 import { toF16, toI8 } from '../../embed/quantize.js';
 import type { TrainOptions } from '../../embed/train.js';
 import { Graph } from '../../graph/csr.js';
-import { ARTIFACTS, GRAPH_COLUMNS } from '../artifacts.js';
-import { openBundle } from '../bundle.js';
-import type { Progress } from '../progress.js';
-import { readIds, readProfiles } from '../snapshot.js';
+import { ARTIFACTS, GRAPH_COLUMNS } from '../../bundle/artifacts.js';
+import { openBundle } from '../../bundle/bundle.js';
+import type { Progress } from '../../core/progress.js';
+import { readIds, readProfiles } from '../../bundle/read.js';
 import type { Stage } from '../stage.js';
 
 export interface EmbedParams {

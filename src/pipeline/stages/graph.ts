@@ -1,7 +1,7 @@
 /** Stage 2: the undirected connection graph (CSR) and the exclusion sets from the activity log. */
 import { buildGraph } from '../../graph/csr.js';
 import { exclusionsFromEvents } from '../../graph/exclusions.js';
-import { ARTIFACTS, EDGE_COLUMNS, EVENT_COLUMNS } from '../artifacts.js';
+import { ARTIFACTS, EDGE_COLUMNS, EVENT_COLUMNS } from '../../bundle/artifacts.js';
 import type { Stage } from '../stage.js';
 
 export function graphStage(): Stage {

@@ -1,7 +1,7 @@
 /** Stage 1: read the dataset folder (connections, profiles, events) into columnar artifacts. */
 import { PROFILE_FIELDS, growProfiles } from '../../core/tables.js';
 import { loadDataset } from '../../data/load.js';
-import { ARTIFACTS } from '../artifacts.js';
+import { ARTIFACTS } from '../../bundle/artifacts.js';
 import type { Stage } from '../stage.js';
 
 export interface IngestParams {

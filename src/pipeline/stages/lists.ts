@@ -3,11 +3,11 @@
  * same code the server runs — kept as the first fallback when the full online path is degraded.
  */
 import { selectScorer } from '../../rank/select.js';
-import { rankUsers, type RecommendDeps } from '../../serve/recommend.js';
-import type { RuleConfig } from '../../serve/rules.js';
+import { rankUsers, type RecommendDeps } from '../../recommend/recommend.js';
+import type { RuleConfig } from '../../recommend/rules.js';
 import { MemoryStore } from '../../store/memory.js';
-import { ARTIFACTS } from '../artifacts.js';
-import { snapshotFrom } from '../snapshot.js';
+import { ARTIFACTS } from '../../bundle/artifacts.js';
+import { snapshotFrom } from '../../store/fromBundle.js';
 import type { Stage } from '../stage.js';
 import { stageModelReader } from './rank.js';
 

@@ -19,8 +19,8 @@ import { exportModel } from '../../rank/export.js';
 import { MODEL_FILES, type ModelReader, type Variant } from '../../rank/modelFiles.js';
 import { schemaDescription } from '../../rank/schema.js';
 import { trainRanker, TRAIN_DEFAULTS, type TrainOptions } from '../../rank/train.js';
-import { ARTIFACTS, CANDIDATE_COLUMNS, EVENT_COLUMNS, GRAPH_COLUMNS } from '../artifacts.js';
-import { readIds, readProfiles } from '../snapshot.js';
+import { ARTIFACTS, CANDIDATE_COLUMNS, EVENT_COLUMNS, GRAPH_COLUMNS } from '../../bundle/artifacts.js';
+import { readIds, readProfiles } from '../../bundle/read.js';
 import type { Stage, StageContext } from '../stage.js';
 
 export function pairFeaturesStage(): Stage {

@@ -1,21 +1,12 @@
 /**
- * Scorers turn a user's RankingInputs into one score per candidate, in one batch. Registry by name of the
- * heuristic scorers; the ONNX ranker (src/rank/scorer.ts) is loaded from a bundle that carries a model
- * (src/rank/select.ts picks between them by the `scorer` setting).
+ * The heuristic scorers by name (the stored score and each pair feature), and the deterministic ranking
+ * order every scorer's output is read in. The ONNX ranker (scorer.ts) is loaded from a bundle that carries
+ * a model; select.ts picks between them by the `scorer` setting.
  */
 import { unknownName } from '../core/errors.js';
 import { PAIR_FEATURES, type PairFeature } from '../store/snapshot.js';
 import type { RankingInputs } from '../store/types.js';
-
-export interface Scorer {
-  readonly name: string;
-  /** One score per candidate; a model scorer answers asynchronously (one ONNX Runtime run). */
-  score(inputs: RankingInputs): Float32Array | Promise<Float32Array>;
-  /** Many users' candidates in one call (the ONNX ranker: one run), aligned with `inputs`; optional. */
-  scoreBatch?(inputs: RankingInputs[]): Promise<Float32Array[]>;
-  /** Frees native resources once the runs in flight have finished (model scorers). */
-  dispose?(): void;
-}
+import type { Scorer } from './scorer.js';
 
 /** The score computed when the candidate list was built (2-hop Adamic-Adar by default). */
 const stored: Scorer = { name: 'stored', score: (inputs) => inputs.candidates.score };

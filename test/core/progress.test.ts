@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { progressFactory, resolveProgressMode } from '../../src/pipeline/progress.js';
+import { progressFactory, resolveProgressMode } from '../../src/core/progress.js';
 
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: () => string } {
   const s = new PassThrough() as unknown as NodeJS.WriteStream & { text: () => string };

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStore } from '../../src/store/memory.js';
-import { applyRules } from '../../src/serve/rules.js';
-import { rankOrder } from '../../src/serve/scorer.js';
+import { applyRules } from '../../src/recommend/rules.js';
+import { rankOrder } from '../../src/rank/heuristic.js';
 import { tinySnapshot, type TinySpec } from '../helpers/tinyWorld.js';
 
 /** A hub `me` connected to `hub0..hubH`, each connected to every candidate, so all candidates are at distance 2. */

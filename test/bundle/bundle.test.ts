@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPymkError } from '../../src/core/errors.js';
-import { openBundle, readBundleVersion } from '../../src/pipeline/bundle.js';
+import { openBundle, readBundleVersion } from '../../src/bundle/bundle.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
-import { harness, quiet, withTmp } from './fixtures.js';
+import { harness, quiet, withTmp } from '../pipeline/fixtures.js';
 
 const code = (c: string, re?: RegExp) => (e: unknown) => isPymkError(e) && e.code === c && (!re || re.test(e.message));
 

@@ -8,7 +8,8 @@ import type { CandidateSource, OnlineStore, RankingInputs } from '../store/types
 import type { AnnCandidates } from './ann.js';
 import { buildReasons, type Reason } from './reasons.js';
 import { applyRules, type RuleConfig, type RuleOutcome } from './rules.js';
-import { heuristicScorer, rankOrder, type Scorer } from './scorer.js';
+import { heuristicScorer, rankOrder } from '../rank/heuristic.js';
+import type { Scorer } from '../rank/scorer.js';
 
 export interface RecommendDeps {
   store: OnlineStore;

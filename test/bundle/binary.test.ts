@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/rng.js';
 import { isPymkError } from '../../src/core/errors.js';
-import { decodeArrays, DTYPES, dtypeOf, encodeArrays, readArrays, writeArrays, type Columns, type DType } from '../../src/pipeline/binary.js';
+import { decodeArrays, DTYPES, dtypeOf, encodeArrays, readArrays, writeArrays, type Columns, type DType } from '../../src/bundle/binary.js';
 
 /** Random values covering each dtype's full range (including negatives, NaN-free floats, big ints). */
 function randomColumn(dtype: DType, n: number, rng: Rng): Columns[string] {
