@@ -1,4 +1,5 @@
 /** Reads the id dictionary and the profile table of a bundle (or of a running stage's artifacts). */
+import { CANDIDATES_PER_USER } from '../core/config.js';
 import { Dictionary } from '../core/dictionary.js';
 import { PymkError } from '../core/errors.js';
 import { PROFILE_FIELDS, type ProfileField, type ProfileTable } from '../core/tables.js';
@@ -38,4 +39,10 @@ export async function readProfiles(b: ArtifactReader, n: number): Promise<Profil
     joinedAt: cols.joinedAt,
     flags: cols.flags,
   };
+}
+
+/** Candidates per user the bundle's candidates stage kept (its manifest schema), for live 2-hop answers. */
+export function candidatesPerUser(manifest: { schema: unknown }): number {
+  const topN = (manifest.schema as { candidates?: { topN?: unknown } } | null)?.candidates?.topN;
+  return Number.isInteger(topN) && (topN as number) > 0 ? (topN as number) : CANDIDATES_PER_USER;
 }

@@ -1,6 +1,8 @@
 /**
  * Configuration: defaults in one object, environment variables mapped by an explicit table, validated once
- * with zod (unknown keys rejected, cross-field checks), then frozen. Nothing reads process.env elsewhere.
+ * with zod (unknown keys rejected, cross-field checks), then frozen. The few process-level variables that
+ * are not serving settings (PROCESS_ENV) are read here too, through envVar(): nothing else in src/ reads
+ * process.env.
  */
 import { z } from 'zod';
 import { PymkError } from './errors.js';
@@ -20,6 +22,7 @@ const ConfigSchema = z
     rateLimitBurst: z.number().int().min(1),
     defaultLimit: z.number().int().min(1),
     maxLimit: z.number().int().min(1),
+    /** Business rules, the same for live answers and the pipeline's static lists (recommend/rules.ts rulesOf). */
     maxPerCompany: z.number().int().min(1),
     maxPerSchool: z.number().int().min(1),
     /** When diversity caps leave fewer than K results, refill with capped candidates (soft rules). */
@@ -47,6 +50,13 @@ const ConfigSchema = z
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
+/**
+ * Candidates kept per user: the 2-hop lists the pipeline stores, the ranker's training lists (the same
+ * count by construction), live 2-hop answers and ANN candidates in serving. `pymk pipeline --candidates N`
+ * builds a bundle with another count; serving then follows the bundle's.
+ */
+export const CANDIDATES_PER_USER = 200;
+
 export const DEFAULTS: z.infer<typeof ConfigSchema> = {
   host: '127.0.0.1',
   port: 8080,
@@ -60,7 +70,7 @@ export const DEFAULTS: z.infer<typeof ConfigSchema> = {
   maxPerSchool: 3,
   diversityBackfill: false,
   scorer: 'auto',
-  annCandidates: 200,
+  annCandidates: CANDIDATES_PER_USER,
   annWorkers: 1,
   annLogWriter: true,
   l1Size: 10_000,
@@ -111,4 +121,14 @@ export function loadConfig(overrides: Record<string, unknown> = {}, env: NodeJS.
     throw new PymkError('PYMK_CONFIG', `invalid configuration: ${issues}`);
   }
   return Object.freeze({ ...parsed.data, apiKeys: Object.freeze([...parsed.data.apiKeys]) as string[] });
+}
+
+/** Environment variables that are not serving settings, each read through envVar() below. */
+export const PROCESS_ENV = {
+  PYMK_DATA_ROOT: 'folder of the shared public datasets (default: ../shared/data beside the repository)',
+  NODE_TEST_CONTEXT: "set by node's test runner: progress output defaults to silent under it",
+} as const;
+
+export function envVar(name: keyof typeof PROCESS_ENV, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[name];
 }

@@ -7,6 +7,7 @@
  * clock every 0.1% of the total.
  */
 import cliProgress from 'cli-progress';
+import { envVar } from './config.js';
 
 /** A progress handle for one piece of work with a known total. */
 export interface Progress {
@@ -42,7 +43,7 @@ export interface ProgressOptions {
 /** Decides what 'auto' means here and now. */
 export function resolveProgressMode(mode: ProgressMode = 'auto', stream: NodeJS.WriteStream = process.stderr): Exclude<ProgressMode, 'auto'> {
   if (mode !== 'auto') return mode;
-  if (process.env.NODE_TEST_CONTEXT) return 'silent';
+  if (envVar('NODE_TEST_CONTEXT')) return 'silent';
   return stream.isTTY ? 'bar' : 'log';
 }
 

@@ -12,11 +12,12 @@
  * an unbiased estimate of the full sum. Either way the accumulated features are then estimates;
  * `exactFeatures: true` recomputes them exactly (one sorted merge per kept candidate).
  */
+import { CANDIDATES_PER_USER } from '../core/config.js';
 import { HEURISTIC_NAMES, emptyPairFeatures, jaccardFrom, pairFeatures, type HeuristicName } from './heuristics.js';
 import type { Graph } from './csr.js';
 
 export interface TwoHopOptions {
-  /** Candidates kept per user (default 200). */
+  /** Candidates kept per user (default CANDIDATES_PER_USER). */
   topN?: number;
   /** Heuristic that ranks the candidates (default 'aa'). */
   score?: HeuristicName;
@@ -164,7 +165,7 @@ function checkScratch(g: Graph, cfg: Resolved, s: TwoHopScratch): void {
 }
 
 function resolve(o: TwoHopOptions): Resolved {
-  const topN = o.topN ?? 200;
+  const topN = o.topN ?? CANDIDATES_PER_USER;
   if (!Number.isInteger(topN) || topN < 1) throw new RangeError(`topN must be a positive integer, got ${topN}`);
   const maxFanout = o.maxFanout ?? 0;
   if (!Number.isInteger(maxFanout) || maxFanout < 0) throw new RangeError(`maxFanout must be an integer >= 0, got ${maxFanout}`);

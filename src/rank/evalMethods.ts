@@ -9,6 +9,7 @@
  * path: a MemoryStore over the training snapshot answers fetchRankingInputs, assembleFeatures builds the
  * matrix, ONNX Runtime scores it.
  */
+import { CANDIDATES_PER_USER } from '../core/config.js';
 import { Dictionary } from '../core/dictionary.js';
 import { emptyProfiles } from '../core/tables.js';
 import { registerMethod, type EvalContext, type EvalMethod, type Ranker } from '../eval/methods.js';
@@ -26,7 +27,6 @@ import { trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from './train.js';
 
 /** Label users sampled for training inside an evaluation (keeps a 50k-user run to minutes). */
 const EVAL_MAX_USERS = 20_000;
-const CANDIDATES = 200;
 
 interface Prepared {
   trained: TrainedRanker;
@@ -80,7 +80,7 @@ function rankMethod(name: string, variant: Variant, description: string): EvalMe
       const v = await validateVariant(variant, bytes, golden, `${name} (${variant})`);
       const scorer: ModelScorer = modelScorer({ variant, card: p.exported.card, session: v.session, maxGoldenDiff: v.maxGoldenDiff });
       const g = p.snap.graph;
-      const gen = new TwoHopGenerator(g, { topN: Math.max(CANDIDATES, ctx.maxK), score: 'aa', seed: ctx.seed });
+      const gen = new TwoHopGenerator(g, { topN: Math.max(CANDIDATES_PER_USER, ctx.maxK), score: 'aa', seed: ctx.seed });
       // Candidates for the next fetch: a fixed list (pair scoring) or u's 2-hop candidates (ranking).
       let fixed: Int32Array | null = null;
       const store = new MemoryStore(p.snap, {

@@ -19,6 +19,7 @@
  * of the training snapshot, a MemoryStore serves it, and `assembleFeatures(fetchRankingInputs(u))` makes
  * each user's rows — the same calls the server makes.
  */
+import { CANDIDATES_PER_USER } from '../core/config.js';
 import type { Dictionary } from '../core/dictionary.js';
 import { Rng } from '../core/rng.js';
 import { EVENT_CODE, FLAG_BANNED, type EventTable, type ProfileTable } from '../core/tables.js';
@@ -47,7 +48,7 @@ export interface ExampleOptions {
   labelDays: number;
   /** Share of connections held back as labels when connections have no times (default 0.1). */
   edgeLabelFrac: number;
-  /** 2-hop candidates considered per user, as the candidates stage keeps (default 200). */
+  /** 2-hop candidates considered per user: the candidates stage's count (default CANDIDATES_PER_USER). */
   topN: number;
   /** Non-impressed 2-hop candidates sampled as examples per user (default 30). */
   candidateSamples: number;
@@ -58,7 +59,7 @@ export interface ExampleOptions {
   seed: number;
 }
 
-export const EXAMPLE_DEFAULTS: ExampleOptions = { labelDays: 14, edgeLabelFrac: 0.1, topN: 200, candidateSamples: 30, randomSamples: 10, maxUsers: 0, seed: 1 };
+export const EXAMPLE_DEFAULTS: ExampleOptions = { labelDays: 14, edgeLabelFrac: 0.1, topN: CANDIDATES_PER_USER, candidateSamples: 30, randomSamples: 10, maxUsers: 0, seed: 1 };
 export const ACCEPTED_WEIGHT = 2;
 
 export interface Examples extends TrainingSet {

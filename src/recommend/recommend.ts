@@ -7,7 +7,7 @@ import { PymkError } from '../core/errors.js';
 import type { CandidateSource, OnlineStore, RankingInputs } from '../store/types.js';
 import type { AnnCandidates } from './ann.js';
 import { buildReasons, type Reason } from './reasons.js';
-import { applyRules, type RuleConfig, type RuleOutcome } from './rules.js';
+import { applyRules, rulesOf, type RuleConfig, type RuleOutcome } from './rules.js';
 import { heuristicScorer, rankOrder } from '../rank/heuristic.js';
 import type { Scorer } from '../rank/scorer.js';
 
@@ -24,7 +24,7 @@ export function coreFor(store: OnlineStore, config: Config, scorer: Scorer = heu
   return {
     store,
     scorer,
-    rules: { maxPerCompany: config.maxPerCompany, maxPerSchool: config.maxPerSchool, backfill: config.diversityBackfill },
+    rules: rulesOf(config),
     ann,
   };
 }

@@ -1,7 +1,9 @@
 /**
  * Business rules, applied after ranking: hard exclusions, then diversity caps. The one implementation used
- * online (server), offline (static lists, evaluation) and by the refresher.
+ * online (server, `pymk recommend`) and offline (the pipeline's static lists, evaluation); both take the
+ * caps from the configuration through rulesOf().
  */
+import type { Config } from '../core/config.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../core/tables.js';
 import type { RankingInputs } from '../store/types.js';
 
@@ -10,6 +12,11 @@ export interface RuleConfig {
   maxPerSchool: number;
   /** Soft diversity: when caps leave fewer than `limit`, refill from the capped candidates in rank order. */
   backfill: boolean;
+}
+
+/** The rules the configuration sets (PYMK_MAX_PER_COMPANY, PYMK_MAX_PER_SCHOOL, PYMK_DIVERSITY_BACKFILL). */
+export function rulesOf(config: Pick<Config, 'maxPerCompany' | 'maxPerSchool' | 'diversityBackfill'>): RuleConfig {
+  return { maxPerCompany: config.maxPerCompany, maxPerSchool: config.maxPerSchool, backfill: config.diversityBackfill };
 }
 
 export const EXCLUSION_REASONS = ['self', 'connected', 'blocked', 'dismissed', 'deactivated', 'banned', 'duplicate'] as const;

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../core/config.js';
 import { PymkError } from '../core/errors.js';
 import { openBundle, readBundleVersion, type Bundle } from '../bundle/bundle.js';
+import { candidatesPerUser } from '../bundle/read.js';
 import { snapshotFrom } from '../store/fromBundle.js';
 import { selectScorer } from '../rank/select.js';
 import { DEFAULT_TTL, openStore, type TtlConfig } from '../store/index.js';
@@ -103,7 +104,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
 export async function startCore(config: Config, bundleDir: string, ttl: TtlConfig, warn: (err: unknown, what: string) => void): Promise<RecommendDeps> {
   const b = await openBundle(bundleDir);
   const snap = await snapshotFrom(b, b.version);
-  const store = await openStore(config.store, { snapshot: snap, ttl });
+  const store = await openStore(config.store, { snapshot: snap, ttl, liveTopN: candidatesPerUser(b.manifest) });
   const scorer = await startupScorer(config.scorer, b);
   if (scorer.refused) warn(scorer.refused, `ranking model refused; scoring with '${scorer.scorer.name}'`);
   const ann = await openAnn(config, bundleDir, snap, (err) => warn(err, 'ANN index not opened; serving without ANN candidates'));

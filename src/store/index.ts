@@ -7,6 +7,7 @@
  * - `redis-cluster://host:port[,host:port…][?prefix=…]` — Redis Cluster.
  * The Redis drivers are imported only when such a URL is opened, so the embedded default never loads ioredis.
  */
+import { CANDIDATES_PER_USER } from '../core/config.js';
 import { PymkError, unknownName } from '../core/errors.js';
 import { twoHop, TwoHopScratch } from '../graph/twoHop.js';
 import { KeySpace } from './keys.js';
@@ -53,7 +54,7 @@ const OPENERS: Record<string, Opener> = {
   'memory:': async (url, opts) => {
     if (!opts.snapshot) throw new PymkError('PYMK_CONFIG', 'memory:// store needs a bundle to serve (--bundle DIR)');
     const ttl = typeof opts.ttl === 'string' ? ttlConfig(opts.ttl) : (opts.ttl ?? DEFAULT_TTL);
-    return new MemoryStore(opts.snapshot, { url, live: liveTwoHop(opts.liveTopN ?? 200), ttl, clock: opts.clock });
+    return new MemoryStore(opts.snapshot, { url, live: liveTwoHop(opts.liveTopN ?? CANDIDATES_PER_USER), ttl, clock: opts.clock });
   },
   'redis:': openKvStore,
   'redis-cluster:': openKvStore,

@@ -9,7 +9,7 @@ import { PymkError } from '../../core/errors.js';
 import type { OpenSpec } from '../open.js';
 import { createIndex } from '../registry.js';
 import type { Metric } from '../types.js';
-import { shardOf } from './protocol.js';
+import { SHARD_ARG, shardOf } from './protocol.js';
 import { ShardRouter, type RouterOptions } from './router.js';
 import type { ShardConfig } from './server.js';
 
@@ -66,7 +66,7 @@ export async function startShards(
     const shards = await Promise.all(
       specs.map((spec, shard) => {
         const config: ShardConfig = { shard, spec };
-        const child = fork(server, [], { env: { ...process.env, PYMK_ANN_SHARD: JSON.stringify(config) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const child = fork(server, [SHARD_ARG, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         children.push(child);
         return waitReady(child, shard, startTimeoutMs);
       }),

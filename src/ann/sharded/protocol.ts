@@ -61,3 +61,6 @@ export function readLines(socket: Socket, onLine: (line: string) => void): void 
 
 /** The shard that owns a user id. */
 export const shardOf = (id: number, shards: number): number => id % shards;
+
+/** The command-line flag that hands a shard process its configuration (JSON) from launch.ts. */
+export const SHARD_ARG = '--pymk-ann-shard';

@@ -7,7 +7,7 @@ import { createServer, type Socket } from 'node:net';
 import { isPymkError } from '../../core/errors.js';
 import { openSpec, type OpenSpec } from '../open.js';
 import type { VectorIndex } from '../types.js';
-import { f32, readLines, toWire, type ShardReply, type ShardRequest } from './protocol.js';
+import { f32, readLines, SHARD_ARG, toWire, type ShardReply, type ShardRequest } from './protocol.js';
 
 export interface ShardConfig {
   shard: number;
@@ -74,15 +74,15 @@ export function serveShard(index: VectorIndex, port = 0): Promise<{ port: number
 }
 
 async function main(): Promise<void> {
-  const config = JSON.parse(process.env.PYMK_ANN_SHARD ?? 'null') as ShardConfig | null;
-  if (!config || !process.send) throw new Error('run a shard through launch.ts (it needs PYMK_ANN_SHARD and an IPC channel)');
+  const config = JSON.parse(process.argv[process.argv.indexOf(SHARD_ARG) + 1] ?? 'null') as ShardConfig | null;
+  if (!config || !process.send) throw new Error(`run a shard through launch.ts (it needs ${SHARD_ARG} <config> and an IPC channel)`);
   const index = openSpec(config.spec);
   const { port } = await serveShard(index, config.port ?? 0);
   process.send({ type: 'ready', shard: config.shard, port, size: index.size() });
   process.on('disconnect', () => process.exit(0));
 }
 
-if (process.env.PYMK_ANN_SHARD) {
+if (process.argv.includes(SHARD_ARG)) {
   main().catch((e) => {
     process.send?.({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
     process.exit(1);

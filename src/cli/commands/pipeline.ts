@@ -1,15 +1,21 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../../core/config.js';
+import { pipelineParams, readPipelineFile, type PipelineFile } from '../../pipeline/config.js';
 import { runPipeline } from '../../pipeline/runner.js';
-import { PIPELINE_DEFAULTS, defaultStages, type PipelineParams } from '../../pipeline/stages/index.js';
+import { PIPELINE_DEFAULTS, defaultStages } from '../../pipeline/stages/index.js';
+import { rulesOf } from '../../recommend/rules.js';
 import { intOption, type CommandModule } from '../command.js';
 
 interface Flags {
   data: string;
   out: string;
-  topN: number;
-  listK: number;
-  maxFanout: number;
+  config?: string;
+  candidates?: number;
+  listK?: number;
+  maxFanout?: number;
   maxBadRows?: number;
+  embed: boolean;
+  rank: boolean;
   resume: boolean;
 }
 
@@ -17,23 +23,24 @@ export const pipelineCommand: CommandModule = {
   register(program: Command) {
     program
       .command('pipeline')
-      .description('build a serving bundle from a dataset folder: ingest → graph → (embed) → candidates (2-hop) → pair features → rank (model) → static lists')
+      .description('build a serving bundle from a dataset folder: ingest → graph → (embed → ann) → candidates (2-hop) → pair features → (rank) → static lists')
       .requiredOption('--data <dir>', 'dataset folder (docs/formats.md)')
       .requiredOption('--out <dir>', 'bundle folder to write (replaced atomically on success)')
-      .option('--top-n <n>', 'candidates kept per user', intOption('--top-n', 1), PIPELINE_DEFAULTS.candidates.topN)
-      .option('--list-k <n>', 'static-list length per user', intOption('--list-k', 1), PIPELINE_DEFAULTS.lists.k)
-      .option('--max-fanout <n>', 'sample through neighbours above this degree (0 = walk all)', intOption('--max-fanout', 0), PIPELINE_DEFAULTS.candidates.maxFanout)
+      .option('--config <file>', 'pipeline parameters as JSON (docs/pipeline.md); flags below override it')
+      .option('--candidates <n>', `candidates kept per user (default ${PIPELINE_DEFAULTS.candidates.topN})`, intOption('--candidates', 1))
+      .option('--list-k <n>', `static-list length per user (default ${PIPELINE_DEFAULTS.lists.k})`, intOption('--list-k', 1))
+      .option('--max-fanout <n>', `sample through neighbours above this degree, 0 = walk all (default ${PIPELINE_DEFAULTS.candidates.maxFanout})`, intOption('--max-fanout', 0))
       .option('--max-bad-rows <n>', 'abort the import when a file has more malformed rows than this', intOption('--max-bad-rows', 0))
+      .option('--no-embed', 'skip the embedding and ANN stages (no ANN candidates in serving)')
+      .option('--no-rank', 'skip the ranking model (lists and serving use the stored 2-hop score)')
       .option('--no-resume', 'start over instead of resuming an interrupted run')
+      .addHelpText('after', '\nThe static lists apply the serving business rules: PYMK_MAX_PER_COMPANY, PYMK_MAX_PER_SCHOOL, PYMK_DIVERSITY_BACKFILL.')
       .action(async (f: Flags) => {
-        const params: PipelineParams = {
-          candidates: { ...PIPELINE_DEFAULTS.candidates, topN: f.topN, maxFanout: f.maxFanout },
-          lists: { ...PIPELINE_DEFAULTS.lists, k: f.listK },
-          maxBadRows: f.maxBadRows,
-        };
+        const file: PipelineFile = f.config ? await readPipelineFile(f.config) : {};
+        const flags = { candidates: f.candidates, listK: f.listK, maxFanout: f.maxFanout, maxBadRows: f.maxBadRows, embed: f.embed, rank: f.rank };
+        const params = pipelineParams(file, flags, rulesOf(loadConfig()));
         const r = await runPipeline({ out: f.out, stages: defaultStages(params), inputs: { data: f.data }, params, resume: f.resume });
-        const reused = r.reused.length > 0;
-        if (reused) console.error(`reused stages: ${r.reused.join(', ')}`);
+        if (r.reused.length > 0) console.error(`reused stages: ${r.reused.join(', ')}`);
       });
   },
 };

@@ -1,5 +1,6 @@
 /** `pymk publish --bundle DIR --store URL`: loads a bundle into Redis (one node or a cluster) and switches to it. */
 import type { Command } from 'commander';
+import { loadConfig } from '../../core/config.js';
 import { PymkError } from '../../core/errors.js';
 import { progressFactory } from '../../core/progress.js';
 import { loadSnapshot } from '../../store/fromBundle.js';
@@ -9,7 +10,7 @@ import { intOption, type CommandModule } from '../command.js';
 
 interface PublishFlags {
   bundle: string;
-  store: string;
+  store?: string;
   ttl?: string;
   chunk: number;
   inFlight: number;
@@ -26,7 +27,7 @@ export const publishCommand: CommandModule = {
       .command('publish')
       .description('load a bundle into the online store (Redis / Redis Cluster) and switch readers to it atomically; resumable')
       .requiredOption('--bundle <dir>', 'bundle folder')
-      .option('--store <url>', 'redis://host:port[?prefix=pymk] or redis-cluster://host:port,host:port (env PYMK_STORE)', process.env.PYMK_STORE)
+      .option('--store <url>', 'redis://host:port[?prefix=pymk] or redis-cluster://host:port,host:port (default: env PYMK_STORE)')
       .option('--ttl <spec>', 'TTL overrides, e.g. profile=1h,candidates=4h (kinds: embedding, pair, profile, behaviour, candidates, graph, ids, static)')
       .option('--chunk <users>', 'users per pipelined chunk', intOption('--chunk', 1), 2000)
       .option('--in-flight <n>', 'chunks written concurrently', intOption('--in-flight', 1), 4)
@@ -36,10 +37,11 @@ export const publishCommand: CommandModule = {
       .option('--force', 'write a fresh copy even if this version is already served (refreshes TTLs)', false)
       .option('--no-progress', 'no progress output')
       .action(async (o: PublishFlags) => {
-        if (!o.store) throw new PymkError('PYMK_CONFIG', 'pass --store URL (or set PYMK_STORE)');
+        const store = loadConfig({ store: o.store }).store;
+        if (store.startsWith('memory:')) throw new PymkError('PYMK_CONFIG', 'pass --store URL (or set PYMK_STORE): publish writes to Redis or Redis Cluster');
         if (o.embeddingDtype !== 'f16' && o.embeddingDtype !== 'i8') throw new PymkError('PYMK_BAD_PARAM', `--embedding-dtype must be f16 or i8, got '${o.embeddingDtype}'`);
         const ttl = ttlConfig(o.ttl ?? {});
-        const target = await openKvTarget(o.store); // fails fast on a bad URL, before the bundle loads
+        const target = await openKvTarget(store); // fails fast on a bad URL, before the bundle loads
         try {
           const snap = await loadSnapshot(o.bundle);
           const r = await publishSnapshot(target.kv, target.space, snap, {

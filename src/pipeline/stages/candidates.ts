@@ -8,6 +8,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { CANDIDATES_PER_USER } from '../../core/config.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../../core/tables.js';
 import { PymkError } from '../../core/errors.js';
 import { Graph } from '../../graph/csr.js';
@@ -30,7 +31,7 @@ export interface CandidateParams {
 }
 
 /** Defaults chosen for 1M users; the measurements behind them are in docs/pipeline.md. */
-export const CANDIDATE_DEFAULTS: CandidateParams = { topN: 200, score: 'aa', maxFanout: 2000, hubMode: 'sample', exactFeatures: true };
+export const CANDIDATE_DEFAULTS: CandidateParams = { topN: CANDIDATES_PER_USER, score: 'aa', maxFanout: 2000, hubMode: 'sample', exactFeatures: true };
 
 /** How the work is spread (does not change the output, so it is not part of the run's params). */
 export type CandidateRunOptions = ParallelOptions;

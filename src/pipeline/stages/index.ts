@@ -23,7 +23,9 @@ export interface PipelineParams {
 export const PIPELINE_DEFAULTS: PipelineParams = { candidates: CANDIDATE_DEFAULTS, rank: RANK_DEFAULTS, lists: LIST_DEFAULTS };
 
 export function defaultStages(p: PipelineParams = PIPELINE_DEFAULTS): Stage[] {
-  const rank = p.rank === false ? [] : [rankStage(p.rank ?? RANK_DEFAULTS)];
+  // The ranker trains on the lists the candidates stage serves: the same count, whatever the params say.
+  const r = p.rank === false ? null : (p.rank ?? RANK_DEFAULTS);
+  const rank = r ? [rankStage({ ...r, examples: { ...r.examples, topN: p.candidates.topN } })] : [];
   const embed = p.embed === false ? [] : [embedStage(p.embed ?? EMBED_DEFAULTS), ...(p.ann === false ? [] : [annStage(p.ann ?? {})])];
   return [ingestStage({ maxBadRows: p.maxBadRows }), graphStage(), ...embed, candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
 }

@@ -4,7 +4,8 @@
  */
 import { selectScorer } from '../../rank/select.js';
 import { rankUsers, type RecommendDeps } from '../../recommend/recommend.js';
-import type { RuleConfig } from '../../recommend/rules.js';
+import { rulesOf, type RuleConfig } from '../../recommend/rules.js';
+import { DEFAULTS } from '../../core/config.js';
 import { MemoryStore } from '../../store/memory.js';
 import { ARTIFACTS } from '../../bundle/artifacts.js';
 import { snapshotFrom } from '../../store/fromBundle.js';
@@ -19,7 +20,8 @@ export interface ListParams {
   scorer?: string;
 }
 
-export const LIST_DEFAULTS: ListParams = { k: 50, rules: { maxPerCompany: 5, maxPerSchool: 3, backfill: false } };
+/** The rules default to the serving configuration's defaults; `pymk pipeline` passes the configured ones. */
+export const LIST_DEFAULTS: ListParams = { k: 50, rules: rulesOf(DEFAULTS) };
 
 /** Users ranked together: one scorer call (one ONNX Runtime run for the model) per this many users. */
 const USERS_PER_BATCH = 256;
