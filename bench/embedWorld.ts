@@ -6,7 +6,7 @@
  *    their profile-tower embedding ranks active users by dot product; Recall@20/@100 against the
  *    popularity baseline (most-connected active users) and random.
  * 3. the pool serving searches for them: every user by the vector the pipeline indexes (GNN, or the tower
- *    for the unconnected) against connected users only (what src/serve/ann.ts offers), all future
+ *    for the unconnected) against connected users only (what src/recommend/ann.ts offers), all future
  *    connections counting.
  *
  *   node dist/src/cli/main.js generate --users 50000 --seed 1 --out /tmp/w50k
@@ -73,7 +73,7 @@ for (const u of cold) {
 }
 const coldResults = Object.fromEntries(Object.entries(acc).map(([k, a]) => [k, a.result()]));
 
-// The candidate pool serving uses for them (src/serve/ann.ts): the index holds every user, by the vector
+// The candidate pool serving uses for them (src/recommend/ann.ts): the index holds every user, by the vector
 // the pipeline gives it (GNN if connected before the cut, else the profile tower), and serving offers only
 // the connected ones. Here every future connection counts, new users' included, to see what the filter costs.
 const served = Float32Array.from(e.vectors);

@@ -73,7 +73,7 @@ async function inputsFor(deps: RecommendDeps, uid: number): Promise<RankingInput
   return inputs.source === 'none' && deps.ann ? deps.ann.fill(deps.store, inputs) : inputs;
 }
 
-/** ANN candidates keep their similarity as the score (serve/ann.ts says why the model does not rank them). */
+/** ANN candidates keep their similarity as the score (recommend/ann.ts says why the model does not rank them). */
 function byModel(inputs: RankingInputs): boolean {
   return inputs.source !== 'ann';
 }

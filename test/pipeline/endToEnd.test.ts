@@ -73,7 +73,7 @@ test('a user with no connections gets ANN candidates: the exact nearest connecte
       assert.equal(body.source, 'ann', `user ${u}`);
       assert.ok(body.recommendations.length > 0);
       // Exact: cosine similarity to every other user with an embedding and a connection (serving offers only
-      // those, src/serve/ann.ts), excluded ones left out.
+      // those, src/recommend/ann.ts), excluded ones left out.
       const excluded = new Set([u, ...row(snap.blocked, u), ...row(snap.dismissed, u)]);
       const sims: [number, number][] = [];
       for (let v = 0; v < n; v++) {
