@@ -20,7 +20,7 @@ import type { RuleConfig } from '../recommend/rules.js';
 import { ANN_DEFAULTS } from './stages/ann.js';
 import { CANDIDATE_DEFAULTS } from './stages/candidates.js';
 import { EMBED_DEFAULTS } from './stages/embed.js';
-import { PIPELINE_DEFAULTS, type PipelineParams } from './stages/index.js';
+import { consistentParams, PIPELINE_DEFAULTS, type PipelineParams } from './stages/index.js';
 import { LIST_DEFAULTS } from './stages/lists.js';
 import { RANK_DEFAULTS } from './stages/rank.js';
 
@@ -132,5 +132,5 @@ export function pipelineParams(file: PipelineFile, flags: PipelineFlags, rules: 
   };
   const defaults: PipelineParams = { ...PIPELINE_DEFAULTS, embed: EMBED_DEFAULTS, ann: {} };
   const p = merge(merge(defaults, file), fromFlags);
-  return { ...p, lists: { ...p.lists, rules } };
+  return consistentParams({ ...p, lists: { ...p.lists, rules } });
 }

@@ -32,6 +32,7 @@ test('a file sets nested values and keeps the other defaults; flags override the
   assert.equal(p.candidates.maxFanout, PIPELINE_DEFAULTS.candidates.maxFanout);
   assert.ok(p.rank);
   assert.deepEqual(p.rank.train.mlp.hidden, [128, 64]);
+  assert.equal(p.rank.examples.topN, 300, 'the ranker trains on lists as long as the candidates kept (and the manifest says so)');
   assert.equal(p.rank.train.mlp.epochs, (PIPELINE_DEFAULTS.rank as { train: { mlp: { epochs: number } } }).train.mlp.epochs);
 });
 

@@ -22,10 +22,16 @@ export interface PipelineParams {
 
 export const PIPELINE_DEFAULTS: PipelineParams = { candidates: CANDIDATE_DEFAULTS, rank: RANK_DEFAULTS, lists: LIST_DEFAULTS };
 
-export function defaultStages(p: PipelineParams = PIPELINE_DEFAULTS): Stage[] {
-  // The ranker trains on the lists the candidates stage serves: the same count, whatever the params say.
-  const r = p.rank === false ? null : (p.rank ?? RANK_DEFAULTS);
-  const rank = r ? [rankStage({ ...r, examples: { ...r.examples, topN: p.candidates.topN } })] : [];
+/** The params with what follows from others: the ranker trains on lists as long as the candidates stage keeps. */
+export function consistentParams(p: PipelineParams): PipelineParams {
+  if (p.rank === false) return p;
+  const r = p.rank ?? RANK_DEFAULTS;
+  return { ...p, rank: { ...r, examples: { ...r.examples, topN: p.candidates.topN } } };
+}
+
+export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS): Stage[] {
+  const p = consistentParams(params);
+  const rank = p.rank === false || p.rank === undefined ? [] : [rankStage(p.rank)];
   const embed = p.embed === false ? [] : [embedStage(p.embed ?? EMBED_DEFAULTS), ...(p.ann === false ? [] : [annStage(p.ann ?? {})])];
   return [ingestStage({ maxBadRows: p.maxBadRows }), graphStage(), ...embed, candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
 }
