@@ -1,30 +1,12 @@
 /**
- * The layer order of src/ (docs/architecture.md draws it). A component may import components in lower
- * layers and nothing else: not a higher layer, and not a peer in its own layer. Type-only imports count
+ * The import rules of src/, built from the layer order in scripts/layers.cjs (docs/architecture.md draws
+ * it). A component may import components in lower layers and nothing else: not a higher layer, and not a
+ * peer in its own layer. Type-only imports count
  * (the swc parser keeps them), so the rules hold on the TypeScript sources, not only on the compiled JS.
  * `npm test` runs `depcruise src --config .dependency-cruiser.cjs`; test/layers.test.ts plants an import
  * that breaks a rule and checks that the run fails with the rule's name.
  */
-const LAYERS = [
-  ['core'], // ids, config, errors, progress, metrics, seeded RNG, columnar tables
-  ['bundle'], // the bundle format: typed-array codec, manifest, checksums, bundle reader/writer
-  ['data', 'graph'], // dataset readers and generator; CSR graph, heuristics, 2-hop
-  ['eval'], // metrics, protocols and the evaluation method registry (components register methods)
-  ['store', 'embed', 'ann'], // online store; GraphSAGE encoder; ANN indexes
-  ['rank'], // feature schema and assembly, trainers, ONNX, the Scorer interface and heuristic scorers
-  ['recommend'], // the one recommend core: candidates, rules, reasons, ANN candidates
-  ['pipeline', 'serve', 'events'], // the offline stages; the HTTP tier; the event log and invalidator
-  ['cli'], // pymk commands
-];
-
-/** Third-party drivers each imported by one adapter only (STYLE.md: driver types never leak). */
-const DRIVERS = {
-  ioredis: 'src/store/redis(Cluster)?\\.ts$',
-  'onnxruntime-node': 'src/rank/onnxRuntime\\.ts$',
-  usearch: 'src/ann/usearch(Native)?\\.ts$',
-  'hnswlib-node': 'src/ann/hnswlib\\.ts$',
-  fastify: 'src/serve/',
-};
+const { LAYERS, DRIVERS } = require('./scripts/layers.cjs');
 
 const folder = (name) => `^src/${name}/`;
 const layerRules = LAYERS.flatMap((layer, i) =>

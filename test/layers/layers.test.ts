@@ -72,3 +72,15 @@ test('an import that resolves to no file fails', () => {
   assert.notEqual(r.status, 0);
   assert.match(r.out, /no-unresolvable/);
 });
+
+test('every component folder under src/ has a layer, and the README and docs/architecture.md list exactly those folders', async () => {
+  const { createRequire } = await import('node:module');
+  const { readdirSync, readFileSync, statSync } = await import('node:fs');
+  const layered = new Set((createRequire(import.meta.url)(join(REPO, 'scripts/layers.cjs')) as { LAYERS: string[][] }).LAYERS.flat());
+  const folders = readdirSync(join(REPO, 'src')).filter((f) => statSync(join(REPO, 'src', f)).isDirectory()).sort();
+  for (const f of folders) assert.ok(layered.has(f), `src/${f} has no layer in scripts/layers.cjs`);
+  for (const doc of ['README.md', 'docs/architecture.md']) {
+    const rows = [...readFileSync(join(REPO, doc), 'utf8').matchAll(/^\| `src\/([a-z]+)` \|/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(rows, folders, `${doc}'s folder table`);
+  }
+});
