@@ -6,4 +6,4 @@
 export { coreFor, rankUser, rankUsers, recommend, type RecommendDeps, type Recommendation, type RecommendResult, type RankedUser } from './recommend.js';
 export { applyRules, exclusionReason, EXCLUSION_REASONS, type ExclusionReason, type RuleConfig, type RuleOutcome } from './rules.js';
 export { buildReasons, type Reason } from './reasons.js';
-export { AnnCandidates, openAnn, closeLater, type AnnCandidateOptions, type UserSearcher } from './ann.js';
+export { AnnCandidates, openAnn, closeLater, ANN_CLOSE_GRACE_MS, type AnnCandidateOptions, type UserSearcher } from './ann.js';
