@@ -22,7 +22,7 @@ export type { OnlineStore, RankingInputs, UserColumns, CandidateSource, StoreWri
 export type { Snapshot } from './snapshot.js';
 export { MemoryStore } from './memory.js';
 export { KvStore, STORE_REFRESH_MS } from './kvStore.js';
-export { publishSnapshot, type PublishOptions, type PublishReport } from './publish.js';
+export { publishSnapshot, PUBLISH_RETIRE_GRACE_MS, type PublishOptions, type PublishReport } from './publish.js';
 export { DEFAULT_TTL, TTL_KINDS, ttlConfig, type TtlConfig, type TtlKind } from './ttl.js';
 
 /** onError/onRecover: where a Redis store reports its timer's pointer refreshes failing and recovering. */

@@ -31,7 +31,7 @@ export interface PublishOptions {
   chunkUsers?: number;
   /** Chunks written concurrently (default 4). */
   inFlight?: number;
-  /** How long the replaced generation stays readable after the switch (default 60 s). */
+  /** How long the replaced generation stays readable after the switch (default PUBLISH_RETIRE_GRACE_MS). */
   graceMs?: number;
   embeddingDtype?: EmbeddingDtype;
   /** Write a fresh generation even when this version is already the current one (refreshes TTLs). */
@@ -175,8 +175,14 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
   return report(t0, { version: snap.version, gen: p.gen, previousGen, outcome: 'published', resumedAt, chunks, keysWritten: written, keysTotal: meta.keys, bytesWritten: bytes });
 }
 
+/**
+ * How long a replaced generation stays readable after the pointer switch: readers re-read the pointer every
+ * STORE_REFRESH_MS (1 s), so a minute covers their requests in flight with a wide margin for slow ones.
+ */
+export const PUBLISH_RETIRE_GRACE_MS = 60_000;
+
 /** Gives the replaced generation a short TTL and drops the progress record. */
-async function retire(kv: KvClient, space: KeySpace, previous: string, graceMs = 60_000, recKey: string): Promise<void> {
+async function retire(kv: KvClient, space: KeySpace, previous: string, graceMs = PUBLISH_RETIRE_GRACE_MS, recKey: string): Promise<void> {
   if (previous !== '') await kv.scan(space.genPattern(Number(previous)), (batch) => kv.expire(batch, Math.max(1, graceMs)));
   await kv.del([recKey]);
 }
