@@ -1,6 +1,6 @@
 /**
- * Business rules, applied after ranking: hard exclusions, then diversity caps. The one implementation used
- * online (server), offline (static lists, evaluation) and by the refresher.
+ * Business rules, applied after ranking: hard exclusions, then diversity caps. The one implementation, used
+ * through the recommend core online (the server, `pymk recommend`) and offline (the static lists stage).
  */
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../core/tables.js';
 import type { RankingInputs } from '../store/types.js';

@@ -1,6 +1,6 @@
 /**
- * The HTTP tier: `buildApp(deps)` assembles fastify plugins and routes; `listen` is the caller's business, and
- * tests use `app.inject()`. Every error body is `{ statusCode, code, error, message }`.
+ * The HTTP tier: `buildApp(deps)` registers the swagger and rate-limit plugins, the API-key hook and the
+ * routes (defined inline here); `listen` is the caller's business, and tests use `app.inject()`. Every error body is `{ statusCode, code, error, message }`.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';

@@ -1,7 +1,8 @@
 /**
- * The serving role: load a bundle, open the store, build the app, and watch the bundle folder so a newer
- * complete bundle is swapped in without dropping requests (a bundle that fails validation is refused and the
- * old one keeps serving).
+ * The serving role: load a bundle, open the store, build the app, and (with `watchMs`) poll the bundle folder
+ * so a newer complete bundle is swapped in without dropping requests (a bundle that fails validation is
+ * refused and the old one keeps serving). Swaps apply to the embedded memory:// store; a Redis store serves
+ * what its pointer names and follows publishes itself (kvStore.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../core/config.js';
