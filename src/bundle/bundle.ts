@@ -38,7 +38,7 @@ function isAbsent(e: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** What a file system error says, for a problem text: its code and message. */
+/** What a file system error says, for a problem text (node's message starts with the code, e.g. "ELOOP: …"). */
 function reason(e: unknown): string {
   return (e as Error).message ?? String(e);
 }
