@@ -83,6 +83,7 @@ export class HnswlibIndex implements VectorIndex {
       this.h.getPoint(id);
       return true;
     } catch {
+      // hnswlib's only answer for a label it does not hold is a throw
       return false;
     }
   }
@@ -131,6 +132,7 @@ export class HnswlibIndex implements VectorIndex {
     try {
       return Float32Array.from(this.h.getPoint(id));
     } catch {
+      // hnswlib's only answer for a label it does not hold is a throw
       return null;
     }
   }

@@ -157,7 +157,7 @@ export class SearchPool implements AnnSearcher {
       await Promise.all(this.slots.slice(1).map((s) => this.call(s, { op: 'reopen' })));
       return r as { gen: number; vectors: number };
     });
-    this.changes = run.catch(() => undefined);
+    this.changes = run.catch(() => undefined); // the caller gets run's error; the chain of later changes goes on
     return run;
   }
 
@@ -171,7 +171,7 @@ export class SearchPool implements AnnSearcher {
   /** Applies a change on every worker, after the changes before it. */
   private change(req: Request): Promise<unknown[]> {
     const run = this.changes.then(() => Promise.all(this.slots.map((s) => this.call(s, req))));
-    this.changes = run.catch(() => undefined);
+    this.changes = run.catch(() => undefined); // the caller gets run's error; the chain of later changes goes on
     return run;
   }
 

@@ -170,7 +170,7 @@ export async function writeChunks(path: string, chunks: Iterable<Uint8Array> | A
     }
     await fh.sync();
   } catch (e) {
-    await fh.close().catch(() => {});
+    await fh.close().catch(() => {}); // the write's own error propagates; the temp file is removed next
     await rm(tmp, { force: true });
     throw e;
   }

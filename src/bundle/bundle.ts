@@ -16,6 +16,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PymkError } from '../core/errors.js';
+import type { WarnFn } from '../core/failures.js';
 import { checkColumns, decodeArrays, readWholeFile, writeChunks, type Columns, type ColumnSpec, type ColumnsOf } from './binary.js';
 import { sha256Bytes, sha256File } from './hash.js';
 import { MANIFEST_FILE, parseManifest, type ArtifactRecord, type Manifest, type StageRecord } from './manifest.js';
@@ -31,6 +32,17 @@ function invalid(file: string, what: string): PymkError {
   return new PymkError('PYMK_BUNDLE_INVALID', `${file}: ${what}`, { file });
 }
 
+/** A file system error that means "nothing there" (the file, or a folder on its path, does not exist). */
+function isAbsent(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** What a file system error says, for a problem text (node's message starts with the code, e.g. "ELOOP: …"). */
+function reason(e: unknown): string {
+  return (e as Error).message ?? String(e);
+}
+
 /** Reads and parses `<dir>/manifest.json`; null when there is none. */
 export async function readManifest(dir: string): Promise<Manifest | null> {
   const file = join(dir, MANIFEST_FILE);
@@ -38,7 +50,7 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    if (isAbsent(e)) return null;
     throw e;
   }
   return parseManifest(text, file);
@@ -58,8 +70,9 @@ export async function artifactProblem(dir: string, name: string, rec: ArtifactRe
   let size: number;
   try {
     size = (await stat(path)).size;
-  } catch {
-    return 'missing';
+  } catch (e) {
+    if (isAbsent(e)) return 'missing';
+    return `cannot be read (${reason(e)})`;
   }
   if (size !== rec.bytes) return `size ${size} bytes, manifest says ${rec.bytes}`;
   if (full && (await sha256File(path)) !== rec.sha256) return 'checksum mismatch (SHA-256)';
@@ -75,8 +88,8 @@ export async function readArtifactBytes(dir: string, name: string, rec: Artifact
   let buf: Buffer;
   try {
     buf = await readWholeFile(path);
-  } catch {
-    throw invalid(path, 'artifact file is missing');
+  } catch (e) {
+    throw invalid(path, isAbsent(e) ? 'artifact file is missing' : `artifact file cannot be read (${reason(e)})`);
   }
   if (buf.length !== rec.bytes) throw invalid(path, `size ${buf.length} bytes, manifest says ${rec.bytes}`);
   if (verify && rec.kind !== 'arrays' && sha256Bytes(buf) !== rec.sha256) throw invalid(path, 'checksum mismatch (SHA-256)');
@@ -167,8 +180,8 @@ export class Bundle {
     let ino = -1;
     try {
       ino = (await stat(this.dir)).ino;
-    } catch {
-      // gone: fall through
+    } catch (e) {
+      if (!isAbsent(e)) throw e; // absent: removed, reported below; anything else is not ours to explain
     }
     if (ino !== this.ino) {
       throw new PymkError('PYMK_BUNDLE_INVALID', `bundle ${this.dir} was replaced or removed after it was opened; reopen it`, {
@@ -204,14 +217,18 @@ export async function openBundle(dir: string, opts: OpenOptions = {}): Promise<B
 }
 
 /**
- * The version of the complete bundle at `dir`, or null (absent, building, unreadable). Cheap: reads only
- * the manifest, so a server can poll it to notice a newer bundle and then openBundle() it.
+ * The version of the complete bundle at `dir`, or null when there is none (no folder, no manifest) or it is
+ * still building. Cheap: reads only the manifest, so a server can poll it to notice a newer bundle and then
+ * openBundle() it. A manifest that exists but cannot be read or parsed (permissions, corrupt JSON) is an
+ * error: thrown, or with `onError` reported there and null returned (a poller keeps serving what it has).
  */
-export async function readBundleVersion(dir: string): Promise<string | null> {
+export async function readBundleVersion(dir: string, onError?: WarnFn): Promise<string | null> {
   try {
     const m = await readManifest(dir);
     return m && m.status === 'complete' ? m.version : null;
-  } catch {
+  } catch (e) {
+    if (!onError) throw e;
+    onError(e, `cannot read the bundle manifest in ${dir}`);
     return null;
   }
 }

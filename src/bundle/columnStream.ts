@@ -111,7 +111,7 @@ export class ColumnStreamWriter<S extends ColumnSpec> {
 
 async function closeSpills(spills: Spill[]): Promise<void> {
   for (const s of spills) {
-    await s.fh.close().catch(() => {});
+    await s.fh.close().catch(() => {}); // a scratch file being deleted: nothing read from it depends on the close
     await rm(s.path, { force: true });
   }
 }

@@ -118,7 +118,11 @@ export async function saveModel(dir: string, m: Model, training?: Record<string,
 /** Reads a model saved by saveModel(). */
 export async function loadModel(dir: string): Promise<Model> {
   const metaPath = join(dir, 'model.json');
-  const meta = JSON.parse(await readFile(metaPath, 'utf8').catch(() => 'null')) as ModelMeta;
+  const text = await readFile(metaPath, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return 'null'; // reported just below as "no model description"
+    throw new PymkError('PYMK_BAD_INPUT', `${metaPath}: cannot read (${e.message})`, { path: metaPath });
+  });
+  const meta = JSON.parse(text) as ModelMeta;
   if (!meta) throw new PymkError('PYMK_BAD_INPUT', `${metaPath}: no model description`, { path: metaPath });
   return modelFrom(meta, await readArrays(join(dir, 'model.bin')), metaPath);
 }

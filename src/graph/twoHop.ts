@@ -131,7 +131,8 @@ export function twoHopAll(
 /**
  * Candidates user after user into the same buffers, allocating nothing per user: `run(u)` returns the
  * count and fills the first `count` entries of `cand`, `score` and `features` (best first), which stay
- * valid until the next call. For an evaluator or a refresher that asks for many users.
+ * valid until the next call. For callers that ask for many users: the evaluation methods, the ranker's
+ * example builder and the twoHopParallel workers.
  */
 export class TwoHopGenerator {
   readonly cand: Int32Array;

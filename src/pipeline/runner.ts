@@ -75,7 +75,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const inputs = await hashInputs(opts.inputs ?? {}, progress);
     const params = JSON.parse(JSON.stringify(opts.params ?? null)) as unknown;
     const fingerprint = fingerprintOf(inputs, params);
-    const previous = opts.resume === false ? null : await readManifest(staging).catch(() => null);
+    const previous =
+      opts.resume === false
+        ? null
+        : await readManifest(staging).catch((e: unknown) => {
+            log(`the interrupted run's manifest in ${staging} cannot be read (${(e as Error).message}): starting over`);
+            return null;
+          });
     if (previous && previous.fingerprint !== fingerprint) log('inputs or params changed since the interrupted run: starting over');
     const base = previous?.fingerprint === fingerprint ? previous : null;
     const keep = base ? await reusableStages(staging, base, opts.stages) : [];
@@ -113,7 +119,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     m.version = versionId(now, m.artifacts);
     m.schema = mergedSchema(m.stages);
     await writeManifest(staging, m);
-    await publish(staging, out);
+    await publish(staging, out, log);
     log(`bundle ${m.version} written to ${out}`);
     return { dir: out, manifest: m, ran, reused };
   } finally {
@@ -216,14 +222,22 @@ async function hashInputs(paths: Record<string, string>, progress: ProgressFacto
 
 /** Refuses to replace something at `out` that is not a bundle (an empty folder is fine). */
 async function assertReplaceable(out: string): Promise<void> {
-  const st = await stat(out).catch(() => null);
+  const st = await stat(out).catch(absentAs(null));
   if (!st) return;
-  const ok = st.isDirectory() && ((await readdir(out)).length === 0 || (await stat(join(out, MANIFEST_FILE)).catch(() => null)));
+  const ok = st.isDirectory() && ((await readdir(out)).length === 0 || (await stat(join(out, MANIFEST_FILE)).catch(absentAs(null))));
   if (!ok) throw new PymkError('PYMK_BAD_PARAM', `refusing to replace ${out}: it exists and is not a pymk bundle`);
 }
 
+/** A catch handler: a file that does not exist gives `value`; any other error is rethrown. */
+function absentAs<T>(value: T): (e: unknown) => T {
+  return (e) => {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return value;
+    throw e;
+  };
+}
+
 /** Swaps the staging folder into place: `out` → `out.old`, staging → `out`, then drops the old one. */
-async function publish(staging: string, out: string): Promise<void> {
+async function publish(staging: string, out: string, log: LogFn): Promise<void> {
   const old = oldDir(out);
   await rm(old, { recursive: true, force: true });
   let moved = false;
@@ -236,7 +250,8 @@ async function publish(staging: string, out: string): Promise<void> {
   try {
     await rename(staging, out);
   } catch (e) {
-    if (moved) await rename(old, out).catch(() => {});
+    // The swap's own error propagates; a failed restore is logged, as the previous bundle is left at `old`.
+    if (moved) await rename(old, out).catch((re: unknown) => log(`could not move the previous bundle back from ${old} to ${out}: ${(re as Error).message}`));
     throw e;
   }
   if (moved) await rm(old, { recursive: true, force: true });
@@ -263,6 +278,7 @@ async function acquireLock(out: string): Promise<() => Promise<void>> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
+    // A lock file that vanished or cannot be read names no pid: reported below as held by "another process".
     const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
     if (!pid || isAlive(pid)) {
       throw new PymkError('PYMK_BUNDLE_LOCKED', `${out} is being built by ${pid ? `process ${pid}` : 'another process'}; lock file ${path}`);

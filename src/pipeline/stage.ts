@@ -121,7 +121,10 @@ export class StageRun implements StageContext {
 
   async addFile(name: string): Promise<void> {
     await this.record(name, 'file', async (p) => {
-      const st = await stat(p).catch(() => null);
+      const st = await stat(p).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return null; // reported just below as "no file"
+        throw new PymkError('PYMK_BAD_PARAM', `addFile('${name}'): cannot stat ${p} (${e.message})`);
+      });
       if (!st?.isFile()) throw new PymkError('PYMK_BAD_PARAM', `addFile('${name}'): no file at ${p}`);
       return { bytes: st.size, sha256: await sha256File(p) };
     });

@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BUNDLE_ANN_MANIFEST, servingSpec } from '../ann/open.js';
 import type { Config } from '../core/config.js';
+import { FailureTracker, type FailureReport, type FailureStats } from '../core/failures.js';
 import { SearchPool } from '../ann/pool.js';
 import type { Graph } from '../graph/csr.js';
 import { SOURCE_CODES } from '../rank/schema.js';
@@ -37,6 +38,8 @@ export interface AnnCandidateOptions {
   logWriter?: boolean;
   /** Users never offered unless nobody else is found: those without connections (unconnectedUsers). */
   skip?: Int32Array;
+  /** Where searches starting to fail, and recovering, are reported (once per change; all are counted). */
+  report?: FailureReport;
 }
 
 /** What the candidates need of the index: a SearchPool's user search. */
@@ -48,8 +51,8 @@ export function unconnectedUsers(graph: Graph): Int32Array {
 }
 
 export class AnnCandidates {
-  /** Searches that failed (a worker died, the pool closed): those users got no ANN candidates. */
-  failures = 0;
+  /** The searches: failed ones (a worker died, the pool closed) gave their users no ANN candidates. */
+  private readonly searches: FailureTracker;
   /** Users skipped because the store serves another bundle version than this index's (ids would not match). */
   versionMismatches = 0;
   /** Users for whom the search found only unconnected users (offered anyway). */
@@ -61,14 +64,27 @@ export class AnnCandidates {
     private readonly k: number,
     /** The bundle version the index was built in: dense user ids are only meaningful within it. */
     readonly version: string,
-  ) {}
+    report: FailureReport = {},
+  ) {
+    this.searches = new FailureTracker(`ANN search (index of ${version})`, report);
+  }
+
+  /** Searches that failed: those users got no ANN candidates. */
+  get failures(): number {
+    return this.searches.stats().failures;
+  }
+
+  /** The failed searches: how many, how many in a row now, and the last error. */
+  searchStats(): FailureStats {
+    return this.searches.stats();
+  }
 
   /** Starts the search workers over a bundle's index; null when the bundle has no ANN index. */
   static async open(bundleDir: string, version: string, opts: AnnCandidateOptions): Promise<AnnCandidates | null> {
     if (!existsSync(join(bundleDir, BUNDLE_ANN_MANIFEST))) return null;
     const spec = servingSpec(bundleDir, version, opts.stateDir, { writeLog: opts.logWriter });
     const pool = await SearchPool.start({ spec, workers: opts.workers, skip: opts.skip });
-    return new AnnCandidates(pool, opts.k, version);
+    return new AnnCandidates(pool, opts.k, version, opts.report);
   }
 
   /**
@@ -101,10 +117,16 @@ export class AnnCandidates {
 
   /** The k nearest users not excluded (skipped users included or not); null when the search failed or the user has no vector. */
   private search(uid: number, exclude: Set<number>, includeSkipped: boolean) {
-    return this.pool.searchUser(uid, { k: this.k, exclude, includeSkipped }).catch(() => {
-      this.failures++;
-      return null;
-    });
+    return this.pool.searchUser(uid, { k: this.k, exclude, includeSkipped }).then(
+      (hits) => {
+        this.searches.ok();
+        return hits;
+      },
+      (err: unknown) => {
+        this.searches.fail(err, 'the users searched for meanwhile get no ANN candidates');
+        return null;
+      },
+    );
   }
 
   close(): Promise<void> {
@@ -115,13 +137,20 @@ export class AnnCandidates {
 /**
  * The bundle's ANN index on worker threads, when it has one and the configuration asks for ANN candidates.
  * The index is an extra candidate source: when it cannot be opened (a read-only state folder, a broken
- * index, the addon missing) the caller is told why and serves without it.
+ * index, the addon missing) `onError` is told why and the caller serves without it; searches that fail
+ * later are counted and reported to `searches`.
  */
-export async function openAnn(config: Config, bundleDir: string, snap: Snapshot, onError: (err: unknown) => void): Promise<AnnCandidates | null> {
+export async function openAnn(
+  config: Config,
+  bundleDir: string,
+  snap: Snapshot,
+  onError: (err: unknown) => void,
+  searches: FailureReport = {},
+): Promise<AnnCandidates | null> {
   if (config.annCandidates === 0) return null;
   try {
     const stateDir = config.annStateDir ?? `${resolve(bundleDir)}.ann-state`;
-    const opts = { k: config.annCandidates, workers: config.annWorkers, stateDir, logWriter: config.annLogWriter, skip: unconnectedUsers(snap.graph) };
+    const opts = { k: config.annCandidates, workers: config.annWorkers, stateDir, logWriter: config.annLogWriter, skip: unconnectedUsers(snap.graph), report: searches };
     return await AnnCandidates.open(bundleDir, snap.version, opts);
   } catch (err) {
     onError(err);
@@ -129,7 +158,13 @@ export async function openAnn(config: Config, bundleDir: string, snap: Snapshot,
   }
 }
 
+/**
+ * How long an index replaced by a bundle swap keeps serving the searches already sent to it: a search takes
+ * milliseconds, so 10 s covers any in flight (even queued behind a slow worker) before its workers stop.
+ */
+export const ANN_CLOSE_GRACE_MS = 10_000;
+
 /** Closes an index still serving searches after a swap, once those have had `graceMs` to finish. */
-export function closeLater(ann: AnnCandidates | null | undefined, graceMs = 10_000): void {
+export function closeLater(ann: AnnCandidates | null | undefined, graceMs = ANN_CLOSE_GRACE_MS): void {
   if (ann) setTimeout(() => void ann.close(), graceMs).unref();
 }

@@ -1,7 +1,7 @@
 /**
- * Business rules, applied after ranking: hard exclusions, then diversity caps. The one implementation used
- * online (server, `pymk recommend`) and offline (the pipeline's static lists, evaluation); both take the
- * caps from the configuration through rulesOf().
+ * Business rules, applied after ranking: hard exclusions, then diversity caps. The one implementation, used
+ * through the recommend core online (the server, `pymk recommend`) and offline (the static lists stage); both
+ * take the caps from the configuration through rulesOf().
  */
 import type { Config } from '../core/config.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../core/tables.js';

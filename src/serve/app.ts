@@ -1,12 +1,13 @@
 /**
- * The HTTP tier: `buildApp(deps)` assembles fastify plugins and routes; `listen` is the caller's business, and
- * tests use `app.inject()`. Every error body is `{ statusCode, code, error, message }`.
+ * The HTTP tier: `buildApp(deps)` registers the swagger and rate-limit plugins, the API-key hook and the
+ * routes (defined inline here); `listen` is the caller's business, and tests use `app.inject()`. Every error body is `{ statusCode, code, error, message }`.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { Config } from '../core/config.js';
 import { ERRORS, PymkError, isPymkError } from '../core/errors.js';
+import { FailureTracker } from '../core/failures.js';
 import { ResultCache } from './cache.js';
 import { recommendOrDegrade, type DegradeState } from './degrade.js';
 import type { RecommendDeps } from '../recommend/recommend.js';
@@ -25,8 +26,12 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const cache = deps.cache ?? new ResultCache(config.l1Size, config.l1TtlSeconds);
-  const degrade: DegradeState = { inflight: 0, maxInflight: deps.maxInflight ?? 0, degraded: 0 };
   const app = Fastify({ logger: deps.logger ? { level: config.logLevel } : false, ajv: { customOptions: { coerceTypes: true, removeAdditional: false } } });
+  const staticFailures = new FailureTracker('static-ranking fallback', {
+    onError: (err, what) => app.log.error({ err }, what),
+    onRecover: (what) => app.log.info(what),
+  });
+  const degrade: DegradeState = { inflight: 0, maxInflight: deps.maxInflight ?? 0, degraded: 0, staticFailures };
 
   await app.register(swagger, {
     openapi: { info: { title: 'pymk', description: 'People You May Know', version: '0.1.0' } },

@@ -1,4 +1,7 @@
-/** L1: an in-process LRU of recent answers per user, with a TTL; evicted per user on connection events. */
+/**
+ * L1: an in-process LRU of recent answers per user, with a TTL. An answer is dropped by the LRU, by its TTL,
+ * or when the version served moves on; `evict(user)` drops one user's answers but nothing in src/ calls it yet.
+ */
 import { LRUCache } from 'lru-cache';
 import type { RecommendResult } from '../recommend/recommend.js';
 

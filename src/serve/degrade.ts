@@ -4,6 +4,7 @@
  * this user even if stale. A client error (bad id, bad parameter) is never masked.
  */
 import { PymkError, isPymkError } from '../core/errors.js';
+import type { FailureTracker } from '../core/failures.js';
 import type { ResultCache } from './cache.js';
 import { recommend, type RecommendDeps, type RecommendResult } from '../recommend/recommend.js';
 
@@ -13,6 +14,11 @@ export interface DegradeState {
   /** Above this many concurrent full-path requests, answer from the static ranking (0 = never). */
   maxInflight: number;
   degraded: number;
+  /**
+   * Static-ranking answers that failed for a reason not the client's (the store is down, a value is corrupt);
+   * the request then fell through to the full path, the stale cache or its own error.
+   */
+  staticFailures: FailureTracker;
 }
 
 export async function recommendOrDegrade(
@@ -23,7 +29,7 @@ export async function recommendOrDegrade(
   limit: number,
 ): Promise<RecommendResult> {
   if (state.maxInflight > 0 && state.inflight >= state.maxInflight) {
-    const fast = await staticAnswer(core, user, limit).catch(() => null);
+    const fast = await tryStatic(core, state, user, limit);
     if (fast) {
       state.degraded++;
       return fast;
@@ -34,12 +40,25 @@ export async function recommendOrDegrade(
     return await recommend(core, user, limit);
   } catch (err) {
     if (isPymkError(err) && err.statusCode < 500) throw err;
-    const fallback = (await staticAnswer(core, user, limit).catch(() => null)) ?? staleAnswer(cache, user, limit);
+    const fallback = (await tryStatic(core, state, user, limit)) ?? staleAnswer(cache, user, limit);
     if (!fallback) throw err;
     state.degraded++;
     return fallback;
   } finally {
     state.inflight--;
+  }
+}
+
+/** The static answer, or null when there is none or it failed (a failure not the client's is counted and reported). */
+async function tryStatic(core: RecommendDeps, state: DegradeState, user: string, limit: number): Promise<RecommendResult | null> {
+  try {
+    const r = await staticAnswer(core, user, limit);
+    state.staticFailures.ok();
+    return r;
+  } catch (err) {
+    // A client error (unknown user) is not a failure of the fallback: the full path answers it, or already did.
+    if (!(isPymkError(err) && err.statusCode < 500)) state.staticFailures.fail(err, 'answering from the full path or the stale cache');
+    return null;
   }
 }
 

@@ -1,11 +1,13 @@
 /**
- * The serving role: load a bundle, open the store, build the app, and watch the bundle folder so a newer
- * complete bundle is swapped in without dropping requests (a bundle that fails validation is refused and the
- * old one keeps serving).
+ * The serving role: load a bundle, open the store, build the app, and (with `watchMs`) poll the bundle folder
+ * so a newer complete bundle is swapped in without dropping requests (a bundle that fails validation is
+ * refused and the old one keeps serving). Swaps apply to the embedded memory:// store; a Redis store serves
+ * what its pointer names and follows publishes itself (kvStore.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../core/config.js';
 import { PymkError } from '../core/errors.js';
+import { FailureTracker, type WarnFn } from '../core/failures.js';
 import { openBundle, readBundleVersion, type Bundle } from '../bundle/bundle.js';
 import { candidatesPerUser } from '../bundle/read.js';
 import { snapshotFrom } from '../store/fromBundle.js';
@@ -28,9 +30,21 @@ export interface Server {
   close(): Promise<void>;
 }
 
+/**
+ * How often `pymk serve` and the demo poll the bundle folder by default: a manifest read every 5 s costs
+ * nothing, and a new bundle (built in minutes) is picked up within seconds of its publish.
+ */
+export const BUNDLE_POLL_MS = 5000;
+
+/**
+ * The embedded store's values are re-published at this fraction of the shortest TTL: half leaves the other
+ * half as margin, so a value is always renewed before it can expire.
+ */
+export const REPUBLISH_TTL_FRACTION = 0.5;
+
 export interface ServerOptions {
   logger?: boolean;
-  /** Poll the bundle folder for a newer version every this many ms (0/undefined = off). */
+  /** Poll the bundle folder for a newer version every this many ms (0/undefined = off; the CLI's default is BUNDLE_POLL_MS). */
   watchMs?: number;
   /** TTLs of the embedded store (default: the seed's). */
   ttl?: TtlConfig;
@@ -40,23 +54,41 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const bundleDir = config.bundle;
   if (!bundleDir) throw new PymkError('PYMK_CONFIG', 'no bundle to serve: pass --bundle DIR or set PYMK_BUNDLE');
   const ttl = opts.ttl ?? DEFAULT_TTL;
-  const warnings: [unknown, string][] = [];
-  let core = await startCore(config, bundleDir, ttl, (err, what) => warnings.push([err, what]));
+  // Reports from before the app (and its logger) exists are kept, then logged once it does.
+  const early: { err?: unknown; what: string }[] = [];
+  let warn: WarnFn = (err, what) => early.push({ err, what });
+  let info = (what: string): void => void early.push({ what });
+  let core = await startCore(config, bundleDir, ttl, (err, what) => warn(err, what), (what) => info(what));
   const store = core.store;
   const cache = new ResultCache(config.l1Size, config.l1TtlSeconds);
   const app = await buildApp({ config, core: () => core, cache, logger: opts.logger });
-  for (const [err, what] of warnings) app.log.error({ err }, what);
+  warn = (err, what) => app.log.error({ err }, what);
+  info = (what) => app.log.info(what);
+  for (const r of early) {
+    if ('err' in r) warn(r.err, r.what);
+    else info(r.what);
+  }
   let closed = false;
+  // The poll's manifest reads: a manifest that stays unreadable is logged once, not on every poll.
+  const polls = new FailureTracker(`reading ${bundleDir}/manifest.json`, { onError: (err, what) => warn(err, what), onRecover: (what) => info(what) });
 
   const reload = async (): Promise<string> => {
-    const onDisk = await readBundleVersion(bundleDir);
+    let unreadable = false;
+    const onDisk = await readBundleVersion(bundleDir, (err) => {
+      unreadable = true;
+      polls.fail(err, `still serving ${store.version()}`);
+    });
+    if (!unreadable) polls.ok();
     if (!onDisk || onDisk === store.version() || !(store instanceof MemoryStore)) return store.version();
     try {
       // The snapshot and its model are checked together; either failing refuses the whole bundle.
       const b = await openBundle(bundleDir);
       const snap = await snapshotFrom(b, b.version);
       const next = await selectScorer(config.scorer, b);
-      const nextAnn = await openAnn(config, bundleDir, snap, (err) => app.log.error({ err }, `ANN index of ${b.version} not opened; serving it without ANN candidates`));
+      const nextAnn = await openAnn(config, bundleDir, snap, (err) => warn(err, `ANN index of ${b.version} not opened; serving it without ANN candidates`), {
+        onError: (err, what) => warn(err, what),
+        onRecover: (what) => info(what),
+      });
       if (closed) {
         // The server closed while this bundle was loading: release what was opened for it.
         next.dispose?.();
@@ -74,13 +106,16 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     }
     return store.version();
   };
-  const timer = opts.watchMs ? setInterval(() => void reload(), opts.watchMs) : null;
+  const poll = (): void => void reload().catch((err: unknown) => warn(err, `bundle poll failed; still serving ${store.version()}`));
+  const timer = opts.watchMs ? setInterval(poll, opts.watchMs) : null;
   timer?.unref();
   // The embedded store expires values on the seed's TTLs, as Redis would. The bundle on disk is what they are
-  // published from, so the server re-publishes it in-process at half the shortest TTL (as a cron would to Redis).
+  // published from, so the server re-publishes it in-process within the shortest TTL (as a cron would to Redis).
   const shortest = Math.min(...Object.values(ttl).filter((s) => s > 0));
   const republish =
-    store instanceof MemoryStore && Number.isFinite(shortest) ? setInterval(() => store.swap(store.snapshot()), (shortest * 1000) / 2) : null;
+    store instanceof MemoryStore && Number.isFinite(shortest)
+      ? setInterval(() => store.swap(store.snapshot()), shortest * 1000 * REPUBLISH_TTL_FRACTION)
+      : null;
   republish?.unref();
   return {
     app,
@@ -99,15 +134,16 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
 /**
  * What serving a bundle needs, opened the same way by the server and `pymk recommend`: the bundle's snapshot
  * in the configured store, the scorer (startupScorer) and the ANN candidates. Problems serving goes on
- * without (a refused 'auto' model, an ANN index that cannot open) are passed to `warn`.
+ * without (a refused 'auto' model, an ANN index that cannot open, a Redis store's pointer refresh or ANN
+ * searches starting to fail) are passed to `warn`; their recoveries to `info`.
  */
-export async function startCore(config: Config, bundleDir: string, ttl: TtlConfig, warn: (err: unknown, what: string) => void): Promise<RecommendDeps> {
+export async function startCore(config: Config, bundleDir: string, ttl: TtlConfig, warn: WarnFn, info: (what: string) => void = () => {}): Promise<RecommendDeps> {
   const b = await openBundle(bundleDir);
   const snap = await snapshotFrom(b, b.version);
-  const store = await openStore(config.store, { snapshot: snap, ttl, liveTopN: candidatesPerUser(b.manifest) });
+  const store = await openStore(config.store, { snapshot: snap, ttl, liveTopN: candidatesPerUser(b.manifest), onError: warn, onRecover: info });
   const scorer = await startupScorer(config.scorer, b);
   if (scorer.refused) warn(scorer.refused, `ranking model refused; scoring with '${scorer.scorer.name}'`);
-  const ann = await openAnn(config, bundleDir, snap, (err) => warn(err, 'ANN index not opened; serving without ANN candidates'));
+  const ann = await openAnn(config, bundleDir, snap, (err) => warn(err, 'ANN index not opened; serving without ANN candidates'), { onError: warn, onRecover: info });
   return coreFor(store, config, scorer.scorer, ann);
 }
 

@@ -5,7 +5,7 @@
  *
  * Layout, columnar: [tag 0x55][version][0][0][count u32], then `count` rows as columns:
  * ids i32, company i32, school i32, location i32, industry i32, degree i32, seniority i8, flags u8.
- * Row 0 is the user; rows 1.. are the candidates in list order. Events remove candidates from the list (Lua)
+ * Row 0 is the user; rows 1.. are the candidates in list order. removeCandidate (Lua) takes candidates out of the list
  * but not from the pack, so the list is a subsequence of the pack's rows and the reader matches by id.
  */
 import { CODECS, allocAligned, checkLength, fillMissingProfiles, invalidValue, listHeader, profileColumns, words, type ProfileColumns } from './codec.js';
@@ -68,7 +68,7 @@ export function encodeProfilePack(uid: number, cand: Int32Array, lo: number, hi:
 }
 
 /**
- * The user's row and the rows of `cand` (the list as read, possibly shortened by events), from a pack.
+ * The user's row and the rows of `cand` (the list as read, possibly shortened by removeCandidate), from a pack.
  * A null pack (absent or expired, profile TTL) reads as missing profiles, like an expired profile row.
  */
 export function decodeProfilePack(buf: Buffer | null, uid: number, cand: Int32Array, where: string): { user: ProfileColumns; users: ProfileColumns } {
@@ -87,7 +87,7 @@ export function decodeProfilePack(buf: Buffer | null, uid: number, cand: Int32Ar
   const w = new Int32Array(ab, at, 6 * n);
   const bytes = new Int8Array(ab, at + 24 * n, 2 * n);
   if (w[0] !== uid) throw invalidValue(where, `row 0 is user ${w[0]}, expected ${uid}`);
-  // Which row each candidate is: the list is a subsequence of rows 1..n-1 (all of them unless events removed some).
+  // Which row each candidate is: the list is a subsequence of rows 1..n-1 (all of them unless removeCandidate took some out).
   const rows = new Int32Array(cand.length);
   for (let i = 0, r = 1; i < cand.length; i++, r++) {
     while (r < n && w[r] !== cand[i]) r++;

@@ -12,7 +12,8 @@ import { PymkError, unknownName } from '../core/errors.js';
 import { twoHop, TwoHopScratch } from '../graph/twoHop.js';
 import { KeySpace } from './keys.js';
 import type { KvClient } from './kv.js';
-import { KvStore } from './kvStore.js';
+import { KvStore, STORE_REFRESH_MS } from './kvStore.js';
+import type { FailureReport } from '../core/failures.js';
 import { MemoryStore, type LiveCandidates } from './memory.js';
 import { completePairFeatures, type Snapshot } from './snapshot.js';
 import { DEFAULT_TTL, ttlConfig, type TtlConfig } from './ttl.js';
@@ -21,11 +22,12 @@ import type { OnlineStore } from './types.js';
 export type { OnlineStore, RankingInputs, UserColumns, CandidateSource, StoreWriter } from './types.js';
 export type { Snapshot } from './snapshot.js';
 export { MemoryStore } from './memory.js';
-export { KvStore } from './kvStore.js';
-export { publishSnapshot, type PublishOptions, type PublishReport } from './publish.js';
+export { KvStore, STORE_REFRESH_MS } from './kvStore.js';
+export { publishSnapshot, PUBLISH_RETIRE_GRACE_MS, type PublishOptions, type PublishReport } from './publish.js';
 export { DEFAULT_TTL, TTL_KINDS, ttlConfig, type TtlConfig, type TtlKind } from './ttl.js';
 
-export interface OpenStoreOptions {
+/** onError/onRecover: where a Redis store reports its timer's pointer refreshes failing and recovering. */
+export interface OpenStoreOptions extends FailureReport {
   /** The data to serve (required by memory://). */
   snapshot?: Snapshot;
   /** Candidates kept when computing a live 2-hop list for a user without a stored one (memory://). */
@@ -56,8 +58,8 @@ const OPENERS: Record<string, Opener> = {
     const ttl = typeof opts.ttl === 'string' ? ttlConfig(opts.ttl) : (opts.ttl ?? DEFAULT_TTL);
     return new MemoryStore(opts.snapshot, { url, live: liveTwoHop(opts.liveTopN ?? CANDIDATES_PER_USER), ttl, clock: opts.clock });
   },
-  'redis:': openKvStore,
-  'redis-cluster:': openKvStore,
+  'redis:': (url, opts) => openKvStore(url, opts),
+  'redis-cluster:': (url, opts) => openKvStore(url, opts),
 };
 
 function schemeOf(url: string): string {
@@ -81,14 +83,14 @@ export async function openKvTarget(url: string): Promise<KvTarget> {
   const q = url.indexOf('?');
   const params = new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
   const space = new KeySpace(params.get('prefix') ?? 'pymk');
-  const refreshMs = Number(params.get('refreshMs') ?? 1000);
+  const refreshMs = Number(params.get('refreshMs') ?? STORE_REFRESH_MS);
   if (!Number.isFinite(refreshMs) || refreshMs < 0) throw new PymkError('PYMK_CONFIG', `store URL '${url}': refreshMs must be >= 0`);
   return { kv: await connect(url), space, refreshMs };
 }
 
-async function openKvStore(url: string): Promise<OnlineStore> {
+async function openKvStore(url: string, opts: FailureReport): Promise<OnlineStore> {
   const t = await openKvTarget(url);
-  return KvStore.open(t.kv, t.space, { url, refreshMs: t.refreshMs });
+  return KvStore.open(t.kv, t.space, { url, refreshMs: t.refreshMs, onError: opts.onError, onRecover: opts.onRecover });
 }
 
 /** Live 2-hop candidates over the snapshot's graph, with one reusable scratch buffer per graph size. */

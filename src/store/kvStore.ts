@@ -9,6 +9,7 @@
  * connections, blocks, dismissals); see docs/store.md for the measurements.
  */
 import { PymkError } from '../core/errors.js';
+import { FailureTracker, type FailureReport, type FailureStats } from '../core/failures.js';
 import type { ProfileField } from '../core/tables.js';
 import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, mergeBehaviour, profileColumns } from './codec.js';
 import { decodeProfilePack } from './codecProfiles.js';
@@ -20,9 +21,15 @@ import { completePairFeatures, EMPTY, type RankedLists } from './snapshot.js';
 import { BEHAVIOUR_FEATURES, valueTtls, type ValueTtls } from './ttl.js';
 import type { OnlineStore, RankingInputs, UserColumns } from './types.js';
 
-export interface KvStoreOptions {
+/**
+ * How often a store re-reads the pointer by default: a second keeps servers within a second of a publish,
+ * far inside the old generation's retire grace (PUBLISH_RETIRE_GRACE_MS), for one small GET per second.
+ */
+export const STORE_REFRESH_MS = 1000;
+
+export interface KvStoreOptions extends FailureReport {
   url: string;
-  /** How often the pointer key is re-read (default 1000 ms; 0 = only on refresh()). */
+  /** How often the pointer key is re-read (default STORE_REFRESH_MS; 0 = only on refresh()). */
   refreshMs?: number;
 }
 
@@ -38,6 +45,8 @@ export class KvStore implements OnlineStore {
   readonly url: string;
   private cur!: Current;
   private timer: NodeJS.Timeout | null = null;
+  /** The timer's refreshes: a failed one keeps the generation being served (onError/onRecover on each change). */
+  private readonly refreshes: FailureTracker;
 
   private constructor(
     readonly kv: KvClient,
@@ -45,9 +54,10 @@ export class KvStore implements OnlineStore {
     opts: KvStoreOptions,
   ) {
     this.url = opts.url;
-    const every = opts.refreshMs ?? 1000;
+    this.refreshes = new FailureTracker(`store refresh of ${opts.url}`, opts);
+    const every = opts.refreshMs ?? STORE_REFRESH_MS;
     if (every > 0) {
-      this.timer = setInterval(() => void this.refresh().catch(() => {}), every);
+      this.timer = setInterval(() => void this.timedRefresh(), every);
       this.timer.unref();
     }
   }
@@ -71,6 +81,21 @@ export class KvStore implements OnlineStore {
   /** The generation being served and its meta. */
   current(): { gen: number; meta: GenMeta } {
     return { gen: this.cur.gen, meta: this.cur.meta };
+  }
+
+  /** The timer's refresh failures (explicit refresh() calls throw to their caller instead). */
+  refreshStats(): FailureStats {
+    return this.refreshes.stats();
+  }
+
+  /** One timer tick: refreshes, and counts and reports a failure instead of throwing it. */
+  private async timedRefresh(): Promise<void> {
+    try {
+      await this.refresh();
+      this.refreshes.ok();
+    } catch (e) {
+      this.refreshes.fail(e, `still serving version ${this.cur.meta.version} (generation ${this.cur.gen})`);
+    }
   }
 
   /** Re-reads the pointer; loads the new generation's meta when it moved. Returns the version served. */

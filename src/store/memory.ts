@@ -1,7 +1,7 @@
 /**
  * The embedded default store: serves a Snapshot held in this process. TTLs (when given) are checked on
- * read against the time the snapshot was loaded, with the same per-kind rules as Redis (ttl.ts); writes
- * from events go to a small per-user overlay, so the snapshot itself is never modified.
+ * read against the time the snapshot was loaded, with the same per-kind rules as Redis (ttl.ts); the
+ * StoreWriter writes go to a small per-user overlay, so the snapshot itself is never modified.
  */
 import { PymkError } from '../core/errors.js';
 import type { ProfileField } from '../core/tables.js';
@@ -55,7 +55,7 @@ export class MemoryStore implements OnlineStore {
     return this.snap.version;
   }
 
-  /** Swaps in a new snapshot (TTLs restart, event writes are dropped); requests in flight keep the old one. */
+  /** Swaps in a new snapshot (TTLs restart, StoreWriter writes are dropped); requests in flight keep the old one. */
   swap(snap: Snapshot): void {
     this.snap = snap;
     this.overlay = new Map();
@@ -194,7 +194,7 @@ export class MemoryStore implements OnlineStore {
     return o;
   }
 
-  /** The user's stored list (after event writes) with its deadline, or null when absent or expired. */
+  /** The user's stored list (after StoreWriter writes) with its deadline, or null when absent or expired. */
   private storedCandidates(uid: number): (NonNullable<Overlay['cand']>) | null {
     const o = this.overlay.get(uid)?.cand;
     if (o) return o.expires > this.clock() ? o : null;

@@ -21,7 +21,7 @@ export interface GenMeta {
   /** Profile-bucket tags used by this generation's keys (keys.ts). */
   buckets: number;
   pairFeatures: string[];
-  /** TTLs (seconds) the values were written with; event writes use them for rows they create. */
+  /** TTLs (seconds) the values were written with; the StoreWriter writes use them for rows they create. */
   ttl: TtlConfig;
   hasLists: boolean;
   embedding: { dim: number; dtype: EmbeddingDtype } | null;

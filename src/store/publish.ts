@@ -13,7 +13,7 @@
  */
 import { PymkError } from '../core/errors.js';
 import { PROFILE_FIELDS, type ProfileField } from '../core/tables.js';
-import type { ProgressFactory } from '../core/progress.js';
+import { stderrLog, type LogFn, type ProgressFactory } from '../core/progress.js';
 import { anyNonZero, encodeBehaviour, encodeCandidates, encodeIds, encodeInArena, encodeProfile, encodeRanked, type ProfileRow } from './codec.js';
 import { encodeEmbedding, type EmbeddingDtype } from './codecEmbedding.js';
 import { encodeProfilePack, profileRowTable } from './codecProfiles.js';
@@ -31,12 +31,14 @@ export interface PublishOptions {
   chunkUsers?: number;
   /** Chunks written concurrently (default 4). */
   inFlight?: number;
-  /** How long the replaced generation stays readable after the switch (default 60 s). */
+  /** How long the replaced generation stays readable after the switch (default PUBLISH_RETIRE_GRACE_MS). */
   graceMs?: number;
   embeddingDtype?: EmbeddingDtype;
   /** Write a fresh generation even when this version is already the current one (refreshes TTLs). */
   force?: boolean;
   progress?: ProgressFactory;
+  /** Where problems the publish works around are reported (an unusable progress record; default stderr). */
+  log?: LogFn;
   /** Called after chunk `done - 1` is recorded as finished; a throw here stops the publish (crash tests). */
   onChunk?: (done: number, total: number) => void | Promise<void>;
 }
@@ -82,7 +84,7 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
   const recKey = space.publishing(snap.version);
 
   const ptr = (await kv.get(space.pointer()))?.toString() ?? '';
-  const rec = parseProgress(await kv.get(recKey));
+  const rec = parseProgress(await kv.get(recKey), recKey, opts.log ?? stderrLog);
   if (ptr !== '' && !opts.force) {
     const cur = space.gen(Number(ptr), 1);
     const metaBuf = await kv.get(cur.meta());
@@ -132,7 +134,7 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
         writer.release(perNode);
         bar?.tick(Math.min(n, (i + 1) * chunkUsers) - i * chunkUsers);
       });
-      task.catch(() => {});
+      task.catch(() => {}); // its error is thrown by the Promise.race below; this marks it handled if another task failed first
       running.add(task);
     }
     if (running.size > 0) await Promise.race(running);
@@ -175,8 +177,14 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
   return report(t0, { version: snap.version, gen: p.gen, previousGen, outcome: 'published', resumedAt, chunks, keysWritten: written, keysTotal: meta.keys, bytesWritten: bytes });
 }
 
+/**
+ * How long a replaced generation stays readable after the pointer switch: readers re-read the pointer every
+ * STORE_REFRESH_MS (1 s), so a minute covers their requests in flight with a wide margin for slow ones.
+ */
+export const PUBLISH_RETIRE_GRACE_MS = 60_000;
+
 /** Gives the replaced generation a short TTL and drops the progress record. */
-async function retire(kv: KvClient, space: KeySpace, previous: string, graceMs = 60_000, recKey: string): Promise<void> {
+async function retire(kv: KvClient, space: KeySpace, previous: string, graceMs = PUBLISH_RETIRE_GRACE_MS, recKey: string): Promise<void> {
   if (previous !== '') await kv.scan(space.genPattern(Number(previous)), (batch) => kv.expire(batch, Math.max(1, graceMs)));
   await kv.del([recKey]);
 }
@@ -380,14 +388,18 @@ function hasBehaviour(snap: Snapshot, lo: number, hi: number): boolean {
   return BEHAVIOUR_FEATURES.some((name) => anyNonZero(f[name], lo, hi));
 }
 
-function parseProgress(buf: Buffer | null): Progress | null {
+/** The progress record of an interrupted publish; null when there is none or it is unusable (then logged: the publish starts over). */
+function parseProgress(buf: Buffer | null, key: string, log: LogFn): Progress | null {
   if (!buf) return null;
+  let p: Progress | null = null;
   try {
-    const p = JSON.parse(buf.toString()) as Progress;
-    return Number.isInteger(p.gen) && Number.isInteger(p.next) && typeof p.previous === 'string' ? p : null;
+    p = JSON.parse(buf.toString()) as Progress;
   } catch {
-    return null;
+    // reported below with the value's key: p stays null
   }
+  if (p && Number.isInteger(p.gen) && Number.isInteger(p.next) && typeof p.previous === 'string') return p;
+  log(`publish: progress record ${key} is not one this publisher wrote (${JSON.stringify(buf.toString().slice(0, 60))}); starting over`);
+  return null;
 }
 
 function report(t0: number, r: Omit<PublishReport, 'seconds' | 'keysPerSecond' | 'mbPerSecond'>): PublishReport {

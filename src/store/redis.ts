@@ -208,6 +208,6 @@ export class RedisKv implements KvClient {
 
   async close(): Promise<void> {
     await this.bulk.close();
-    await this.client.quit().catch(() => this.client.disconnect());
+    await this.client.quit().catch(() => this.client.disconnect()); // QUIT needs the server; without it, drop the socket
   }
 }

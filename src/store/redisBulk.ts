@@ -136,7 +136,7 @@ export class BulkPool {
     let w = this.writers[i];
     if (!w) {
       w = BulkWriter.connect(this.target);
-      w.catch(() => {});
+      w.catch(() => {}); // a failed connect is thrown by the await below, to this call only
       this.writers[i] = w;
     }
     let writer: BulkWriter;
@@ -155,6 +155,7 @@ export class BulkPool {
   }
 
   async close(): Promise<void> {
+    // A writer that never connected has nothing to close; its connect error went to the call that made it.
     for (const w of this.writers) (await w?.catch(() => null))?.close();
     this.writers.length = 0;
   }

@@ -182,7 +182,7 @@ export class ClusterKv implements KvClient {
 
   async close(): Promise<void> {
     for (const w of this.bulk.values()) await w.close();
-    await this.cluster.quit().catch(() => this.cluster.disconnect());
+    await this.cluster.quit().catch(() => this.cluster.disconnect()); // QUIT needs the nodes; without them, drop the sockets
   }
 
   /** The master serving a slot, as ioredis names nodes ("host:port"). */

@@ -11,7 +11,7 @@
  *   min(candidates, pair).
  *
  * Redis enforces TTLs itself (SET … PX); the memory store checks them on read against the time the data
- * was loaded. Writes from events keep the expiry of the value they change.
+ * was loaded. The StoreWriter writes keep the expiry of the value they change.
  */
 import { PymkError } from '../core/errors.js';
 import { PAIR_FEATURES, type PairFeature } from './snapshot.js';

@@ -9,7 +9,7 @@ import type { ProfileField } from '../core/tables.js';
 /**
  * Profile columns for a batch of users, index-aligned with the ids asked for. Codes, seniority and degree
  * are -1 when missing (unknown user, or the profile row expired); flags are then 0. Degree is as of the
- * published bundle (events do not change it, like the other features).
+ * published bundle (the StoreWriter writes do not change it, like the other features).
  */
 export interface UserColumns {
   company: Int32Array;
@@ -44,7 +44,8 @@ export interface RankingInputs {
 }
 
 /**
- * Writes from events (used by invalidation). Each is atomic per user: the exclusion row and the removal
+ * Writes for exclusion events (a connection, block, dismissal). Nothing in src/ calls them yet (there is no
+ * event consumer); the store tests do. Each is atomic per user: the exclusion row and the removal
  * from that user's candidate list change together. Values keep their expiry; a row that did not exist is
  * created with its kind's TTL. Writes apply to the version being served; a later publish replaces them.
  */

@@ -104,10 +104,13 @@ function waitReady(child: ChildProcess, shard: number, timeoutMs: number): Promi
   });
 }
 
+/** How long a shard process gets to exit on SIGTERM before it is killed: it holds no state to save. */
+export const SHARD_STOP_GRACE_MS = 2000;
+
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), SHARD_STOP_GRACE_MS);
     child.once('exit', () => {
       clearTimeout(kill);
       resolve();

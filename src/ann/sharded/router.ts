@@ -174,7 +174,7 @@ export class ShardRouter implements AnnSearcher {
     for (const l of this.links) l.close();
   }
 
-  /** Sends one request per shard; a shard that fails or is late gives null. */
+  /** Sends one request per shard; a shard that fails or is late gives null, which merge() reports in `missingShards`. */
   private broadcast(make: (shard: number) => Req, timeoutMs: number): Promise<(unknown | null)[]> {
     return Promise.all(this.links.map((l, i) => l.request(make(i), timeoutMs).catch(() => null)));
   }

@@ -11,7 +11,7 @@ import { readBundleVersion } from '../../bundle/bundle.js';
 import { runPipeline } from '../../pipeline/runner.js';
 import { PIPELINE_DEFAULTS, defaultStages, type PipelineParams } from '../../pipeline/stages/index.js';
 import { EMBED_DEFAULTS } from '../../pipeline/stages/embed.js';
-import { createServer } from '../../serve/server.js';
+import { BUNDLE_POLL_MS, createServer } from '../../serve/server.js';
 import { intOption, type CommandModule } from '../command.js';
 
 interface Flags {
@@ -42,12 +42,13 @@ export const demoCommand: CommandModule = {
           console.error(`[demo] generating ${f.users} users (seed ${f.seed}) into ${data}`);
           await generateWorld({ users: f.users, seed: f.seed, out: data });
         }
-        if (f.fresh || !have || !(await readBundleVersion(bundle))) {
+        const built = await readBundleVersion(bundle, (err, what) => console.error(`[demo] ${what} (${(err as Error).message}); rebuilding it`));
+        if (f.fresh || !have || !built) {
           console.error(`[demo] building the bundle ${bundle}`);
           await runPipeline({ out: bundle, stages: defaultStages(DEMO_PARAMS), inputs: { data }, params: DEMO_PARAMS });
         }
         const config = loadConfig({ bundle, host: f.host, port: f.port });
-        const server = await createServer(config, { watchMs: 5000 });
+        const server = await createServer(config, { watchMs: BUNDLE_POLL_MS });
         const url = await server.app.listen({ host: config.host, port: config.port });
         const example = await exampleUser(server.app, 'stored', (i) => `u${i}`);
         // The newest users are the likeliest to have no connections yet (the generator's ids follow join order).
@@ -75,11 +76,15 @@ const DEMO_PARAMS: PipelineParams = {
   embed: { ...EMBED_DEFAULTS, train: { ...EMBED_DEFAULTS.train, epochs: 1, maxEdges: 20_000 } },
 };
 
+/** Whether `dir` holds the world these flags generate; a world.json that is there but unreadable says why. */
 async function sameWorld(dir: string, users: number, seed: number): Promise<boolean> {
+  const file = join(dir, 'world.json');
   try {
-    const w = JSON.parse(await readFile(join(dir, 'world.json'), 'utf8')) as { params?: { users?: number; seed?: number } };
+    const w = JSON.parse(await readFile(file, 'utf8')) as { params?: { users?: number; seed?: number } };
     return w.params?.users === users && w.params?.seed === seed;
-  } catch {
+  } catch (e) {
+    // No world yet is the usual first run; anything else (corrupt JSON, permissions) is worth a line.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') console.error(`[demo] cannot read ${file} (${(e as Error).message}); regenerating`);
     return false;
   }
 }

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
-import { createServer } from '../../serve/server.js';
+import { BUNDLE_POLL_MS, createServer } from '../../serve/server.js';
 import { intOption, type CommandModule } from '../command.js';
 
 interface Flags {
@@ -14,6 +14,9 @@ interface Flags {
   workers: number;
 }
 
+/** How long stopped server processes get to finish their requests and exit before the primary exits anyway. */
+export const WORKERS_STOP_GRACE_MS = 2000;
+
 export const serveCommand: CommandModule = {
   register(program: Command) {
     program
@@ -24,7 +27,7 @@ export const serveCommand: CommandModule = {
       .option('--port <port>', 'port to listen on (env PYMK_PORT)', intOption('--port'))
       .option('--store <url>', 'online store URL (env PYMK_STORE)')
       .option('--scorer <name>', "ranking: auto (the bundle's model, else the stored score), model, mlp, mlp-int8, gbdt or a heuristic (env PYMK_SCORER)")
-      .option('--watch <ms>', 'poll the bundle folder for a newer version every <ms> ms (0 = off)', intOption('--watch'), 5000)
+      .option('--watch <ms>', 'poll the bundle folder for a newer version every <ms> ms (0 = off)', intOption('--watch'), BUNDLE_POLL_MS)
       .option('--workers <n>', 'server processes sharing the port (node:cluster); each holds its own L1 cache', intOption('--workers', 1), 1)
       .action(async (o: Flags) => {
         const config = loadConfig({ bundle: o.bundle, host: o.host, port: o.port, store: o.store, scorer: o.scorer });
@@ -68,7 +71,7 @@ function superviseWorkers(n: number, logWriter: boolean): void {
   const stop = (): void => {
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
-    setTimeout(() => process.exit(0), 2000).unref();
+    setTimeout(() => process.exit(0), WORKERS_STOP_GRACE_MS).unref();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

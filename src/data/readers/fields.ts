@@ -70,6 +70,7 @@ export function quote(v: unknown): string {
   try {
     s = v === undefined ? 'nothing' : JSON.stringify(v);
   } catch {
+    // not JSON-able (a BigInt, a cycle): its String() still names it
     s = String(v);
   }
   return s.length > 60 ? `${s.slice(0, 57)}…` : s;
