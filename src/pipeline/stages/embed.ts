@@ -46,9 +46,12 @@ export const EMBED_DEFAULTS: EmbedParams = {
 /** The checkpoint to start from, with its identity rows re-keyed to this bundle's user ids; null = none. */
 async function startingModel(from: string, ids: Dictionary, log: (s: string) => void): Promise<Model | null> {
   if (from === 'none') return null;
-  const b = await openBundle(from).catch(() => null);
-  if (!b) {
-    log(`no complete bundle at ${from}: training from scratch`);
+  let b;
+  try {
+    b = await openBundle(from);
+  } catch (e) {
+    // The bundle to fine-tune from is optional: its absence or a refusal is logged with the reason.
+    log(`no complete bundle at ${from} (${e instanceof Error ? e.message : String(e)}): training from scratch`);
     return null;
   }
   const m = await loadBundleModel(b);
