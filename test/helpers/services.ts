@@ -22,11 +22,11 @@ export function testRedisUrl(): string {
 
 /**
  * `false` when the service is there (reason null); else the reason to skip, or, when services are required,
- * throws an Error naming the service, so the test file fails.
+ * throws an Error with the reason and `fix`, so the test file fails.
  */
-export function skipUnlessRequired(reason: string | null): string | false {
+export function skipUnlessRequired(reason: string | null, fix: string): string | false {
   if (reason === null) return false;
-  if (servicesRequired()) throw new Error(`${reason}, and PYMK_REQUIRE_SERVICES=1 requires it (.ci/run starts a redis-server when none answers)`);
+  if (servicesRequired()) throw new Error(`${reason}, and PYMK_REQUIRE_SERVICES=1 requires it (${fix})`);
   return reason;
 }
 
@@ -44,10 +44,10 @@ export async function testRedisMissing(): Promise<string | null> {
 
 /** The machine's Redis for a suite: its URL, and `skip` for node:test (false when it answers; see skipUnlessRequired). */
 export async function testRedis(): Promise<{ url: string; skip: string | false }> {
-  return { url: testRedisUrl(), skip: skipUnlessRequired(await testRedisMissing()) };
+  return { url: testRedisUrl(), skip: skipUnlessRequired(await testRedisMissing(), 'run under .ci/with-redis, which starts a redis-server when none answers') };
 }
 
 /** `skip` for suites that start their own redis-server processes (see skipUnlessRequired). */
 export async function redisServerSkip(): Promise<string | false> {
-  return skipUnlessRequired(await clusterUnavailable());
+  return skipUnlessRequired(await clusterUnavailable(), 'install redis-server and redis-cli');
 }
