@@ -82,6 +82,7 @@ export async function startRedis(): Promise<{ url: string; port: number; stop():
         if (p.exitCode !== null || p.signalCode !== null) return resolve();
         p.once('exit', () => resolve());
         p.kill('SIGTERM');
+        setTimeout(() => p.kill('SIGKILL'), 3000).unref();
       });
       rmSync(dir, { recursive: true, force: true });
     },
