@@ -49,7 +49,7 @@ const manifestSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   formatVersion: z.number().int(),
   status: z.enum(['building', 'failed', 'complete']),
-  /** Set on completion: UTC timestamp + short content hash, e.g. 20250314T101502Z-3fa9c21b. */
+  /** Set on completion: UTC timestamp to the millisecond + short content hash, e.g. 20250314T101502.123Z-3fa9c21b. */
   version: z.string().nullable(),
   /** Completion time (ISO 8601); null until complete. */
   createdAt: z.string().nullable(),
@@ -111,11 +111,14 @@ export function stableJson(v: unknown): string {
   );
 }
 
-/** Version id from the completion time and the artifacts' checksums: `20250314T101502Z-3fa9c21b`. */
+/**
+ * Version id from the completion time (to the millisecond, so two builds a moment apart differ) and the
+ * artifacts' checksums: `20250314T101502.123Z-3fa9c21b`. Ids of the same format sort by completion time.
+ */
 export function versionId(at: Date, artifacts: Record<string, ArtifactRecord>): string {
   const h = createHash('sha256');
   for (const name of Object.keys(artifacts).sort()) h.update(`${name}\0${artifacts[name].sha256}\n`);
-  const ts = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const ts = at.toISOString().replace(/[-:]/g, '');
   return `${ts}-${h.digest('hex').slice(0, 8)}`;
 }
 

@@ -48,7 +48,20 @@ export interface ServerOptions {
   watchMs?: number;
   /** TTLs of the embedded store (default: the seed's). */
   ttl?: TtlConfig;
+  /** Milliseconds clock of the embedded store's TTLs (tests; default Date.now). */
+  clock?: () => number;
+  /** Runs the watch and re-publish timers (tests; default: unref'd setInterval). */
+  every?: Every;
 }
+
+/** Calls `fn` every `ms` milliseconds until the returned stop function is called. */
+export type Every = (ms: number, fn: () => void) => () => void;
+
+const intervalEvery: Every = (ms, fn) => {
+  const t = setInterval(fn, ms);
+  t.unref();
+  return () => clearInterval(t);
+};
 
 export async function createServer(config: Config, opts: ServerOptions = {}): Promise<Server> {
   const bundleDir = config.bundle;
@@ -58,7 +71,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const early: { err?: unknown; what: string }[] = [];
   let warn: WarnFn = (err, what) => early.push({ err, what });
   let info = (what: string): void => void early.push({ what });
-  let core = await startCore(config, bundleDir, ttl, (err, what) => warn(err, what), (what) => info(what));
+  const every = opts.every ?? intervalEvery;
+  let core = await startCore(config, bundleDir, ttl, (err, what) => warn(err, what), { info: (what) => info(what), clock: opts.clock });
   const store = core.store;
   const cache = new ResultCache(config.l1Size, config.l1TtlSeconds);
   const app = await buildApp({ config, core: () => core, cache, logger: opts.logger });
@@ -107,24 +121,20 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     return store.version();
   };
   const poll = (): void => void reload().catch((err: unknown) => warn(err, `bundle poll failed; still serving ${store.version()}`));
-  const timer = opts.watchMs ? setInterval(poll, opts.watchMs) : null;
-  timer?.unref();
+  const stopWatch = opts.watchMs ? every(opts.watchMs, poll) : null;
   // The embedded store expires values on the seed's TTLs, as Redis would. The bundle on disk is what they are
   // published from, so the server re-publishes it in-process within the shortest TTL (as a cron would to Redis).
   const shortest = Math.min(...Object.values(ttl).filter((s) => s > 0));
-  const republish =
-    store instanceof MemoryStore && Number.isFinite(shortest)
-      ? setInterval(() => store.swap(store.snapshot()), shortest * 1000 * REPUBLISH_TTL_FRACTION)
-      : null;
-  republish?.unref();
+  const stopRepublish =
+    store instanceof MemoryStore && Number.isFinite(shortest) ? every(shortest * 1000 * REPUBLISH_TTL_FRACTION, () => store.swap(store.snapshot())) : null;
   return {
     app,
     reload,
     scorerName: () => core.scorer.name,
     close: async () => {
       closed = true;
-      if (timer) clearInterval(timer);
-      if (republish) clearInterval(republish);
+      stopWatch?.();
+      stopRepublish?.();
       await app.close();
       await closeCore(core);
     },
@@ -135,12 +145,20 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
  * What serving a bundle needs, opened the same way by the server and `pymk recommend`: the bundle's snapshot
  * in the configured store, the scorer (startupScorer) and the ANN candidates. Problems serving goes on
  * without (a refused 'auto' model, an ANN index that cannot open, a Redis store's pointer refresh or ANN
- * searches starting to fail) are passed to `warn`; their recoveries to `info`.
+ * searches starting to fail) are passed to `warn`; their recoveries to `info`. `clock` is the memory
+ * store's TTL clock (tests).
  */
-export async function startCore(config: Config, bundleDir: string, ttl: TtlConfig, warn: WarnFn, info: (what: string) => void = () => {}): Promise<RecommendDeps> {
+export async function startCore(
+  config: Config,
+  bundleDir: string,
+  ttl: TtlConfig,
+  warn: WarnFn,
+  opts: { info?: (what: string) => void; clock?: () => number } = {},
+): Promise<RecommendDeps> {
+  const info = opts.info ?? (() => {});
   const b = await openBundle(bundleDir);
   const snap = await snapshotFrom(b, b.version);
-  const store = await openStore(config.store, { snapshot: snap, ttl, liveTopN: candidatesPerUser(b.manifest), onError: warn, onRecover: info });
+  const store = await openStore(config.store, { snapshot: snap, ttl, clock: opts.clock, liveTopN: candidatesPerUser(b.manifest), onError: warn, onRecover: info });
   const scorer = await startupScorer(config.scorer, b);
   if (scorer.refused) warn(scorer.refused, `ranking model refused; scoring with '${scorer.scorer.name}'`);
   const ann = await openAnn(config, bundleDir, snap, (err) => warn(err, 'ANN index not opened; serving without ANN candidates'), { onError: warn, onRecover: info });

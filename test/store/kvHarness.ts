@@ -1,11 +1,14 @@
 /**
  * The contract-suite harness for the Redis stores: each open() publishes into a fresh, unique key prefix
  * (`pymktest-<pid>-<random>`), opens the store through openStore(url) like the server does, and cleanup()
- * deletes every key under the prefixes it used.
+ * deletes every key under the prefixes it used. elapse() makes time pass for a prefix's values by
+ * shortening every key's TTL (deleting the keys it runs out on), as Redis's own clock would.
  */
 import { randomBytes } from 'node:crypto';
+import { Cluster, Redis } from 'ioredis';
 import { openKvTarget, openStore, type KvTarget } from '../../src/store/index.js';
 import { KvStore } from '../../src/store/kvStore.js';
+import { parseClusterUrl } from '../../src/store/redisCluster.js';
 import { publishSnapshot, type PublishOptions } from '../../src/store/publish.js';
 import type { Snapshot } from '../../src/store/snapshot.js';
 import type { TtlConfig } from '../../src/store/ttl.js';
@@ -27,6 +30,23 @@ export function withParams(url: string, params: Record<string, string>): string 
   const q = new URLSearchParams(params).toString();
   return `${url}${url.includes('?') ? '&' : '?'}${q}`;
 }
+
+// PTTL of KEYS[1] shortened by ARGV[1] ms: deleted when that is all it had left; keys without a TTL are kept.
+const ELAPSE = `local t = redis.call('PTTL', KEYS[1])
+if t < 0 then return 0 end
+if t <= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], t - tonumber(ARGV[1])) end
+return 1`;
+
+/** A plain ioredis client on the harness's Redis (single node or cluster), for what the KvClient seam does not offer. */
+function rawClient(baseUrl: string): Redis | Cluster {
+  if (baseUrl.startsWith('redis-cluster:')) {
+    const { nodes, username, password } = parseClusterUrl(baseUrl);
+    return new Cluster(nodes, { redisOptions: { username, password } });
+  }
+  return new Redis(baseUrl.split('?')[0]);
+}
+
+const prefixOf = (url: string): string => new URLSearchParams(url.split('?')[1] ?? '').get('prefix')!;
 
 export function kvHarness(baseUrl: string): KvHarness {
   const prefixes: string[] = [];
@@ -65,6 +85,19 @@ export function kvHarness(baseUrl: string): KvHarness {
     async replace(store, snap) {
       await h.publish(stores.get(store)!, snap, { graceMs: 50 });
       await (store as KvStore).refresh();
+    },
+    async elapse(store, ms) {
+      const prefix = prefixOf(stores.get(store)!);
+      const t = await openKvTarget(baseUrl);
+      const raw = rawClient(baseUrl);
+      try {
+        await t.kv.scan(`${prefix}:*`, async (keys) => {
+          await Promise.all(keys.map((k) => raw.eval(ELAPSE, 1, k, ms)));
+        });
+      } finally {
+        await t.kv.close();
+        raw.disconnect();
+      }
     },
     async cleanup() {
       for (const s of stores.keys()) await s.close();

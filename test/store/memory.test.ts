@@ -3,15 +3,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../../src/store/index.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import type { OnlineStore } from '../../src/store/types.js';
 import { storeContract } from './contract.js';
 import { randomSnapshot } from './fixtures.js';
 
+// Each store reads its own fake clock, moved only by elapse().
+const clocks = new Map<OnlineStore, { now: number }>();
 storeContract('memory://', {
   async open(snap, ttl) {
-    return new MemoryStore(snap, { ttl: ttl ?? null });
+    const clock = { now: 1_000_000 };
+    const store = new MemoryStore(snap, { ttl: ttl ?? null, clock: () => clock.now });
+    clocks.set(store, clock);
+    return store;
   },
   async replace(store, snap) {
     (store as MemoryStore).swap(snap);
+  },
+  async elapse(store, ms) {
+    clocks.get(store)!.now += ms;
   },
   async cleanup() {},
   embeddingTolerance: 0,

@@ -1,6 +1,6 @@
 /**
- * The CLI end to end on Redis: a generated world → pipeline → `pymk publish` into the machine's Redis (unique
- * prefix) → `pymk recommend` reading from Redis prints exactly what it prints from the embedded store.
+ * The CLI end to end on Redis: a generated world → pipeline → `pymk publish` into the machine's Redis
+ * (testRedisUrl(), unique prefix) → `pymk recommend` reading from Redis prints exactly what it prints from the embedded store.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,17 +15,18 @@ import { runPipeline } from '../../src/pipeline/runner.js';
 import { PIPELINE_DEFAULTS, defaultStages } from '../../src/pipeline/stages/index.js';
 import { RANK_DEFAULTS } from '../../src/pipeline/stages/rank.js';
 import { openKvTarget } from '../../src/store/index.js';
-import { redisAnswers } from '../helpers/redisCluster.js';
+import { testRedis } from '../helpers/services.js';
 
 const run = promisify(execFile);
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
-const up = await redisAnswers();
+const redis = await testRedis();
+const up = !redis.skip;
 const PARAMS = {
   ...PIPELINE_DEFAULTS,
   rank: { ...RANK_DEFAULTS, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
 };
 const prefix = `pymktest-cli-${process.pid}-${randomBytes(3).toString('hex')}`;
-const store = `redis://127.0.0.1:6379?prefix=${prefix}`;
+const store = `${redis.url}?prefix=${prefix}`;
 let root = '';
 
 before(async () => {
@@ -43,7 +44,7 @@ after(async () => {
   await t.kv.close();
 });
 
-test('pymk publish, then pymk recommend from Redis equals the embedded store', { skip: up ? false : 'no Redis at 127.0.0.1:6379' }, async () => {
+test('pymk publish, then pymk recommend from Redis equals the embedded store', { skip: redis.skip }, async () => {
   const bundle = join(root, 'bundle');
   const first = JSON.parse((await run(process.execPath, [CLI, 'publish', '--bundle', bundle, '--store', store, '--no-progress'])).stdout);
   assert.equal(first.outcome, 'published');

@@ -10,8 +10,8 @@ import { META_FORMAT } from '../../src/store/meta.js';
 import { countKeys, publishSnapshot } from '../../src/store/publish.js';
 import { expectedInputs, plain, randomSnapshot } from './fixtures.js';
 import type { KvHarness } from './kvHarness.js';
+import { waitFor } from '../helpers/waitFor.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const isCode = (code: string, text?: RegExp) => (e: Error & { code?: string }) => e.code === code && (!text || text.test(e.message));
 
 export function publishSuite(name: string, h: KvHarness | null, skip?: string): void {
@@ -27,19 +27,28 @@ export function publishSuite(name: string, h: KvHarness | null, skip?: string): 
       const want = { a: (u: number) => plain(expectedInputs(a, u)), b: (u: number) => plain(expectedInputs(b, u)) };
       let publishing = true;
       const seen = { a: 0, b: 0 };
+      // The publish waits for a read to finish after each chunk, so reads are interleaved with every chunk.
+      let readDone: () => void = () => {};
+      let readerEnded = false; // a failed read must not leave the publish waiting
+      const nextRead = (): Promise<void> => (readerEnded ? Promise.resolve() : new Promise((r) => (readDone = r)));
       const reader = (async () => {
-        for (let i = 0, tail = 0; publishing || tail++ < 20; i++) {
-          const u = (i * 37) % 120;
-          const got = plain(await store.fetchRankingInputs(u));
-          const isA = JSON.stringify(got) === JSON.stringify(want.a(u));
-          const isB = JSON.stringify(got) === JSON.stringify(want.b(u));
-          assert.ok(isA || isB, `read of user ${u} matches neither version`);
-          seen[isA ? 'a' : 'b']++;
-          if (!publishing) await sleep(1);
+        try {
+          for (let i = 0, tail = 0; publishing || tail++ < 20; i++) {
+            const u = (i * 37) % 120;
+            const got = plain(await store.fetchRankingInputs(u));
+            const isA = JSON.stringify(got) === JSON.stringify(want.a(u));
+            const isB = JSON.stringify(got) === JSON.stringify(want.b(u));
+            assert.ok(isA || isB, `read of user ${u} matches neither version`);
+            seen[isA ? 'a' : 'b']++;
+            readDone();
+          }
+        } finally {
+          readerEnded = true;
+          readDone();
         }
       })();
-      await h!.publish(url, b, { chunkUsers: 8, inFlight: 2, onChunk: () => sleep(3) });
-      await sleep(30); // > refreshMs: the store has followed the pointer
+      await h!.publish(url, b, { chunkUsers: 8, inFlight: 2, onChunk: () => nextRead() });
+      await waitFor(() => store.version() === 'v-b', { what: 'the store to follow the pointer (refreshMs 5)' });
       publishing = false;
       await reader;
       await store.close();
@@ -76,8 +85,8 @@ export function publishSuite(name: string, h: KvHarness | null, skip?: string): 
       const expectKeys = countKeys(b, 0, 100) + 2;
       assert.equal(rerun.keysTotal, expectKeys);
       assert.equal(await t.kv.scan(t.space.genPattern(rerun.gen), async () => {}), expectKeys, 'exactly the keys of one generation');
-      await sleep(250);
-      assert.equal(await t.kv.scan(t.space.genPattern(rerun.previousGen!), async () => {}), 0, 'the replaced generation expired');
+      const left = (): Promise<number> => t.kv.scan(t.space.genPattern(rerun.previousGen!), async () => {});
+      await waitFor(async () => (await left()) === 0, { what: 'the replaced generation to expire (graceMs 150)' });
       const again = await publishSnapshot(t.kv, t.space, b, { chunkUsers: 10 });
       assert.equal(again.outcome, 'current', 'publishing the served version again writes nothing');
       await store.close();

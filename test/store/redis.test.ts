@@ -1,12 +1,10 @@
-/** The contract and publish suites on the machine's Redis (127.0.0.1:6379), each run in unique key prefixes. */
+/** The contract and publish suites on the machine's Redis (testRedisUrl(): PYMK_TEST_REDIS or 127.0.0.1:6379), each run in unique key prefixes. */
 import { storeContract } from './contract.js';
 import { kvHarness } from './kvHarness.js';
 import { publishSuite } from './publishSuite.js';
-import { redisAnswers } from '../helpers/redisCluster.js';
+import { testRedis } from '../helpers/services.js';
 
-const URL = process.env.PYMK_TEST_REDIS ?? 'redis://127.0.0.1:6379';
-const up = await redisAnswers(Number(new globalThis.URL(URL).port || 6379), new globalThis.URL(URL).hostname);
-const why = `no Redis answers at ${URL} (set PYMK_TEST_REDIS)`;
+const redis = await testRedis();
 
-storeContract(URL, up ? kvHarness(URL) : null, why);
-publishSuite(URL, up ? kvHarness(URL) : null, why);
+storeContract(redis.url, redis.skip ? null : kvHarness(redis.url), redis.skip || undefined);
+publishSuite(redis.url, redis.skip ? null : kvHarness(redis.url), redis.skip || undefined);
