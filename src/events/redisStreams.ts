@@ -61,7 +61,8 @@ export class RedisStreamsLog implements EventLog {
     const prefix = params.get('prefix') ?? 'pymk';
     const claimMs = intParam(url, params, 'claimMs', 30_000);
     const blockMs = intParam(url, params, 'blockMs', Math.min(1000, claimMs));
-    const client = await connect(url, new Redis({ ...CONNECTION_DEFAULTS, ...options }));
+    // RESP2: the stream replies parsed below are the documented arrays (RESP3 turns XREADGROUP's into a map).
+    const client = await connect(url, new Redis({ ...CONNECTION_DEFAULTS, ...options, protocol: 2 }));
     return new RedisStreamsLog(url, client, `${prefix}:${stream}`, claimMs, blockMs);
   }
 
