@@ -14,11 +14,13 @@ export interface LogHarness {
    * and memory keep counts in the log; Kafka's are emulated per consumer and start again at 1).
    */
   crashCountsAsDelivery: boolean;
+  /** How long to wait for deliveries (default 5 s; Kafka's group joins take seconds). */
+  patienceMs?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -57,6 +59,7 @@ async function withLog(h: LogHarness, f: (log: EventLog, url: string) => Promise
 export function eventLogContract(name: string, harness: LogHarness | null, skip?: string): void {
   describe(`event log contract: ${name}`, { skip: harness ? false : (skip ?? true) }, () => {
     const h = harness!;
+    const wait = (what: string, cond: () => boolean | Promise<boolean>): Promise<void> => waitFor(what, cond, h.patienceMs ?? 5000);
 
     test('appended events are consumed in order, at the positions append returned', () =>
       withLog(h, async (log) => {
@@ -66,7 +69,7 @@ export function eventLogContract(name: string, harness: LogHarness | null, skip?
         assert.equal(new Set(positions).size, 12);
         const seen: Seen[] = [];
         const c = await log.consume('g', 'c1', (event, info) => void seen.push({ event, info }));
-        await waitFor('12 events', () => seen.length >= 12);
+        await wait('12 events', () => seen.length >= 12);
         await c.stop();
         assert.deepEqual(seen.map((s) => s.event), evs);
         assert.deepEqual(seen.map((s) => s.info.position), positions);
@@ -96,8 +99,8 @@ export function eventLogContract(name: string, harness: LogHarness | null, skip?
         try {
           const second: Seen[] = [];
           const c = await log2.consume('g', 'c2', (event, info) => void second.push({ event, info }));
-          await waitFor('the 7 unacked events on the next consumer', () => second.length >= 7);
-          await waitFor('lag 0', async () => (await log2.lag('g')) === 0);
+          await wait('the 7 unacked events on the next consumer', () => second.length >= 7);
+          await wait('lag 0', async () => (await log2.lag('g')) === 0);
           await c.stop();
           assert.deepEqual(first, evs.slice(0, 4).map((e) => e.id));
           assert.deepEqual(second.map((s) => s.event.id), evs.slice(3).map((e) => e.id), 'acked events are not redelivered, the rest are, in order');
@@ -119,7 +122,7 @@ export function eventLogContract(name: string, harness: LogHarness | null, skip?
           ids.push(e.id);
           if (!applied.has(e.id)) applied.set(e.id, applied.size);
         });
-        await waitFor('lag 0', async () => (await log.lag('g')) === 0);
+        await wait('lag 0', async () => (await log.lag('g')) === 0);
         await c.stop();
         assert.deepEqual([...applied.keys()], [a.id, b.id]);
         assert.ok(ids.length >= 2 && ids.every((id) => id === a.id || id === b.id), ids.join());
@@ -140,8 +143,8 @@ export function eventLogContract(name: string, harness: LogHarness | null, skip?
           },
           { maxDeliveries: 3 },
         );
-        await waitFor('a dead letter', async () => (await log.deadLetters()).length === 1, 8000);
-        await waitFor('lag 0', async () => (await log.lag('g')) === 0);
+        await wait('a dead letter', async () => (await log.deadLetters()).length === 1);
+        await wait('lag 0', async () => (await log.lag('g')) === 0);
         await c.stop();
         const dead = await log.deadLetters();
         assert.equal(dead.length, 1);
@@ -164,13 +167,13 @@ export function eventLogContract(name: string, harness: LogHarness | null, skip?
         assert.equal(await log.lag('g'), 5, 'a group that never consumed lags by every event');
         let n = 0;
         let c = await log.consume('g', 'c1', () => void n++);
-        await waitFor('lag 0', async () => (await log.lag('g')) === 0);
+        await wait('lag 0', async () => (await log.lag('g')) === 0);
         await c.stop();
         assert.equal(n, 5);
         await log.append(events('lag-b', 3));
         assert.equal(await log.lag('g'), 3);
         c = await log.consume('g', 'c1', () => void n++);
-        await waitFor('lag 0 again', async () => (await log.lag('g')) === 0);
+        await wait('lag 0 again', async () => (await log.lag('g')) === 0);
         await c.stop();
         assert.equal(n, 8);
       }));
@@ -181,7 +184,7 @@ export function eventLogContract(name: string, harness: LogHarness | null, skip?
         await log.append(evs);
         const seen: Record<string, string[]> = { g1: [], g2: [] };
         const cs = await Promise.all(['g1', 'g2'].map((g) => log.consume(g, 'c', (e) => void seen[g].push(e.id))));
-        await waitFor('both groups', () => seen.g1.length >= 8 && seen.g2.length >= 8);
+        await wait('both groups', () => seen.g1.length >= 8 && seen.g2.length >= 8);
         await Promise.all(cs.map((c) => c.stop()));
         assert.deepEqual(seen.g1, evs.map((e) => e.id));
         assert.deepEqual(seen.g2, evs.map((e) => e.id));
@@ -201,7 +204,7 @@ export function eventLogContract(name: string, harness: LogHarness | null, skip?
         await log.append([b]);
         const seen: string[] = [];
         const c = await log.consume('g', 'c1', (e) => void seen.push(e.id));
-        await waitFor('lag 0', async () => (await log.lag('g')) === 0);
+        await wait('lag 0', async () => (await log.lag('g')) === 0);
         await c.stop();
         assert.deepEqual(seen, [b.id]);
       }));
