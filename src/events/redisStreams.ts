@@ -21,6 +21,15 @@ import { DEFAULT_BATCH, DEFAULT_MAX_DELIVERIES, type ConsumeOptions, type Consum
 
 type Entry = [id: string, fields: string[] | null];
 
+/** Where one log lives and its timings, shared by the log and its consumers. */
+interface Target {
+  url: string;
+  key: string;
+  deadKey: string;
+  claimMs: number;
+  blockMs: number;
+}
+
 function unavailable(url: string, err: unknown): PymkError {
   if (isPymkError(err)) return err;
   return new PymkError('PYMK_EVENTS_UNAVAILABLE', `${url}: ${err instanceof Error ? err.message : String(err)}`);
@@ -47,13 +56,20 @@ function field(fields: string[] | null, name: string): string | null {
 export class RedisStreamsLog implements EventLog {
   private readonly running = new Set<RedisConsumer>();
 
+  private readonly key: string;
+  private readonly deadKey: string;
+
   private constructor(
-    readonly url: string,
+    private readonly t: Target,
     private readonly client: Redis,
-    private readonly key: string,
-    private readonly claimMs: number,
-    private readonly blockMs: number,
-  ) {}
+  ) {
+    this.key = t.key;
+    this.deadKey = t.deadKey;
+  }
+
+  get url(): string {
+    return this.t.url;
+  }
 
   static async open(url: string): Promise<RedisStreamsLog> {
     const { options, params } = parseRedisUrl(url.replace(/^redis-streams:/i, 'redis:'));
@@ -63,11 +79,8 @@ export class RedisStreamsLog implements EventLog {
     const blockMs = intParam(url, params, 'blockMs', Math.min(1000, claimMs));
     // RESP2: the stream replies parsed below are the documented arrays (RESP3 turns XREADGROUP's into a map).
     const client = await connect(url, new Redis({ ...CONNECTION_DEFAULTS, ...options, protocol: 2 }));
-    return new RedisStreamsLog(url, client, `${prefix}:${stream}`, claimMs, blockMs);
-  }
-
-  get deadKey(): string {
-    return `${this.key}:dead`;
+    const key = `${prefix}:${stream}`;
+    return new RedisStreamsLog({ url, key, deadKey: `${key}:dead`, claimMs, blockMs }, client);
   }
 
   async append(events: readonly unknown[]): Promise<string[]> {
@@ -91,7 +104,7 @@ export class RedisStreamsLog implements EventLog {
       if (!(e instanceof Error && e.message.startsWith('BUSYGROUP'))) throw unavailable(this.url, e);
     }
     const conn = await connect(this.url, this.client.duplicate());
-    const c: RedisConsumer = new RedisConsumer(this, conn, group, consumer, handler, max, opts, () => this.running.delete(c));
+    const c: RedisConsumer = new RedisConsumer(this.t, conn, group, consumer, handler, max, opts, () => this.running.delete(c));
     this.running.add(c);
     return c;
   }
@@ -131,11 +144,6 @@ export class RedisStreamsLog implements EventLog {
     await this.client.del(this.key, this.deadKey).catch(() => {});
     await this.close();
   }
-
-  /** Internal to the consumer below. */
-  get settings(): { key: string; claimMs: number; blockMs: number } {
-    return { key: this.key, claimMs: this.claimMs, blockMs: this.blockMs };
-  }
 }
 
 function pairs(row: unknown[]): [string, unknown][] {
@@ -152,7 +160,7 @@ class RedisConsumer implements Consumer {
   private readonly batch: number;
 
   constructor(
-    private readonly log: RedisStreamsLog,
+    private readonly log: Target,
     private readonly conn: Redis,
     private readonly group: string,
     private readonly name: string,
@@ -178,7 +186,7 @@ class RedisConsumer implements Consumer {
   }
 
   private async loop(): Promise<void> {
-    const { blockMs } = this.log.settings;
+    const { blockMs } = this.log;
     while (!this.stopped) {
       try {
         const claimed = await this.claim();
@@ -195,14 +203,14 @@ class RedisConsumer implements Consumer {
 
   /** XAUTOCLAIM: entries of the group idle longer than claimMs become this consumer's (count + 1). */
   private async claim(): Promise<Entry[]> {
-    const { key, claimMs } = this.log.settings;
+    const { key, claimMs } = this.log;
     const r = (await this.conn.call('XAUTOCLAIM', key, this.group, this.name, claimMs, this.cursor, 'COUNT', this.batch)) as [string, Entry[], string[]?];
     this.cursor = r[0];
     return r[1];
   }
 
   private async read(block: number): Promise<Entry[]> {
-    const { key } = this.log.settings;
+    const { key } = this.log;
     const args: (string | number)[] = ['GROUP', this.group, this.name, 'COUNT', this.batch];
     if (block > 0) args.push('BLOCK', block);
     const r = (await this.conn.call('XREADGROUP', ...args, 'STREAMS', key, '>')) as [string, Entry[]][] | null;
@@ -211,7 +219,7 @@ class RedisConsumer implements Consumer {
 
   /** Delivery counts of claimed entries, from the group's pending list. */
   private async counts(entries: Entry[]): Promise<number[]> {
-    const { key } = this.log.settings;
+    const { key } = this.log;
     const p = this.conn.pipeline();
     for (const [id] of entries) p.xpending(key, this.group, id, id, 1);
     const rows = checkReplies(await p.exec()) as [string, string, number, number][][];
@@ -221,7 +229,7 @@ class RedisConsumer implements Consumer {
   /** Runs the handler on each entry in order; false when the log was closed meanwhile (nothing acked). */
   private async process(entries: Entry[], claimed: boolean): Promise<boolean> {
     if (entries.length === 0) return true;
-    const { key } = this.log.settings;
+    const { key } = this.log;
     const counts = claimed ? await this.counts(entries) : entries.map(() => 1);
     for (let i = 0; i < entries.length; i++) {
       if (this.stopped && !this.killed) return true; // stop(): the rest stay pending, claimable after claimMs
