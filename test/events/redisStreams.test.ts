@@ -14,6 +14,6 @@ const streamsUrl = REDIS.replace(/^redis:/, 'redis-streams:').replace(/\/?$/, ''
 
 eventLogContract(
   'redis-streams://',
-  up ? { url: () => `${streamsUrl}?prefix=${prefix}&stream=s${randomUUID().slice(0, 8)}&claimMs=150&blockMs=50`, crashCountsAsDelivery: true } : null,
+  up ? { url: () => `${streamsUrl}?prefix=${prefix}&stream=s${randomUUID().slice(0, 8)}&claimMs=150&blockMs=20`, crashCountsAsDelivery: true } : null,
   up ? undefined : whenDown('Redis', `no Redis answers at ${REDIS} (set PYMK_TEST_REDIS)`),
 );
