@@ -17,7 +17,9 @@ const LAYERS = [
 
 /** Third-party drivers each imported by one adapter only (STYLE.md: driver types never leak). */
 const DRIVERS = {
-  ioredis: 'src/store/redis(Cluster)?\\.ts$',
+  ioredis: 'src/(store/redis(Cluster)?|events/redisStreams)\\.ts$',
+  nats: 'src/events/nats\\.ts$',
+  kafkajs: 'src/events/kafka\\.ts$',
   'onnxruntime-node': 'src/rank/onnxRuntime\\.ts$',
   usearch: 'src/ann/usearch(Native)?\\.ts$',
   'hnswlib-node': 'src/ann/hnswlib\\.ts$',

@@ -24,6 +24,10 @@ export const ERRORS = {
   PYMK_UNKNOWN_NAME: { status: 500, title: 'Internal Server Error' },
   /** A ranking model file is corrupt, was trained for another feature schema, or fails its golden batch. */
   PYMK_MODEL_INVALID: { status: 500, title: 'Internal Server Error' },
+  /** An event (or one event of a batch) does not match the event schema; the message names the field path. */
+  PYMK_BAD_EVENT: { status: 400, title: 'Bad Request' },
+  /** The event log cannot be reached or refused a write. */
+  PYMK_EVENTS_UNAVAILABLE: { status: 503, title: 'Service Unavailable' },
   PYMK_INTERNAL: { status: 500, title: 'Internal Server Error' },
 } as const;
 

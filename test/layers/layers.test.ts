@@ -84,3 +84,28 @@ test('every component folder under src/ has a layer, and the README and docs/arc
     assert.deepEqual(rows, folders, `${doc}'s folder table`);
   }
 });
+
+const EVENT_DRIVERS = [['nats', 'src/events/nats.ts'], ['kafkajs', 'src/events/kafka.ts'], ['ioredis', 'src/events/redisStreams.ts']];
+const importOf = (pkg: string): string => `import * as d from '${pkg}';\nexport const A = d;\n`;
+
+test('the event log drivers are imported by their adapters only', () => {
+  const inside = cruise(Object.fromEntries(EVENT_DRIVERS.map(([pkg, adapter]) => [adapter, importOf(pkg)])));
+  assert.equal(inside.status, 0, inside.out);
+  const outside = cruise(Object.fromEntries(EVENT_DRIVERS.map(([pkg], i) => [`src/events/other${i}.ts`, importOf(pkg)])));
+  assert.notEqual(outside.status, 0);
+  for (const [pkg] of EVENT_DRIVERS) assert.match(outside.out, new RegExp(`driver-${pkg}`));
+});
+
+test('src/events may import the recommend layer but not pipeline, serve or cli', () => {
+  const recommend = { ...LOW, 'src/recommend/recommend.ts': "import { R } from '../bundle/read.js';\nexport const X = R;\n" };
+  assert.equal(cruise({ ...recommend, 'src/events/index.ts': "import { X } from '../recommend/recommend.js';\nexport const E = X;\n" }).status, 0);
+  const peers = ['pipeline', 'serve', 'cli'];
+  const files: Record<string, string> = {};
+  for (const p of peers) {
+    files[`src/${p}/x.ts`] = 'export const P = 1;\n';
+    files[`src/events/${p}.ts`] = `import { P } from '../${p}/x.js';\nexport const E = P;\n`;
+  }
+  const r = cruise(files);
+  assert.notEqual(r.status, 0);
+  for (const p of peers) assert.match(r.out, new RegExp(`layer-events.*\\n?.*src/events/${p}\\.ts → src/${p}/x\\.ts`));
+});

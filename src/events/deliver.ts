@@ -1,0 +1,77 @@
+/**
+ * What every implementation does with one delivery: decode the stored text, run the handler, and decide
+ * ack, retry or dead letter. The logs differ in how they fetch, ack and redeliver; this part is shared so
+ * the rule (maxDeliveries, reasons) has one implementation.
+ */
+import { PymkError } from '../core/errors.js';
+import { decodeEvent, type PymkEvent } from './schema.js';
+import type { DeadLetter, DeliveryInfo, EventHandler } from './types.js';
+
+export type Outcome = { kind: 'ack' } | { kind: 'retry'; reason: string } | { kind: 'dead'; letter: DeadLetter };
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+function dead(raw: string, event: PymkEvent | null, info: DeliveryInfo, reason: string): Outcome {
+  return { kind: 'dead', letter: { event, raw, position: info.position, group: info.group, consumer: info.consumer, reason, deliveries: info.deliveries, at: Date.now() } };
+}
+
+/**
+ * Runs `handler` on one delivery. An undecodable entry is dead-lettered at once; an entry delivered more
+ * than `maxDeliveries` times (its earlier consumers stopped before acking) is dead-lettered without running
+ * the handler again; a handler error retries until the `maxDeliveries`-th delivery, then dead-letters.
+ */
+export async function deliverOne(raw: string, info: DeliveryInfo, maxDeliveries: number, handler: EventHandler): Promise<Outcome> {
+  let event: PymkEvent;
+  try {
+    event = decodeEvent(raw);
+  } catch (e) {
+    return dead(raw, null, info, `undecodable: ${message(e)}`);
+  }
+  if (info.deliveries > maxDeliveries) {
+    return dead(raw, event, info, `delivered ${info.deliveries} times without an ack (max ${maxDeliveries})`);
+  }
+  try {
+    await handler(event, info);
+    return { kind: 'ack' };
+  } catch (e) {
+    const reason = message(e);
+    return info.deliveries >= maxDeliveries ? dead(raw, event, info, reason) : { kind: 'retry', reason };
+  }
+}
+
+/** Dead letters travel as JSON text in the dead-letter streams. */
+export function encodeDeadLetter(d: DeadLetter): string {
+  return JSON.stringify(d);
+}
+
+export function decodeDeadLetter(text: string): DeadLetter {
+  try {
+    return JSON.parse(text) as DeadLetter;
+  } catch {
+    throw new PymkError('PYMK_EVENTS_UNAVAILABLE', 'dead letter: not JSON');
+  }
+}
+
+/** A positive integer query parameter of an event log URL, or its default. */
+export function intParam(url: string, params: URLSearchParams, name: string, fallback: number, min = 1): number {
+  const s = params.get(name);
+  if (s === null) return fallback;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < min) throw new PymkError('PYMK_CONFIG', `event log URL '${url}': ${name} must be an integer >= ${min}`);
+  return n;
+}
+
+/** A stream/topic/group name: letters, digits, '_' and '-' (valid as a Redis key part, NATS stream and Kafka topic). */
+export function checkName(url: string, what: string, name: string): string {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(name)) throw new PymkError('PYMK_CONFIG', `event log URL '${url}': ${what} '${name}' may hold only letters, digits, '_' and '-'`);
+  return name;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Validation of consume options, shared. */
+export function maxDeliveriesOf(n: number | undefined, fallback: number): number {
+  const v = n ?? fallback;
+  if (!Number.isInteger(v) || v < 1) throw new PymkError('PYMK_CONFIG', `maxDeliveries must be an integer >= 1, got ${v}`);
+  return v;
+}
