@@ -115,7 +115,7 @@ function infoOf(r: KeyRecord): KeyInfo {
 export class KeyRing {
   private byId = new Map<string, { hash: Buffer; scopes: Set<string>; revoked: boolean }>();
   private readonly devKeys: { hash: Buffer; id: string }[];
-  private mtimeMs = -1;
+  private seen = '';
   private checkedAt = 0;
 
   constructor(
@@ -137,13 +137,15 @@ export class KeyRing {
     this.checkedAt = Date.now();
     const st = await stat(this.path).catch(() => null);
     if (!st) {
-      if (this.mtimeMs < 0) throw new PymkError('PYMK_CONFIG', `keys file ${this.path} does not exist (create keys with: pymk keys create --file ${this.path} --scopes …)`);
+      if (this.seen === '') throw new PymkError('PYMK_CONFIG', `keys file ${this.path} does not exist (create keys with: pymk keys create --file ${this.path} --scopes …)`);
       return; // deleted while serving: keep the last good ring rather than lock everybody out or let everybody in
     }
-    if (!force && st.mtimeMs === this.mtimeMs) return;
+    // Writes replace the file (rename), so a change shows in the inode as well as the mtime and size.
+    const version = `${st.ino}:${st.mtimeMs}:${st.size}`;
+    if (!force && version === this.seen) return;
     const keys = await readKeysFile(this.path);
     this.byId = new Map(keys.map((k) => [k.id, { hash: Buffer.from(k.hash.slice(7), 'hex'), scopes: new Set(k.scopes), revoked: k.revokedAt !== undefined }]));
-    this.mtimeMs = st.mtimeMs;
+    this.seen = version;
   }
 
   /** Re-reads the file when `recheckMs` has passed since the last look; errors keep the last good ring. */
