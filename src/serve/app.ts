@@ -48,6 +48,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler,
     frameworkErrors,
   });
+  // JSON is the only body type any route takes: anything else is 415 (fastify would parse text/plain too).
+  app.removeContentTypeParser('text/plain');
   app.decorate('pymkConfig', config);
   app.decorate('recommendCore', deps.core);
   app.decorate('resultCache', deps.cache ?? new ResultCache(config.l1Size, config.l1TtlSeconds));
