@@ -42,7 +42,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.logger ? { level: config.logLevel } : false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
     // The id's schema allows 256 characters; the router's cap must not be lower.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     // Requests arriving while the server drains get the stable 503 body (the hook below), not fastify's own.
     return503OnClosing: false,
     clientErrorHandler,

@@ -1,5 +1,6 @@
 /** JSON schemas for every route's request and response; OpenAPI is generated from them. */
 export const errorBody = {
+  description: 'An error: { statusCode, code, error, message } with a stable PYMK_* code (docs/serving.md)',
   type: 'object',
   required: ['statusCode', 'code', 'error', 'message'],
   properties: {
@@ -74,7 +75,8 @@ export const healthRoute = {
   tags: ['health'],
   security: [],
   response: {
-    200: { type: 'object', required: ['status'], properties: { status: { type: 'string' }, version: { type: 'string' } } },
+    200: { description: 'Up (and, for readyz, ready)', type: 'object', required: ['status'], properties: { status: { type: 'string' }, version: { type: 'string' } } },
+    '4xx': errorBody,
     503: errorBody,
   },
 } as const;
@@ -91,7 +93,7 @@ export const evictRoute = {
     properties: { users: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 256 } } },
   },
   response: {
-    200: { type: 'object', required: ['evicted'], properties: { evicted: { type: 'integer' } } },
+    200: { description: 'How many users had cached answers', type: 'object', required: ['evicted'], properties: { evicted: { type: 'integer' } } },
     '4xx': errorBody,
     '5xx': errorBody,
   },

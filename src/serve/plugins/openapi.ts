@@ -6,6 +6,7 @@
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import type { FastifyPluginAsync } from 'fastify';
+import { errorBody } from '../schemas.js';
 import '../context.js';
 
 const openapi: FastifyPluginAsync = async (app) => {
@@ -42,7 +43,7 @@ const openapi: FastifyPluginAsync = async (app) => {
   });
   app.get(
     '/openapi.json',
-    { schema: { summary: 'This OpenAPI document', operationId: 'getOpenApi', tags: ['meta'], response: { 200: { type: 'object', additionalProperties: true } } } },
+    { schema: { summary: 'This OpenAPI document', operationId: 'getOpenApi', tags: ['meta'], response: { 200: { description: 'The OpenAPI 3.1 document', type: 'object', additionalProperties: true }, '4xx': errorBody } } },
     async () => app.swagger(),
   );
 };
