@@ -13,8 +13,9 @@ import { generateCommand } from './commands/generate.js';
 import { evalCommand } from './commands/eval.js';
 import { importCommand } from './commands/import.js';
 import { publishCommand } from './commands/publish.js';
+import { keysCommand } from './commands/keys.js';
 
-const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand, importCommand, publishCommand];
+const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand, importCommand, publishCommand, keysCommand];
 
 const program = new Command();
 program

@@ -15,11 +15,27 @@ const ConfigSchema = z
     bundle: z.string().min(1).optional(),
     /** Online store URL: memory:// (embedded default). */
     store: z.string().min(1),
-    /** API keys accepted in `authorization: Bearer <key>`; empty = auth disabled (local use). */
+    /**
+     * Development only: plain API keys from the environment, hashed at start-up and granted every scope.
+     * Production keys live hashed in `keysFile` (`pymk keys create`). Auth is off while no key and no JWT
+     * verifier is configured (local use).
+     */
     apiKeys: z.array(z.string().min(8)),
-    /** Requests per second per client (API key or IP); 0 disables rate limiting. */
+    /** The JSON file of hashed API keys with their ids, names and scopes (`pymk keys create|list|revoke`). */
+    keysFile: z.string().min(1).optional(),
+    /** JWT bearer tokens: verified with a PEM public key (text or a file path), an HS256 secret, or a JWKS file/URL. */
+    jwtPublicKey: z.string().min(1).optional(),
+    jwtSecret: z.string().min(32).optional(),
+    jwks: z.string().min(1).optional(),
+    /** The `iss` and `aud` a token must carry; both required when JWTs are configured. */
+    jwtIssuer: z.string().min(1).optional(),
+    jwtAudience: z.string().min(1).optional(),
+    /** Requests per second per client (API key id, JWT subject, else IP); 0 disables rate limiting. */
     rateLimitPerSecond: z.number().min(0),
+    /** The token bucket's size: requests a client may make at once after being idle. */
     rateLimitBurst: z.number().int().min(1),
+    /** Where the token buckets live: memory:// (per process) or redis://… (shared); default rateLimitStoreUrl(). */
+    rateLimitStore: z.string().min(1).optional(),
     defaultLimit: z.number().int().min(1),
     maxLimit: z.number().int().min(1),
     /** Business rules, the same for live answers and the pipeline's static lists (recommend/rules.ts rulesOf). */
@@ -46,7 +62,15 @@ const ConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   })
   .strict()
-  .refine((c) => c.defaultLimit <= c.maxLimit, { message: 'defaultLimit must be <= maxLimit', path: ['defaultLimit'] });
+  .refine((c) => c.defaultLimit <= c.maxLimit, { message: 'defaultLimit must be <= maxLimit', path: ['defaultLimit'] })
+  .refine((c) => [c.jwtPublicKey, c.jwtSecret, c.jwks].filter(Boolean).length <= 1, {
+    message: 'set one of PYMK_JWT_PUBLIC_KEY, PYMK_JWT_SECRET, PYMK_JWKS',
+    path: ['jwtPublicKey'],
+  })
+  .refine((c) => !(c.jwtPublicKey || c.jwtSecret || c.jwks) || (c.jwtIssuer && c.jwtAudience), {
+    message: 'JWT verification needs PYMK_JWT_ISSUER and PYMK_JWT_AUDIENCE',
+    path: ['jwtIssuer'],
+  });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
@@ -78,7 +102,7 @@ export const DEFAULTS: z.infer<typeof ConfigSchema> = {
   logLevel: 'info',
 };
 
-type Key = keyof typeof DEFAULTS | 'bundle' | 'annStateDir';
+type Key = keyof typeof DEFAULTS | 'bundle' | 'annStateDir' | 'keysFile' | 'jwtPublicKey' | 'jwtSecret' | 'jwks' | 'jwtIssuer' | 'jwtAudience' | 'rateLimitStore';
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 const num = (v: string): number => (v.trim() === '' ? NaN : Number(v));
 const bool = (v: string): boolean | string => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v);
@@ -90,8 +114,15 @@ export const ENV_MAP: Record<string, [Key, (v: string) => unknown]> = {
   PYMK_BUNDLE: ['bundle', String],
   PYMK_STORE: ['store', String],
   PYMK_API_KEYS: ['apiKeys', list],
+  PYMK_KEYS_FILE: ['keysFile', String],
+  PYMK_JWT_PUBLIC_KEY: ['jwtPublicKey', String],
+  PYMK_JWT_SECRET: ['jwtSecret', String],
+  PYMK_JWKS: ['jwks', String],
+  PYMK_JWT_ISSUER: ['jwtIssuer', String],
+  PYMK_JWT_AUDIENCE: ['jwtAudience', String],
   PYMK_RATE_LIMIT: ['rateLimitPerSecond', num],
   PYMK_RATE_BURST: ['rateLimitBurst', num],
+  PYMK_RATE_LIMIT_STORE: ['rateLimitStore', String],
   PYMK_DEFAULT_LIMIT: ['defaultLimit', num],
   PYMK_MAX_LIMIT: ['maxLimit', num],
   PYMK_MAX_PER_COMPANY: ['maxPerCompany', num],
@@ -121,6 +152,12 @@ export function loadConfig(overrides: Record<string, unknown> = {}, env: NodeJS.
     throw new PymkError('PYMK_CONFIG', `invalid configuration: ${issues}`);
   }
   return Object.freeze({ ...parsed.data, apiKeys: Object.freeze([...parsed.data.apiKeys]) as string[] });
+}
+
+/** Where the rate limiter keeps its buckets: PYMK_RATE_LIMIT_STORE, else the store when it is Redis, else memory://. */
+export function rateLimitStoreUrl(config: Config): string {
+  if (config.rateLimitStore) return config.rateLimitStore;
+  return /^redis(-cluster)?:\/\//i.test(config.store) ? config.store : 'memory://';
 }
 
 /** Environment variables that are not serving settings, each read through envVar() below. */

@@ -5,10 +5,22 @@
 export const ERRORS = {
   PYMK_BAD_INPUT: { status: 400, title: 'Bad Request' },
   PYMK_BAD_PARAM: { status: 400, title: 'Bad Request' },
+  /** No credential, or one that is malformed, unknown, revoked, expired or fails verification. */
   PYMK_UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
+  /** A valid credential that lacks the scope the route needs. */
+  PYMK_FORBIDDEN: { status: 403, title: 'Forbidden' },
   PYMK_USER_NOT_FOUND: { status: 404, title: 'Not Found' },
   PYMK_NOT_FOUND: { status: 404, title: 'Not Found' },
+  /** The route exists but not for this method. */
+  PYMK_METHOD_NOT_ALLOWED: { status: 405, title: 'Method Not Allowed' },
+  /** The client did not send its request in time. */
+  PYMK_REQUEST_TIMEOUT: { status: 408, title: 'Request Timeout' },
+  PYMK_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload Too Large' },
+  /** The URL (or one of its path parameters) is longer than the server accepts. */
+  PYMK_URI_TOO_LONG: { status: 414, title: 'URI Too Long' },
+  PYMK_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Media Type' },
   PYMK_RATE_LIMITED: { status: 429, title: 'Too Many Requests' },
+  PYMK_HEADERS_TOO_LARGE: { status: 431, title: 'Request Header Fields Too Large' },
   PYMK_NOT_READY: { status: 503, title: 'Service Unavailable' },
   PYMK_CONFIG: { status: 500, title: 'Internal Server Error' },
   PYMK_PARSE: { status: 500, title: 'Internal Server Error' },

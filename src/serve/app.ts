@@ -1,17 +1,27 @@
 /**
- * The HTTP tier: `buildApp(deps)` registers the swagger and rate-limit plugins, the API-key hook and the
- * routes (defined inline here); `listen` is the caller's business, and tests use `app.inject()`. Every error body is `{ statusCode, code, error, message }`.
+ * The HTTP tier: `buildApp(deps)` assembles fastify plugins and routes; `listen` is the caller's business, and
+ * tests use `app.inject()`. Every error body is `{ statusCode, code, error, message }`.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import type { Config } from '../core/config.js';
-import { ERRORS, PymkError, isPymkError } from '../core/errors.js';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { rateLimitStoreUrl, type Config } from '../core/config.js';
+import { PymkError } from '../core/errors.js';
 import { FailureTracker } from '../core/failures.js';
-import { ResultCache } from './cache.js';
-import { recommendOrDegrade, type DegradeState } from './degrade.js';
 import type { RecommendDeps } from '../recommend/recommend.js';
-import { healthRoute, recommendationsRoute } from './schemas.js';
+import { openRateLimiter, type RateLimiter } from '../store/rateLimit.js';
+import { ResultCache } from './cache.js';
+import type { DegradeState } from './degrade.js';
+import { clientErrorHandler, frameworkErrors, toErrorBody } from './errors.js';
+import { jwtVerifierFrom, type JwtVerifier } from './jwt.js';
+import { KeyRing } from './keys.js';
+import { adminPlugin } from './plugins/admin.js';
+import { authPlugin } from './plugins/auth.js';
+import { healthPlugin } from './plugins/health.js';
+import { limitsPlugin } from './plugins/limits.js';
+import { openapiPlugin } from './plugins/openapi.js';
+import { recommendationsPlugin } from './plugins/recommendations.js';
+import './context.js';
+
+export { toErrorBody } from './errors.js';
 
 export interface AppDeps {
   config: Config;
@@ -21,21 +31,34 @@ export interface AppDeps {
   logger?: boolean;
   /** Concurrent full-path requests above which answers come from the static ranking (0 = never). */
   maxInflight?: number;
+  /** The rate limiter (default: opened from the config, rateLimitStoreUrl, and closed with the app). */
+  rateLimiter?: RateLimiter;
+  /** The JWT verifier (default: from the config, jwtVerifierFrom). */
+  jwt?: JwtVerifier | null;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  const cache = deps.cache ?? new ResultCache(config.l1Size, config.l1TtlSeconds);
-  const app = Fastify({ logger: deps.logger ? { level: config.logLevel } : false, ajv: { customOptions: { coerceTypes: true, removeAdditional: false } } });
+  const app = Fastify({
+    logger: deps.logger ? { level: config.logLevel } : false,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+    // The id's schema allows 256 characters; the router's cap must not be lower.
+    routerOptions: { maxParamLength: 256 },
+    // Requests arriving while the server drains get the stable 503 body (the hook below), not fastify's own.
+    return503OnClosing: false,
+    clientErrorHandler,
+    frameworkErrors,
+  });
+  // JSON is the only body type any route takes: anything else is 415 (fastify would parse text/plain too).
+  app.removeContentTypeParser('text/plain');
+  app.decorate('pymkConfig', config);
+  app.decorate('recommendCore', deps.core);
+  app.decorate('resultCache', deps.cache ?? new ResultCache(config.l1Size, config.l1TtlSeconds));
   const staticFailures = new FailureTracker('static-ranking fallback', {
     onError: (err, what) => app.log.error({ err }, what),
     onRecover: (what) => app.log.info(what),
   });
-  const degrade: DegradeState = { inflight: 0, maxInflight: deps.maxInflight ?? 0, degraded: 0, staticFailures };
-
-  await app.register(swagger, {
-    openapi: { info: { title: 'pymk', description: 'People You May Know', version: '0.1.0' } },
-  });
+  app.decorate('degrade', { inflight: 0, maxInflight: deps.maxInflight ?? 0, degraded: 0, staticFailures } satisfies DegradeState);
 
   app.setErrorHandler((err, req, reply) => {
     const body = toErrorBody(err);
@@ -45,73 +68,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send(new PymkError('PYMK_NOT_FOUND', `route ${req.method} ${req.url} not found`).toBody());
   });
-
-  if (config.rateLimitPerSecond > 0) {
-    await app.register(rateLimit, {
-      max: config.rateLimitBurst,
-      timeWindow: Math.max(1, Math.round((config.rateLimitBurst / config.rateLimitPerSecond) * 1000)),
-      keyGenerator: (req) => apiKey(req) ?? req.ip,
-      errorResponseBuilder: (_req, ctx) =>
-        new PymkError('PYMK_RATE_LIMITED', `rate limit exceeded: ${ctx.max} requests per ${ctx.after}`).toBody(),
-      allowList: (req) => req.url === '/healthz' || req.url === '/readyz',
-    });
-  }
-
-  if (config.apiKeys.length > 0) {
-    const keys = new Set(config.apiKeys);
-    app.addHook('onRequest', async (req) => {
-      if (req.url === '/healthz' || req.url === '/readyz') return;
-      const key = apiKey(req);
-      if (!key || !keys.has(key)) throw new PymkError('PYMK_UNAUTHORIZED', 'missing or invalid API key (authorization: Bearer <key>)');
-    });
-  }
-
-  app.get('/healthz', { schema: healthRoute }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: healthRoute }, async () => {
-    const core = deps.core();
-    if (!core) throw new PymkError('PYMK_NOT_READY', 'no bundle loaded yet');
-    return { status: 'ready', version: core.store.version() };
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!draining) return;
+    void reply.header('connection', 'close');
+    throw new PymkError('PYMK_NOT_READY', 'the server is shutting down');
   });
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: number } }>(
-    '/v1/users/:id/recommendations',
-    { schema: recommendationsRoute },
-    async (req) => {
-      const core = deps.core();
-      if (!core) throw new PymkError('PYMK_NOT_READY', 'no bundle loaded yet');
-      const limit = req.query.limit ?? config.defaultLimit;
-      if (limit > config.maxLimit) {
-        throw new PymkError('PYMK_BAD_PARAM', `querystring/limit must be <= ${config.maxLimit}, got ${limit}`);
-      }
-      const user = req.params.id;
-      const version = core.store.version();
-      const hit = cache.get(user, limit, version);
-      if (hit) return { ...hit, cached: true };
-      const result = await recommendOrDegrade(core, cache, degrade, user, limit);
-      // Degraded answers are not cached, nor are empty ones (cheap to recompute, and an ANN search that failed
-      // must not pin "no candidates" for the cache's TTL).
-      if (result.source !== 'static' && result.source !== 'stale-cache' && result.source !== 'none') cache.set(user, limit, result);
-      return { ...result, cached: false };
-    },
-  );
+  const limiter = config.rateLimitPerSecond > 0 ? (deps.rateLimiter ?? (await openRateLimiter(rateLimitStoreUrl(config)))) : null;
+  if (limiter && !deps.rateLimiter) app.addHook('onClose', () => limiter.close());
+  const jwt = deps.jwt !== undefined ? deps.jwt : await jwtVerifierFrom(config);
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(openapiPlugin);
+  await app.register(authPlugin, { keys: new KeyRing(config.keysFile, config.apiKeys), jwt });
+  await app.register(limitsPlugin, { limiter, rule: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst } });
+  await app.register(healthPlugin);
+  await app.register(recommendationsPlugin);
+  await app.register(adminPlugin);
   return app;
-}
-
-function apiKey(req: FastifyRequest): string | undefined {
-  const h = req.headers.authorization;
-  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
-}
-
-/** Maps any thrown value to the stable error body; client mistakes never become 5xx. */
-export function toErrorBody(err: unknown): { statusCode: number; code: string; error: string; message: string } {
-  if (isPymkError(err)) return err.toBody();
-  const e = err as { validation?: unknown; statusCode?: number; message?: string; code?: string };
-  if (e.validation) return new PymkError('PYMK_BAD_PARAM', e.message ?? 'invalid request').toBody();
-  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    const code = e.statusCode === 429 ? 'PYMK_RATE_LIMITED' : 'PYMK_BAD_INPUT';
-    return { statusCode: e.statusCode, code, error: ERRORS[code].title, message: e.message ?? 'bad request' };
-  }
-  return new PymkError('PYMK_INTERNAL', 'internal error').toBody();
 }

@@ -1,5 +1,6 @@
 /** JSON schemas for every route's request and response; OpenAPI is generated from them. */
 export const errorBody = {
+  description: 'An error: { statusCode, code, error, message } with a stable PYMK_* code (docs/serving.md)',
   type: 'object',
   required: ['statusCode', 'code', 'error', 'message'],
   properties: {
@@ -22,44 +23,78 @@ const reason = {
   },
 } as const;
 
-export const recommendationsRoute = {
-  params: {
-    type: 'object',
-    required: ['id'],
-    properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
-  },
-  querystring: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { limit: { type: 'integer', minimum: 1 } },
-  },
-  response: {
-    200: {
+/** The recommendations route; `limit`'s maximum is the configured maxLimit, so the OpenAPI document declares it. */
+export const recommendationsRoute = (maxLimit: number) =>
+  ({
+    summary: "A user's recommended people, ranked, with the reasons for each",
+    operationId: 'getRecommendations',
+    tags: ['recommendations'],
+    security: [{ bearer: [] }, { apiKey: [] }],
+    params: {
       type: 'object',
-      required: ['user', 'version', 'source', 'recommendations'],
+      required: ['id'],
+      properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+    },
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
       properties: {
-        user: { type: 'string' },
-        version: { type: 'string' },
-        source: { type: 'string' },
-        cached: { type: 'boolean' },
-        recommendations: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['id', 'score', 'reasons'],
-            properties: { id: { type: 'string' }, score: { type: 'number' }, reasons: { type: 'array', items: reason } },
-          },
+        limit: {
+          type: 'integer',
+          minimum: 1,
+          maximum: maxLimit,
+          description: 'how many people to answer (a decimal integer; default PYMK_DEFAULT_LIMIT, at most PYMK_MAX_LIMIT)',
         },
       },
     },
+    response: {
+      200: {
+        type: 'object',
+        required: ['user', 'version', 'source', 'recommendations'],
+        properties: {
+          user: { type: 'string' },
+          version: { type: 'string' },
+          source: { type: 'string' },
+          cached: { type: 'boolean' },
+          recommendations: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['id', 'score', 'reasons'],
+              properties: { id: { type: 'string' }, score: { type: 'number' }, reasons: { type: 'array', items: reason } },
+            },
+          },
+        },
+      },
+      '4xx': errorBody,
+      '5xx': errorBody,
+    },
+  }) as const;
+
+export const healthRoute = {
+  tags: ['health'],
+  security: [],
+  response: {
+    200: { description: 'Up (and, for readyz, ready)', type: 'object', required: ['status'], properties: { status: { type: 'string' }, version: { type: 'string' } } },
     '4xx': errorBody,
-    '5xx': errorBody,
+    503: errorBody,
   },
 } as const;
 
-export const healthRoute = {
+export const evictRoute = {
+  summary: "Drops users' answers from this process's L1 cache",
+  operationId: 'evictCachedAnswers',
+  tags: ['admin'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  body: {
+    type: 'object',
+    required: ['users'],
+    additionalProperties: false,
+    properties: { users: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 256 } } },
+  },
   response: {
-    200: { type: 'object', required: ['status'], properties: { status: { type: 'string' }, version: { type: 'string' } } },
-    503: errorBody,
+    200: { description: 'How many users had cached answers', type: 'object', required: ['evicted'], properties: { evicted: { type: 'integer' } } },
+    '4xx': errorBody,
+    '5xx': errorBody,
   },
 } as const;

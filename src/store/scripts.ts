@@ -13,6 +13,7 @@ export const SCRIPT_FILES = {
   removeCandidate: 'remove_candidate.lua',
   addExclusion: 'add_exclusion.lua',
   switchVersion: 'switch_version.lua',
+  tokenBucket: 'token_bucket.lua',
 } as const;
 export type ScriptName = keyof typeof SCRIPT_FILES;
 

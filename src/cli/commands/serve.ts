@@ -10,6 +10,7 @@ interface Flags {
   port?: number;
   store?: string;
   scorer?: string;
+  keysFile?: string;
   watch: number;
   workers: number;
 }
@@ -27,10 +28,11 @@ export const serveCommand: CommandModule = {
       .option('--port <port>', 'port to listen on (env PYMK_PORT)', intOption('--port'))
       .option('--store <url>', 'online store URL (env PYMK_STORE)')
       .option('--scorer <name>', "ranking: auto (the bundle's model, else the stored score), model, mlp, mlp-int8, gbdt or a heuristic (env PYMK_SCORER)")
+      .option('--keys-file <file>', 'API keys file (pymk keys create); auth is on when it is set (env PYMK_KEYS_FILE)')
       .option('--watch <ms>', 'poll the bundle folder for a newer version every <ms> ms (0 = off)', intOption('--watch'), BUNDLE_POLL_MS)
       .option('--workers <n>', 'server processes sharing the port (node:cluster); each holds its own L1 cache', intOption('--workers', 1), 1)
       .action(async (o: Flags) => {
-        const config = loadConfig({ bundle: o.bundle, host: o.host, port: o.port, store: o.store, scorer: o.scorer });
+        const config = loadConfig({ bundle: o.bundle, host: o.host, port: o.port, store: o.store, scorer: o.scorer, keysFile: o.keysFile });
         if (o.workers > 1 && cluster.isPrimary) {
           superviseWorkers(o.workers, config.annLogWriter);
           return;

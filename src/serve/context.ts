@@ -1,0 +1,40 @@
+/**
+ * What the app's plugins share, as fastify decorators (set once by buildApp): the config, the current
+ * recommend core, the L1 cache, the degradation state and the rate limiter's counters; per request, the
+ * authenticated principal. Route options say who may call a route: `config.scope` (the scope a credential
+ * must hold) or `config.public` (open to anyone: /healthz, /readyz).
+ */
+import type { Config } from '../core/config.js';
+import type { PymkError } from '../core/errors.js';
+import type { RecommendDeps } from '../recommend/recommend.js';
+import type { ResultCache } from './cache.js';
+import type { DegradeState } from './degrade.js';
+import type { Principal, Scope } from './keys.js';
+
+export interface LimitStats {
+  /** Requests refused with 429. */
+  limited: number;
+  /** Limiter calls that failed (e.g. its Redis is down); those requests were served (fail open). */
+  failures: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    pymkConfig: Config;
+    /** The current recommend dependencies; null while no bundle is loaded. */
+    recommendCore: () => RecommendDeps | null;
+    resultCache: ResultCache;
+    degrade: DegradeState;
+    limitStats: LimitStats;
+  }
+  interface FastifyRequest {
+    /** Who made the request; null when auth is off or the route is public. */
+    principal: Principal | null;
+    /** Why the credential was refused (raised after the rate limiter has counted the request). */
+    authError: PymkError | null;
+  }
+  interface FastifyContextConfig {
+    scope?: Scope;
+    public?: boolean;
+  }
+}
