@@ -13,6 +13,8 @@ export const ARTIFACTS = {
   connections: 'data/connections.bin',
   events: 'data/events.bin',
   importReport: 'data/import-report.json',
+  /** Every rejected input row, one JSON object per line: {file, line, reason, message, text}. */
+  rejects: 'data/rejects.jsonl',
   graph: 'graph/graph.bin',
   exclusions: 'graph/exclusions.bin',
   candidates: 'candidates/two-hop.bin',

@@ -18,6 +18,8 @@ export interface ImportReport {
   name?: string;
   /** Whether the connections were read as directed pairs (dataset.json `connections.directed`). */
   directed?: boolean;
+  /** Problems that do not skip rows but deserve a look, each naming its file (an empty optional file …). */
+  warnings?: string[];
 }
 
 export interface FileReport {
@@ -26,6 +28,10 @@ export interface FileReport {
   rowsRead: number;
   rowsKept: number;
   skipped: Record<string, number>;
+  /** How many of the skipped rows were malformed (held against the bad-row limit, listed in the rejects). */
+  malformed?: number;
+  /** Rows kept that a check flagged, by reason (e.g. `unknown_user` when unknownUsers is 'keep'). */
+  flagged?: Record<string, number>;
   /** The first few problems, each naming the line and what was expected. */
   samples: string[];
   sha256: string;

@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PymkError } from '../core/errors.js';
+import type { BadRowLimit } from '../data/load.js';
 import { HEURISTIC_NAMES } from '../graph/heuristics.js';
 import { METRICS } from '../ann/types.js';
 import { INDEX_KINDS } from '../ann/registry.js';
@@ -54,7 +55,8 @@ export const PipelineFileSchema = z
     embed: z.union([z.literal(false), shaped(EMBED_DEFAULTS, { train: shaped({ ...EMBED_TRAIN_DEFAULTS, identityStd: 0 }, { fanouts }), inferFanouts: fanouts })]),
     ann: z.union([z.literal(false), shaped(ANN_DEFAULTS, { kind: z.enum(INDEX_KINDS as [string, ...string[]]), metric: z.enum(METRICS), options: z.record(z.string(), z.unknown()) })]),
     rank: z.union([z.literal(false), shaped(RANK_DEFAULTS, { examples: shaped(exampleDefaults), served: z.enum(VARIANTS) })]),
-    maxBadRows: z.number().int().min(0),
+    maxBadRows: z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?%$/, 'expected an integer or a share "P%"').refine((v) => Number(v.slice(0, -1)) <= 100, 'a share is at most 100%')]),
+    unknownUsers: z.enum(['keep', 'reject']),
   })
   .strict()
   .partial();
@@ -66,7 +68,8 @@ export interface PipelineFlags {
   candidates?: number;
   listK?: number;
   maxFanout?: number;
-  maxBadRows?: number;
+  maxBadRows?: BadRowLimit;
+  unknownUsers?: 'keep' | 'reject';
   embed?: boolean;
   rank?: boolean;
 }
@@ -129,6 +132,7 @@ export function pipelineParams(file: PipelineFile, flags: PipelineFlags, rules: 
     ...(flags.embed === false && { embed: false as const }),
     ...(flags.rank === false && { rank: false as const }),
     ...(flags.maxBadRows !== undefined && { maxBadRows: flags.maxBadRows }),
+    ...(flags.unknownUsers !== undefined && { unknownUsers: flags.unknownUsers }),
   };
   const defaults: PipelineParams = { ...PIPELINE_DEFAULTS, embed: EMBED_DEFAULTS, ann: {} };
   const p = merge(merge(defaults, file), fromFlags);

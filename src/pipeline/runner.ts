@@ -108,9 +108,14 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     if (reused.length) log(`resuming: reusing stages ${reused.join(', ')} from the interrupted run`);
 
     const ran: string[] = [];
-    for (let i = keep.length; i < opts.stages.length; i++) {
-      await runStage(opts.stages[i], m.stages[i], m, staging, { params, progress, log });
-      ran.push(opts.stages[i].name);
+    try {
+      for (let i = keep.length; i < opts.stages.length; i++) {
+        await runStage(opts.stages[i], m.stages[i], m, staging, { params, progress, log });
+        ran.push(opts.stages[i].name);
+      }
+    } catch (e) {
+      await discardFailed(staging, m, log);
+      throw e;
     }
 
     const now = new Date();
@@ -196,6 +201,20 @@ async function reusableStages(staging: string, prev: Manifest, stages: readonly 
     keep.push(p);
   }
   return keep;
+}
+
+/**
+ * After a failed stage: with no finished stage to resume from (e.g. a failed ingest) the staging folder is
+ * removed; otherwise the failed stage's files are deleted and the manifest (status 'failed', the error in
+ * the stage's record) stays, so a rerun resumes after the last finished stage.
+ */
+async function discardFailed(staging: string, m: Manifest, log: LogFn): Promise<void> {
+  try {
+    if (!m.stages.some((s) => s.status === 'done')) await rm(staging, { recursive: true, force: true });
+    else await pruneStaging(staging, new Set(Object.keys(m.artifacts)));
+  } catch (e) {
+    log(`could not clean up ${staging} after the failure: ${(e as Error).message}`);
+  }
 }
 
 /** Deletes every file in the staging folder except the manifest and the kept artifacts. */

@@ -4,11 +4,14 @@
  * refused and the old one keeps serving). Swaps apply to the embedded memory:// store; a Redis store serves
  * what its pointer names and follows publishes itself (kvStore.ts).
  */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../core/config.js';
 import { PymkError } from '../core/errors.js';
 import { FailureTracker, type WarnFn } from '../core/failures.js';
 import { openBundle, readBundleVersion, type Bundle } from '../bundle/bundle.js';
+import { MANIFEST_FILE } from '../bundle/manifest.js';
 import { candidatesPerUser } from '../bundle/read.js';
 import { snapshotFrom } from '../store/fromBundle.js';
 import { selectScorer } from '../rank/select.js';
@@ -86,7 +89,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   // The poll's manifest reads: a manifest that stays unreadable is logged once, not on every poll.
   const polls = new FailureTracker(`reading ${bundleDir}/manifest.json`, { onError: (err, what) => warn(err, what), onRecover: (what) => info(what) });
 
-  const reload = async (): Promise<string> => {
+  // The refused version and the state of its folder (see folderState): not retried until either changes.
+  let refused: string | null = null;
+  const check = async (): Promise<string> => {
     let unreadable = false;
     const onDisk = await readBundleVersion(bundleDir, (err) => {
       unreadable = true;
@@ -94,9 +99,11 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     });
     if (!unreadable) polls.ok();
     if (!onDisk || onDisk === store.version() || !(store instanceof MemoryStore)) return store.version();
+    const seen = await folderState(bundleDir, onDisk);
+    if (refused !== null && refused === seen) return store.version(); // refused already, folder unchanged
     try {
-      // The snapshot and its model are checked together; either failing refuses the whole bundle.
-      const b = await openBundle(bundleDir);
+      // Every artifact's SHA-256 (streamed), then the snapshot and its model: any failing refuses the whole bundle.
+      const b = await openBundle(bundleDir, { verify: 'full' });
       const snap = await snapshotFrom(b, b.version);
       const next = await selectScorer(config.scorer, b);
       const nextAnn = await openAnn(config, bundleDir, snap, (err) => warn(err, `ANN index of ${b.version} not opened; serving it without ANN candidates`), {
@@ -114,11 +121,35 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       core = coreFor(store, config, next, nextAnn);
       old.scorer.dispose?.(); // released once the requests already scoring with it have finished
       closeLater(old.ann); // searches already sent to the old pool get time to finish
+      refused = null;
       app.log.info({ version: store.version(), scorer: next.name }, 'swapped in a new bundle');
     } catch (err) {
-      app.log.error({ err }, `refused bundle ${onDisk}; still serving ${store.version()}`);
+      refused = seen;
+      app.log.error({ err }, `refused bundle ${onDisk}; still serving ${store.version()} (not retried until the bundle folder changes)`);
     }
     return store.version();
+  };
+  // Reloads never overlap: a call while one runs waits for it and then runs one more check (calls coalesce).
+  let running: Promise<string> | null = null;
+  let queued: Promise<string> | null = null;
+  const reload = (): Promise<string> => {
+    if (running === null) {
+      running = check().finally(() => {
+        running = null;
+      });
+      return running;
+    }
+    queued ??= running.then(
+      () => {
+        queued = null;
+        return reload();
+      },
+      () => {
+        queued = null;
+        return reload();
+      },
+    );
+    return queued;
   };
   const poll = (): void => void reload().catch((err: unknown) => warn(err, `bundle poll failed; still serving ${store.version()}`));
   const stopWatch = opts.watchMs ? every(opts.watchMs, poll) : null;
@@ -141,6 +172,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   };
 }
 
+/** A bundle version with the identity of its folder and manifest (inode, mtime, size): changes when either is replaced or edited. */
+async function folderState(dir: string, version: string): Promise<string> {
+  const [d, m] = await Promise.all([stat(dir), stat(join(dir, MANIFEST_FILE))]).catch(() => [null, null]);
+  return d && m ? `${version}|${d.ino}:${d.mtimeMs}|${m.ino}:${m.mtimeMs}:${m.size}` : `${version}|?${Date.now()}`;
+}
+
 /**
  * What serving a bundle needs, opened the same way by the server and `pymk recommend`: the bundle's snapshot
  * in the configured store, the scorer (startupScorer) and the ANN candidates. Problems serving goes on
@@ -156,7 +193,7 @@ export async function startCore(
   opts: { info?: (what: string) => void; clock?: () => number } = {},
 ): Promise<RecommendDeps> {
   const info = opts.info ?? (() => {});
-  const b = await openBundle(bundleDir);
+  const b = await openBundle(bundleDir, { verify: 'full' });
   const snap = await snapshotFrom(b, b.version);
   const store = await openStore(config.store, { snapshot: snap, ttl, clock: opts.clock, liveTopN: candidatesPerUser(b.manifest), onError: warn, onRecover: info });
   const scorer = await startupScorer(config.scorer, b);

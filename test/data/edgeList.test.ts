@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { Dictionary } from '../../src/core/dictionary.js';
 import { isPymkError } from '../../src/core/errors.js';
 import { readEdgeList, type EdgeListOptions } from '../../src/data/readers/edgeList.js';
+import { IdGrammar, type IdGrammarOptions } from '../../src/data/readers/idGrammar.js';
 import { IdInterner } from '../../src/data/readers/ids.js';
 import { tempFile } from './fixtures.js';
 
 /** Reads `body` as an edge list and returns its edges as external-id triples plus the report. */
-async function read(body: string, opts: EdgeListOptions = {}, name = 'edges.txt') {
+async function read(body: string, opts: EdgeListOptions = {}, name = 'edges.txt', grammar: IdGrammarOptions = {}) {
   const ids = new Dictionary();
-  const r = await readEdgeList(tempFile(name, body), new IdInterner(ids), opts);
+  const r = await readEdgeList(tempFile(name, body), new IdInterner(ids, new IdGrammar(grammar)), opts);
   const e = r.edges;
   const edges = Array.from({ length: e.count }, (_, i) => [ids.value(e.src[i]), ids.value(e.dst[i]), e.ts[i]]);
   return { edges, report: r.report, header: r.header, ids };
@@ -60,9 +61,15 @@ test('explicit columns pick src/dst/ts from wider rows', async () => {
   assert.deepEqual(r.edges, [['6', '2', 1289241912], ['7', '1', 1289241913]]);
 });
 
-test('quoted CSV ids with commas and quotes', async () => {
-  const r = await read('"Smith, J","O""Brien",5\nplain,"x",\n');
+test('quoted CSV ids with commas and quotes: refused by the default id grammar, read when the dataset allows them', async () => {
+  const body = '"Smith, J","O""Brien",5\nplain,"x",\n';
+  const r = await read(body, {}, 'edges.txt', { allow: ' ,"' });
   assert.deepEqual(r.edges, [['Smith, J', 'O"Brien', 5], ['plain', 'x', 0]]);
+  const d = await read(body, { maxBadRows: 1 });
+  assert.deepEqual(d.edges, [['plain', 'x', 0]]);
+  assert.deepEqual(d.report.skipped, { bad_id: 1 });
+  assert.match(d.report.samples[0], /edges\.txt:1: src "Smith, J": id holds the character "," at offset 5/);
+  assert.deepEqual(d.ids.toArray(), ['plain', 'x'], 'no user for the refused row');
 });
 
 test('self-loops are dropped and counted, their users still get ids; repeated pairs merge keeping the earliest time', async () => {
@@ -78,7 +85,7 @@ test('self-loops are dropped and counted, their users still get ids; repeated pa
 
 test('malformed rows are skipped and counted by reason, quoting file, line and what was expected', async () => {
   const body = 'a,b,1\na,b,c,d\nc,x\nonly\n,z,1\nd,e,notatime\ne,f,1700000000000\ng,"open\nh,i,2\n';
-  const r = await read(body, {}, 'conn.csv');
+  const r = await read(body, { maxBadRows: 100 }, 'conn.csv');
   assert.deepEqual(r.edges.map((e) => e.slice(0, 2)), [['a', 'b'], ['c', 'x'], ['h', 'i']]);
   assert.deepEqual(r.report.skipped, { wrong_column_count: 2, empty_id: 1, bad_ts: 2, unterminated_quote: 1 });
   assert.equal(r.report.rowsRead, 9);
@@ -102,10 +109,13 @@ test('more malformed rows than maxBadRows aborts with PYMK_TOO_MANY_BAD_ROWS nam
   });
 });
 
-test('the default limit is max(1000, 1% of rows): 1000 bad rows pass, 1001 do not; 1% of a large file is allowed', async () => {
+test('the default limit is max(10, 1% of rows), below half the rows: 10 bad rows pass, 11 do not; 1% of a large file is allowed', async () => {
   const good = (n: number): string => Array.from({ length: n }, (_, i) => `${i} ${i + 1}\n`).join('');
-  await assert.doesNotReject(read(good(10) + 'bad\n'.repeat(1000)));
-  await assert.rejects(read(good(10) + 'bad\n'.repeat(1001)), (e) => isPymkError(e) && e.code === 'PYMK_TOO_MANY_BAD_ROWS');
+  await assert.doesNotReject(read(good(20) + 'bad\n'.repeat(10)));
+  await assert.rejects(read(good(20) + 'bad\n'.repeat(11)), (e) => isPymkError(e) && e.code === 'PYMK_TOO_MANY_BAD_ROWS');
+  // A small file that is mostly garbage fails even below the floor of 10: 6 bad rows of 12 is half the file.
+  await assert.rejects(read(good(6) + 'bad\n'.repeat(6)), (e) => isPymkError(e) && e.code === 'PYMK_TOO_MANY_BAD_ROWS');
+  await assert.doesNotReject(read(good(7) + 'bad\n'.repeat(5)));
   // 150,000 good rows + 1,500 bad rows (0.99% of 151,500): allowed, even with the bad rows first.
   const r = await read('bad\n'.repeat(1500) + good(150_000));
   assert.equal(r.report.skipped.wrong_column_count, 1500);

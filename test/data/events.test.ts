@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Dictionary } from '../../src/core/dictionary.js';
 import { EVENT_TYPES } from '../../src/core/tables.js';
+import { IdGrammar } from '../../src/data/readers/idGrammar.js';
 import { IdInterner } from '../../src/data/readers/ids.js';
 import { readEvents } from '../../src/data/readers/events.js';
 import { tempFile } from './fixtures.js';
@@ -38,7 +39,7 @@ test('events: bad rows skipped and counted with file, line and what was expected
     line({ ts: 2, type: 'toString', actor: 'a', target: 'b', extra: 1 }),
     '{"ts":3,"type":"block","actor":"a","target":12345678901234567890}\n',
   ].join('');
-  const r = await readEvents(tempFile('events.jsonl', body), new IdInterner(new Dictionary()));
+  const r = await readEvents(tempFile('events.jsonl', body), new IdInterner(new Dictionary()), { maxBadRows: 100 });
   assert.equal(r.events.count, 1);
   assert.deepEqual(r.report.skipped, {
     unknown_event_type: 2,
@@ -64,7 +65,7 @@ test('the fast path and the general path read the same events (spacing, key orde
     '{"ts":1700000003.0,"type":"invite_sent","actor":"é","target":"u2"}',
   ];
   const ids = new Dictionary();
-  const r = await readEvents(tempFile('events.jsonl', rows.join('\n')), new IdInterner(ids));
+  const r = await readEvents(tempFile('events.jsonl', rows.join('\n')), new IdInterner(ids, new IdGrammar({ allow: '"' })));
   assert.equal(r.events.count, rows.length);
   rows.forEach((text, i) => {
     const o = JSON.parse(text);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPymkError } from '../../src/core/errors.js';
@@ -79,7 +79,9 @@ test('missing folder, missing connections, a missing named file and a bad datase
 
 test('an empty or all-bad connections file is PYMK_BAD_INPUT; too many bad rows is PYMK_TOO_MANY_BAD_ROWS naming the file', async () => {
   await assert.rejects(loadDataset(tempDataset({ 'connections.csv': '' })), (e) => isPymkError(e) && e.code === 'PYMK_BAD_INPUT' && /no valid connections/.test(e.message));
-  await assert.rejects(loadDataset(tempDataset({ 'connections.csv': 'a\nb\n' })), (e) => isPymkError(e) && e.code === 'PYMK_BAD_INPUT');
+  // All rows bad: more than half the file, so the bad-row limit stops it first, naming the file and reason.
+  await assert.rejects(loadDataset(tempDataset({ 'connections.csv': 'a\nb\n' })), (e) => isPymkError(e) && e.code === 'PYMK_TOO_MANY_BAD_ROWS' && /connections\.csv.*wrong_column_count 1/.test(e.message));
+  await assert.rejects(loadDataset(tempDataset({ 'connections.csv': 'a\nb\n' }), { maxBadRows: '100%' }), (e) => isPymkError(e) && e.code === 'PYMK_BAD_INPUT' && /no valid connections/.test(e.message));
   const dir = tempDataset({ 'connections.csv': 'a,b\n', 'events.jsonl': '{"ts":1,"type":"nope","actor":"a","target":"b"}\n'.repeat(3) });
   await assert.rejects(loadDataset(dir, { maxBadRows: 2 }), (e) => isPymkError(e) && e.code === 'PYMK_TOO_MANY_BAD_ROWS' && e.message.includes(join(dir, 'events.jsonl')));
   const w = await loadDataset(dir, { maxBadRows: 3 });
@@ -113,6 +115,9 @@ test('round trip: random profiles, connections and events written in the standar
       connections.push({ src: id(a), dst: id(b), ts: rng.chance(0.1) ? 0 : 1600000000 + rng.int(1e8) });
     }
     await writeDataset({ dir, name: 'rt', withTime: true, connections, profiles });
+    // Ids with a comma (written quoted) are outside the default id grammar: the dataset allows them.
+    const described = JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'dataset.json'), JSON.stringify({ ...described, ids: { allow: ',' } }));
     const events = Array.from({ length: 300 }, () => ({ ts: 1700000000 + rng.int(1e6), type: EVENT_TYPES[rng.int(EVENT_TYPES.length)], actor: id(rng.int(n)), target: id(n + 100 + rng.int(10)) }));
     writeFileSync(join(dir, 'events.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
 

@@ -47,7 +47,7 @@ test('JSONL bad rows: each skipped with the field and what was expected; unknown
     line({ id: 'ok2', hobby: 'go', pet: 'cat' }),
     line({ id: 1.5 }),
   ].join('');
-  const r = await read('users.jsonl', body);
+  const r = await read('users.jsonl', body, 100);
   assert.deepEqual(r.ids.toArray(), ['ok1', 'ok2']);
   assert.deepEqual(r.report.skipped, {
     bad_seniority: 2,
@@ -78,6 +78,7 @@ test('CSV profiles: header names the columns (any order), quoted values, boolean
       ',b,,,,1,,\r\n' +
       'MIT,c,Globex,ten,,,,\r\n' +
       'MIT,d,Globex\r\n',
+    100,
   );
   assert.deepEqual(r.all, [
     { id: 'a', company: 'Acme, Inc.', school: 'Uni "North"', location: null, industry: null, seniority: 3, joinedAt: 1672531200, deactivated: true, banned: false },
@@ -128,9 +129,9 @@ test('the fast path and the general path agree: escaped and plain spellings of o
   const b = await read('users.jsonl', general + '\n');
   assert.deepEqual(a.all, b.all);
   assert.deepEqual(a.all[0], { id: 'a', company: 'Acme', school: 'MIT', location: 'Köln', industry: null, seniority: 4, joinedAt: 1672531200, deactivated: true, banned: false });
-  const dup = await read('users.jsonl', plain + '\n' + general + '\n');
+  const dup = await read('users.jsonl', plain + '\n' + general + '\n', 1);
   assert.deepEqual(dup.report.skipped, { duplicate_id: 1 });
-  const bad = await read('users.jsonl', '{"id":"z","seniority":11}\n{"id":"y","joined_at":99999999999}\n{"id":12345678901234567890}\n');
+  const bad = await read('users.jsonl', '{"id":"z","seniority":11}\n{"id":"y","joined_at":99999999999}\n{"id":12345678901234567890}\n', 3);
   assert.deepEqual(bad.ids.toArray(), [], 'rows the fast path declines register no id before the general path rejects them');
   assert.deepEqual(bad.report.skipped, { bad_seniority: 1, bad_joined_at: 1, bad_id: 1 });
 });

@@ -51,6 +51,19 @@ test('a run publishes a complete bundle whose manifest records inputs, stages, s
   });
 });
 
+test('a failing first stage leaves no staging folder at all', async () => {
+  await withTmp(async (dir) => {
+    const data = join(dir, 'data.txt');
+    await writeFile(data, '1\n2\n');
+    const h = harness();
+    const out = join(dir, 'bundle');
+    h.fail.add('parse');
+    await assert.rejects(runPipeline(quiet(out, h.stages, data)), code('PYMK_STAGE_FAILED', /stage 'parse' failed/));
+    assert.equal(await exists(out), false);
+    assert.equal(await exists(stagingDir(out)), false, 'nothing to resume from: the staging folder is removed');
+  });
+});
+
 test('a failing stage leaves no complete bundle; a rerun resumes from the failed stage', async () => {
   await withTmp(async (dir) => {
     const data = join(dir, 'data.txt');
@@ -65,7 +78,7 @@ test('a failing stage leaves no complete bundle; a rerun resumes from the failed
     const staged = await readManifest(stagingDir(out));
     assert.equal(staged?.stages[1].status, 'failed');
     assert.match(staged?.stages[1].error ?? '', /told to fail/);
-    assert.ok(await exists(join(stagingDir(out), 'squares.bin')), 'the failed stage did write a file');
+    assert.equal(await exists(join(stagingDir(out), 'squares.bin')), false, "the failed stage's file is deleted");
 
     h.fail.clear();
     const r = await runPipeline(quiet(out, h.stages, data));

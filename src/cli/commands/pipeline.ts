@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
+import { PymkError } from '../../core/errors.js';
+import { parseBadRowLimit, type BadRowLimit } from '../../data/load.js';
 import { pipelineParams, readPipelineFile, type PipelineFile } from '../../pipeline/config.js';
 import { runPipeline } from '../../pipeline/runner.js';
 import { PIPELINE_DEFAULTS, defaultStages } from '../../pipeline/stages/index.js';
@@ -13,7 +15,8 @@ interface Flags {
   candidates?: number;
   listK?: number;
   maxFanout?: number;
-  maxBadRows?: number;
+  maxBadRows?: BadRowLimit;
+  unknownUsers?: 'keep' | 'reject';
   embed: boolean;
   rank: boolean;
   resume: boolean;
@@ -30,17 +33,26 @@ export const pipelineCommand: CommandModule = {
       .option('--candidates <n>', `candidates kept per user (default ${PIPELINE_DEFAULTS.candidates.topN})`, intOption('--candidates', 1))
       .option('--list-k <n>', `static-list length per user (default ${PIPELINE_DEFAULTS.lists.k})`, intOption('--list-k', 1))
       .option('--max-fanout <n>', `sample through neighbours above this degree, 0 = walk all (default ${PIPELINE_DEFAULTS.candidates.maxFanout})`, intOption('--max-fanout', 0))
-      .option('--max-bad-rows <n>', 'abort the import when a file has more malformed rows than this', intOption('--max-bad-rows', 0))
+      .option('--max-bad-rows <N|P%>', 'abort the import when a file has more malformed rows than N, or than P% of its rows (default max(10, 1%), below half the rows)', (v: string) => parseBadRowLimit(v))
+      .option('--unknown-users <keep|reject>', "rows naming users absent from a present profile file: keep (flagged) or reject (default: dataset.json's, else keep)", (v: string) => {
+        if (v !== 'keep' && v !== 'reject') throw new PymkError('PYMK_BAD_PARAM', `--unknown-users must be keep or reject, got ${JSON.stringify(v)}`);
+        return v;
+      })
       .option('--no-embed', 'skip the embedding and ANN stages (no ANN candidates in serving)')
       .option('--no-rank', 'skip the ranking model (lists and serving use the stored 2-hop score)')
       .option('--no-resume', 'start over instead of resuming an interrupted run')
       .addHelpText('after', '\nThe static lists apply the serving business rules: PYMK_MAX_PER_COMPANY, PYMK_MAX_PER_SCHOOL, PYMK_DIVERSITY_BACKFILL.')
       .action(async (f: Flags) => {
         const file: PipelineFile = f.config ? await readPipelineFile(f.config) : {};
-        const flags = { candidates: f.candidates, listK: f.listK, maxFanout: f.maxFanout, maxBadRows: f.maxBadRows, embed: f.embed, rank: f.rank };
+        const flags = { candidates: f.candidates, listK: f.listK, maxFanout: f.maxFanout, maxBadRows: f.maxBadRows, unknownUsers: f.unknownUsers, embed: f.embed, rank: f.rank };
         const params = pipelineParams(file, flags, rulesOf(loadConfig()));
         const r = await runPipeline({ out: f.out, stages: defaultStages(params), inputs: { data: f.data }, params, resume: f.resume });
         if (r.reused.length > 0) console.error(`reused stages: ${r.reused.join(', ')}`);
+        const ingest = r.manifest.stages.find((s) => s.name === 'ingest')?.metrics as { rowsRejected?: number; rejected?: Record<string, number> } | undefined;
+        if (ingest?.rejected) {
+          const reasons = Object.entries(ingest.rejected).map(([k, n]) => `${k} ${n}`).join(', ');
+          console.error(`input: ${ingest.rowsRejected ?? 0} rows rejected${reasons ? ` (${reasons}; listed in ${r.dir}/data/rejects.jsonl)` : ''}`);
+        }
       });
   },
 };

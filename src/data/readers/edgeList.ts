@@ -3,12 +3,13 @@
  * first data line), `#`/`%` comments, an optional header, numeric or string ids, ts as epoch seconds or
  * ISO 8601. Works on the raw bytes of each line; only ids that are not plain numbers are decoded to text.
  */
+import { PymkError } from '../../core/errors.js';
 import { EdgeBuilder, type EdgeTable } from '../../core/tables.js';
 import type { FileReport } from '../world.js';
 import { RowAccount, type AccountOptions } from './accounting.js';
 import { dedupeEdges } from './dedupe.js';
 import { BAD_TS, MAX_TS, TS_EXPECTED, parseTimestamp, quote, splitCsv } from './fields.js';
-import type { IdInterner } from './ids.js';
+import { INVALID_ID, UNKNOWN_ID, type IdInterner } from './ids.js';
 import { scanLines } from './lines.js';
 
 /** Which columns hold the endpoints and (optionally) the time; 0-based. */
@@ -25,6 +26,11 @@ export interface EdgeListOptions extends AccountOptions {
   delimiter?: ',' | '\t' | ' ';
   /** Explicit columns; extra columns are then allowed. Default: from a header, else `src dst [ts]`. */
   columns?: EdgeColumns;
+  /**
+   * When a profile file was read (`ids.known` set): 'keep' (default) keeps a row naming a user absent from
+   * it, counted as flagged `unknown_user`; 'reject' rejects the row as `unknown_user` (ids must be frozen).
+   */
+  unknownUsers?: 'keep' | 'reject';
 }
 
 export interface EdgeListResult {
@@ -39,6 +45,8 @@ const TAB = 9;
 const COMMA = 44;
 const QUOTE = 34;
 const MAX_FIELDS = 32;
+/** split(): a quote inside an unquoted field. */
+const STRAY_QUOTE = -2;
 
 const SRC_NAMES = ['src', 'source', 'from', 'src_id', 'source_id', 'from_id', 'u', 'user', 'user_id', 'id1', 'id_1', 'node1', 'node_1'];
 const DST_NAMES = ['dst', 'target', 'to', 'dst_id', 'target_id', 'to_id', 'v', 'friend', 'friend_id', 'id2', 'id_2', 'node2', 'node_2'];
@@ -53,7 +61,14 @@ const NAME_LIKE = /^[A-Za-z_][\w .\-]*$/;
 export async function readEdgeList(path: string, ids: IdInterner, opts: EdgeListOptions = {}): Promise<EdgeListResult> {
   const acc = new RowAccount(path, 'connections', opts);
   const parser = new EdgeLineParser(acc, ids, opts);
-  const scan = await scanLines(path, (b, s, e, n) => parser.line(b, s, e, n), acc.progress);
+  const scan = await scanLines(
+    path,
+    (b, s, e, n) => {
+      acc.at(b, s, e);
+      parser.line(b, s, e, n);
+    },
+    acc.progress,
+  );
   const raw = parser.finish();
   const { edges, duplicates } = dedupeEdges(ids.ids.size, raw, opts.directed ?? false);
   acc.dropped('duplicate_pair', duplicates);
@@ -67,6 +82,9 @@ class EdgeLineParser {
   header: string[] | null = null;
   private sep = 0;
   private started = false;
+  /** The header line's bytes, to recognise it when it comes again (concatenated files). */
+  private headerLine: Buffer | null = null;
+  private readonly keepUnknown: boolean;
   private cols: EdgeColumns | null;
   /** Exact field count a row must have (0 = `src dst [ts]`, i.e. 2 or 3; -1 = at least the used columns). */
   private width = 0;
@@ -81,6 +99,7 @@ class EdgeLineParser {
     this.cols = opts.columns ?? null;
     if (this.cols) this.width = -1;
     if (opts.delimiter) this.sep = opts.delimiter.charCodeAt(0);
+    this.keepUnknown = opts.unknownUsers !== 'reject';
   }
 
   /** The rows kept; the builder's (over-allocated) columns are dropped so they can be collected. */
@@ -97,11 +116,19 @@ class EdgeLineParser {
     if (!this.started) {
       this.started = true;
       if (this.sep === 0) this.sep = detectSeparator(buf, s, e);
-      if (this.detectHeader(buf.toString('utf8', s, e))) return;
+      if (this.detectHeader(buf.toString('utf8', s, e), lineNo)) {
+        this.headerLine = Buffer.from(buf.subarray(s, e));
+        return;
+      }
     }
     const acc = this.acc;
     acc.rowsRead++;
+    const h = this.headerLine;
+    if (h !== null && h.length === e - s && h.equals(buf.subarray(s, e))) {
+      return acc.malformed('repeated_header', lineNo, 'expected a data row, got the header line again (concatenated files?)');
+    }
     const nf = this.split(buf, s, e);
+    if (nf === STRAY_QUOTE) return acc.malformed('stray_quote', lineNo, 'expected a quote only around a whole field (a quote inside a field is written "" within a quoted field)');
     if (nf < 0) return this.slowLine(buf.toString('utf8', s, e), lineNo);
     const cols = this.cols ?? (nf === 3 ? COLS3 : COLS2);
     if (!this.widthOk(nf, cols)) return acc.malformed('wrong_column_count', lineNo, this.widthProblem(nf));
@@ -119,11 +146,22 @@ class EdgeLineParser {
       }
     }
     const u = this.ids.fromBytes(buf, fs[cols.src], fe[cols.src]);
+    if (u < 0) return this.badId(u, 'src', buf.toString('utf8', fs[cols.src], fe[cols.src]), lineNo);
     const v = this.ids.fromBytes(buf, fs[cols.dst], fe[cols.dst]);
-    this.keep(u, v, t);
+    if (v < 0) return this.badId(v, 'dst', buf.toString('utf8', fs[cols.dst], fe[cols.dst]), lineNo);
+    this.keep(u, v, t, lineNo);
   }
 
-  private keep(u: number, v: number, t: number): void {
+  private badId(code: number, which: string, raw: string, lineNo: number): void {
+    if (code === UNKNOWN_ID) return this.acc.malformed('unknown_user', lineNo, `${which} id ${quote(raw)} has no row in the profile file (unknownUsers: 'reject')`);
+    if (code === INVALID_ID) return this.acc.malformed('bad_id', lineNo, `${which} ${quote(raw)}: ${this.ids.problem}`);
+  }
+
+  private keep(u: number, v: number, t: number, lineNo: number): void {
+    if (this.keepUnknown && (this.ids.isUnknown(u) || this.ids.isUnknown(v))) {
+      const id = this.ids.ids.value(this.ids.isUnknown(u) ? u : v);
+      this.acc.flag('unknown_user', lineNo, `id ${quote(id)} has no row in the profile file (kept: unknownUsers 'keep')`);
+    }
     if (u === v) this.acc.dropped('self_loop');
     else this.builder.push(u, v, t);
   }
@@ -140,7 +178,11 @@ class EdgeLineParser {
     if (a === '' || b === '') return acc.malformed('empty_id', lineNo, `expected a non-empty ${a === '' ? 'src' : 'dst'} id`);
     const t = cols.ts !== undefined && cols.ts < f.length ? parseTimestamp(f[cols.ts]) : 0;
     if (t === BAD_TS) return acc.malformed('bad_ts', lineNo, tsProblem(f[cols.ts!]));
-    this.keep(this.ids.fromString(a), this.ids.fromString(b), t);
+    const u = this.ids.fromString(a);
+    if (u < 0) return this.badId(u, 'src', a, lineNo);
+    const v = this.ids.fromString(b);
+    if (v < 0) return this.badId(v, 'dst', b, lineNo);
+    this.keep(u, v, t, lineNo);
   }
 
   private widthOk(nf: number, cols: EdgeColumns): boolean {
@@ -161,7 +203,10 @@ class EdgeLineParser {
     return `expected ${want} separated by ${sep}, got ${nf >= MAX_FIELDS ? `${MAX_FIELDS}+` : nf}`;
   }
 
-  /** Field boundaries into fs/fe; the count, or -1 when a quoted field needs the slow path. */
+  /**
+   * Field boundaries into fs/fe; the count, -1 when a quoted field needs the slow path, or STRAY_QUOTE when a
+   * quote appears inside an unquoted field (or anywhere in a space-separated line, which has no quoting).
+   */
   private split(buf: Buffer, s: number, e: number): number {
     const fs = this.fs;
     const fe = this.fe;
@@ -171,7 +216,7 @@ class EdgeLineParser {
     if (sep === SPACE) {
       while (i < e && nf < MAX_FIELDS) {
         fs[nf] = i;
-        while (i < e && buf[i] !== SPACE && buf[i] !== TAB) i++;
+        while (i < e && buf[i] !== SPACE && buf[i] !== TAB) if (buf[i++] === QUOTE) return STRAY_QUOTE;
         fe[nf++] = i;
         while (i < e && (buf[i] === SPACE || buf[i] === TAB)) i++;
       }
@@ -180,11 +225,13 @@ class EdgeLineParser {
     for (;;) {
       if (nf === MAX_FIELDS) return MAX_FIELDS;
       let a = i;
-      while (i < e && buf[i] !== sep) i++;
+      let quotes = 0;
+      while (i < e && buf[i] !== sep) if (buf[i++] === QUOTE) quotes++;
       let b = i;
       while (a < b && (buf[a] === SPACE || buf[a] === TAB)) a++;
       while (b > a && (buf[b - 1] === SPACE || buf[b - 1] === TAB)) b--;
       if (a < b && buf[a] === QUOTE) return -1;
+      if (quotes > 0) return STRAY_QUOTE;
       fs[nf] = a;
       fe[nf++] = b;
       if (i >= e) return nf;
@@ -193,12 +240,18 @@ class EdgeLineParser {
   }
 
   /** Recognises a header on the first data line and takes its column names; true when it was one. */
-  private detectHeader(text: string): boolean {
+  private detectHeader(text: string, lineNo: number): boolean {
     const f = (this.sep === SPACE ? text.split(/[ \t]+/) : splitCsv(text, String.fromCharCode(this.sep))) ?? [];
     if (f.length < 2 || !f.every((x) => NAME_LIKE.test(x))) return false;
     const lower = f.map((x) => x.toLowerCase());
     const known = lower.some((x) => KNOWN_NAMES.has(x));
     if (!known && !(f.length >= 3 && parseTimestamp(f[2]) === BAD_TS)) return false;
+    const twice = lower.find((x, i) => lower.indexOf(x) !== i);
+    if (twice !== undefined) {
+      throw new PymkError('PYMK_BAD_INPUT', `${this.acc.path}:${lineNo}: the header names the column ${quote(twice)} twice; expected each column once`, {
+        path: this.acc.path,
+      });
+    }
     this.header = f;
     if (!this.cols) {
       const find = (names: string[], dflt: number | undefined): number | undefined => {

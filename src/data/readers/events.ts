@@ -6,7 +6,7 @@ import { EVENT_CODE, EVENT_TYPES, EventBuilder, type EventTable, type EventType 
 import type { FileReport } from '../world.js';
 import { RowAccount, type AccountOptions } from './accounting.js';
 import { BAD_TS, MAX_TS, TS_EXPECTED, parseTimestamp, quote } from './fields.js';
-import type { IdInterner } from './ids.js';
+import { UNKNOWN_ID, type IdInterner } from './ids.js';
 import { FlatJsonScanner, INTEGER, STRING, digitsValue, isIdValue, sameBytes } from './flatJson.js';
 import { parseJsonObject, readId } from './jsonRows.js';
 import { scanLines } from './lines.js';
@@ -18,18 +18,30 @@ export interface EventReadResult {
 
 const KNOWN = new Set(['ts', 'type', 'actor', 'target']);
 
+export interface EventReadOptions extends AccountOptions {
+  /** As for edge lists: a row naming a user absent from the profile file is kept and flagged, or rejected (ids frozen). */
+  unknownUsers?: 'keep' | 'reject';
+}
+
 /** Reads an events file, interning actor and target ids into `ids`. */
-export async function readEvents(path: string, ids: IdInterner, opts: AccountOptions = {}): Promise<EventReadResult> {
+export async function readEvents(path: string, ids: IdInterner, opts: EventReadOptions = {}): Promise<EventReadResult> {
   const acc = new RowAccount(path, 'events', opts);
   const builder = new EventBuilder();
   const unknown = new Set<string>();
   const fast = new FastEventLine(ids, builder);
+  const keepUnknown = opts.unknownUsers !== 'reject';
+  const flagUnknown = (a: number, t: number, lineNo: number): void => {
+    const id = ids.ids.value(ids.isUnknown(a) ? a : t);
+    acc.flag('unknown_user', lineNo, `id ${quote(id)} has no row in the profile file (kept: unknownUsers 'keep')`);
+  };
   const scan = await scanLines(
     path,
     (buf, s, e, lineNo) => {
+      acc.at(buf, s, e);
       if (fast.take(buf, s, e)) {
         acc.rowsRead++;
         acc.rowsKept++;
+        if (keepUnknown && (ids.isUnknown(fast.actor) || ids.isUnknown(fast.target))) flagUnknown(fast.actor, fast.target, lineNo);
         return;
       }
       const text = buf.toString('utf8', s, e);
@@ -58,8 +70,17 @@ export async function readEvents(path: string, ids: IdInterner, opts: AccountOpt
       const target = readId(o.target, 'target');
       if (typeof target !== 'string') return acc.malformed(target.reason, lineNo, target.message);
       if (actor === target) return acc.malformed('actor_is_target', lineNo, `expected 'actor' and 'target' to differ, both are ${quote(actor)}`);
-      builder.push(EVENT_CODE[type as EventType], ids.fromString(actor), ids.fromString(target), ts);
+      const a = ids.fromString(actor);
+      const t = a < 0 ? a : ids.fromString(target);
+      if (a < 0 || t < 0) {
+        const which = a < 0 ? 'actor' : 'target';
+        const raw = a < 0 ? actor : target;
+        if ((a < 0 ? a : t) === UNKNOWN_ID) return acc.malformed('unknown_user', lineNo, `field '${which}' ${quote(raw)} has no row in the profile file (unknownUsers: 'reject')`);
+        return acc.malformed(`bad_${which}`, lineNo, `field '${which}' ${quote(raw)}: ${ids.problem}`);
+      }
+      builder.push(EVENT_CODE[type as EventType], a, t, ts);
       acc.rowsKept++;
+      if (keepUnknown && (ids.isUnknown(a) || ids.isUnknown(t))) flagUnknown(a, t, lineNo);
     },
     acc.progress,
   );
@@ -75,6 +96,9 @@ const TYPE_BYTES = EVENT_TYPES.map((t) => Buffer.from(t));
  */
 class FastEventLine {
   private readonly json = new FlatJsonScanner(['ts', 'type', 'actor', 'target']);
+  /** The dense ids of the last row taken. */
+  actor = 0;
+  target = 0;
 
   constructor(
     private readonly ids: IdInterner,
@@ -97,8 +121,12 @@ class FastEventLine {
     if (ts <= 0 || ts > MAX_TS) return false;
     if (sameBytes(buf, start[ACTOR], end[ACTOR], start[TARGET], end[TARGET])) return false;
     const actor = this.ids.fromBytes(buf, start[ACTOR], end[ACTOR]);
+    if (actor < 0) return false;
     const target = this.ids.fromBytes(buf, start[TARGET], end[TARGET]);
+    if (target < 0) return false;
     this.builder.push(type, actor, target, ts);
+    this.actor = actor;
+    this.target = target;
     return true;
   }
 }

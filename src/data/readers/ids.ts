@@ -5,8 +5,18 @@
  * - any other id is keyed by its bytes in an open-addressing table over a byte arena.
  * Both are caches in front of the Dictionary, which stays the one source of truth, so "17" and 17 are the
  * same user however they were read, and "017" is a different one.
+ *
+ * Every id is checked against the dataset's IdGrammar on its first sighting: an invalid id gets no dense id
+ * (INVALID_ID, with `problem` saying why). Once `freeze()` is called (a profile file is the list of users and
+ * `unknownUsers` is 'reject'), an id not seen yet gets UNKNOWN_ID instead of a new dense id.
  */
 import type { Dictionary } from '../../core/dictionary.js';
+import { IdGrammar } from './idGrammar.js';
+
+/** Returned for an id that breaks the grammar (see IdInterner.problem). */
+export const INVALID_ID = -1;
+/** Returned, once frozen, for a valid id that has no dense id yet. */
+export const UNKNOWN_ID = -2;
 
 /** The direct table never outgrows this many slots per known id (plus a fixed 1M slots). */
 const DIRECT_SLOTS_PER_ID = 8;
@@ -17,12 +27,53 @@ export class IdInterner {
   /** direct[v] = dense id + 1 of the numeric id v (0 = not cached). Grows while ids stay dense enough. */
   private direct = new Int32Array(1024);
   private readonly bytes: BytesDictionary;
+  /** Why the last INVALID_ID was returned. */
+  problem = '';
+  /** Dense ids below this were known when the interner was frozen (Infinity: not frozen). */
+  known = Infinity;
+  private frozen = false;
+  /** Whether canonical decimal ids need the grammar's check too (only a custom pattern can refuse them). */
+  private readonly checkNumbers: boolean;
 
-  constructor(readonly ids: Dictionary) {
-    this.bytes = new BytesDictionary(ids);
+  constructor(
+    readonly ids: Dictionary,
+    readonly grammar: IdGrammar = new IdGrammar(),
+  ) {
+    this.checkNumbers = grammar.problem('1234567890') !== null || grammar.problem('0') !== null || grammar.hasPattern;
+    this.bytes = new BytesDictionary(ids, (v, n) => this.admit(v, n));
   }
 
-  /** The dense id of the id spelled by `buf[s, e)` (non-empty, UTF-8). */
+  /** From now on, ids not seen yet are UNKNOWN_ID; ids from here on (`known`) are the ones already seen. */
+  freeze(): void {
+    this.frozen = true;
+    this.known = this.ids.size;
+  }
+
+  /** Marks the ids seen so far as "known" without freezing: later ids still get dense ids (≥ known). */
+  markKnown(): void {
+    this.known = this.ids.size;
+  }
+
+  /** Whether a dense id was first seen after markKnown()/freeze(). */
+  isUnknown(id: number): boolean {
+    return id >= this.known;
+  }
+
+  /** Checks a value on first sight: a code for it may be created (true), or `problem`/UNKNOWN_ID apply. */
+  private admit(v: string, bytes: number): number {
+    const p = this.grammar.problem(v, bytes);
+    if (p !== null) {
+      this.problem = p;
+      return INVALID_ID;
+    }
+    if (this.frozen) {
+      const c = this.ids.lookup(v);
+      return c >= 0 ? c : UNKNOWN_ID;
+    }
+    return this.ids.code(v);
+  }
+
+  /** The dense id of the id spelled by `buf[s, e)` (UTF-8), INVALID_ID or UNKNOWN_ID. */
   fromBytes(buf: Buffer, s: number, e: number): number {
     const len = e - s;
     if (len <= 15 && (len === 1 || buf[s] !== 48)) {
@@ -38,26 +89,35 @@ export class IdInterner {
     return this.bytes.code(buf, s, e);
   }
 
-  /** The dense id of a non-negative safe integer id. */
+  /** The dense id of a non-negative safe integer id, INVALID_ID or UNKNOWN_ID. */
   fromNumber(v: number): number {
     const direct = this.direct;
     if (v < direct.length) {
       const c = direct[v];
       if (c !== 0) return c - 1;
-      return (direct[v] = this.ids.code(String(v)) + 1) - 1;
+      const code = this.numberCode(v);
+      if (code >= 0) direct[v] = code + 1;
+      return code;
     }
     if (v < DIRECT_MIN + DIRECT_SLOTS_PER_ID * this.ids.size && this.growDirect(v)) return this.fromNumber(v);
     let c = this.numeric.get(v);
     if (c === undefined) {
-      c = this.ids.code(String(v));
-      this.numeric.set(v, c);
+      c = this.numberCode(v);
+      if (c >= 0) this.numeric.set(v, c);
     }
     return c;
   }
 
-  /** The dense id of an id given as text (or a JSON integer already turned into text). */
-  fromString(s: string): number {
+  private numberCode(v: number): number {
+    const s = String(v);
+    if (this.checkNumbers || this.frozen) return this.admit(s, s.length);
     return this.ids.code(s);
+  }
+
+  /** The dense id of an id given as text (or a JSON integer already turned into text), INVALID_ID or UNKNOWN_ID. */
+  fromString(s: string): number {
+    const c = this.ids.lookup(s);
+    return c >= 0 ? c : this.admit(s, Buffer.byteLength(s));
   }
 
   /** Doubles the direct table until it holds v, as long as it stays within its memory bound. */
@@ -72,19 +132,26 @@ export class IdInterner {
   }
 }
 
-/** A Dictionary whose codes can be looked up by UTF-8 bytes; only a value's first sighting makes a string. */
+/**
+ * A Dictionary whose codes can be looked up by UTF-8 bytes; only a value's first sighting makes a string.
+ * `admit` (default: always) decides on first sight: a code ≥ 0 is cached, a negative answer is returned
+ * as is and not cached.
+ */
 export class BytesDictionary {
   private readonly table = new ByteKeyTable();
 
-  constructor(readonly dict: Dictionary) {}
+  constructor(
+    readonly dict: Dictionary,
+    private readonly admit: (value: string, bytes: number) => number = (v) => dict.code(v),
+  ) {}
 
-  /** The code of the value spelled by `buf[s, e)`, assigned on first sight. */
+  /** The code of the value spelled by `buf[s, e)`, assigned on first sight (or admit's negative answer). */
   code(buf: Buffer, s: number, e: number): number {
     const h = hashBytes(buf, s, e);
     const c = this.table.get(buf, s, e, h);
     if (c >= 0) return c;
-    const code = this.dict.code(buf.toString('utf8', s, e));
-    this.table.insert(buf, s, e, h, code);
+    const code = this.admit(buf.toString('utf8', s, e), e - s);
+    if (code >= 0) this.table.insert(buf, s, e, h, code);
     return code;
   }
 }

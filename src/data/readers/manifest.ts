@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { PymkError } from '../../core/errors.js';
+import { OPTIONAL_ID_CHARS, type IdGrammarOptions } from './idGrammar.js';
 
 const Column = z.number().int().min(0);
 
@@ -24,7 +25,28 @@ const ManifestSchema = z.strictObject({
     .optional(),
   profiles: z.strictObject({ path: z.string().min(1), format: z.enum(['jsonl', 'csv']).optional() }).optional(),
   events: z.strictObject({ path: z.string().min(1) }).optional(),
+  ids: z
+    .strictObject({
+      maxBytes: z.number().int().min(1).max(65_536).optional(),
+      allow: z.string().regex(/^[ ,"']*$/, `may only list characters of ${JSON.stringify(OPTIONAL_ID_CHARS)}`).optional(),
+      pattern: z
+        .string()
+        .min(1)
+        .refine((p) => compiles(p), 'must be a valid JavaScript regular expression')
+        .optional(),
+    })
+    .optional(),
+  unknownUsers: z.enum(['keep', 'reject']).optional(),
 });
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 
@@ -35,6 +57,10 @@ export interface DatasetPlan {
   connections: { path: string; delimiter?: ',' | '\t' | ' '; columns?: { src: number; dst: number; ts?: number } };
   profiles?: { path: string; format?: 'jsonl' | 'csv' };
   events?: { path: string };
+  /** The user-id grammar (default: IdGrammar's). */
+  ids: IdGrammarOptions;
+  /** Rows naming a user absent from a present profile file: kept and flagged (default) or rejected. */
+  unknownUsers: 'keep' | 'reject';
 }
 
 export const MANIFEST_FILE = 'dataset.json';
@@ -77,6 +103,8 @@ export async function planDataset(dir: string): Promise<DatasetPlan> {
     name: m.name ?? basename(resolve(dir)),
     directed: m.connections?.directed ?? false,
     connections: { path: connections, delimiter: m.connections?.delimiter, columns: m.connections?.columns },
+    ids: m.ids ?? {},
+    unknownUsers: m.unknownUsers ?? 'keep',
   };
   if (profiles !== undefined) plan.profiles = { path: profiles, format: m.profiles?.format };
   if (events !== undefined) plan.events = { path: events };

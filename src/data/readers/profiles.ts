@@ -46,9 +46,11 @@ export async function readProfiles(path: string, ids: IdInterner, opts: ProfileR
   const fast = format === 'jsonl' ? new FastProfileLine(ids, rows) : null;
   const unknown = new Set<string>();
   let header: string[] | null = null;
+  let headerText: string | null = null;
 
   const store = (lineNo: number, p: Profile): void => {
     const uid = ids.fromString(p.id);
+    if (uid < 0) return acc.malformed('bad_id', lineNo, `field 'id' ${quote(p.id)}: ${ids.problem}`);
     if (!rows.claim(uid)) return acc.malformed('duplicate_id', lineNo, `id ${quote(p.id)} already has a profile earlier in the file`);
     setProfile(rows.table, uid, p);
     acc.rowsKept++;
@@ -62,6 +64,7 @@ export async function readProfiles(path: string, ids: IdInterner, opts: ProfileR
   const scan = await scanLines(
     path,
     (buf, s, e, lineNo) => {
+      acc.at(buf, s, e);
       if (fast !== null && fast.take(buf, s, e)) {
         acc.rowsRead++;
         acc.rowsKept++;
@@ -71,10 +74,12 @@ export async function readProfiles(path: string, ids: IdInterner, opts: ProfileR
       if (text.trim() === '') return;
       if (format === 'csv' && header === null) {
         header = readHeader(text, acc, lineNo);
+        headerText = text;
         header.forEach((k) => noteUnknown(k, lineNo));
         return;
       }
       acc.rowsRead++;
+      if (text === headerText) return acc.malformed('repeated_header', lineNo, 'expected a data row, got the header line again (concatenated files?)');
       let get: (k: string) => unknown;
       if (format === 'csv') {
         const f = splitCsv(text);
@@ -165,7 +170,7 @@ class FastProfileLine {
       else if (kind[k] !== FALSE && kind[k] !== ABSENT && kind[k] !== NULL) return false;
     }
     const uid = this.ids.fromBytes(buf, start[ID], end[ID]);
-    if (!this.rows.claim(uid)) return false;
+    if (uid < 0 || !this.rows.claim(uid)) return false;
     const t = this.rows.table;
     for (let f = 0; f < PROFILE_FIELDS.length; f++) {
       const k = f + 1;
@@ -199,6 +204,12 @@ function readHeader(text: string, acc: RowAccount, lineNo: number): string[] {
       `${acc.path}:${lineNo}: expected a header line naming the columns (${PROFILE_KEYS.join(', ')}), with 'id' among them; got ${quote(text)}`,
       { path: acc.path },
     );
+  }
+  const twice = h.find((x, i) => h.indexOf(x) !== i);
+  if (twice !== undefined) {
+    throw new PymkError('PYMK_BAD_INPUT', `${acc.path}:${lineNo}: the header names the column ${quote(twice)} twice; expected each column once`, {
+      path: acc.path,
+    });
   }
   return h;
 }

@@ -9,6 +9,8 @@
  *   embeddings/model.bin/json the checkpoint (the next run fine-tunes from it; serving's embedProfile uses it)
  */
 import { Dictionary } from '../../core/dictionary.js';
+import { PymkError } from '../../core/errors.js';
+import { PROFILE_FIELDS, type ProfileTable } from '../../core/tables.js';
 import { EMBED_ARTIFACTS, loadBundleModel, modelColumns, modelMeta, type EmbeddingsMeta } from '../../embed/checkpoint.js';
 import { embedUsers } from '../../embed/embedUsers.js';
 import { ARCHITECTURE, growModel, type Model } from '../../embed/model.js';
@@ -71,6 +73,12 @@ async function startingModel(from: string, ids: Dictionary, log: (s: string) => 
   return grown;
 }
 
+/** Whether any user has any profile value. */
+function anyProfile(p: ProfileTable): boolean {
+  for (const f of PROFILE_FIELDS) if (p.codes[f].some((c) => c >= 0)) return true;
+  return p.seniority.some((v) => v >= 0) || p.joinedAt.some((v) => v > 0);
+}
+
 export function embedStage(params: EmbedParams = EMBED_DEFAULTS): Stage {
   return {
     name: 'embed',
@@ -83,6 +91,15 @@ export function embedStage(params: EmbedParams = EMBED_DEFAULTS): Stage {
       // The bundle this run replaces is the staging folder's name without '.partial' (pipeline/runner.ts).
       const previous = params.resumeFrom === 'previous' ? ctx.dir.replace(/\.partial$/, '') : params.resumeFrom;
       const init = await startingModel(previous, ids, (s) => ctx.log(s));
+      if (init && n > 0 && !anyProfile(profiles)) {
+        // The checkpoint's profile tower was trained on profile values; fine-tuning it on none collapses the
+        // vectors (the operator's run failed two stages later at the ANN recall floor). Fail here, naming why.
+        throw new PymkError(
+          'PYMK_BAD_INPUT',
+          `every one of the ${n} users has an empty profile (the profile file is empty, unusable or missing): refusing to fine-tune ` +
+            `the checkpoint of ${previous} on them; fix the profile file (see data/import-report.json), or train from scratch with "embed": {"resumeFrom": "none"}`,
+        );
+      }
       if (init) ctx.log(`fine-tuning from ${previous}`);
 
       const bars: { train: Progress | null; infer: Progress | null } = { train: null, infer: null };

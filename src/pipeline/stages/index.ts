@@ -1,4 +1,5 @@
 /** The default pipeline: ingest → graph → embed → ann → candidates (2-hop) → pair features → rank (model) → static lists. */
+import type { BadRowLimit } from '../../data/load.js';
 import type { Stage } from '../stage.js';
 import { annStage, type AnnStageParams } from './ann.js';
 import { CANDIDATE_DEFAULTS, candidatesStage, type CandidateParams } from './candidates.js';
@@ -17,7 +18,10 @@ export interface PipelineParams {
   embed?: EmbedParams | false;
   /** The ANN index over the embeddings (false: none; serving then has no ANN candidates). */
   ann?: Partial<AnnStageParams> | false;
-  maxBadRows?: number;
+  /** Malformed rows allowed per input file: N or "P%" of its rows (default: see data/readers/accounting.ts). */
+  maxBadRows?: BadRowLimit;
+  /** Rows naming users absent from a present profile file: 'keep' (flagged) or 'reject' (default: the dataset's, else keep). */
+  unknownUsers?: 'keep' | 'reject';
 }
 
 export const PIPELINE_DEFAULTS: PipelineParams = { candidates: CANDIDATE_DEFAULTS, rank: RANK_DEFAULTS, lists: LIST_DEFAULTS };
@@ -33,5 +37,5 @@ export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS): Stage
   const p = consistentParams(params);
   const rank = p.rank === false || p.rank === undefined ? [] : [rankStage(p.rank)];
   const embed = p.embed === false ? [] : [embedStage(p.embed ?? EMBED_DEFAULTS), ...(p.ann === false ? [] : [annStage(p.ann ?? {})])];
-  return [ingestStage({ maxBadRows: p.maxBadRows }), graphStage(), ...embed, candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
+  return [ingestStage({ maxBadRows: p.maxBadRows, unknownUsers: p.unknownUsers }), graphStage(), ...embed, candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
 }

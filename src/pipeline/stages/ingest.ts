@@ -1,18 +1,39 @@
-/** Stage 1: read the dataset folder (connections, profiles, events) into columnar artifacts. */
+/**
+ * Stage 1: read the dataset folder (connections, profiles, events) into columnar artifacts. Every rejected
+ * row goes to `data/rejects.jsonl` (file, line, reason, message, text); the first few are logged; counts by
+ * reason are in the log's summary line and the stage's metrics.
+ */
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { PROFILE_FIELDS, growProfiles } from '../../core/tables.js';
-import { loadDataset } from '../../data/load.js';
+import { loadDataset, type BadRowLimit, type Reject } from '../../data/load.js';
 import { ARTIFACTS } from '../../bundle/artifacts.js';
 import type { Stage } from '../stage.js';
 
 export interface IngestParams {
-  maxBadRows?: number;
+  maxBadRows?: BadRowLimit;
+  /** Overrides the dataset's `unknownUsers`. */
+  unknownUsers?: 'keep' | 'reject';
 }
+
+/** Rejected rows logged on stderr (all of them are in the rejects file). */
+export const LOGGED_REJECTS = 5;
 
 export function ingestStage(params: IngestParams = {}): Stage {
   return {
     name: 'ingest',
+    version: '2',
     async run(ctx) {
-      const world = await loadDataset(ctx.input('data'), { maxBadRows: params.maxBadRows });
+      const rejects = new RejectsFile(ctx.path(ARTIFACTS.rejects), (r) =>
+        ctx.log(`rejected ${r.file}:${r.line}: ${r.reason}: ${r.message}`),
+      );
+      let world;
+      try {
+        world = await loadDataset(ctx.input('data'), { maxBadRows: params.maxBadRows, unknownUsers: params.unknownUsers, onReject: (r) => rejects.add(r) });
+      } finally {
+        rejects.close();
+      }
+      await ctx.addFile(ARTIFACTS.rejects);
       const n = world.ids.size;
       const p = growProfiles(world.profiles, n);
       await ctx.writeJson(ARTIFACTS.ids, world.ids.toArray());
@@ -28,10 +49,78 @@ export function ingestStage(params: IngestParams = {}): Stage {
       const e = world.events;
       await ctx.writeArrays(ARTIFACTS.events, { type: e.type, actor: e.actor, target: e.target, ts: e.ts });
       await ctx.writeJson(ARTIFACTS.importReport, world.report);
+
+      // Per reason over all files: rejected (malformed, listed in the rejects file), dropped by rule, kept but flagged.
+      const rejected: Record<string, number> = {};
+      const dropped: Record<string, number> = {};
+      const flagged: Record<string, number> = {};
+      const byFile: Record<string, Record<string, number>> = {};
       let skipped = 0;
-      for (const f of world.report.files) for (const k of Object.values(f.skipped)) skipped += k as number;
-      ctx.log(`${n} users, ${c.count} connection rows, ${e.count} events, ${skipped} rows skipped`);
-      return { users: n, connectionRows: c.count, events: e.count, rowsSkipped: skipped };
+      for (const f of world.report.files) {
+        byFile[basename(f.path)] = { ...f.skipped };
+        for (const [k, v] of Object.entries(f.skipped)) {
+          skipped += v;
+          const into = k === 'self_loop' || k === 'duplicate_pair' ? dropped : rejected;
+          into[k] = (into[k] ?? 0) + v;
+        }
+        for (const [k, v] of Object.entries(f.flagged ?? {})) flagged[k] = (flagged[k] ?? 0) + v;
+      }
+      for (const w of world.report.warnings ?? []) ctx.log(`warning: ${w}`);
+      const list = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+      ctx.log(
+        `${n} users, ${c.count} connection rows, ${e.count} events; ${rejects.count} rows rejected (${list(rejected)})` +
+          `${rejects.count > 0 ? `, all listed in ${ARTIFACTS.rejects}` : ''}; dropped by rule: ${list(dropped)}` +
+          (Object.keys(flagged).length > 0 ? `; kept but flagged: ${list(flagged)}` : ''),
+      );
+      return {
+        users: n,
+        connectionRows: c.count,
+        events: e.count,
+        rowsSkipped: skipped,
+        rowsRejected: rejects.count,
+        rejected,
+        dropped,
+        flagged,
+        skippedByFile: byFile,
+        warnings: world.report.warnings ?? [],
+      };
     },
   };
+}
+
+/** The rejects file, written as rows come (synchronous appends in 64 KB batches; memory stays flat). */
+class RejectsFile {
+  count = 0;
+  private fd: number;
+  private pending: string[] = [];
+  private bytes = 0;
+
+  constructor(
+    path: string,
+    private readonly logFirst: (r: Reject) => void,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, 'w');
+  }
+
+  add(r: Reject): void {
+    if (this.count++ < LOGGED_REJECTS) this.logFirst(r);
+    const line = `${JSON.stringify({ file: r.file, line: r.line, reason: r.reason, message: r.message, text: r.text })}\n`;
+    this.pending.push(line);
+    this.bytes += line.length;
+    if (this.bytes > 1 << 16) this.flush();
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    this.flush();
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  private flush(): void {
+    if (this.pending.length > 0) writeSync(this.fd, this.pending.join(''));
+    this.pending = [];
+    this.bytes = 0;
+  }
 }
