@@ -13,8 +13,10 @@ import { generateCommand } from './commands/generate.js';
 import { evalCommand } from './commands/eval.js';
 import { importCommand } from './commands/import.js';
 import { publishCommand } from './commands/publish.js';
+import { invalidateCommand } from './commands/invalidate.js';
+import { eventsCommand } from './commands/events.js';
 
-const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand, importCommand, publishCommand];
+const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand, importCommand, publishCommand, invalidateCommand, eventsCommand];
 
 const program = new Command();
 program
