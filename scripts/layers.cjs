@@ -17,7 +17,7 @@ const LAYERS = [
 
 /** Third-party drivers each imported by one adapter only (STYLE.md: driver types never leak). */
 const DRIVERS = {
-  ioredis: 'src/(store/redis(Cluster)?|events/redisStreams)\\.ts$',
+  ioredis: 'src/(store/redis(Cluster)?|events/redis(Streams|Bus))\\.ts$',
   nats: 'src/events/nats\\.ts$',
   kafkajs: 'src/events/kafka\\.ts$',
   'onnxruntime-node': 'src/rank/onnxRuntime\\.ts$',

@@ -14,8 +14,10 @@ import { evalCommand } from './commands/eval.js';
 import { importCommand } from './commands/import.js';
 import { publishCommand } from './commands/publish.js';
 import { keysCommand } from './commands/keys.js';
+import { invalidateCommand } from './commands/invalidate.js';
+import { eventsCommand } from './commands/events.js';
 
-const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand, importCommand, publishCommand, keysCommand];
+const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand, importCommand, publishCommand, keysCommand, invalidateCommand, eventsCommand];
 
 const program = new Command();
 program

@@ -9,7 +9,12 @@ import type { DeadLetter, DeliveryInfo, EventHandler } from './types.js';
 
 export type Outcome = { kind: 'ack' } | { kind: 'retry'; reason: string } | { kind: 'dead'; letter: DeadLetter };
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** The error as a dead letter's reason; a PymkError's code leads (`PYMK_STORE_INVALID: …`), so reasons can be matched on. */
+const message = (e: unknown): string => {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('PYMK_') ? `${code}: ${e.message}` : e.message;
+};
 
 function dead(raw: string, event: PymkEvent | null, info: DeliveryInfo, reason: string): Outcome {
   return { kind: 'dead', letter: { event, raw, position: info.position, group: info.group, consumer: info.consumer, reason, deliveries: info.deliveries, at: Date.now() } };

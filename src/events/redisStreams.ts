@@ -187,7 +187,19 @@ class RedisConsumer implements Consumer {
 
   private async loop(): Promise<void> {
     const { blockMs } = this.log;
+    let recovered = false;
     while (!this.stopped) {
+      try {
+        if (!recovered) {
+          if (!(await this.recoverOwn())) return;
+          recovered = true;
+        }
+      } catch (e) {
+        if (this.killed) return;
+        this.opts.onError?.(unavailable(this.log.url, e));
+        await sleep(blockMs);
+        continue;
+      }
       try {
         const claimed = await this.claim();
         if (!(await this.process(claimed, true)) || this.stopped) return;
@@ -198,6 +210,28 @@ class RedisConsumer implements Consumer {
         this.opts.onError?.(unavailable(this.log.url, e));
         await sleep(blockMs);
       }
+    }
+  }
+
+  /**
+   * On start, before anything new: the entries still pending on this consumer's own name (a process that
+   * restarts under the same name after dying mid-batch) are claimed back at once (XCLAIM, min-idle 0, which
+   * counts the delivery) and handled in log order, so a restart resumes exactly where the dead process
+   * stopped instead of reading later events first and getting the stuck ones only after claimMs. False when
+   * the log was closed meanwhile.
+   */
+  private async recoverOwn(): Promise<boolean> {
+    const { key } = this.log;
+    let from = '-';
+    for (;;) {
+      const rows = (await this.conn.xpending(key, this.group, from, '+', this.batch, this.name)) as [string, string, number, number][];
+      if (rows.length === 0) return true;
+      from = `(${rows[rows.length - 1][0]}`;
+      const entries = (await this.conn.call('XCLAIM', key, this.group, this.name, 0, ...rows.map((r) => r[0]))) as (Entry | null)[];
+      const live = entries.filter((e): e is Entry => e !== null && e[1] !== null);
+      const gone = rows.map((r) => r[0]).filter((id) => !live.some((e) => e[0] === id));
+      if (gone.length > 0) await this.conn.xack(key, this.group, ...gone); // deleted from the stream: nothing to deliver
+      if (!(await this.process(live, true)) || this.stopped) return !this.killed;
     }
   }
 

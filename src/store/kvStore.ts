@@ -198,15 +198,30 @@ export class KvStore implements OnlineStore {
   }
 
   async addConnection(a: number, b: number): Promise<void> {
-    await Promise.all([this.addExclusion(a, 'connections', b), this.addExclusion(b, 'connections', a)]);
+    await this.editExclusions('connections', 'add', [a, b], [b, a]);
+  }
+
+  async removeConnection(a: number, b: number): Promise<void> {
+    await this.editExclusions('connections', 'del', [a, b], [b, a]);
   }
 
   async addBlock(a: number, b: number): Promise<void> {
-    await Promise.all([this.addExclusion(a, 'blocked', b), this.addExclusion(b, 'blocked', a)]);
+    await this.editExclusions('blocked', 'add', [a, b], [b, a]);
+  }
+
+  async removeBlock(a: number, b: number): Promise<void> {
+    await this.editExclusions('blocked', 'del', [a, b], [b, a]);
   }
 
   async addDismissal(actor: number, target: number): Promise<void> {
-    await this.addExclusion(actor, 'dismissed', target);
+    await this.editExclusions('dismissed', 'add', [actor], [target]);
+  }
+
+  async addFlags(uid: number, flags: number): Promise<void> {
+    const { profile, profiles } = CODECS;
+    const k = this.cur.keys;
+    const args = [flags, profile.tag, profile.version, profiles.tag, profiles.version, uid];
+    await Promise.all(this.perCall([[k.profile(uid)], [k.profiles(uid)]]).map((keys) => this.kv.script('setFlags', keys, args)));
   }
 
   async close(): Promise<void> {
@@ -215,11 +230,23 @@ export class KvStore implements OnlineStore {
     await this.kv.close();
   }
 
-  private async addExclusion(uid: number, row: 'connections' | 'blocked' | 'dismissed', other: number): Promise<void> {
+  /**
+   * One edit_exclusions.lua call over every user of the event on one node (atomic); on a cluster, where each
+   * user's rows sit in the user's slot, one call per user (each atomic; the event is retried whole).
+   */
+  private async editExclusions(row: 'connections' | 'blocked' | 'dismissed', op: 'add' | 'del', users: number[], others: number[]): Promise<void> {
     const c = this.cur;
     const { ids, candidates: cand, behaviour: beh } = CODECS;
     const k = c.keys;
-    await this.kv.script('addExclusion', [k[row](uid), k.candidates(uid), k.behaviour(uid)], [other, ids.tag, ids.version, cand.tag, cand.version, beh.tag, beh.version, c.ttls.graph]);
+    const head = [ids.tag, ids.version, cand.tag, cand.version, beh.tag, beh.version, c.ttls.graph, op];
+    const groups = users.map((u, i) => ({ keys: [k[row](u), k.candidates(u), k.behaviour(u)], other: others[i] }));
+    const calls = this.kv.slotRouter() === null ? [groups] : groups.map((g) => [g]);
+    await Promise.all(calls.map((gs) => this.kv.script('editExclusions', gs.flatMap((g) => g.keys), [...head, ...gs.map((g) => g.other)])));
+  }
+
+  /** Key groups in one call on a single node; one call per group on a cluster (groups may sit in different slots). */
+  private perCall(groups: string[][]): string[][] {
+    return this.kv.slotRouter() === null ? [groups.flat()] : groups;
   }
 
   /** A miss on a key that every live generation has: tell "unknown" from "the whole version expired". */

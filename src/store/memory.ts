@@ -39,6 +39,8 @@ export class MemoryStore implements OnlineStore {
   private readonly clock: () => number;
   private deadlines!: Deadlines;
   private overlay = new Map<number, Overlay>();
+  /** Flag bits set by addFlags, ORed onto the snapshot's profile flags. */
+  private flags = new Map<number, number>();
 
   constructor(
     private snap: Snapshot,
@@ -59,6 +61,7 @@ export class MemoryStore implements OnlineStore {
   swap(snap: Snapshot): void {
     this.snap = snap;
     this.overlay = new Map();
+    this.flags = new Map();
     this.loaded();
   }
 
@@ -155,13 +158,28 @@ export class MemoryStore implements OnlineStore {
     this.addExclusion(b, 'connections', a);
   }
 
+  async removeConnection(a: number, b: number): Promise<void> {
+    this.removeExclusion(a, 'connections', b);
+    this.removeExclusion(b, 'connections', a);
+  }
+
   async addBlock(a: number, b: number): Promise<void> {
     this.addExclusion(a, 'blocked', b);
     this.addExclusion(b, 'blocked', a);
   }
 
+  async removeBlock(a: number, b: number): Promise<void> {
+    this.removeExclusion(a, 'blocked', b);
+    this.removeExclusion(b, 'blocked', a);
+  }
+
   async addDismissal(actor: number, target: number): Promise<void> {
     this.addExclusion(actor, 'dismissed', target);
+  }
+
+  async addFlags(uid: number, flags: number): Promise<void> {
+    if (uid < 0 || uid >= this.snap.profiles.n) return; // no profile row: nothing to flag (Redis: the value is absent)
+    this.flags.set(uid, (this.flags.get(uid) ?? 0) | flags);
   }
 
   async close(): Promise<void> {}
@@ -217,7 +235,7 @@ export class MemoryStore implements OnlineStore {
     return row(kind === 'blocked' ? s.blocked : s.dismissed, uid);
   }
 
-  /** Inserts `other` into a row (sorted) and drops it from the candidate list, like add_exclusion.lua. */
+  /** Inserts `other` into a row (sorted) and drops it from the candidate list, like edit_exclusions.lua. */
   private addExclusion(uid: number, kind: RowKind, other: number): void {
     const cur = this.row(uid, kind);
     // A row that exists keeps its deadline; one created now gets a fresh TTL (Redis: KEEPTTL vs PX).
@@ -237,6 +255,18 @@ export class MemoryStore implements OnlineStore {
       this.userOverlay(uid).rows[kind] = { ids, expires };
     }
     this.dropCandidate(uid, other);
+  }
+
+  /** Deletes `other` from a row (like edit_exclusions.lua 'del'); the candidate list is left as it is. */
+  private removeExclusion(uid: number, kind: RowKind, other: number): void {
+    const cur = this.row(uid, kind);
+    const at = cur.indexOf(other);
+    if (at < 0) return;
+    const expires = this.overlay.get(uid)?.rows[kind]?.expires ?? this.deadlines.graph;
+    const ids = new Int32Array(cur.length - 1);
+    ids.set(cur.subarray(0, at));
+    ids.set(cur.subarray(at + 1), at);
+    this.userOverlay(uid).rows[kind] = { ids, expires };
   }
 
   /** Removes every row of `cand` from the user's stored list (like remove_candidate.lua); returns the count. */
@@ -267,7 +297,7 @@ export class MemoryStore implements OnlineStore {
       out.location[i] = has ? p.codes.location[u] : -1;
       out.industry[i] = has ? p.codes.industry[u] : -1;
       out.seniority[i] = has ? p.seniority[u] : -1;
-      out.flags[i] = has ? p.flags[u] : 0;
+      out.flags[i] = has ? p.flags[u] | (this.flags.get(u) ?? 0) : 0;
       out.degree[i] = has && u < g.n ? g.degree(u) : -1;
     }
     return out;

@@ -38,8 +38,9 @@ function sha1(lua: string): string {
 /** EVALSHA, falling back to EVAL once when the server does not have the script yet. */
 export async function runScript(client: Client, name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
   const s = loadScripts()[name];
-  if (keys.length !== s.numberOfKeys) {
-    throw new PymkError('PYMK_INTERNAL', `script ${name} declares ${s.numberOfKeys} KEYS, called with ${keys.length}`);
+  const fits = s.repeatKeys ? keys.length > 0 && keys.length % s.numberOfKeys === 0 : keys.length === s.numberOfKeys;
+  if (!fits) {
+    throw new PymkError('PYMK_INTERNAL', `script ${name} declares ${s.repeatKeys ? 'groups of ' : ''}${s.numberOfKeys} KEYS, called with ${keys.length}`);
   }
   try {
     return await client.evalsha(sha1(s.lua), keys.length, ...keys, ...args);

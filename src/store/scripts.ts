@@ -1,7 +1,9 @@
 /**
  * Loads the Redis Lua scripts from src/store/lua/*.lua. Each script starts with a header comment naming its
  * KEYS, ARGV and return value; the loader reads how many KEYS a script takes from that header (so a call
- * with the wrong number of keys fails here, not inside Redis) and expands `-- @include "file.lua"` lines.
+ * with the wrong number of keys fails here, not inside Redis) and expands `-- @include "file.lua"` lines. A
+ * header line `KEYS repeat in groups of N` declares a script taking one or more groups of its N KEYS (e.g.
+ * both users of a connection in one call on one node, one user per call on a cluster).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,7 +13,8 @@ import { PymkError } from '../core/errors.js';
 /** The scripts by the name the store calls them. */
 export const SCRIPT_FILES = {
   removeCandidate: 'remove_candidate.lua',
-  addExclusion: 'add_exclusion.lua',
+  editExclusions: 'edit_exclusions.lua',
+  setFlags: 'set_flags.lua',
   switchVersion: 'switch_version.lua',
   tokenBucket: 'token_bucket.lua',
 } as const;
@@ -20,7 +23,9 @@ export type ScriptName = keyof typeof SCRIPT_FILES;
 export interface Script {
   name: ScriptName;
   lua: string;
+  /** KEYS of one group; a script whose header says `KEYS repeat in groups of N` takes any multiple of it. */
   numberOfKeys: number;
+  repeatKeys: boolean;
 }
 
 /** The folder holding the .lua files: next to this module, or in the source tree when running from dist/. */
@@ -58,7 +63,10 @@ export function loadScripts(): Record<ScriptName, Script> {
   const out = {} as Record<ScriptName, Script>;
   for (const [name, file] of Object.entries(SCRIPT_FILES) as [ScriptName, string][]) {
     const raw = readFileSync(join(dir, file), 'utf8');
-    out[name] = { name, lua: expand(dir, file), numberOfKeys: declaredKeys(raw, file) };
+    const numberOfKeys = declaredKeys(raw, file);
+    const repeat = /KEYS repeat in groups of (\d+)/.exec(raw);
+    if (repeat && Number(repeat[1]) !== numberOfKeys) throw new PymkError('PYMK_CONFIG', `${file}: groups of ${repeat[1]} KEYS, but the header lists ${numberOfKeys}`);
+    out[name] = { name, lua: expand(dir, file), numberOfKeys, repeatKeys: repeat !== null };
   }
   cache = out;
   return out;

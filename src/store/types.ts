@@ -44,20 +44,39 @@ export interface RankingInputs {
 }
 
 /**
- * Writes for exclusion events (a connection, block, dismissal). Nothing in src/ calls them yet (there is no
- * event consumer); the store tests do. Each is atomic per user: the exclusion row and the removal
- * from that user's candidate list change together. Values keep their expiry; a row that did not exist is
- * created with its kind's TTL. Writes apply to the version being served; a later publish replaces them.
+ * Writes for graph events (src/events/invalidator.ts applies them). Each is atomic per event where the
+ * store can make it so: memory applies it in one synchronous step; one Redis node runs one Lua script over
+ * every key the event changes (both users of a pair); a Redis Cluster keeps each user's rows in the user's
+ * slot, so it runs one script per user, each atomic, and relies on the caller retrying the whole event
+ * (at-least-once delivery) if it stopped between them. Each is idempotent: applying it twice leaves the
+ * store as applying it once (rows are sets, flags are bits). Values keep their expiry; a row that did not
+ * exist is created with its kind's TTL. Writes apply to the version being served; a later publish
+ * replaces them. Removing a connection or a block does not bring the other user back into a candidate
+ * list: lists only grow back at the next publish.
  */
 export interface StoreWriter {
   /** Removes a candidate, with its pair features, from a user's stored list; returns the rows removed. */
   removeCandidate(uid: number, cand: number): Promise<number>;
   /** a and b connected: each joins the other's connections and leaves the other's candidate list. */
   addConnection(a: number, b: number): Promise<void>;
-  /** a blocked b: blocks apply in both directions, so both rows change. */
+  /** a and b disconnected: each leaves the other's connections (both rows). */
+  removeConnection(a: number, b: number): Promise<void>;
+  /** a blocked b: blocks apply in both directions, so both rows change and both lists lose the other. */
   addBlock(a: number, b: number): Promise<void>;
+  /**
+   * a unblocked b: the pair leaves both users' block rows. The rows hold blocks in either direction without
+   * who blocked whom, so this also lifts a block b had placed on a.
+   */
+  removeBlock(a: number, b: number): Promise<void>;
   /** actor dismissed target: only the actor's exclusions and list change. */
   addDismissal(actor: number, target: number): Promise<void>;
+  /**
+   * Sets profile flag bits (FLAG_DEACTIVATED, FLAG_BANNED) on a user: its profile row and its own row in
+   * its profile pack. Other users' profile packs (which copy the user's row for their candidate lists)
+   * keep the published flags until the next publish on Redis; the memory store reads one profile table,
+   * so there they change at once.
+   */
+  addFlags(uid: number, flags: number): Promise<void>;
 }
 
 export interface OnlineStore extends StoreWriter {

@@ -85,7 +85,7 @@ test('every component folder under src/ has a layer, and the README and docs/arc
   }
 });
 
-const EVENT_DRIVERS = [['nats', 'src/events/nats.ts'], ['kafkajs', 'src/events/kafka.ts'], ['ioredis', 'src/events/redisStreams.ts']];
+const EVENT_DRIVERS = [['nats', 'src/events/nats.ts'], ['kafkajs', 'src/events/kafka.ts'], ['ioredis', 'src/events/redisStreams.ts'], ['ioredis', 'src/events/redisBus.ts']];
 const importOf = (pkg: string): string => `import * as d from '${pkg}';\nexport const A = d;\n`;
 
 test('the event log drivers are imported by their adapters only', () => {

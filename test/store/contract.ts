@@ -136,6 +136,79 @@ export function storeContract(name: string, harness: StoreHarness | null, skip?:
       }
     });
 
+    test('graph event writes: removals, flags, and every write applied twice equals once', async () => {
+      const snap = randomSnapshot({ users: 60, seed: 18, maxCandidates: 10 });
+      const store = await h.open(snap);
+      const n = snap.ids.size;
+      const c = snap.candidates;
+      const listed = [...Array(n).keys()].filter((x) => c.offsets[x + 1] - c.offsets[x] >= 2);
+
+      // A new connection, then its removal: both rows end as published; the candidates stay gone (no re-add).
+      const a = listed[0];
+      const b = c.cand[c.offsets[a]];
+      assert.ok(!snap.graph.neighbors(a).includes(b), 'fixture: a candidate is not a connection');
+      await store.addConnection(a, b);
+      await store.removeConnection(a, b);
+      await store.removeConnection(a, b);
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(a)).connections), Array.from(snap.graph.neighbors(a)));
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(b)).connections), Array.from(snap.graph.neighbors(b)));
+      assert.ok(!(await store.fetchRankingInputs(a)).candidates.ids.includes(b), 'a removed connection does not come back as a candidate');
+
+      // Removing a published connection removes it from both rows and from neighbors().
+      const x = [...Array(n).keys()].find((u) => snap.graph.degree(u) >= 2 && ![a, b].includes(u))!;
+      const y = snap.graph.neighbors(x)[0];
+      await store.removeConnection(x, y);
+      const without = (r: ArrayLike<number>, v: number): number[] => Array.from(r).filter((w) => w !== v);
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(x)).connections), without(snap.graph.neighbors(x), y));
+      assert.deepEqual(Array.from((await store.neighbors([y]))[0]), without(snap.graph.neighbors(y), x));
+
+      // A block and its lifting: both rows; unblock of a pair never blocked is a no-op.
+      const [p, q] = [...Array(n).keys()].filter((u) => row(snap.blocked, u).length === 0 && ![a, b, x, y].includes(u));
+      await store.addBlock(p, q);
+      await store.addBlock(p, q);
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(q)).blocked), [p]);
+      await store.removeBlock(q, p);
+      await store.removeBlock(q, p);
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(p)).blocked), []);
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(q)).blocked), []);
+      const withBlock = [...Array(n).keys()].find((u) => row(snap.blocked, u).length > 0)!;
+      const other = row(snap.blocked, withBlock)[0];
+      await store.removeBlock(withBlock, other);
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(withBlock)).blocked), without(row(snap.blocked, withBlock), other));
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(other)).blocked), without(row(snap.blocked, other), withBlock));
+
+      // Dismissal twice: once in the row, the candidate gone once.
+      const d = listed[1];
+      const t = c.cand[c.offsets[d] + 1];
+      await store.addDismissal(d, t);
+      await store.addDismissal(d, t);
+      const id = await store.fetchRankingInputs(d);
+      assert.deepEqual(Array.from(id.dismissed), sortedInsert(row(snap.dismissed, d), t));
+      assert.ok(!id.candidates.ids.includes(t));
+
+      // Flags: bits are ORed into the user's own row (fetchRankingInputs().user and profiles()), twice = once.
+      const f = [...Array(n).keys()].find((u) => snap.profiles.flags[u] === 0 && c.offsets[u + 1] > c.offsets[u])!;
+      const listBefore = Array.from((await store.fetchRankingInputs(f)).candidates.ids);
+      await store.addFlags(f, 2);
+      await store.addFlags(f, 2);
+      await store.addFlags(f, 1);
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(f)).user.flags), [3]);
+      assert.deepEqual(Array.from((await store.profiles([f])).flags), [3]);
+      const got = await store.fetchRankingInputs(f);
+      assert.deepEqual(Array.from(got.user.company), [snap.profiles.codes.company[f]], 'the rest of the row is untouched');
+      assert.deepEqual(Array.from(got.candidates.ids), listBefore, 'flags leave the list alone');
+
+      // Users nobody touched are exactly as published.
+      const touched = new Set([a, b, x, y, p, q, withBlock, other, d, t, f]);
+      for (const u of [...Array(n).keys()].filter((u) => !touched.has(u)).slice(0, 8)) {
+        const want = plain(expectedInputs(snap, u)) as { candidates: { users: { flags: number[] } } };
+        const have = plain(await store.fetchRankingInputs(u)) as typeof want;
+        // Memory reads one profile table, so f's new flags show in other users' candidate columns there.
+        have.candidates.users.flags = want.candidates.users.flags;
+        assert.deepEqual(have, want, `untouched user ${u}`);
+      }
+    });
+
     test('values expire per kind and fall back cleanly', async () => {
       // TTLs of 100 s (profile, behaviour) and 200 s (lists), time moved by elapse(): on Redis the real seconds
       // a run takes are a rounding error against these margins.

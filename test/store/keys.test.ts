@@ -55,7 +55,11 @@ test('every Lua script has a header naming KEYS, ARGV and Returns, and includes 
   const scripts = loadScripts();
   assert.deepEqual(Object.keys(scripts).sort(), Object.keys(SCRIPT_FILES).sort());
   assert.equal(scripts.removeCandidate.numberOfKeys, 2);
-  assert.equal(scripts.addExclusion.numberOfKeys, 3);
+  assert.equal(scripts.editExclusions.numberOfKeys, 3);
+  assert.equal(scripts.editExclusions.repeatKeys, true, 'one or more users per call');
+  assert.equal(scripts.setFlags.numberOfKeys, 1);
+  assert.equal(scripts.setFlags.repeatKeys, true);
+  assert.equal(scripts.removeCandidate.repeatKeys, false);
   assert.equal(scripts.switchVersion.numberOfKeys, 1);
   for (const s of Object.values(scripts)) assert.ok(!/^-- @include "/m.test(s.lua), `${s.name} still has an include`);
   assert.throws(() => declaredKeys('return 1', 'x.lua'), /header/);

@@ -62,3 +62,18 @@ end
 local function pymk_ids_one(id, tag, version)
   return string.char(tag, version, 0, 0) .. struct.pack('<I4i4', 1, id)
 end
+
+-- Removes `id` from an 'ids' value; returns the new value and 1, or v and 0 when it is not there.
+local function pymk_ids_remove(v, key, id, tag, version)
+  pymk_check_header(v, key, tag, version, 'ids')
+  if #v < 8 then pymk_invalid(key, 'truncated: no count') end
+  local n = struct.unpack('<I4', v, 5)
+  if #v ~= 8 + 4 * n then pymk_invalid(key, 'length ' .. #v .. ' does not match ' .. n .. ' ids') end
+  local lo, hi = 0, n
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if struct.unpack('<i4', v, 9 + 4 * mid) < id then lo = mid + 1 else hi = mid end
+  end
+  if lo >= n or struct.unpack('<i4', v, 9 + 4 * lo) ~= id then return v, 0 end
+  return string.sub(v, 1, 4) .. struct.pack('<I4', n - 1) .. string.sub(v, 9, 8 + 4 * lo) .. string.sub(v, 13 + 4 * lo), 1
+end

@@ -1,0 +1,91 @@
+/**
+ * `pymk invalidate --events URL --store URL [--group NAME] [--bus URL]`: runs the invalidator (src/events)
+ * until SIGINT/SIGTERM: applies every event of the group to the online store and announces the changed
+ * users on the invalidation bus. On a signal it stops fetching, lets the event in progress finish (and be
+ * acked), prints the counts as JSON on stdout and exits.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../../core/config.js';
+import { PymkError } from '../../core/errors.js';
+import { DEFAULT_INVALIDATOR_GROUP, Invalidator, openEventLog, openInvalidationBus, type InvalidationBus } from '../../events/index.js';
+import { openStore } from '../../store/index.js';
+import { intOption, type CommandModule } from '../command.js';
+
+interface Flags {
+  events: string;
+  store?: string;
+  group: string;
+  consumer?: string;
+  bus?: string;
+  maxDeliveries: number;
+  batch: number;
+  statsEvery: number;
+}
+
+export const invalidateCommand: CommandModule = {
+  register(program: Command) {
+    program
+      .command('invalidate')
+      .description('apply live events to the online store and announce the changed users to the servers; runs until Ctrl-C / SIGTERM')
+      .requiredOption('--events <url>', 'event log: redis-streams://host:6379?stream=events, nats://host:4222, kafka://broker:9092')
+      .option('--store <url>', 'online store written: redis://host:6379?prefix=pymk or redis-cluster://… (env PYMK_STORE)')
+      .option('--group <name>', 'consumer group; a new group starts at the beginning of the log', DEFAULT_INVALIDATOR_GROUP)
+      .option('--consumer <name>', 'consumer name, stable across restarts (default invalidator-<hostname>); give each process on one host its own')
+      .option('--bus <url>', 'where changed users are announced: redis://host:6379?channel=pymk:invalidate (default: nowhere)')
+      .option('--max-deliveries <n>', 'deliveries of a failing event before it goes to the dead letters', intOption('--max-deliveries', 1), 5)
+      .option('--batch <n>', 'events fetched per read', intOption('--batch', 1), 64)
+      .option('--stats-every <ms>', 'print the counts to stderr every <ms> ms (0 = only at exit)', intOption('--stats-every', 0), 0)
+      .addHelpText(
+        'after',
+        `
+Each event is acked only after its store write and its announcement succeeded; a failing event is retried and,
+after --max-deliveries, dead-lettered with the error as reason (see pymk events tail). Events naming users that
+are not in the published bundle are skipped and counted. impression, user.created and user.updated are acked
+and counted as not applied yet (docs/events.md, "Invalidator").
+
+Example:
+  pymk publish --bundle out/bundle --store 'redis://127.0.0.1:6379?prefix=pymk'
+  pymk invalidate --events 'redis-streams://127.0.0.1:6379?stream=events' \\
+    --store 'redis://127.0.0.1:6379?prefix=pymk' --bus 'redis://127.0.0.1:6379?channel=pymk:invalidate'`,
+      )
+      .action(async (o: Flags) => {
+        const storeUrl = loadConfig({ store: o.store }).store;
+        if (storeUrl.startsWith('memory:')) {
+          throw new PymkError('PYMK_CONFIG', 'pass --store redis://… or redis-cluster://… (or set PYMK_STORE): a memory store lives inside the server process');
+        }
+        const log = await openEventLog(o.events);
+        let bus: InvalidationBus | null = null;
+        let store: Awaited<ReturnType<typeof openStore>> | null = null;
+        try {
+          store = await openStore(storeUrl, { onError: (e) => console.error(`pymk invalidate: ${e instanceof Error ? e.message : String(e)}`) });
+          bus = o.bus ? await openInvalidationBus(o.bus) : null;
+        } catch (e) {
+          await Promise.all([log.close(), store?.close()]);
+          throw e;
+        }
+        const inv = await Invalidator.start(log, store, {
+          group: o.group,
+          consumer: o.consumer,
+          bus,
+          maxDeliveries: o.maxDeliveries,
+          batch: o.batch,
+          onError: (e) => console.error(`pymk invalidate: ${e.message}`),
+        });
+        console.error(`pymk invalidate: group ${inv.group} (consumer ${inv.consumerName}) of ${o.events} → ${storeUrl}${bus ? `, announcing on ${bus.url}` : ''} (pid ${process.pid})`);
+        const timer = o.statsEvery > 0 ? setInterval(() => void inv.counts().then((c) => console.error(JSON.stringify(c)), () => {}), o.statsEvery) : null;
+        let stopping = false;
+        const stop = async (): Promise<void> => {
+          if (stopping) return;
+          stopping = true;
+          if (timer) clearInterval(timer);
+          await inv.stop();
+          const counts = await inv.counts().catch(() => null);
+          process.stdout.write(`${JSON.stringify(counts)}\n`);
+          await Promise.all([log.close(), store.close(), bus?.close()]);
+          process.exit(0);
+        };
+        process.once('SIGINT', () => void stop());
+        process.once('SIGTERM', () => void stop());
+      });
+  },
+};

@@ -1,0 +1,83 @@
+/**
+ * What each event does to the online store: one entry per event type (a registry, no switch), used by the
+ * invalidator and by anything that must replay events the same way (the acceptance tests replay into a
+ * memory store through this same table). docs/events.md, "Invalidator", has the table in prose.
+ *
+ * An event naming a user the store does not know (not in the published bundle) is skipped with a reason,
+ * not an error: retrying would not make the user appear. A store failure (unreachable, a malformed stored
+ * value) throws, so the log retries the event and finally dead-letters it.
+ */
+import { FLAG_BANNED, FLAG_DEACTIVATED } from '../core/tables.js';
+import type { OnlineStore } from '../store/types.js';
+import type { EventOf, EventType, PymkEvent } from './schema.js';
+
+/** Why an event changed nothing, counted by the invalidator. */
+export const SKIP_REASONS = ['unknown user', 'same user twice'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+export type ApplyResult =
+  /** The store was written; `users` (external ids) may now get other answers. */
+  | { kind: 'applied'; users: string[] }
+  | { kind: 'skipped'; reason: SkipReason; detail: string }
+  /** A valid event this version does not apply to the store yet (acknowledged and counted). */
+  | { kind: 'not applied'; reason: string };
+
+type Apply<E> = (store: OnlineStore, e: E) => Promise<ApplyResult>;
+
+/** Dense ids of external ids, or the skip naming the first unknown one. */
+async function resolve(store: OnlineStore, ids: string[]): Promise<number[] | ApplyResult> {
+  const out: number[] = [];
+  for (const id of ids) {
+    const uid = await store.resolveUser(id);
+    if (uid === null) return { kind: 'skipped', reason: 'unknown user', detail: `user '${id}' is not in the published bundle` };
+    out.push(uid);
+  }
+  return out;
+}
+
+/** An event about two users (a pair or actor → target): both must be known and different. */
+function pairEvent<E>(ids: (e: E) => [string, string], write: (store: OnlineStore, a: number, b: number) => Promise<void>): Apply<E> {
+  return async (store, e) => {
+    const [x, y] = ids(e);
+    if (x === y) return { kind: 'skipped', reason: 'same user twice', detail: `'${x}' on both sides` };
+    const r = await resolve(store, [x, y]);
+    if (!Array.isArray(r)) return r;
+    await write(store, r[0], r[1]);
+    return { kind: 'applied', users: [x, y] };
+  };
+}
+
+function flagEvent(flag: number): Apply<{ user: string }> {
+  return async (store, e) => {
+    const r = await resolve(store, [e.user]);
+    if (!Array.isArray(r)) return r;
+    await store.addFlags(r[0], flag);
+    return { kind: 'applied', users: [e.user] };
+  };
+}
+
+const notYet =
+  (reason: string): Apply<unknown> =>
+  async () => ({ kind: 'not applied', reason });
+
+const pair = (e: { a: string; b: string }): [string, string] => [e.a, e.b];
+const acting = (e: { actor: string; target: string }): [string, string] => [e.actor, e.target];
+
+/** The store write of every event type. */
+export const APPLY: { [T in EventType]: Apply<EventOf<T>> } = {
+  'connection.created': pairEvent(pair, (s, a, b) => s.addConnection(a, b)),
+  'connection.removed': pairEvent(pair, (s, a, b) => s.removeConnection(a, b)),
+  block: pairEvent(acting, (s, a, b) => s.addBlock(a, b)),
+  unblock: pairEvent(acting, (s, a, b) => s.removeBlock(a, b)),
+  dismiss: pairEvent(acting, (s, a, b) => s.addDismissal(a, b)),
+  'user.deactivated': flagEvent(FLAG_DEACTIVATED),
+  'user.banned': flagEvent(FLAG_BANNED),
+  'user.created': notYet('user.created: new users join at the next publish'),
+  'user.updated': notYet('user.updated: profile changes reach the store at the next publish'),
+  impression: notYet('impression: behavioural features are recomputed by the pipeline'),
+};
+
+/** Applies one validated event to the store. Throws only when the store fails (the event is then retried). */
+export function applyEvent(store: OnlineStore, e: PymkEvent): Promise<ApplyResult> {
+  return (APPLY[e.type] as Apply<PymkEvent>)(store, e);
+}

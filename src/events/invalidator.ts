@@ -1,0 +1,121 @@
+/**
+ * The invalidator: consumes a group of an event log, applies each event to the online store (apply.ts),
+ * then announces on the invalidation bus the users whose answers changed (both users of a pair), so every
+ * serving process can evict them. An event is acked only after its store write and its announcement
+ * succeeded; if either fails the log delivers it again (the writes are idempotent) and, after
+ * `maxDeliveries`, dead-letters it with the error as reason. docs/events.md, "Invalidator".
+ */
+import { hostname } from 'node:os';
+import type { OnlineStore } from '../store/types.js';
+import { applyEvent, SKIP_REASONS, type SkipReason } from './apply.js';
+import type { InvalidationBus } from './bus.js';
+import type { EventType } from './schema.js';
+import type { Consumer, EventLog } from './types.js';
+
+export const DEFAULT_INVALIDATOR_GROUP = 'invalidator';
+
+export interface InvalidatorOptions {
+  /** Consumer group (default 'invalidator'): every group sees every event. */
+  group?: string;
+  /**
+   * Consumer name (default `invalidator-<hostname>`). Keep it stable across restarts: a Redis Streams
+   * consumer that restarts under its name first takes back what it had in flight, in log order.
+   */
+  consumer?: string;
+  /** Where changed users are announced; null = nowhere (the store is still written). */
+  bus?: InvalidationBus | null;
+  maxDeliveries?: number;
+  batch?: number;
+  /** Failures of the log itself (the consumer keeps retrying) and of deliveries that will be retried. */
+  onError?: (err: Error) => void;
+}
+
+export interface InvalidatorCounts {
+  /** Deliveries whose store write (and announcement) succeeded; a redelivered event counts again. */
+  applied: number;
+  /** Events that changed nothing, by reason (unknown user, same user twice). */
+  skipped: Record<SkipReason, number>;
+  /** Valid events this version does not apply yet, by type (impression, user.created, user.updated). */
+  notApplied: Partial<Record<EventType, number>>;
+  /** Deliveries that failed (store or bus error) and were left for redelivery or dead-lettering. */
+  failed: number;
+  /** The group's dead letters in the log. */
+  deadLettered: number;
+  /** Events appended and not yet acked by the group. */
+  lag: number;
+  /** Users announced on the bus (with repeats). */
+  announced: number;
+}
+
+export class Invalidator {
+  private readonly c = {
+    applied: 0,
+    skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
+    notApplied: {} as Partial<Record<EventType, number>>,
+    failed: 0,
+    announced: 0,
+  };
+  private consumer: Consumer | null = null;
+  readonly group: string;
+  readonly consumerName: string;
+
+  private constructor(
+    private readonly log: EventLog,
+    private readonly store: OnlineStore,
+    private readonly opts: InvalidatorOptions,
+  ) {
+    this.group = opts.group ?? DEFAULT_INVALIDATOR_GROUP;
+    this.consumerName = opts.consumer ?? `invalidator-${hostname()}`;
+  }
+
+  /** Starts consuming; resolves once the consumer runs. */
+  static async start(log: EventLog, store: OnlineStore, opts: InvalidatorOptions = {}): Promise<Invalidator> {
+    const inv = new Invalidator(log, store, opts);
+    inv.consumer = await log.consume(inv.group, inv.consumerName, (e) => inv.handle(e), {
+      maxDeliveries: opts.maxDeliveries,
+      batch: opts.batch,
+      onError: opts.onError,
+    });
+    return inv;
+  }
+
+  private async handle(e: Parameters<typeof applyEvent>[1]): Promise<void> {
+    try {
+      const r = await applyEvent(this.store, e);
+      if (r.kind === 'applied') {
+        if (this.opts.bus) await this.opts.bus.publish(r.users);
+        this.c.applied++;
+        this.c.announced += this.opts.bus ? r.users.length : 0;
+      } else if (r.kind === 'skipped') {
+        this.c.skipped[r.reason]++;
+      } else {
+        this.c.notApplied[e.type] = (this.c.notApplied[e.type] ?? 0) + 1;
+      }
+    } catch (err) {
+      this.c.failed++;
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.opts.onError?.(new Error(`event ${e.id} (${e.type}): ${error.message}`));
+      throw error;
+    }
+  }
+
+  /** The counts so far, with the group's lag and dead letters read from the log. */
+  async counts(): Promise<InvalidatorCounts> {
+    const [lag, dead] = await Promise.all([this.log.lag(this.group), this.log.deadLetters(100_000)]);
+    return {
+      applied: this.c.applied,
+      skipped: { ...this.c.skipped },
+      notApplied: { ...this.c.notApplied },
+      failed: this.c.failed,
+      deadLettered: dead.filter((d) => d.group === this.group).length,
+      lag,
+      announced: this.c.announced,
+    };
+  }
+
+  /** Stops fetching and waits for the event in progress (its ack still goes out). */
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    this.consumer = null;
+  }
+}
