@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,10 +68,25 @@ test('the server ranks with the model, swaps it with a new bundle, and refuses a
   await server.close();
 });
 
+/** Damages an artifact and re-records its checksum: the bundle verifies, the model itself cannot load. */
+async function damageRecorded(dir: string, name: string): Promise<void> {
+  await damage(join(dir, name));
+  const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { sha256: string }> };
+  m.artifacts[name].sha256 = createHash('sha256').update(await readFile(join(dir, name))).digest('hex');
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify(m));
+}
+
+test('at start-up a bundle with an artifact failing its checksum is refused whole, naming the file', async () => {
+  const copy = join(root, 'corrupt');
+  await cp(bundle, copy, { recursive: true });
+  await damage(join(copy, 'model/mlp-int8.onnx'));
+  await assert.rejects(createServer(loadConfig({ bundle: copy }, {})), /mlp-int8\.onnx: checksum mismatch/);
+});
+
 test("at start-up 'auto' falls back to the stored score when the model is unusable; a named model must load", async () => {
   const copy = join(root, 'damaged');
   await cp(bundle, copy, { recursive: true });
-  await damage(join(copy, 'model/mlp-int8.onnx'));
+  await damageRecorded(copy, 'model/mlp-int8.onnx');
   const s = await createServer(loadConfig({ bundle: copy }, {}));
   assert.equal(s.scorerName(), 'stored');
   assert.equal((await s.app.inject({ url: '/v1/users/u5/recommendations?limit=5' })).statusCode, 200);
