@@ -6,25 +6,8 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { heuristicScorer } from '../../src/rank/heuristic.js';
 import { coreFor, type RecommendDeps } from '../../src/recommend/recommend.js';
 import { tinySnapshot } from '../helpers/tinyWorld.js';
+import { world } from './fixtures.js';
 
-const world = tinySnapshot({
-  users: [
-    { id: 'ann', company: 'Acme', school: 'MIT', location: 'Berlin' },
-    { id: 'bob', company: 'Acme' },
-    { id: 'cat', school: 'MIT' },
-    { id: 'dan', company: 'Acme', location: 'Berlin' },
-    { id: 'eve', school: 'MIT' },
-    { id: 'fay' },
-  ],
-  edges: [
-    ['ann', 'bob'],
-    ['ann', 'cat'],
-    ['bob', 'dan'],
-    ['cat', 'dan'],
-    ['cat', 'eve'],
-    ['bob', 'fay'],
-  ],
-});
 
 async function app(overrides: Record<string, unknown> = {}, ready = true) {
   const config = loadConfig(overrides, {});
