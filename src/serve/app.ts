@@ -83,7 +83,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const jwt = deps.jwt !== undefined ? deps.jwt : await jwtVerifierFrom(config);
 
   await app.register(openapiPlugin);
-  await app.register(authPlugin, { keys: new KeyRing(config.keysFile, config.apiKeys), jwt });
+  const rereads = new FailureTracker(`re-reading the keys file ${config.keysFile ?? ''}`, {
+    onError: (err, what) => app.log.error({ err }, what),
+    onRecover: (what) => app.log.info(what),
+  });
+  await app.register(authPlugin, { keys: new KeyRing(config.keysFile, config.apiKeys, undefined, rereads), jwt });
   await app.register(limitsPlugin, { limiter, rule: { perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst } });
   await app.register(healthPlugin);
   await app.register(recommendationsPlugin);

@@ -12,6 +12,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { FailureTracker } from '../core/failures.js';
 import { PymkError } from '../core/errors.js';
 
 /** Every scope a credential can hold; each route names the one it needs. */
@@ -122,6 +123,8 @@ export class KeyRing {
     private readonly path: string | undefined,
     devKeys: readonly string[],
     private readonly recheckMs = 1000,
+    /** Failed re-reads of the keys file (the last good ring keeps serving): the first and the recovery are reported. */
+    readonly rereads: FailureTracker = new FailureTracker(`re-reading the keys file ${path ?? ''}`),
   ) {
     this.devKeys = devKeys.map((k, i) => ({ hash: hashKey(k), id: `dev:${i}` }));
   }
@@ -151,7 +154,12 @@ export class KeyRing {
   /** Re-reads the file when `recheckMs` has passed since the last look; errors keep the last good ring. */
   async refresh(): Promise<void> {
     if (!this.path || Date.now() - this.checkedAt < this.recheckMs) return;
-    await this.reload().catch(() => {});
+    try {
+      await this.reload();
+      this.rereads.ok();
+    } catch (e) {
+      this.rereads.fail(e, 'the keys read before keep serving');
+    }
   }
 
   /** The principal a presented key belongs to, or null (unknown, revoked or malformed). */

@@ -41,9 +41,10 @@ local function pymk_candidates_remove(v, key, id, tag, version)
   return string.sub(v, 1, 4) .. struct.pack('<I4', n - removed) .. string.sub(v, 9, 12) .. table.concat(kept), removed
 end
 
--- Inserts `id` into an 'ids' value (sorted ascending, no duplicates); returns the new value and 1, or v and 0.
+-- Finds `id` in an 'ids' value (sorted ascending, no duplicates) after checking its layout; returns the count,
+-- the position where `id` is or would go (0-based), and whether it is there.
 -- Layout: [tag][version][0][0][count u32] then ids i32.
-local function pymk_ids_insert(v, key, id, tag, version)
+local function pymk_ids_find(v, key, id, tag, version)
   pymk_check_header(v, key, tag, version, 'ids')
   if #v < 8 then pymk_invalid(key, 'truncated: no count') end
   local n = struct.unpack('<I4', v, 5)
@@ -53,9 +54,15 @@ local function pymk_ids_insert(v, key, id, tag, version)
     local mid = math.floor((lo + hi) / 2)
     if struct.unpack('<i4', v, 9 + 4 * mid) < id then lo = mid + 1 else hi = mid end
   end
-  if lo < n and struct.unpack('<i4', v, 9 + 4 * lo) == id then return v, 0 end
-  return string.sub(v, 1, 4) .. struct.pack('<I4', n + 1) .. string.sub(v, 9, 8 + 4 * lo) .. struct.pack('<i4', id)
-    .. string.sub(v, 9 + 4 * lo), 1
+  return n, lo, lo < n and struct.unpack('<i4', v, 9 + 4 * lo) == id
+end
+
+-- Inserts `id` into an 'ids' value; returns the new value and 1, or v and 0 when it is already there.
+local function pymk_ids_insert(v, key, id, tag, version)
+  local n, at, found = pymk_ids_find(v, key, id, tag, version)
+  if found then return v, 0 end
+  return string.sub(v, 1, 4) .. struct.pack('<I4', n + 1) .. string.sub(v, 9, 8 + 4 * at) .. struct.pack('<i4', id)
+    .. string.sub(v, 9 + 4 * at), 1
 end
 
 -- A new 'ids' value holding one id.
@@ -65,15 +72,7 @@ end
 
 -- Removes `id` from an 'ids' value; returns the new value and 1, or v and 0 when it is not there.
 local function pymk_ids_remove(v, key, id, tag, version)
-  pymk_check_header(v, key, tag, version, 'ids')
-  if #v < 8 then pymk_invalid(key, 'truncated: no count') end
-  local n = struct.unpack('<I4', v, 5)
-  if #v ~= 8 + 4 * n then pymk_invalid(key, 'length ' .. #v .. ' does not match ' .. n .. ' ids') end
-  local lo, hi = 0, n
-  while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    if struct.unpack('<i4', v, 9 + 4 * mid) < id then lo = mid + 1 else hi = mid end
-  end
-  if lo >= n or struct.unpack('<i4', v, 9 + 4 * lo) ~= id then return v, 0 end
-  return string.sub(v, 1, 4) .. struct.pack('<I4', n - 1) .. string.sub(v, 9, 8 + 4 * lo) .. string.sub(v, 13 + 4 * lo), 1
+  local n, at, found = pymk_ids_find(v, key, id, tag, version)
+  if not found then return v, 0 end
+  return string.sub(v, 1, 4) .. struct.pack('<I4', n - 1) .. string.sub(v, 9, 8 + 4 * at) .. string.sub(v, 13 + 4 * at), 1
 end
