@@ -13,6 +13,7 @@ import type { DegradeState } from './degrade.js';
 import { clientErrorHandler, frameworkErrors, toErrorBody } from './errors.js';
 import { jwtVerifierFrom, type JwtVerifier } from './jwt.js';
 import { KeyRing } from './keys.js';
+import { Metrics } from './metrics.js';
 import { adminPlugin } from './plugins/admin.js';
 import { authPlugin } from './plugins/auth.js';
 import { healthPlugin } from './plugins/health.js';
@@ -35,6 +36,8 @@ export interface AppDeps {
   rateLimiter?: RateLimiter;
   /** The JWT verifier (default: from the config, jwtVerifierFrom). */
   jwt?: JwtVerifier | null;
+  /** The Prometheus metrics (default: a new registry with the process metrics). */
+  metrics?: Metrics;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -54,18 +57,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('pymkConfig', config);
   app.decorate('recommendCore', deps.core);
   app.decorate('resultCache', deps.cache ?? new ResultCache(config.l1Size, config.l1TtlSeconds));
+  const metrics = deps.metrics ?? new Metrics();
+  app.decorate('metrics', metrics);
+  metrics.gauge('pymk_l1_entries', 'Users with answers in this process\'s L1 cache', () => app.resultCache.size);
   const staticFailures = new FailureTracker('static-ranking fallback', {
     onError: (err, what) => app.log.error({ err }, what),
     onRecover: (what) => app.log.info(what),
   });
   app.decorate('degrade', { inflight: 0, maxInflight: deps.maxInflight ?? 0, degraded: 0, staticFailures } satisfies DegradeState);
 
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.observe({ route: req.routeOptions.url ?? 'unknown', method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
   app.setErrorHandler((err, req, reply) => {
     const body = toErrorBody(err);
+    metrics.errors.inc({ code: body.code });
     if (body.statusCode >= 500) req.log.error({ err }, 'request failed');
     void reply.status(body.statusCode).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
+    metrics.errors.inc({ code: 'PYMK_NOT_FOUND' });
     void reply.status(404).send(new PymkError('PYMK_NOT_FOUND', `route ${req.method} ${req.url} not found`).toBody());
   });
   let draining = false;

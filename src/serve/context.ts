@@ -2,13 +2,14 @@
  * What the app's plugins share, as fastify decorators (set once by buildApp): the config, the current
  * recommend core, the L1 cache, the degradation state and the rate limiter's counters; per request, the
  * authenticated principal. Route options say who may call a route: `config.scope` (the scope a credential
- * must hold) or `config.public` (open to anyone: /healthz, /readyz).
+ * must hold) or `config.public` (open to anyone: /healthz, /readyz, /metrics).
  */
 import type { Config } from '../core/config.js';
 import type { PymkError } from '../core/errors.js';
 import type { RecommendDeps } from '../recommend/recommend.js';
 import type { ResultCache } from './cache.js';
 import type { DegradeState } from './degrade.js';
+import type { Metrics } from './metrics.js';
 import type { Principal, Scope } from './keys.js';
 
 export interface LimitStats {
@@ -26,6 +27,8 @@ declare module 'fastify' {
     resultCache: ResultCache;
     degrade: DegradeState;
     limitStats: LimitStats;
+    /** The Prometheus metrics (metrics.ts), served at GET /metrics. */
+    metrics: Metrics;
   }
   interface FastifyRequest {
     /** Who made the request; null when auth is off or the route is public. */

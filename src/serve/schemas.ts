@@ -98,3 +98,15 @@ export const evictRoute = {
     '5xx': errorBody,
   },
 } as const;
+
+export const metricsRoute = {
+  summary: 'Prometheus metrics of this process (text exposition format)',
+  operationId: 'getMetrics',
+  tags: ['health'],
+  security: [],
+  produces: ['text/plain'],
+  response: {
+    200: { description: 'The Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } },
+    '4xx': errorBody,
+  },
+} as const;

@@ -1,7 +1,10 @@
-/** Liveness and readiness, open to anyone (`config.public`): load balancers call them without credentials. */
+/**
+ * Liveness, readiness and the Prometheus metrics, open to anyone (`config.public`): load balancers and
+ * scrapers call them without credentials.
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import { PymkError } from '../../core/errors.js';
-import { healthRoute } from '../schemas.js';
+import { healthRoute, metricsRoute } from '../schemas.js';
 import '../context.js';
 
 export const healthPlugin: FastifyPluginAsync = async (app) => {
@@ -17,4 +20,8 @@ export const healthPlugin: FastifyPluginAsync = async (app) => {
       return { status: 'ready', version: core.store.version() };
     },
   );
+  app.get('/metrics', { schema: metricsRoute, config: { public: true } }, async (_req, reply) => {
+    void reply.type(app.metrics.contentType);
+    return app.metrics.text();
+  });
 };

@@ -33,6 +33,7 @@ const limits: FastifyPluginAsync<LimitsOptions> = async (app, { limiter, rule })
       d = await limiter.take(client, rule);
     } catch (err) {
       app.limitStats.failures++;
+      app.metrics.limiterFailures.inc();
       if (Date.now() - lastWarn > 10_000) {
         lastWarn = Date.now();
         req.log.warn({ err, failures: app.limitStats.failures }, 'rate limiter unavailable; serving without a limit');
@@ -44,6 +45,7 @@ const limits: FastifyPluginAsync<LimitsOptions> = async (app, { limiter, rule })
     void reply.header('ratelimit-reset', Math.ceil(d.resetMs / 1000));
     if (!d.allowed) {
       app.limitStats.limited++;
+      app.metrics.rateLimited.inc();
       const retry = Math.max(1, Math.ceil(d.retryAfterMs / 1000));
       void reply.header('retry-after', retry);
       throw new PymkError('PYMK_RATE_LIMITED', `rate limit exceeded: ${rule.burst} requests at once, ${rule.perSecond} per second; retry in ${retry} s`);

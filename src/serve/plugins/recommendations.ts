@@ -34,8 +34,13 @@ export const recommendationsPlugin: FastifyPluginAsync = async (app) => {
       const user = req.params.id;
       const version = core.store.version();
       const hit = app.resultCache.get(user, limit, version);
-      if (hit) return { ...hit, cached: true };
+      app.metrics.cache.inc({ layer: 'l1', result: hit ? 'hit' : 'miss' });
+      if (hit) {
+        app.metrics.answers.inc({ path: 'l1' });
+        return { ...hit, cached: true };
+      }
       const result = await recommendOrDegrade(core, app.resultCache, app.degrade, user, limit);
+      app.metrics.answers.inc({ path: result.source });
       // Degraded answers are not cached, nor are empty ones (cheap to recompute, and an ANN search that failed
       // must not pin "no candidates" for the cache's TTL).
       if (result.source !== 'static' && result.source !== 'stale-cache' && result.source !== 'none') app.resultCache.set(user, limit, result);
