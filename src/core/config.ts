@@ -60,6 +60,13 @@ const ConfigSchema = z
     l1Size: z.number().int().min(0),
     l1TtlSeconds: z.number().min(0),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    // Freshness (docs/events.md): the event log POST /v1/events appends to, the in-server invalidator, the bus.
+    /** Event log URL: memory:// (embedded default), redis-streams://…, nats://…, kafka://…. */
+    eventLog: z.string().min(1),
+    /** Run the invalidator inside this server (consume the log, write the store, announce changed users). */
+    invalidate: z.boolean(),
+    /** Invalidation bus URL; default invalidationBusUrl(): in the process for memory://, Redis pub/sub beside a Redis store. */
+    invalidationBus: z.string().min(1).optional(),
   })
   .strict()
   .refine((c) => c.defaultLimit <= c.maxLimit, { message: 'defaultLimit must be <= maxLimit', path: ['defaultLimit'] })
@@ -100,9 +107,11 @@ export const DEFAULTS: z.infer<typeof ConfigSchema> = {
   l1Size: 10_000,
   l1TtlSeconds: 300,
   logLevel: 'info',
+  eventLog: 'memory://',
+  invalidate: false,
 };
 
-type Key = keyof typeof DEFAULTS | 'bundle' | 'annStateDir' | 'keysFile' | 'jwtPublicKey' | 'jwtSecret' | 'jwks' | 'jwtIssuer' | 'jwtAudience' | 'rateLimitStore';
+type Key = keyof typeof DEFAULTS | 'bundle' | 'annStateDir' | 'keysFile' | 'jwtPublicKey' | 'jwtSecret' | 'jwks' | 'jwtIssuer' | 'jwtAudience' | 'rateLimitStore' | 'invalidationBus';
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 const num = (v: string): number => (v.trim() === '' ? NaN : Number(v));
 const bool = (v: string): boolean | string => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v);
@@ -136,6 +145,9 @@ export const ENV_MAP: Record<string, [Key, (v: string) => unknown]> = {
   PYMK_L1_SIZE: ['l1Size', num],
   PYMK_L1_TTL: ['l1TtlSeconds', num],
   PYMK_LOG_LEVEL: ['logLevel', String],
+  PYMK_EVENT_LOG: ['eventLog', String],
+  PYMK_INVALIDATE: ['invalidate', bool],
+  PYMK_INVALIDATION_BUS: ['invalidationBus', String],
 };
 
 /** Builds the frozen config: defaults ← environment ← explicit overrides (CLI flags). */
@@ -152,6 +164,21 @@ export function loadConfig(overrides: Record<string, unknown> = {}, env: NodeJS.
     throw new PymkError('PYMK_CONFIG', `invalid configuration: ${issues}`);
   }
   return Object.freeze({ ...parsed.data, apiKeys: Object.freeze([...parsed.data.apiKeys]) as string[] });
+}
+
+/**
+ * Where changed users are announced: PYMK_INVALIDATION_BUS, else Redis pub/sub on the store's Redis (every
+ * serving process sharing that store hears it), else the process's own bus (the embedded default).
+ */
+export function invalidationBusUrl(config: Config): string {
+  if (config.invalidationBus) return config.invalidationBus;
+  if (!/^redis:\/\//i.test(config.store)) return 'memory://pymk-invalidate';
+  // The store's host, credentials and db; the channel is named after the store's key prefix.
+  const u = new URL(config.store);
+  const channel = `${u.searchParams.get('prefix') ?? 'pymk'}:invalidate`;
+  u.search = '';
+  u.searchParams.set('channel', channel);
+  return u.toString();
 }
 
 /** Where the rate limiter keeps its buckets: PYMK_RATE_LIMIT_STORE, else the store when it is Redis, else memory://. */

@@ -16,11 +16,12 @@ import { KeyRing } from './keys.js';
 import { Metrics } from './metrics.js';
 import { adminPlugin } from './plugins/admin.js';
 import { authPlugin } from './plugins/auth.js';
+import { eventsPlugin } from './plugins/events.js';
 import { healthPlugin } from './plugins/health.js';
 import { limitsPlugin } from './plugins/limits.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { recommendationsPlugin } from './plugins/recommendations.js';
-import './context.js';
+import type { EventSink, InvalidationFeed } from './context.js';
 
 export { toErrorBody } from './errors.js';
 
@@ -38,6 +39,10 @@ export interface AppDeps {
   jwt?: JwtVerifier | null;
   /** The Prometheus metrics (default: a new registry with the process metrics). */
   metrics?: Metrics;
+  /** Where POST /v1/events appends (the CLI opens the configured event log); none: that route answers 503. */
+  events?: EventSink | null;
+  /** Announcements of changed users: each is evicted from this app's L1 cache as it arrives (unsubscribed on close). */
+  invalidations?: InvalidationFeed | null;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -59,6 +64,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('resultCache', deps.cache ?? new ResultCache(config.l1Size, config.l1TtlSeconds));
   const metrics = deps.metrics ?? new Metrics();
   app.decorate('metrics', metrics);
+  app.decorate('eventSink', deps.events ?? null);
+  if (deps.invalidations) {
+    const cache = app.resultCache;
+    const unsubscribe = await deps.invalidations.subscribe((users) => {
+      for (const u of users) cache.evict(u);
+      metrics.invalidations.inc(users.length);
+    });
+    app.addHook('onClose', () => unsubscribe());
+  }
   metrics.gauge('pymk_l1_entries', 'Users with answers in this process\'s L1 cache', () => app.resultCache.size);
   const staticFailures = new FailureTracker('static-ranking fallback', {
     onError: (err, what) => app.log.error({ err }, what),
@@ -103,5 +117,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthPlugin);
   await app.register(recommendationsPlugin);
   await app.register(adminPlugin);
+  await app.register(eventsPlugin);
   return app;
 }

@@ -19,6 +19,22 @@ export interface LimitStats {
   failures: number;
 }
 
+/**
+ * Where POST /v1/events appends: the events component's EventLog fits (serve and events are peers, so the
+ * CLI opens the log and hands it in).
+ */
+export interface EventSink {
+  readonly url: string;
+  /** Validates the whole batch (PYMK_BAD_EVENT), then resolves with log positions once the log acknowledged. */
+  append(events: readonly unknown[]): Promise<string[]>;
+}
+
+/** Announcements of users whose answers changed (the events component's InvalidationBus fits). */
+export interface InvalidationFeed {
+  readonly url: string;
+  subscribe(handler: (userIds: string[]) => void): Promise<() => Promise<void>>;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     pymkConfig: Config;
@@ -29,6 +45,8 @@ declare module 'fastify' {
     limitStats: LimitStats;
     /** The Prometheus metrics (metrics.ts), served at GET /metrics. */
     metrics: Metrics;
+    /** Where POST /v1/events appends; null when this server has no event log. */
+    eventSink: EventSink | null;
   }
   interface FastifyRequest {
     /** Who made the request; null when auth is off or the route is public. */

@@ -36,6 +36,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Freshness (docs/events.md).
+  /** Events appended through POST /v1/events. */
+  readonly eventsAccepted = new Counter({ name: 'pymk_events_accepted_total', help: 'Events appended through POST /v1/events', registers: [this.registry] });
+  /** Users evicted from this process's caches by invalidation announcements. */
+  readonly invalidations = new Counter({ name: 'pymk_invalidations_total', help: 'Users evicted from the caches by invalidation announcements', registers: [this.registry] });
+
   constructor(opts: { defaults?: boolean } = {}) {
     // Process metrics (CPU, memory, event-loop delay as nodejs_eventloop_lag_*), on by default.
     if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry });

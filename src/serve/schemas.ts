@@ -110,3 +110,26 @@ export const metricsRoute = {
     '4xx': errorBody,
   },
 } as const;
+
+/** Most events one POST /v1/events may carry. */
+export const MAX_EVENTS_PER_POST = 1000;
+
+export const eventsRoute = {
+  summary: 'Appends events (connections, blocks, dismissals, new users, …) to the event log',
+  description:
+    'One event, or {"events": [...]} with 1..1000 events, each in the v1 event schema (docs/events.md). The whole batch is validated first: one bad event gives 400 PYMK_BAD_EVENT naming the field, and nothing is appended. 202 comes after the log acknowledged the write.',
+  operationId: 'postEvents',
+  tags: ['events'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  body: { type: 'object', description: 'a v1 event, or {"events": [v1 events]}' },
+  response: {
+    202: {
+      description: 'Appended: the event ids in order, and their positions in the log',
+      type: 'object',
+      required: ['accepted', 'ids', 'positions'],
+      properties: { accepted: { type: 'integer' }, ids: { type: 'array', items: { type: 'string' } }, positions: { type: 'array', items: { type: 'string' } } },
+    },
+    '4xx': errorBody,
+    '5xx': errorBody,
+  },
+} as const;

@@ -20,6 +20,7 @@ import { MemoryStore } from '../store/memory.js';
 import { closeLater, openAnn } from '../recommend/ann.js';
 import { buildApp } from './app.js';
 import { ResultCache } from './cache.js';
+import type { EventSink, InvalidationFeed } from './context.js';
 import { coreFor, type RecommendDeps } from '../recommend/recommend.js';
 import { heuristicScorer } from '../rank/heuristic.js';
 import type { Scorer } from '../rank/scorer.js';
@@ -30,6 +31,8 @@ export interface Server {
   reload(): Promise<string>;
   /** The name of the scorer now ranking ('model:mlp-int8', 'stored', …). */
   scorerName(): string;
+  /** The recommend dependencies now serving (the store an in-server invalidator writes to). */
+  core(): RecommendDeps;
   close(): Promise<void>;
 }
 
@@ -55,6 +58,10 @@ export interface ServerOptions {
   clock?: () => number;
   /** Runs the watch and re-publish timers (tests; default: unref'd setInterval). */
   every?: Every;
+  /** Where POST /v1/events appends (default: none; that route answers 503). */
+  events?: EventSink | null;
+  /** Announcements of changed users: each is evicted from this process's L1 cache as it arrives. */
+  invalidations?: InvalidationFeed | null;
 }
 
 /** Calls `fn` every `ms` milliseconds until the returned stop function is called. */
@@ -78,7 +85,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   let core = await startCore(config, bundleDir, ttl, (err, what) => warn(err, what), { info: (what) => info(what), clock: opts.clock });
   const store = core.store;
   const cache = new ResultCache(config.l1Size, config.l1TtlSeconds);
-  const app = await buildApp({ config, core: () => core, cache, logger: opts.logger });
+  const app = await buildApp({ config, core: () => core, cache, logger: opts.logger, events: opts.events, invalidations: opts.invalidations });
   warn = (err, what) => app.log.error({ err }, what);
   info = (what) => app.log.info(what);
   for (const r of early) {
@@ -162,6 +169,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     app,
     reload,
     scorerName: () => core.scorer.name,
+    core: () => core,
     close: async () => {
       closed = true;
       stopWatch?.();

@@ -13,6 +13,7 @@ import { PIPELINE_DEFAULTS, defaultStages, type PipelineParams } from '../../pip
 import { EMBED_DEFAULTS } from '../../pipeline/stages/embed.js';
 import { BUNDLE_POLL_MS, createServer } from '../../serve/server.js';
 import { intOption, type CommandModule } from '../command.js';
+import { closeFreshness, openFreshness, startInvalidator } from '../freshness.js';
 
 interface Flags {
   users: number;
@@ -48,7 +49,9 @@ export const demoCommand: CommandModule = {
           await runPipeline({ out: bundle, stages: defaultStages(DEMO_PARAMS), inputs: { data }, params: DEMO_PARAMS });
         }
         const config = loadConfig({ bundle, host: f.host, port: f.port });
-        const server = await createServer(config, { watchMs: BUNDLE_POLL_MS });
+        const fresh = await openFreshness(config);
+        const server = await createServer(config, { watchMs: BUNDLE_POLL_MS, events: fresh.log, invalidations: fresh.bus });
+        await startInvalidator(config, server, fresh, (e) => console.error(`[demo] invalidator: ${e.message}`));
         const url = await server.app.listen({ host: config.host, port: config.port });
         const example = await exampleUser(server.app, 'stored', (i) => `u${i}`);
         // The newest users are the likeliest to have no connections yet (the generator's ids follow join order).
@@ -62,6 +65,7 @@ export const demoCommand: CommandModule = {
         console.log('Press Ctrl+C to stop.');
         const stop = async (): Promise<void> => {
           await server.close();
+          await closeFreshness(fresh);
           process.exit(0);
         };
         process.once('SIGINT', () => void stop());

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { BUNDLE_POLL_MS, createServer } from '../../serve/server.js';
 import { intOption, type CommandModule } from '../command.js';
+import { closeFreshness, openFreshness, startInvalidator } from '../freshness.js';
 
 interface Flags {
   bundle?: string;
@@ -11,6 +12,8 @@ interface Flags {
   store?: string;
   scorer?: string;
   keysFile?: string;
+  events?: string;
+  invalidate?: boolean;
   watch: number;
   workers: number;
 }
@@ -29,19 +32,34 @@ export const serveCommand: CommandModule = {
       .option('--store <url>', 'online store URL (env PYMK_STORE)')
       .option('--scorer <name>', "ranking: auto (the bundle's model, else the stored score), model, mlp, mlp-int8, gbdt or a heuristic (env PYMK_SCORER)")
       .option('--keys-file <file>', 'API keys file (pymk keys create); auth is on when it is set (env PYMK_KEYS_FILE)')
+      .option('--events <url>', 'event log POST /v1/events appends to: memory:// (default), redis-streams://host:6379?stream=events, nats://host:4222 (env PYMK_EVENT_LOG)')
+      .option('--invalidate', 'run the invalidator in this process: apply the log\'s events to the store (env PYMK_INVALIDATE; always on for memory://)')
       .option('--watch <ms>', 'poll the bundle folder for a newer version every <ms> ms (0 = off)', intOption('--watch'), BUNDLE_POLL_MS)
       .option('--workers <n>', 'server processes sharing the port (node:cluster); each holds its own L1 cache', intOption('--workers', 1), 1)
       .action(async (o: Flags) => {
-        const config = loadConfig({ bundle: o.bundle, host: o.host, port: o.port, store: o.store, scorer: o.scorer, keysFile: o.keysFile });
+        const config = loadConfig({
+          bundle: o.bundle,
+          host: o.host,
+          port: o.port,
+          store: o.store,
+          scorer: o.scorer,
+          keysFile: o.keysFile,
+          eventLog: o.events,
+          invalidate: o.invalidate,
+        });
         if (o.workers > 1 && cluster.isPrimary) {
           superviseWorkers(o.workers, config.annLogWriter);
           return;
         }
-        const server = await createServer(config, { logger: o.workers === 1, watchMs: o.watch });
+        const fresh = await openFreshness(config);
+        const server = await createServer(config, { logger: o.workers === 1, watchMs: o.watch, events: fresh.log, invalidations: fresh.bus });
+        await startInvalidator(config, server, fresh, (e) => server.app.log.error({ err: e }, 'invalidator'));
         const addr = await server.app.listen({ host: config.host, port: config.port });
-        console.error(`pymk serving bundle ${config.bundle} at ${addr} (pid ${process.pid})`);
+        const live = `events ${fresh.log.url}${fresh.invalidator ? ', invalidator on' : ''}, invalidations ${fresh.bus.url}`;
+        console.error(`pymk serving bundle ${config.bundle} at ${addr} (pid ${process.pid}; ${live})`);
         const stop = async (): Promise<void> => {
           await server.close();
+          await closeFreshness(fresh);
           process.exit(0);
         };
         process.once('SIGINT', () => void stop());
