@@ -1,18 +1,22 @@
 /**
  * The live side of a serving process, wired by the CLI because serve and events are peers: the event log
- * POST /v1/events appends to, the invalidation bus every process listens on (evicting its L1), and, when
+ * POST /v1/events appends to, the invalidation bus every process listens on (evicting its L1), the L2
+ * answer cache every process shares, and, when
  * asked, the invalidator running in the process (consume the log → store writes → announce on the bus).
  * docs/events.md, "Freshness inside pymk serve".
  */
 import { hostname } from 'node:os';
 import cluster from 'node:cluster';
-import { invalidationBusUrl, type Config } from '../core/config.js';
+import { answerCacheUrl, invalidationBusUrl, type Config } from '../core/config.js';
+import { openAnswerCache, type AnswerCache } from '../store/answerCache.js';
 import { Invalidator, openEventLog, openInvalidationBus, type EventLog, type InvalidationBus } from '../events/index.js';
 import type { Server } from '../serve/server.js';
 
 export interface Freshness {
   log: EventLog;
   bus: InvalidationBus;
+  /** L2, when its TTL is not 0. */
+  answers: AnswerCache | null;
   /** The in-process invalidator, once startInvalidator ran with it on. */
   invalidator: Invalidator | null;
 }
@@ -28,10 +32,13 @@ export function runsInvalidator(config: Config): boolean {
 /** Opens the configured event log and invalidation bus (before the server, which takes both). */
 export async function openFreshness(config: Config): Promise<Freshness> {
   const log = await openEventLog(config.eventLog);
+  let bus: InvalidationBus | null = null;
   try {
-    return { log, bus: await openInvalidationBus(invalidationBusUrl(config)), invalidator: null };
+    bus = await openInvalidationBus(invalidationBusUrl(config));
+    const answers = config.l2TtlSeconds > 0 ? await openAnswerCache(answerCacheUrl(config), { ttlMs: config.l2TtlSeconds * 1000 }) : null;
+    return { log, bus, answers, invalidator: null };
   } catch (e) {
-    await log.close();
+    await Promise.all([log.close(), bus?.close()]);
     throw e;
   }
 }
@@ -41,11 +48,11 @@ export async function startInvalidator(config: Config, server: Server, f: Freshn
   if (!runsInvalidator(config)) return;
   // A stable name per host and worker slot: a restarted process takes back what it had in flight.
   const consumer = `serve-${hostname()}-${cluster.worker?.id ?? 0}`;
-  f.invalidator = await Invalidator.start(f.log, server.core().store, { bus: f.bus, consumer, onError });
+  f.invalidator = await Invalidator.start(f.log, server.core().store, { bus: f.bus, answers: f.answers, consumer, onError });
 }
 
 /** Stops the invalidator (its event in progress is acked) and closes the log and the bus. */
 export async function closeFreshness(f: Freshness): Promise<void> {
   await f.invalidator?.stop();
-  await Promise.all([f.log.close(), f.bus.close()]);
+  await Promise.all([f.log.close(), f.bus.close(), f.answers?.close()]);
 }

@@ -7,6 +7,9 @@
 import { z } from 'zod';
 import { PymkError } from './errors.js';
 
+/** The L2 answer cache's TTL range, seconds: the seed's 1 to 4 hours. */
+export const L2_TTL_RANGE = [3600, 14_400] as const;
+
 const ConfigSchema = z
   .object({
     host: z.string().min(1),
@@ -67,6 +70,12 @@ const ConfigSchema = z
     invalidate: z.boolean(),
     /** Invalidation bus URL; default invalidationBusUrl(): in the process for memory://, Redis pub/sub beside a Redis store. */
     invalidationBus: z.string().min(1).optional(),
+    /** L2 answer cache TTL in seconds: 0 = off, else 1 to 4 hours (the seed's range). */
+    l2TtlSeconds: z.number().int().refine((s) => s === 0 || (s >= L2_TTL_RANGE[0] && s <= L2_TTL_RANGE[1]), {
+      message: `expected 0 (off) or ${L2_TTL_RANGE[0]}..${L2_TTL_RANGE[1]} seconds (1 to 4 hours)`,
+    }),
+    /** Where L2 lives; default answerCacheUrl(): the store when it is Redis, else memory://. */
+    l2Store: z.string().min(1).optional(),
   })
   .strict()
   .refine((c) => c.defaultLimit <= c.maxLimit, { message: 'defaultLimit must be <= maxLimit', path: ['defaultLimit'] })
@@ -109,9 +118,10 @@ export const DEFAULTS: z.infer<typeof ConfigSchema> = {
   logLevel: 'info',
   eventLog: 'memory://',
   invalidate: false,
+  l2TtlSeconds: 3600,
 };
 
-type Key = keyof typeof DEFAULTS | 'bundle' | 'annStateDir' | 'keysFile' | 'jwtPublicKey' | 'jwtSecret' | 'jwks' | 'jwtIssuer' | 'jwtAudience' | 'rateLimitStore' | 'invalidationBus';
+type Key = keyof typeof DEFAULTS | 'bundle' | 'annStateDir' | 'keysFile' | 'jwtPublicKey' | 'jwtSecret' | 'jwks' | 'jwtIssuer' | 'jwtAudience' | 'rateLimitStore' | 'invalidationBus' | 'l2Store';
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 const num = (v: string): number => (v.trim() === '' ? NaN : Number(v));
 const bool = (v: string): boolean | string => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v);
@@ -148,6 +158,8 @@ export const ENV_MAP: Record<string, [Key, (v: string) => unknown]> = {
   PYMK_EVENT_LOG: ['eventLog', String],
   PYMK_INVALIDATE: ['invalidate', bool],
   PYMK_INVALIDATION_BUS: ['invalidationBus', String],
+  PYMK_L2_TTL: ['l2TtlSeconds', num],
+  PYMK_L2_STORE: ['l2Store', String],
 };
 
 /** Builds the frozen config: defaults ← environment ← explicit overrides (CLI flags). */
@@ -179,6 +191,12 @@ export function invalidationBusUrl(config: Config): string {
   u.search = '';
   u.searchParams.set('channel', channel);
   return u.toString();
+}
+
+/** Where the L2 answer cache lives: PYMK_L2_STORE, else the store when it is Redis, else memory://. */
+export function answerCacheUrl(config: Config): string {
+  if (config.l2Store) return config.l2Store;
+  return /^redis(-cluster)?:\/\//i.test(config.store) ? config.store : 'memory://';
 }
 
 /** Where the rate limiter keeps its buckets: PYMK_RATE_LIMIT_STORE, else the store when it is Redis, else memory://. */

@@ -1,12 +1,13 @@
 /**
  * The invalidator: consumes a group of an event log, applies each event to the online store (apply.ts),
- * then announces on the invalidation bus the users whose answers changed (both users of a pair), so every
+ * deletes both users' L2 answers (when given the answer cache), then announces on the invalidation bus the users whose answers changed (both users of a pair), so every
  * serving process can evict them. An event is acked only after its store write and its announcement
  * succeeded; if either fails the log delivers it again (the writes are idempotent) and, after
  * `maxDeliveries`, dead-letters it with the error as reason. docs/events.md, "Invalidator".
  */
 import { hostname } from 'node:os';
 import type { OnlineStore } from '../store/types.js';
+import type { AnswerCache } from '../store/answerCache.js';
 import { applyEvent, SKIP_REASONS, type SkipReason } from './apply.js';
 import type { InvalidationBus } from './bus.js';
 import type { EventType } from './schema.js';
@@ -24,6 +25,8 @@ export interface InvalidatorOptions {
   consumer?: string;
   /** Where changed users are announced; null = nowhere (the store is still written). */
   bus?: InvalidationBus | null;
+  /** The L2 answer cache: both users' answers are deleted after the store write, before the announcement. */
+  answers?: AnswerCache | null;
   maxDeliveries?: number;
   batch?: number;
   /** Failures of the log itself (the consumer keeps retrying) and of deliveries that will be retried. */
@@ -83,6 +86,7 @@ export class Invalidator {
     try {
       const r = await applyEvent(this.store, e);
       if (r.kind === 'applied') {
+        if (this.opts.answers) await this.opts.answers.delete(r.users);
         if (this.opts.bus) await this.opts.bus.publish(r.users);
         this.c.applied++;
         this.c.announced += this.opts.bus ? r.users.length : 0;

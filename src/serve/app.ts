@@ -9,6 +9,8 @@ import { FailureTracker } from '../core/failures.js';
 import type { RecommendDeps } from '../recommend/recommend.js';
 import { openRateLimiter, type RateLimiter } from '../store/rateLimit.js';
 import { ResultCache } from './cache.js';
+import { Answers } from './answers.js';
+import type { AnswerCache } from '../store/answerCache.js';
 import type { DegradeState } from './degrade.js';
 import { clientErrorHandler, frameworkErrors, toErrorBody } from './errors.js';
 import { jwtVerifierFrom, type JwtVerifier } from './jwt.js';
@@ -41,8 +43,10 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Where POST /v1/events appends (the CLI opens the configured event log); none: that route answers 503. */
   events?: EventSink | null;
-  /** Announcements of changed users: each is evicted from this app's L1 cache as it arrives (unsubscribed on close). */
+  /** Announcements of changed users: each is evicted from this app's caches as it arrives (unsubscribed on close). */
   invalidations?: InvalidationFeed | null;
+  /** L2: answers shared by every serving process (the CLI opens it from the config); none = L1 only. */
+  answerCache?: AnswerCache | null;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -65,12 +69,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const metrics = deps.metrics ?? new Metrics();
   app.decorate('metrics', metrics);
   app.decorate('eventSink', deps.events ?? null);
+  const l2Failures = new FailureTracker('L2 answer cache', {
+    onError: (err, what) => app.log.error({ err }, what),
+    onRecover: (what) => app.log.info(what),
+  });
+  app.decorate('answers', new Answers(app.resultCache, deps.answerCache ?? null, metrics, l2Failures));
   if (deps.invalidations) {
-    const cache = app.resultCache;
-    const unsubscribe = await deps.invalidations.subscribe((users) => {
-      for (const u of users) cache.evict(u);
-      metrics.invalidations.inc(users.length);
-    });
+    const unsubscribe = await deps.invalidations.subscribe((users) => void app.answers.invalidate(users));
     app.addHook('onClose', () => unsubscribe());
   }
   metrics.gauge('pymk_l1_entries', 'Users with answers in this process\'s L1 cache', () => app.resultCache.size);

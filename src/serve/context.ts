@@ -8,6 +8,7 @@ import type { Config } from '../core/config.js';
 import type { PymkError } from '../core/errors.js';
 import type { RecommendDeps } from '../recommend/recommend.js';
 import type { ResultCache } from './cache.js';
+import type { Answers } from './answers.js';
 import type { DegradeState } from './degrade.js';
 import type { Metrics } from './metrics.js';
 import type { Principal, Scope } from './keys.js';
@@ -47,6 +48,8 @@ declare module 'fastify' {
     metrics: Metrics;
     /** Where POST /v1/events appends; null when this server has no event log. */
     eventSink: EventSink | null;
+    /** L1, then L2, then the recommend path, with single-flight and the invalidation guard (answers.ts). */
+    answers: Answers;
   }
   interface FastifyRequest {
     /** Who made the request; null when auth is off or the route is public. */

@@ -56,6 +56,8 @@ export const recommendationsRoute = (maxLimit: number) =>
           version: { type: 'string' },
           source: { type: 'string' },
           cached: { type: 'boolean' },
+          cache: { type: 'string', enum: ['l1', 'l2', 'computed'], description: 'which layer answered' },
+          computedAt: { type: 'string', format: 'date-time', description: 'when the answer was computed' },
           recommendations: {
             type: 'array',
             items: {

@@ -21,6 +21,7 @@ import { closeLater, openAnn } from '../recommend/ann.js';
 import { buildApp } from './app.js';
 import { ResultCache } from './cache.js';
 import type { EventSink, InvalidationFeed } from './context.js';
+import type { AnswerCache } from '../store/answerCache.js';
 import { coreFor, type RecommendDeps } from '../recommend/recommend.js';
 import { heuristicScorer } from '../rank/heuristic.js';
 import type { Scorer } from '../rank/scorer.js';
@@ -60,8 +61,10 @@ export interface ServerOptions {
   every?: Every;
   /** Where POST /v1/events appends (default: none; that route answers 503). */
   events?: EventSink | null;
-  /** Announcements of changed users: each is evicted from this process's L1 cache as it arrives. */
+  /** Announcements of changed users: each is evicted from this process's caches as it arrives. */
   invalidations?: InvalidationFeed | null;
+  /** The L2 answer cache (default: none, L1 only). */
+  answerCache?: AnswerCache | null;
 }
 
 /** Calls `fn` every `ms` milliseconds until the returned stop function is called. */
@@ -85,7 +88,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   let core = await startCore(config, bundleDir, ttl, (err, what) => warn(err, what), { info: (what) => info(what), clock: opts.clock });
   const store = core.store;
   const cache = new ResultCache(config.l1Size, config.l1TtlSeconds);
-  const app = await buildApp({ config, core: () => core, cache, logger: opts.logger, events: opts.events, invalidations: opts.invalidations });
+  const app = await buildApp({ config, core: () => core, cache, logger: opts.logger, events: opts.events, invalidations: opts.invalidations, answerCache: opts.answerCache });
   warn = (err, what) => app.log.error({ err }, what);
   info = (what) => app.log.info(what);
   for (const r of early) {

@@ -17,6 +17,8 @@ export const SCRIPT_FILES = {
   setFlags: 'set_flags.lua',
   switchVersion: 'switch_version.lua',
   tokenBucket: 'token_bucket.lua',
+  answerGet: 'answer_get.lua',
+  answerSet: 'answer_set.lua',
 } as const;
 export type ScriptName = keyof typeof SCRIPT_FILES;
 

@@ -17,6 +17,7 @@ import { buildApp } from '../../src/serve/app.js';
 import { createKey } from '../../src/serve/keys.js';
 import { coreFor } from '../../src/recommend/recommend.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { openAnswerCache, type AnswerCache } from '../../src/store/answerCache.js';
 import type { OnlineStore } from '../../src/store/types.js';
 import { kvHarness } from '../store/kvHarness.js';
 import { testRedis } from '../helpers/services.js';
@@ -29,16 +30,17 @@ let n = 0;
 const ev = (rest: Record<string, unknown>) => ({ id: `e${++n}-${randomBytes(3).toString('hex')}`, v: 1, at: AT, ...rest });
 const REC = '/v1/users/ann/recommendations?limit=10';
 
-async function recIds(app: FastifyInstance): Promise<{ ids: string[]; cached: boolean }> {
+async function recIds(app: FastifyInstance): Promise<{ ids: string[]; cached: boolean; cache: string }> {
   const r = await app.inject({ url: REC });
   assert.equal(r.statusCode, 200, r.body);
-  const b = r.json() as { recommendations: { id: string }[]; cached: boolean };
-  return { ids: b.recommendations.map((x) => x.id), cached: b.cached };
+  const b = r.json() as { recommendations: { id: string }[]; cached: boolean; cache: string };
+  return { ids: b.recommendations.map((x) => x.id), cached: b.cached, cache: b.cache };
 }
 
 interface Live {
   log: EventLog;
   bus: InvalidationBus;
+  answers: AnswerCache;
   store(): Promise<OnlineStore>;
   cleanup(): Promise<void>;
 }
@@ -58,7 +60,7 @@ function suite(name: string, open: (() => Promise<Live>) | null, skip: string | 
       const store = await live.store();
       stores.push(store);
       const config = loadConfig({ l1Size: 100, l1TtlSeconds: 3600 }, {});
-      const a = await buildApp({ config, core: () => coreFor(store, config), events: live.log, invalidations: live.bus });
+      const a = await buildApp({ config, core: () => coreFor(store, config), events: live.log, invalidations: live.bus, answerCache: live.answers });
       apps.push(a);
       return a;
     };
@@ -66,12 +68,16 @@ function suite(name: string, open: (() => Promise<Live>) | null, skip: string | 
     test('a block through POST /v1/events leaves the list in every app, whose L1 was hot', async () => {
       live = await open!();
       const [a, b] = [await app(), await app()];
-      inv = await Invalidator.start(live.log, stores[0], { bus: live.bus, consumer: 'serve-test' });
+      inv = await Invalidator.start(live.log, stores[0], { bus: live.bus, answers: live.answers, consumer: 'serve-test' });
       const before = await recIds(a);
+      assert.equal(before.cache, 'computed');
       assert.ok(before.ids.includes('dan'), `fixture: dan is recommended to ann (${before.ids})`);
-      await recIds(b);
-      assert.equal((await recIds(a)).cached, true, 'L1 of app A is hot');
-      assert.equal((await recIds(b)).cached, true, 'L1 of app B is hot');
+      await waitFor(async () => (await live.answers.get('ann', 10, stores[0].version())) !== null, { what: 'the answer to reach L2' });
+      const fromL2 = await recIds(b);
+      assert.equal(fromL2.cache, 'l2', 'app B answers from the L2 entry app A wrote');
+      assert.deepEqual(fromL2.ids, before.ids);
+      assert.equal((await recIds(a)).cache, 'l1', 'L1 of app A is hot');
+      assert.equal((await recIds(b)).cache, 'l1', 'L1 of app B is hot');
 
       const r = await a.inject({ method: 'POST', url: '/v1/events', payload: ev({ type: 'block', actor: 'ann', target: 'dan' }) });
       assert.equal(r.statusCode, 202, r.body);
@@ -81,7 +87,10 @@ function suite(name: string, open: (() => Promise<Live>) | null, skip: string | 
         await waitFor(async () => !(await recIds(x)).ids.includes('dan'), { what: 'dan to leave ann\'s list' });
         const after = await recIds(x);
         assert.equal(after.cached, true, 'the fresh answer is cached again');
+        assert.ok(!after.ids.includes('dan'));
       }
+      const l2 = await live.answers.get('ann', 10, stores[0].version());
+      assert.ok(l2 === null || !(l2.body as { recommendations: { id: string }[] }).recommendations.some((r) => r.id === 'dan'), 'L2 holds no answer with dan');
       const m = await b.inject({ url: '/metrics' });
       assert.match(m.body, /pymk_invalidations_total [1-9]/);
     });
@@ -119,7 +128,8 @@ suite(
     const log = await openEventLog('memory://');
     const bus = await openInvalidationBus(`memory://events-test-${randomBytes(4).toString('hex')}`);
     const store = new MemoryStore(world);
-    return { log, bus, store: async () => store, cleanup: async () => Promise.all([log.close(), bus.close()]).then(() => {}) };
+    const answers = await openAnswerCache('memory://', { ttlMs: 3_600_000 });
+    return { log, bus, answers, store: async () => store, cleanup: async () => Promise.all([log.close(), bus.close(), answers.close()]).then(() => {}) };
   },
   false,
 );
@@ -134,13 +144,16 @@ suite(
         await h.publish(url, world);
         const log = await openEventLog(`${redis.url.replace(/^redis:/, 'redis-streams:')}?prefix=${prefix}&stream=events&claimMs=100&blockMs=20`);
         const bus = await openInvalidationBus(`${redis.url}?channel=${prefix}:invalidate`);
+        const answers = await openAnswerCache(url, { ttlMs: 3_600_000 });
         return {
           log,
           bus,
+          answers,
           store: () => h.openUrl(url),
           cleanup: async () => {
             await log.drop();
             await bus.close();
+            await answers.close();
             await h.cleanup?.();
           },
         };

@@ -50,7 +50,7 @@ export const demoCommand: CommandModule = {
         }
         const config = loadConfig({ bundle, host: f.host, port: f.port });
         const fresh = await openFreshness(config);
-        const server = await createServer(config, { watchMs: BUNDLE_POLL_MS, events: fresh.log, invalidations: fresh.bus });
+        const server = await createServer(config, { watchMs: BUNDLE_POLL_MS, events: fresh.log, invalidations: fresh.bus, answerCache: fresh.answers });
         await startInvalidator(config, server, fresh, (e) => console.error(`[demo] invalidator: ${e.message}`));
         const url = await server.app.listen({ host: config.host, port: config.port });
         const example = await exampleUser(server.app, 'stored', (i) => `u${i}`);

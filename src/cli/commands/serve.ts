@@ -52,7 +52,7 @@ export const serveCommand: CommandModule = {
           return;
         }
         const fresh = await openFreshness(config);
-        const server = await createServer(config, { logger: o.workers === 1, watchMs: o.watch, events: fresh.log, invalidations: fresh.bus });
+        const server = await createServer(config, { logger: o.workers === 1, watchMs: o.watch, events: fresh.log, invalidations: fresh.bus, answerCache: fresh.answers });
         await startInvalidator(config, server, fresh, (e) => server.app.log.error({ err: e }, 'invalidator'));
         const addr = await server.app.listen({ host: config.host, port: config.port });
         const live = `events ${fresh.log.url}${fresh.invalidator ? ', invalidator on' : ''}, invalidations ${fresh.bus.url}`;

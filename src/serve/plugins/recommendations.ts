@@ -1,6 +1,6 @@
 /**
- * GET /v1/users/:id/recommendations (scope recommendations:read): the L1 cache, then the recommend core
- * with graceful degradation (degrade.ts). `limit` is a decimal integer in 1..maxLimit: the raw value is
+ * GET /v1/users/:id/recommendations (scope recommendations:read): L1, L2, then the recommend core with
+ * graceful degradation (answers.ts, degrade.ts). `limit` is a decimal integer in 1..maxLimit: the raw value is
  * checked before ajv's coercion, which would otherwise read `0x10` as 16, `1e2` as 100 or ` 7` as 7.
  */
 import type { FastifyPluginAsync } from 'fastify';
@@ -33,18 +33,9 @@ export const recommendationsPlugin: FastifyPluginAsync = async (app) => {
       const limit = req.query.limit ?? config.defaultLimit;
       const user = req.params.id;
       const version = core.store.version();
-      const hit = app.resultCache.get(user, limit, version);
-      app.metrics.cache.inc({ layer: 'l1', result: hit ? 'hit' : 'miss' });
-      if (hit) {
-        app.metrics.answers.inc({ path: 'l1' });
-        return { ...hit, cached: true };
-      }
-      const result = await recommendOrDegrade(core, app.resultCache, app.degrade, user, limit);
-      app.metrics.answers.inc({ path: result.source });
-      // Degraded answers are not cached, nor are empty ones (cheap to recompute, and an ANN search that failed
-      // must not pin "no candidates" for the cache's TTL).
-      if (result.source !== 'static' && result.source !== 'stale-cache' && result.source !== 'none') app.resultCache.set(user, limit, result);
-      return { ...result, cached: false };
+      const a = await app.answers.get(user, limit, version, () => recommendOrDegrade(core, app.resultCache, app.degrade, user, limit));
+      app.metrics.answers.inc({ path: a.layer === 'computed' ? a.result.source : a.layer });
+      return { ...a.result, cached: a.layer !== 'computed', cache: a.layer, computedAt: new Date(a.computedAt).toISOString() };
     },
   );
 };

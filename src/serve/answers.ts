@@ -1,0 +1,134 @@
+/**
+ * Where an answer comes from before the recommend path runs: L1 (this process, ResultCache), then L2 (the
+ * shared AnswerCache, when configured), then the path itself, with single-flight (concurrent misses for one
+ * user and limit in this process compute once) and a guard against caching what an invalidation overtook.
+ *
+ * The guard: every user has an epoch in this process, bumped when an invalidation for them arrives. A
+ * computation remembers the epoch it started in and is cached (L1, L2) only if no invalidation arrived
+ * meanwhile: it may have read the store before the event's write. An invalidation also deletes from L2 the
+ * users this process wrote there in the last RACE_WINDOW_MS, so an answer written just before the
+ * announcement reached this process is dropped too (the invalidator itself deleted L2 before announcing).
+ */
+import type { CandidateSource } from '../store/types.js';
+import type { AnswerCache } from '../store/answerCache.js';
+import type { FailureTracker } from '../core/failures.js';
+import type { RecommendResult } from '../recommend/recommend.js';
+import type { ResultCache } from './cache.js';
+import type { Metrics } from './metrics.js';
+
+/** How long after writing a user's answer to L2 this process deletes it again on an invalidation. */
+export const RACE_WINDOW_MS = 5000;
+
+/** Sources of full-path answers: only these are cached (degraded and empty answers are recomputed). */
+const CACHEABLE: ReadonlySet<string> = new Set<CandidateSource>(['stored', 'live-2hop', 'ann']);
+
+export function isCacheable(r: RecommendResult): boolean {
+  return CACHEABLE.has(r.source);
+}
+
+/** Which layer answered: 'l1', 'l2' or 'computed' (the recommend path, or an identical request in flight). */
+export type AnswerLayer = 'l1' | 'l2' | 'computed';
+
+export interface Answer {
+  result: RecommendResult;
+  layer: AnswerLayer;
+  /** When the answer was computed, epoch ms. */
+  computedAt: number;
+}
+
+export class Answers {
+  private readonly epochs = new Map<string, number>();
+  private readonly inflight = new Map<string, Promise<Answer>>();
+  private readonly written = new Map<string, number>();
+  private readonly computedAt = new WeakMap<RecommendResult, number>();
+
+  constructor(
+    readonly l1: ResultCache,
+    readonly l2: AnswerCache | null,
+    private readonly metrics: Metrics,
+    /** Failures of L2 (reads and writes): counted and logged once; the answer is computed instead. */
+    private readonly l2Failures: FailureTracker,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** The answer for (user, limit) on `version`: from L1, L2, or `compute`. */
+  async get(user: string, limit: number, version: string, compute: () => Promise<RecommendResult>): Promise<Answer> {
+    const hit = this.l1.get(user, limit, version);
+    this.metrics.cache.inc({ layer: 'l1', result: hit ? 'hit' : 'miss' });
+    if (hit) return { result: hit, layer: 'l1', computedAt: this.computedAt.get(hit) ?? this.clock() };
+    const key = `${limit}\u0000${user}`;
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const p = this.miss(user, limit, version, compute).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  private async miss(user: string, limit: number, version: string, compute: () => Promise<RecommendResult>): Promise<Answer> {
+    const epoch = this.epoch(user);
+    if (this.l2) {
+      try {
+        const a = await this.l2.get(user, limit, version);
+        this.l2Failures.ok();
+        this.metrics.cache.inc({ layer: 'l2', result: a ? 'hit' : 'miss' });
+        if (a && this.epoch(user) === epoch) {
+          const result = a.body as RecommendResult;
+          this.remember(user, limit, result, a.computedAt);
+          return { result, layer: 'l2', computedAt: a.computedAt };
+        }
+      } catch (err) {
+        this.l2Failures.fail(err, 'computing the answer instead');
+      }
+    }
+    const result = await compute();
+    const computedAt = this.clock();
+    if (isCacheable(result) && this.epoch(user) === epoch) {
+      this.remember(user, limit, result, computedAt);
+      if (this.l2) {
+        this.written.set(user, computedAt);
+        // Not awaited: the client does not wait for the cache write.
+        this.l2.set(user, limit, { version: result.version, computedAt, body: result }).then(
+          () => this.l2Failures.ok(),
+          (err: unknown) => this.l2Failures.fail(err, 'the answer was served, not cached in L2'),
+        );
+      }
+    }
+    return { result, layer: 'computed', computedAt };
+  }
+
+  private remember(user: string, limit: number, result: RecommendResult, computedAt: number): void {
+    this.computedAt.set(result, computedAt);
+    this.l1.set(user, limit, result);
+  }
+
+  private epoch(user: string): number {
+    return this.epochs.get(user) ?? 0;
+  }
+
+  /**
+   * Users whose answers changed (an invalidation announcement): evicted from L1, their computations in
+   * flight not cached, and their L2 entries this process wrote recently deleted again.
+   */
+  async invalidate(users: readonly string[]): Promise<void> {
+    const now = this.clock();
+    const again: string[] = [];
+    for (const u of users) {
+      this.l1.evict(u);
+      this.epochs.set(u, this.epoch(u) + 1);
+      const w = this.written.get(u);
+      if (w !== undefined && now - w < RACE_WINDOW_MS) again.push(u);
+    }
+    this.metrics.invalidations.inc(users.length);
+    this.prune(now);
+    if (this.l2 && again.length > 0) {
+      await this.l2.delete(again).catch((err: unknown) => this.l2Failures.fail(err, 'an entry written just before an invalidation may stay until its TTL'));
+    }
+  }
+
+  /** Forgets epochs and writes older than the race window, so the maps stay small. */
+  private prune(now: number): void {
+    if (this.written.size > 10_000) for (const [u, t] of this.written) if (now - t >= RACE_WINDOW_MS) this.written.delete(u);
+    // An epoch only matters while a computation that started before it runs; those take well under a second.
+    if (this.epochs.size > 100_000 && this.inflight.size === 0) this.epochs.clear();
+  }
+}

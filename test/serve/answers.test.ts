@@ -1,0 +1,102 @@
+/** answers.ts: L1 → L2 → compute, single-flight, and the guard against caching what an invalidation overtook. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FailureTracker } from '../../src/core/failures.js';
+import { Answers } from '../../src/serve/answers.js';
+import { ResultCache } from '../../src/serve/cache.js';
+import { Metrics } from '../../src/serve/metrics.js';
+import { MemoryAnswerCache } from '../../src/store/answerCache.js';
+import type { RecommendResult } from '../../src/recommend/recommend.js';
+
+const result = (user: string, tag: string, source: RecommendResult['source'] = 'stored'): RecommendResult => ({
+  user,
+  version: 'v1',
+  source,
+  recommendations: [{ id: tag, score: 1, reasons: [] }],
+});
+
+function setup() {
+  const l2 = new MemoryAnswerCache({ ttlMs: 3_600_000 });
+  const failures = new FailureTracker('L2', { onError: () => {}, onRecover: () => {} });
+  const metrics = new Metrics({ defaults: false });
+  return { l2, metrics, answers: new Answers(new ResultCache(100, 300), l2, metrics, failures) };
+}
+
+/** A computation that resolves when told to, counting its calls. */
+function gate(value: RecommendResult) {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  let calls = 0;
+  return {
+    compute: async () => {
+      calls++;
+      await opened;
+      return value;
+    },
+    open: () => open(),
+    calls: () => calls,
+  };
+}
+
+test('concurrent misses for one user and limit compute once; others share the answer', async () => {
+  const { answers } = setup();
+  const g = gate(result('u', 'x'));
+  const all = Array.from({ length: 20 }, () => answers.get('u', 10, 'v1', g.compute));
+  g.open();
+  const got = await Promise.all(all);
+  assert.equal(g.calls(), 1);
+  assert.ok(got.every((a) => a.result.recommendations[0].id === 'x'));
+  assert.equal((await answers.get('u', 10, 'v1', g.compute)).layer, 'l1');
+  const other = gate(result('u', 'y'));
+  other.open();
+  assert.equal((await answers.get('u', 20, 'v1', other.compute)).layer, 'computed', 'another limit computes');
+});
+
+test('an answer computed while an invalidation arrived is served but cached nowhere', async () => {
+  const { answers, l2 } = setup();
+  const g = gate(result('u', 'stale'));
+  const p = answers.get('u', 10, 'v1', g.compute);
+  await answers.invalidate(['u']);
+  g.open();
+  assert.equal((await p).result.recommendations[0].id, 'stale');
+  assert.equal(answers.l1.get('u', 10, 'v1'), undefined, 'not in L1');
+  assert.equal(await l2.get('u', 10, 'v1'), null, 'not in L2');
+  const next = gate(result('u', 'fresh'));
+  next.open();
+  const a = await answers.get('u', 10, 'v1', next.compute);
+  assert.equal(a.layer, 'computed');
+  assert.equal(a.result.recommendations[0].id, 'fresh');
+});
+
+test('an invalidation deletes from L2 what this process wrote just before it; L2 serves another process', async () => {
+  const { answers, l2 } = setup();
+  const g = gate(result('u', 'x'));
+  g.open();
+  await answers.get('u', 10, 'v1', g.compute);
+  await new Promise((r) => setImmediate(r)); // the L2 write is not awaited by get()
+  assert.ok(await l2.get('u', 10, 'v1'), 'written to L2');
+  // Another process (its own L1) reads it from L2.
+  const other = new Answers(new ResultCache(100, 300), l2, new Metrics({ defaults: false }), new FailureTracker('L2', { onError: () => {} }));
+  const never = async (): Promise<RecommendResult> => assert.fail('must come from L2');
+  assert.equal((await other.get('u', 10, 'v1', never)).layer, 'l2');
+  await answers.invalidate(['u']);
+  assert.equal(await l2.get('u', 10, 'v1'), null, 'deleted again');
+});
+
+test('degraded and empty answers are not cached; an L2 that fails is counted and the answer computed', async () => {
+  const { answers, l2, metrics } = setup();
+  for (const source of ['static', 'stale-cache', 'none'] as const) {
+    const g = gate(result(`d-${source}`, 'x', source));
+    g.open();
+    await answers.get(`d-${source}`, 10, 'v1', g.compute);
+    assert.equal(answers.l1.get(`d-${source}`, 10, 'v1'), undefined, source);
+    assert.equal(await l2.get(`d-${source}`, 10, 'v1'), null, source);
+  }
+  const errors: string[] = [];
+  const broken = Object.assign(Object.create(l2), { get: async () => Promise.reject(new Error('redis down')), set: async () => Promise.reject(new Error('redis down')) });
+  const a = new Answers(new ResultCache(100, 300), broken, metrics, new FailureTracker('L2', { onError: (e) => errors.push(String(e)) }));
+  const g = gate(result('b', 'ok'));
+  g.open();
+  assert.equal((await a.get('b', 10, 'v1', g.compute)).result.recommendations[0].id, 'ok');
+  assert.ok(errors.some((e) => /redis down/.test(e)), errors.join());
+});
