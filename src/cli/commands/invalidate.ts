@@ -5,7 +5,8 @@
  * acked), prints the counts as JSON on stdout and exits.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../../core/config.js';
+import { answerCacheUrl, loadConfig } from '../../core/config.js';
+import { openAnswerCache, type AnswerCache } from '../../store/answerCache.js';
 import { PymkError } from '../../core/errors.js';
 import { DEFAULT_INVALIDATOR_GROUP, Invalidator, openEventLog, openInvalidationBus, type InvalidationBus } from '../../events/index.js';
 import { openStore } from '../../store/index.js';
@@ -20,6 +21,7 @@ interface Flags {
   maxDeliveries: number;
   batch: number;
   statsEvery: number;
+  l2: boolean;
 }
 
 export const invalidateCommand: CommandModule = {
@@ -34,6 +36,7 @@ export const invalidateCommand: CommandModule = {
       .option('--bus <url>', 'where changed users are announced: redis://host:6379?channel=pymk:invalidate (default: nowhere)')
       .option('--max-deliveries <n>', 'deliveries of a failing event before it goes to the dead letters', intOption('--max-deliveries', 1), 5)
       .option('--batch <n>', 'events fetched per read', intOption('--batch', 1), 64)
+      .option('--no-l2', 'do not delete the users\' L2 answers (default: deleted in PYMK_L2_STORE, else the store\'s Redis)')
       .option('--stats-every <ms>', 'print the counts to stderr every <ms> ms (0 = only at exit)', intOption('--stats-every', 0), 0)
       .addHelpText(
         'after',
@@ -49,29 +52,33 @@ Example:
     --store 'redis://127.0.0.1:6379?prefix=pymk' --bus 'redis://127.0.0.1:6379?channel=pymk:invalidate'`,
       )
       .action(async (o: Flags) => {
-        const storeUrl = loadConfig({ store: o.store }).store;
+        const config = loadConfig({ store: o.store });
+        const storeUrl = config.store;
         if (storeUrl.startsWith('memory:')) {
           throw new PymkError('PYMK_CONFIG', 'pass --store redis://… or redis-cluster://… (or set PYMK_STORE): a memory store lives inside the server process');
         }
         const log = await openEventLog(o.events);
         let bus: InvalidationBus | null = null;
         let store: Awaited<ReturnType<typeof openStore>> | null = null;
+        let answers: AnswerCache | null = null;
         try {
           store = await openStore(storeUrl, { onError: (e) => console.error(`pymk invalidate: ${e instanceof Error ? e.message : String(e)}`) });
           bus = o.bus ? await openInvalidationBus(o.bus) : null;
+          if (o.l2 && config.l2TtlSeconds > 0) answers = await openAnswerCache(answerCacheUrl(config), { ttlMs: config.l2TtlSeconds * 1000 });
         } catch (e) {
-          await Promise.all([log.close(), store?.close()]);
+          await Promise.all([log.close(), store?.close(), bus?.close()]);
           throw e;
         }
         const inv = await Invalidator.start(log, store, {
           group: o.group,
           consumer: o.consumer,
           bus,
+          answers,
           maxDeliveries: o.maxDeliveries,
           batch: o.batch,
           onError: (e) => console.error(`pymk invalidate: ${e.message}`),
         });
-        console.error(`pymk invalidate: group ${inv.group} (consumer ${inv.consumerName}) of ${o.events} → ${storeUrl}${bus ? `, announcing on ${bus.url}` : ''} (pid ${process.pid})`);
+        console.error(`pymk invalidate: group ${inv.group} (consumer ${inv.consumerName}) of ${o.events} → ${storeUrl}${answers ? ', deleting L2 answers' : ''}${bus ? `, announcing on ${bus.url}` : ''} (pid ${process.pid})`);
         const timer = o.statsEvery > 0 ? setInterval(() => void inv.counts().then((c) => console.error(JSON.stringify(c)), () => {}), o.statsEvery) : null;
         let stopping = false;
         const stop = async (): Promise<void> => {
@@ -81,7 +88,7 @@ Example:
           await inv.stop();
           const counts = await inv.counts().catch(() => null);
           process.stdout.write(`${JSON.stringify(counts)}\n`);
-          await Promise.all([log.close(), store.close(), bus?.close()]);
+          await Promise.all([log.close(), store.close(), bus?.close(), answers?.close()]);
           process.exit(0);
         };
         process.once('SIGINT', () => void stop());
