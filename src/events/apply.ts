@@ -24,15 +24,12 @@ export type ApplyResult =
 
 type Apply<E> = (store: OnlineStore, e: E) => Promise<ApplyResult>;
 
-/** Dense ids of external ids, or the skip naming the first unknown one. */
+/** Dense ids of external ids (looked up concurrently: one round trip on Redis), or the skip naming the first unknown one. */
 async function resolve(store: OnlineStore, ids: string[]): Promise<number[] | ApplyResult> {
-  const out: number[] = [];
-  for (const id of ids) {
-    const uid = await store.resolveUser(id);
-    if (uid === null) return { kind: 'skipped', reason: 'unknown user', detail: `user '${id}' is not in the published bundle` };
-    out.push(uid);
-  }
-  return out;
+  const out = await Promise.all(ids.map((id) => store.resolveUser(id)));
+  const unknown = out.indexOf(null);
+  if (unknown >= 0) return { kind: 'skipped', reason: 'unknown user', detail: `user '${ids[unknown]}' is not in the published bundle` };
+  return out as number[];
 }
 
 /** An event about two users (a pair or actor → target): both must be known and different. */
