@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import cluster from 'node:cluster';
 import { answerCacheUrl, invalidationBusUrl, type Config } from '../core/config.js';
 import { openAnswerCache, type AnswerCache } from '../store/answerCache.js';
-import { Invalidator, openEventLog, openInvalidationBus, type EventLog, type InvalidationBus } from '../events/index.js';
+import { Invalidator, openEventLog, openInvalidationBus, type EventLog, type InvalidationBus, type InvalidatorCounts } from '../events/index.js';
 import type { Server } from '../serve/server.js';
 
 export interface Freshness {
@@ -48,7 +48,40 @@ export async function startInvalidator(config: Config, server: Server, f: Freshn
   if (!runsInvalidator(config)) return;
   // A stable name per host and worker slot: a restarted process takes back what it had in flight.
   const consumer = `serve-${hostname()}-${cluster.worker?.id ?? 0}`;
-  f.invalidator = await Invalidator.start(f.log, server.core().store, { bus: f.bus, answers: f.answers, consumer, onError });
+  const inv = await Invalidator.start(f.log, server.core().store, { bus: f.bus, answers: f.answers, consumer, onError });
+  f.invalidator = inv;
+  exposeCounts(server, inv, onError);
+}
+
+/** How often the invalidator's lag and dead letters are read for /metrics (a scrape never waits on the log). */
+export const COUNTS_REFRESH_MS = 1000;
+
+/** The invalidator's counts as gauges, read from the log every COUNTS_REFRESH_MS (the last reading is scraped). */
+function exposeCounts(server: Server, inv: Invalidator, onError: (e: Error) => void): void {
+  let last: InvalidatorCounts | null = null;
+  let failing = false;
+  const read = (): void =>
+    void inv.counts().then(
+      (c) => {
+        last = c;
+        failing = false;
+      },
+      (e: unknown) => {
+        if (!failing) onError(new Error(`reading the event log's lag: ${e instanceof Error ? e.message : String(e)}`));
+        failing = true;
+      },
+    );
+  read();
+  const timer = setInterval(read, COUNTS_REFRESH_MS);
+  timer.unref();
+  server.app.addHook('onClose', async () => clearInterval(timer));
+  const m = server.app.metrics;
+  const skipped = (c: InvalidatorCounts): number => Object.values(c.skipped).reduce((x, y) => x + y, 0);
+  m.gauge('pymk_event_lag', "Events appended and not yet applied by this server's invalidator group (-1 until read)", () => last?.lag ?? -1);
+  m.gauge('pymk_event_dead_letters', "Dead letters of the invalidator's group", () => last?.deadLettered ?? 0);
+  m.gauge('pymk_events_applied', 'Events this process applied to the store', () => last?.applied ?? 0);
+  m.gauge('pymk_events_skipped', 'Events this process skipped (unknown user, same user twice)', () => (last ? skipped(last) : 0));
+  m.gauge('pymk_events_failed', 'Deliveries that failed here and were left for redelivery', () => last?.failed ?? 0);
 }
 
 /** Stops the invalidator (its event in progress is acked) and closes the log and the bus. */

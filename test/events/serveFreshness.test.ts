@@ -1,0 +1,62 @@
+/**
+ * The embedded default end to end, wired as `pymk serve` wires it (src/cli/freshness.ts): a bundle served
+ * from the memory store with the memory event log (the invalidator always on), L1 and L2. A block posted to
+ * POST /v1/events leaves the user's answer; /metrics shows the invalidator's lag and counts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/core/config.js';
+import { generateWorld } from '../../src/data/generate/index.js';
+import { runPipeline } from '../../src/pipeline/runner.js';
+import { PIPELINE_DEFAULTS, defaultStages } from '../../src/pipeline/stages/index.js';
+import { createServer } from '../../src/serve/server.js';
+import { closeFreshness, openFreshness, runsInvalidator, startInvalidator } from '../../src/cli/freshness.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+const PARAMS = { ...PIPELINE_DEFAULTS, embed: false as const, rank: false as const };
+
+test('memory:// end to end: POST /v1/events → store → L2 and L1 → a fresh answer; lag and counts in /metrics', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'pymk-serve-fresh-'));
+  try {
+    const data = join(root, 'data');
+    const bundle = join(root, 'bundle');
+    await generateWorld({ users: 300, seed: 9, out: data });
+    await runPipeline({ out: bundle, stages: defaultStages(PARAMS), inputs: { data }, params: PARAMS, progress: 'silent', log: () => {} });
+    const config = loadConfig({ bundle, annCandidates: 0, scorer: 'stored' }, {});
+    assert.equal(runsInvalidator(config), true, 'the memory log always runs the invalidator in the server');
+    const fresh = await openFreshness(config);
+    assert.equal(fresh.answers?.kind, 'memory', 'L2 on by default, in memory beside the memory store');
+    const server = await createServer(config, { events: fresh.log, invalidations: fresh.bus, answerCache: fresh.answers });
+    try {
+      await startInvalidator(config, server, fresh, (e) => assert.fail(e));
+      let user = '';
+      let top = '';
+      for (let i = 0; i < 300 && !top; i++) {
+        const r = await server.app.inject({ url: `/v1/users/u${i}/recommendations?limit=5` });
+        if (r.statusCode === 200 && r.json().recommendations.length > 0) [user, top] = [`u${i}`, r.json().recommendations[0].id];
+      }
+      assert.ok(top, 'fixture: some user has recommendations');
+      const again = await server.app.inject({ url: `/v1/users/${user}/recommendations?limit=5` });
+      assert.equal(again.json().cache, 'l1');
+      const post = await server.app.inject({ method: 'POST', url: '/v1/events', payload: { id: 'b1', v: 1, at: 1, type: 'block', actor: user, target: top } });
+      assert.equal(post.statusCode, 202, post.body);
+      await waitFor(async () => {
+        const r = await server.app.inject({ url: `/v1/users/${user}/recommendations?limit=5` });
+        return !r.json().recommendations.some((x: { id: string }) => x.id === top);
+      }, { what: `${top} to leave ${user}'s answer` });
+      await waitFor(async () => /pymk_events_applied 1\b/.test((await server.app.inject({ url: '/metrics' })).body), { what: 'the applied count in /metrics' });
+      const m = (await server.app.inject({ url: '/metrics' })).body;
+      assert.match(m, /pymk_event_lag 0\b/);
+      assert.match(m, /pymk_event_dead_letters 0\b/);
+      assert.match(m, /pymk_invalidations_total 2\b/, 'both users evicted');
+    } finally {
+      await server.close();
+      await closeFreshness(fresh);
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
