@@ -74,6 +74,14 @@ export const APPLY: { [T in EventType]: Apply<EventOf<T>> } = {
   impression: notYet('impression: behavioural features are recomputed by the pipeline'),
 };
 
+/** The users an event is about: its store writes touch only their rows, so events of other users commute with it. */
+export function usersOf(e: PymkEvent): string[] {
+  if ('a' in e) return [e.a, e.b];
+  if ('target' in e) return [e.actor, e.target];
+  if ('actor' in e) return [e.actor];
+  return 'user' in e ? [e.user] : [];
+}
+
 /** Applies one validated event to the store. Throws only when the store fails (the event is then retried). */
 export function applyEvent(store: OnlineStore, e: PymkEvent): Promise<ApplyResult> {
   return (APPLY[e.type] as Apply<PymkEvent>)(store, e);

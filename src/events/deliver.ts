@@ -44,6 +44,40 @@ export async function deliverOne(raw: string, info: DeliveryInfo, maxDeliveries:
   }
 }
 
+/** One delivery of a fetched batch. */
+export interface Delivery {
+  raw: string;
+  info: DeliveryInfo;
+}
+
+/**
+ * Runs `handler` on a fetched batch. Without `orderKey`, one delivery after the other, in log order. With
+ * it, deliveries whose keys (e.g. the users an event is about) overlap run in log order and the others
+ * concurrently, so a store round trip of one event overlaps another's. The outcomes are in batch order.
+ */
+export async function deliverBatch(batch: readonly Delivery[], maxDeliveries: number, handler: EventHandler, orderKey?: (e: PymkEvent) => readonly string[]): Promise<Outcome[]> {
+  if (!orderKey) {
+    const out: Outcome[] = [];
+    for (const d of batch) out.push(await deliverOne(d.raw, d.info, maxDeliveries, handler));
+    return out;
+  }
+  const tails = new Map<string, Promise<unknown>>();
+  return Promise.all(
+    batch.map((d) => {
+      let keys: readonly string[] = [];
+      try {
+        keys = orderKey(decodeEvent(d.raw));
+      } catch {
+        // undecodable: deliverOne dead-letters it, with no order to keep
+      }
+      const before = keys.map((k) => tails.get(k)).filter((p): p is Promise<unknown> => p !== undefined);
+      const p = Promise.all(before).then(() => deliverOne(d.raw, d.info, maxDeliveries, handler));
+      for (const k of keys) tails.set(k, p);
+      return p;
+    }),
+  );
+}
+
 /** Dead letters travel as JSON text in the dead-letter streams. */
 export function encodeDeadLetter(d: DeadLetter): string {
   return JSON.stringify(d);

@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import type { OnlineStore } from '../store/types.js';
 import type { AnswerCache } from '../store/answerCache.js';
-import { applyEvent, SKIP_REASONS, type SkipReason } from './apply.js';
+import { applyEvent, SKIP_REASONS, usersOf, type SkipReason } from './apply.js';
 import type { InvalidationBus } from './bus.js';
 import type { EventType } from './schema.js';
 import type { Consumer, EventLog } from './types.js';
@@ -78,6 +78,9 @@ export class Invalidator {
       maxDeliveries: opts.maxDeliveries,
       batch: opts.batch,
       onError: opts.onError,
+      // Events of different users commute (their writes touch only their users' rows): a log may apply them
+      // concurrently; those sharing a user stay in log order.
+      orderKey: usersOf,
     });
     return inv;
   }

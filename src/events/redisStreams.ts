@@ -15,7 +15,7 @@
 import { Redis } from 'ioredis';
 import { PymkError, isPymkError } from '../core/errors.js';
 import { CONNECTION_DEFAULTS, checkReplies, parseRedisUrl } from '../store/redis.js';
-import { checkName, decodeDeadLetter, deliverOne, encodeDeadLetter, intParam, maxDeliveriesOf, sleep } from './deliver.js';
+import { checkName, decodeDeadLetter, deliverBatch, encodeDeadLetter, intParam, maxDeliveriesOf, sleep, type Delivery, type Outcome } from './deliver.js';
 import { encodeEvent, parseEvents } from './schema.js';
 import { DEFAULT_BATCH, DEFAULT_MAX_DELIVERIES, type ConsumeOptions, type Consumer, type DeadLetter, type EventHandler, type EventLog } from './types.js';
 
@@ -260,23 +260,50 @@ class RedisConsumer implements Consumer {
     return rows.map((r) => Number(r[0]?.[3] ?? 1));
   }
 
-  /** Runs the handler on each entry in order; false when the log was closed meanwhile (nothing acked). */
+  /**
+   * Runs the handler on each entry in log order, acking each as it succeeds; with ConsumeOptions.orderKey,
+   * the batch concurrently by key (deliverBatch), acked and dead-lettered in one MULTI at the end. False
+   * when the log was closed meanwhile (nothing more acked).
+   */
   private async process(entries: Entry[], claimed: boolean): Promise<boolean> {
     if (entries.length === 0) return true;
-    const { key } = this.log;
     const counts = claimed ? await this.counts(entries) : entries.map(() => 1);
-    for (let i = 0; i < entries.length; i++) {
-      if (this.stopped && !this.killed) return true; // stop(): the rest stay pending, claimable after claimMs
+    const delivery = (i: number): Delivery | null => {
       const [id, fields] = entries[i];
       const raw = field(fields, 'e');
-      const out = raw === null ? null : await deliverOne(raw, { position: id, deliveries: counts[i], group: this.group, consumer: this.name }, this.max, this.handler);
-      if (this.killed) return false;
-      if (out?.kind === 'retry') continue; // stays pending: claimed again after claimMs
-      const m = this.conn.multi();
-      if (out?.kind === 'dead') m.xadd(this.log.deadKey, '*', 'd', encodeDeadLetter(out.letter));
-      m.xack(key, this.group, id); // also for an entry deleted from the stream (no fields): nothing to deliver
-      checkReplies(await m.exec());
+      return raw === null ? null : { raw, info: { position: id, deliveries: counts[i], group: this.group, consumer: this.name } };
+    };
+    if (!this.opts.orderKey) {
+      for (let i = 0; i < entries.length; i++) {
+        if (this.stopped && !this.killed) return true; // stop(): the rest stay pending, claimable after claimMs
+        const d = delivery(i);
+        const out = d === null ? null : (await deliverBatch([d], this.max, this.handler))[0];
+        if (this.killed) return false;
+        await this.settle([entries[i][0]], [out]);
+      }
+      return true;
     }
+    if (this.stopped && !this.killed) return true;
+    const ds = entries.map((_e, i) => delivery(i));
+    const live = ds.filter((d): d is Delivery => d !== null);
+    const outs = await deliverBatch(live, this.max, this.handler, this.opts.orderKey);
+    if (this.killed) return false;
+    let j = 0;
+    await this.settle(entries.map(([id]) => id), ds.map((d) => (d === null ? null : outs[j++])));
     return true;
+  }
+
+  /** Acks the entries (dead-lettering those whose outcome says so) in one MULTI; a retry stays pending. */
+  private async settle(ids: string[], outs: (Outcome | null)[]): Promise<void> {
+    const m = this.conn.multi();
+    let n = 0;
+    ids.forEach((id, i) => {
+      const out = outs[i];
+      if (out?.kind === 'retry') return; // stays pending: claimed again after claimMs
+      if (out?.kind === 'dead') m.xadd(this.log.deadKey, '*', 'd', encodeDeadLetter(out.letter));
+      m.xack(this.log.key, this.group, id); // also for an entry deleted from the stream (no fields): nothing to deliver
+      n++;
+    });
+    if (n > 0) checkReplies(await m.exec()); // nothing queued: the MULTI was never sent
   }
 }

@@ -33,6 +33,12 @@ export interface ConsumeOptions {
    * retrying; handler errors are not reported here (they lead to redelivery and dead letters).
    */
   onError?: (err: Error) => void;
+  /**
+   * The keys an event must be ordered by (e.g. the users it is about). When given, a log may handle the
+   * events of a fetched batch concurrently, keeping log order among events whose keys overlap (Redis
+   * Streams does; the others handle one at a time). Without it, events are handled one at a time.
+   */
+  orderKey?: (event: PymkEvent) => readonly string[];
 }
 
 /** A running consumer. */
