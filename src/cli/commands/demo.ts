@@ -59,7 +59,10 @@ export const demoCommand: CommandModule = {
         console.log(`\npymk is serving ${bundle} at ${url}\n`);
         console.log(`  curl '${url}/v1/users/${example}/recommendations?limit=5'`);
         if (coldStart) console.log(`  curl '${url}/v1/users/${coldStart}/recommendations?limit=5'   # no connections yet: candidates from the ANN index`);
+        const block = JSON.stringify({ id: `demo-${Date.now()}`, v: 1, at: Date.now(), type: 'dismiss', actor: example, target: '<an id from the list above>' });
+        console.log(`  curl -X POST '${url}/v1/events' -H 'content-type: application/json' -d '${block}'   # the dismissed user leaves the list within milliseconds`);
         console.log(`  curl '${url}/readyz'`);
+        console.log(`  curl '${url}/metrics'`);
         console.log(`  curl '${url}/openapi.json'`);
         console.log(`\nCLI: node dist/src/cli/main.js recommend --bundle ${bundle} --user ${example} --limit 5`);
         console.log('Press Ctrl+C to stop.');
