@@ -59,8 +59,11 @@ export const demoCommand: CommandModule = {
         console.log(`\npymk is serving ${bundle} at ${url}\n`);
         console.log(`  curl '${url}/v1/users/${example}/recommendations?limit=5'`);
         if (coldStart) console.log(`  curl '${url}/v1/users/${coldStart}/recommendations?limit=5'   # no connections yet: candidates from the ANN index`);
-        const block = JSON.stringify({ id: `demo-${Date.now()}`, v: 1, at: Date.now(), type: 'dismiss', actor: example, target: '<an id from the list above>' });
-        console.log(`  curl -X POST '${url}/v1/events' -H 'content-type: application/json' -d '${block}'   # the dismissed user leaves the list within milliseconds`);
+        const first = ((await server.app.inject({ url: `/v1/users/${example}/recommendations?limit=5` })).json() as { recommendations: { id: string }[] }).recommendations[0]?.id;
+        if (first) {
+          const dismiss = JSON.stringify({ id: `demo-${Date.now()}`, v: 1, at: Date.now(), type: 'dismiss', actor: example, target: first });
+          console.log(`  curl -X POST '${url}/v1/events' -H 'content-type: application/json' -d '${dismiss}'   # ${first} leaves ${example}'s list at once`);
+        }
         console.log(`  curl '${url}/readyz'`);
         console.log(`  curl '${url}/metrics'`);
         console.log(`  curl '${url}/openapi.json'`);
