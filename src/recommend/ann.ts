@@ -22,6 +22,7 @@ import { BUNDLE_ANN_MANIFEST, servingSpec } from '../ann/open.js';
 import type { Config } from '../core/config.js';
 import { FailureTracker, type FailureReport, type FailureStats } from '../core/failures.js';
 import { SearchPool } from '../ann/pool.js';
+import type { TierStats } from '../ann/tiered.js';
 import type { Graph } from '../graph/csr.js';
 import { SOURCE_CODES } from '../rank/schema.js';
 import { completePairFeatures, type Snapshot } from '../store/snapshot.js';
@@ -42,8 +43,20 @@ export interface AnnCandidateOptions {
   report?: FailureReport;
 }
 
-/** What the candidates need of the index: a SearchPool's user search. */
-export type UserSearcher = Pick<SearchPool, 'searchUser' | 'metric' | 'close'>;
+/** What the candidates need of the index: a SearchPool's user search (its size and tiers, when it has them, for the status). */
+export type UserSearcher = Pick<SearchPool, 'searchUser' | 'metric' | 'close'> & Partial<Pick<SearchPool, 'size' | 'stats'>>;
+
+/** The index as the status route shows it. */
+export interface AnnIndexStatus {
+  version: string;
+  /** Vectors searchable (main + recent − masked); null when the searcher cannot tell. */
+  size: number | null;
+  /** The tiers of a tiered index (main, recent, masked, log bytes, compaction due); null otherwise. */
+  tiers: TierStats | null;
+  failures: number;
+  versionMismatches: number;
+  unconnectedOnly: number;
+}
 
 /** Users without connections in the bundle's graph: serving skips them as ANN candidates. */
 export function unconnectedUsers(graph: Graph): Int32Array {
@@ -77,6 +90,15 @@ export class AnnCandidates {
   /** The failed searches: how many, how many in a row now, and the last error. */
   searchStats(): FailureStats {
     return this.searches.stats();
+  }
+
+  /** Size, tiers and counts of the index (a worker that cannot say gives null there). */
+  async status(): Promise<AnnIndexStatus> {
+    const [size, tiers] = await Promise.all([
+      this.pool.size ? this.pool.size().catch(() => null) : null,
+      this.pool.stats ? this.pool.stats().catch(() => null) : null,
+    ]);
+    return { version: this.version, size, tiers, failures: this.failures, versionMismatches: this.versionMismatches, unconnectedOnly: this.unconnectedOnly };
   }
 
   /** Starts the search workers over a bundle's index; null when the bundle has no ANN index. */

@@ -7,4 +7,4 @@ export { coreFor, rankUser, rankUsers, recommend, type RecommendDeps, type Recom
 export { applyRules, emptyTrace, exclusionReason, rulesOf, EXCLUSION_REASONS, type ExclusionReason, type RuleConfig, type RuleOutcome, type RuleTrace } from './rules.js';
 export { explain, originOf, MAX_EXPLAINED, type CandidateOrigin, type CardExplanation, type Explanation } from './explain.js';
 export { buildReasons, type Reason } from './reasons.js';
-export { AnnCandidates, openAnn, closeLater, ANN_CLOSE_GRACE_MS, type AnnCandidateOptions, type UserSearcher } from './ann.js';
+export { AnnCandidates, openAnn, closeLater, ANN_CLOSE_GRACE_MS, type AnnCandidateOptions, type AnnIndexStatus, type UserSearcher } from './ann.js';

@@ -17,6 +17,7 @@ import { jwtVerifierFrom, type JwtVerifier } from './jwt.js';
 import { KeyRing } from './keys.js';
 import { Metrics } from './metrics.js';
 import { adminPlugin } from './plugins/admin.js';
+import { adminViewsPlugin } from './plugins/adminViews.js';
 import { authPlugin } from './plugins/auth.js';
 import { eventsPlugin } from './plugins/events.js';
 import { healthPlugin } from './plugins/health.js';
@@ -122,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthPlugin);
   await app.register(recommendationsPlugin);
   await app.register(adminPlugin);
+  await app.register(adminViewsPlugin);
   await app.register(eventsPlugin);
   return app;
 }

@@ -202,3 +202,41 @@ export const eventsRoute = {
     '5xx': errorBody,
   },
 } as const;
+
+/** An admin view's answer: a JSON object described in docs/dashboard.md (its fields are many and read by the dashboard). */
+const adminView = (description: string) =>
+  ({
+    200: { description, type: 'object', additionalProperties: true },
+    '4xx': errorBody,
+    '5xx': errorBody,
+  }) as const;
+
+export const adminUserRoute = {
+  summary: "A user's profile fields, flags and connection count (the dashboard's user view)",
+  operationId: 'getAdminUser',
+  tags: ['admin'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } },
+  response: adminView('The profile: { id, version, profile, flags, connections, connectionSample, blocked, dismissed, candidates, candidateSource }'),
+} as const;
+
+export const adminStatusRoute = {
+  summary: "This process's status: bundle and manifest, index, caches, events, request rates and latency over the last minutes, fallbacks",
+  operationId: 'getAdminStatus',
+  tags: ['admin'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { window: { type: 'integer', minimum: 10, maximum: 600, description: 'seconds the rates and percentiles cover (default 300)' } },
+  },
+  response: adminView('The status (docs/dashboard.md, "GET /v1/admin/status")'),
+} as const;
+
+export const adminRunsRoute = {
+  summary: 'Pipeline runs: the bundles in the bundle root with their stage times and evaluation metrics',
+  operationId: 'getAdminRuns',
+  tags: ['admin'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  response: adminView('{ root, served, runs: [ { name, status, version, createdAt, totalMs, stages, evaluation, metrics } ] }'),
+} as const;
