@@ -18,6 +18,7 @@ import { KeyRing } from './keys.js';
 import { Metrics } from './metrics.js';
 import { adminPlugin } from './plugins/admin.js';
 import { adminViewsPlugin } from './plugins/adminViews.js';
+import { dashboardPlugin } from './plugins/dashboard.js';
 import { authPlugin } from './plugins/auth.js';
 import { eventsPlugin } from './plugins/events.js';
 import { healthPlugin } from './plugins/health.js';
@@ -124,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(recommendationsPlugin);
   await app.register(adminPlugin);
   await app.register(adminViewsPlugin);
+  await app.register(dashboardPlugin);
   await app.register(eventsPlugin);
   return app;
 }

@@ -220,6 +220,20 @@ export const adminUserRoute = {
   response: adminView('The profile: { id, version, profile, flags, connections, connectionSample, blocked, dismissed, candidates, candidateSource }'),
 } as const;
 
+export const adminUserSearchRoute = {
+  summary: 'Looks a user up by exact id: the profile in a list of one, or an empty list for an unknown id',
+  operationId: 'searchAdminUsers',
+  tags: ['admin'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  querystring: {
+    type: 'object',
+    required: ['id'],
+    additionalProperties: false,
+    properties: { id: { type: 'string', minLength: 1, maxLength: 256, description: 'the external user id' } },
+  },
+  response: adminView('{ query, version, users: [profile] } (no match: users is empty)'),
+} as const;
+
 export const adminStatusRoute = {
   summary: "This process's status: bundle and manifest, index, caches, events, request rates and latency over the last minutes, fallbacks",
   operationId: 'getAdminStatus',

@@ -1,6 +1,6 @@
 /**
  * The admin views the dashboard reads (scope admin): GET /v1/admin/users/:id (profile, flags, connection
- * count), GET /v1/admin/status (this process's health from its own metrics, over the last minutes through
+ * count; GET /v1/admin/users?id= is the same as a search, empty for an unknown id), GET /v1/admin/status (this process's health from its own metrics, over the last minutes through
  * MetricsHistory) and GET /v1/admin/runs (the bundles in the bundle root with their manifests' metrics).
  * docs/dashboard.md.
  */
@@ -9,7 +9,7 @@ import { PymkError } from '../../core/errors.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED, PROFILE_FIELDS } from '../../core/tables.js';
 import { MetricsHistory } from '../history.js';
 import { bundleRoot, listRuns, servedRun } from '../runs.js';
-import { adminRunsRoute, adminStatusRoute, adminUserRoute } from '../schemas.js';
+import { adminRunsRoute, adminStatusRoute, adminUserRoute, adminUserSearchRoute } from '../schemas.js';
 import '../context.js';
 
 /** Connections listed by id in the user view. */
@@ -29,10 +29,11 @@ export const adminViewsPlugin: FastifyPluginAsync = async (app) => {
     return c;
   };
 
-  app.get<{ Params: { id: string } }>('/v1/admin/users/:id', { schema: adminUserRoute, config: { scope: 'admin' } }, async (req) => {
+  /** The user view's profile of an external id, or null when the served bundle does not have it. */
+  const profileOf = async (id: string) => {
     const { store } = core();
-    const uid = await store.resolveUser(req.params.id);
-    if (uid === null) throw new PymkError('PYMK_USER_NOT_FOUND', `user '${req.params.id}' not found in bundle ${store.version()}`);
+    const uid = await store.resolveUser(id);
+    if (uid === null) return null;
     const inputs = await store.fetchRankingInputs(uid);
     const u = inputs.user;
     const profile: Record<string, string | number | null> = {};
@@ -40,7 +41,7 @@ export const adminViewsPlugin: FastifyPluginAsync = async (app) => {
     profile.seniority = u.seniority[0] >= 0 ? u.seniority[0] : null;
     const flags = u.flags[0] ?? 0;
     return {
-      id: req.params.id,
+      id,
       version: store.version(),
       profile,
       flags: { deactivated: (flags & FLAG_DEACTIVATED) !== 0, banned: (flags & FLAG_BANNED) !== 0 },
@@ -51,6 +52,18 @@ export const adminViewsPlugin: FastifyPluginAsync = async (app) => {
       candidates: inputs.candidates.ids.length,
       candidateSource: inputs.source,
     };
+  };
+
+  app.get<{ Params: { id: string } }>('/v1/admin/users/:id', { schema: adminUserRoute, config: { scope: 'admin' } }, async (req) => {
+    const p = await profileOf(req.params.id);
+    if (!p) throw new PymkError('PYMK_USER_NOT_FOUND', `user '${req.params.id}' not found in bundle ${core().store.version()}`);
+    return p;
+  });
+
+  // A search answers 200 with no match for an unknown id (the dashboard looks users up this way).
+  app.get<{ Querystring: { id: string } }>('/v1/admin/users', { schema: adminUserSearchRoute, config: { scope: 'admin' } }, async (req) => {
+    const p = await profileOf(req.query.id.trim());
+    return { query: req.query.id, version: core().store.version(), users: p ? [p] : [] };
   });
 
   app.get<{ Querystring: { window?: number } }>('/v1/admin/status', { schema: adminStatusRoute, config: { scope: 'admin' } }, async (req) => {
