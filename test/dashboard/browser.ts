@@ -8,15 +8,15 @@ import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium', '/snap/bin/chromium'];
 
-export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
+export function findChromium(env: NodeJS.ProcessEnv = process.env, paths: readonly string[] = CHROMIUM_PATHS): string {
   const wanted = env.PYMK_CHROMIUM;
   if (wanted) {
     if (!existsSync(wanted)) throw new Error(`PYMK_CHROMIUM=${wanted} does not exist: install Chromium (Debian/Ubuntu: apt-get install chromium) or point PYMK_CHROMIUM at it`);
     return wanted;
   }
-  const found = CHROMIUM_PATHS.find((p) => existsSync(p));
+  const found = paths.find((p) => existsSync(p));
   if (!found) {
-    throw new Error(`no Chromium found (looked at ${CHROMIUM_PATHS.join(', ')}): install it with \`apt-get install chromium\` (Debian/Ubuntu), or set PYMK_CHROMIUM=/path/to/chromium`);
+    throw new Error(`no Chromium found (looked at ${paths.join(', ')}): install it with \`apt-get install chromium\` (Debian/Ubuntu), or set PYMK_CHROMIUM=/path/to/chromium`);
   }
   return found;
 }

@@ -64,6 +64,7 @@ export const demoCommand: CommandModule = {
           const dismiss = JSON.stringify({ id: `demo-${Date.now()}`, v: 1, at: Date.now(), type: 'dismiss', actor: example, target: first });
           console.log(`  curl -X POST '${url}/v1/events' -H 'content-type: application/json' -d '${dismiss}'   # ${first} leaves ${example}'s list at once`);
         }
+        console.log(`  open ${url}/dashboard/   # the dashboard: why each person is recommended, what-ifs, health, runs`);
         console.log(`  curl '${url}/readyz'`);
         console.log(`  curl '${url}/metrics'`);
         console.log(`  curl '${url}/openapi.json'`);
