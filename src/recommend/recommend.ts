@@ -7,7 +7,8 @@ import { PymkError } from '../core/errors.js';
 import type { CandidateSource, OnlineStore, RankingInputs } from '../store/types.js';
 import type { AnnCandidates } from './ann.js';
 import { buildReasons, type Reason } from './reasons.js';
-import { applyRules, rulesOf, type RuleConfig, type RuleOutcome } from './rules.js';
+import { applyRules, emptyTrace, rulesOf, type RuleConfig, type RuleOutcome, type RuleTrace } from './rules.js';
+import { explain, type CardExplanation, type Explanation } from './explain.js';
 import { heuristicScorer, rankOrder } from '../rank/heuristic.js';
 import type { Scorer } from '../rank/scorer.js';
 
@@ -33,6 +34,8 @@ export interface Recommendation {
   id: string;
   score: number;
   reasons: Reason[];
+  /** With the explain option: where the card came from and where it ranked (explain.ts). */
+  explain?: CardExplanation;
 }
 
 export interface RecommendResult {
@@ -40,18 +43,25 @@ export interface RecommendResult {
   version: string;
   source: CandidateSource | 'static' | 'stale-cache';
   recommendations: Recommendation[];
+  /** With the explain option: the path, the scorer, and what the rules removed or demoted (explain.ts). */
+  explain?: Explanation;
 }
 
 export interface RankedUser {
   inputs: RankingInputs;
   scores: Float32Array;
   outcome: RuleOutcome;
+  /** Candidate indices in scored order, best first (what the rules walked). */
+  order: ArrayLike<number>;
 }
 
-/** Scores and filters one user's candidates; no id mapping, no reasons (the offline hot path). */
-export async function rankUser(deps: RecommendDeps, uid: number, limit: number): Promise<RankedUser> {
+/**
+ * Scores and filters one user's candidates; no id mapping, no reasons (the offline hot path). With `trace`,
+ * the rules record their decisions in it (the explain option).
+ */
+export async function rankUser(deps: RecommendDeps, uid: number, limit: number, trace?: RuleTrace): Promise<RankedUser> {
   const inputs = await inputsFor(deps, uid);
-  return ranked(deps, inputs, byModel(inputs) ? await deps.scorer.score(inputs) : inputs.candidates.score, limit);
+  return ranked(deps, inputs, byModel(inputs) ? await deps.scorer.score(inputs) : inputs.candidates.score, limit, trace);
 }
 
 /**
@@ -78,30 +88,40 @@ function byModel(inputs: RankingInputs): boolean {
   return inputs.source !== 'ann';
 }
 
-function ranked(deps: RecommendDeps, inputs: RankingInputs, scores: Float32Array, limit: number): RankedUser {
+function ranked(deps: RecommendDeps, inputs: RankingInputs, scores: Float32Array, limit: number, trace?: RuleTrace): RankedUser {
   if (scores.length !== inputs.candidates.ids.length) {
     throw new PymkError('PYMK_INTERNAL', `scorer '${deps.scorer.name}' returned ${scores.length} scores for ${inputs.candidates.ids.length} candidates`);
   }
-  const outcome = applyRules(inputs, rankOrder(scores, inputs.candidates.ids), deps.rules, limit);
-  return { inputs, scores, outcome };
+  const order = rankOrder(scores, inputs.candidates.ids);
+  const outcome = applyRules(inputs, order, deps.rules, limit, trace);
+  return { inputs, scores, outcome, order };
+}
+
+export interface RecommendOptions {
+  /** Record the rules' decisions and explain the answer (explain.ts); the answer itself is the same. */
+  explain?: boolean;
 }
 
 /** The full online answer for an external user id. Unknown user → PYMK_USER_NOT_FOUND. */
-export async function recommend(deps: RecommendDeps, userId: string, limit: number): Promise<RecommendResult> {
+export async function recommend(deps: RecommendDeps, userId: string, limit: number, opts: RecommendOptions = {}): Promise<RecommendResult> {
   const uid = await deps.store.resolveUser(userId);
   if (uid === null) throw new PymkError('PYMK_USER_NOT_FOUND', `user '${userId}' not found`);
-  const { inputs, scores, outcome } = await rankUser(deps, uid, limit);
+  const trace = opts.explain ? emptyTrace() : undefined;
+  const { inputs, scores, outcome, order } = await rankUser(deps, uid, limit, trace);
   const picked = outcome.picked;
-  const [ids, reasons] = await Promise.all([
+  const [ids, reasons, why] = await Promise.all([
     deps.store.externalIds(picked.map((i) => inputs.candidates.ids[i])),
     buildReasons(deps.store, inputs, picked),
+    trace ? explain(deps.store, { inputs, order, outcome, trace, scorer: byModel(inputs) ? deps.scorer.name : 'similarity', rules: deps.rules }) : null,
   ]);
-  return {
+  const result: RecommendResult = {
     user: userId,
     version: deps.store.version(),
     source: inputs.source,
-    recommendations: picked.map((i, j) => ({ id: ids[j], score: round(scores[i]), reasons: reasons[j] })),
+    recommendations: picked.map((i, j) => ({ id: ids[j], score: round(scores[i]), reasons: reasons[j], ...(why ? { explain: why.cards[j] } : {}) })),
   };
+  if (why) result.explain = why.explanation;
+  return result;
 }
 
 function round(x: number): number {

@@ -31,6 +31,22 @@ export interface RuleOutcome {
   cappedBySchool: number;
 }
 
+/**
+ * The rules' decisions, recorded when the caller asks (the explain option of the recommendations API): each
+ * candidate removed and why, each held back by a diversity cap and whether backfill brought it back, and how
+ * far down the ranking the walk went. Indices are into inputs.candidates, like RuleOutcome.picked.
+ */
+export interface RuleTrace {
+  removed: { index: number; rank: number; reason: ExclusionReason }[];
+  capped: { index: number; rank: number; rule: 'company' | 'school'; backfilled: boolean }[];
+  /** Candidates the walk looked at (it stops once `limit` are picked). */
+  considered: number;
+}
+
+export function emptyTrace(): RuleTrace {
+  return { removed: [], capped: [], considered: 0 };
+}
+
 /** Why candidate i must never be shown, or null. */
 export function exclusionReason(inputs: RankingInputs, i: number): ExclusionReason | null {
   const c = inputs.candidates.ids[i];
@@ -47,11 +63,14 @@ export function exclusionReason(inputs: RankingInputs, i: number): ExclusionReas
 /**
  * Walks candidates in rank order (`order` holds candidate indices, best first) and keeps those that pass the
  * exclusions, at most `maxPerCompany` per company and `maxPerSchool` per school, filling from lower-ranked ones.
+ * With `trace`, every decision is recorded in it as it is taken (the picks do not change).
  */
-export function applyRules(inputs: RankingInputs, order: ArrayLike<number>, cfg: RuleConfig, limit: number): RuleOutcome {
+export function applyRules(inputs: RankingInputs, order: ArrayLike<number>, cfg: RuleConfig, limit: number, trace?: RuleTrace): RuleOutcome {
   const excluded = Object.fromEntries(EXCLUSION_REASONS.map((r) => [r, 0])) as Record<ExclusionReason, number>;
   const picked: number[] = [];
   const deferred: number[] = [];
+  /** The trace's entry of each deferred candidate, to mark it when backfill brings it back. */
+  const deferredAt: number[] = [];
   const perCompany = new Map<number, number>();
   const perSchool = new Map<number, number>();
   const seen = new Set<number>();
@@ -59,12 +78,14 @@ export function applyRules(inputs: RankingInputs, order: ArrayLike<number>, cfg:
   let cappedBySchool = 0;
   const { company, school } = inputs.candidates.users;
 
-  for (let r = 0; r < order.length && picked.length < limit; r++) {
+  let r = 0;
+  for (; r < order.length && picked.length < limit; r++) {
     const i = order[r];
     const id = inputs.candidates.ids[i];
     const why = seen.has(id) ? 'duplicate' : exclusionReason(inputs, i);
     if (why) {
       excluded[why]++;
+      trace?.removed.push({ index: i, rank: r, reason: why });
       continue;
     }
     seen.add(id);
@@ -73,11 +94,13 @@ export function applyRules(inputs: RankingInputs, order: ArrayLike<number>, cfg:
     if (co >= 0 && (perCompany.get(co) ?? 0) >= cfg.maxPerCompany) {
       cappedByCompany++;
       deferred.push(i);
+      if (trace) deferredAt.push(trace.capped.push({ index: i, rank: r, rule: 'company', backfilled: false }) - 1);
       continue;
     }
     if (sc >= 0 && (perSchool.get(sc) ?? 0) >= cfg.maxPerSchool) {
       cappedBySchool++;
       deferred.push(i);
+      if (trace) deferredAt.push(trace.capped.push({ index: i, rank: r, rule: 'school', backfilled: false }) - 1);
       continue;
     }
     if (co >= 0) perCompany.set(co, (perCompany.get(co) ?? 0) + 1);
@@ -86,11 +109,12 @@ export function applyRules(inputs: RankingInputs, order: ArrayLike<number>, cfg:
   }
   if (cfg.backfill && picked.length < limit) {
     // Soft rules: capped candidates come back in rank order, after every uncapped one.
-    for (const i of deferred) {
-      if (picked.length >= limit) break;
-      picked.push(i);
+    for (let d = 0; d < deferred.length && picked.length < limit; d++) {
+      picked.push(deferred[d]);
+      if (trace) trace.capped[deferredAt[d]].backfilled = true;
     }
   }
+  if (trace) trace.considered = r;
   return { picked, excluded, cappedByCompany, cappedBySchool };
 }
 

@@ -6,7 +6,7 @@
 import { PymkError, isPymkError } from '../core/errors.js';
 import type { FailureTracker } from '../core/failures.js';
 import type { ResultCache } from './cache.js';
-import { recommend, type RecommendDeps, type RecommendResult } from '../recommend/recommend.js';
+import { recommend, type RecommendDeps, type RecommendOptions, type RecommendResult } from '../recommend/recommend.js';
 
 export interface DegradeState {
   /** Requests currently inside the full path. */
@@ -27,6 +27,7 @@ export async function recommendOrDegrade(
   state: DegradeState,
   user: string,
   limit: number,
+  opts: RecommendOptions = {},
 ): Promise<RecommendResult> {
   if (state.maxInflight > 0 && state.inflight >= state.maxInflight) {
     const fast = await tryStatic(core, state, user, limit);
@@ -37,7 +38,7 @@ export async function recommendOrDegrade(
   }
   state.inflight++;
   try {
-    return await recommend(core, user, limit);
+    return await recommend(core, user, limit, opts);
   } catch (err) {
     if (isPymkError(err) && err.statusCode < 500) throw err;
     const fallback = (await tryStatic(core, state, user, limit)) ?? staleAnswer(cache, user, limit);

@@ -1,4 +1,6 @@
 /** JSON schemas for every route's request and response; OpenAPI is generated from them. */
+import { EXCLUSION_REASONS } from '../recommend/rules.js';
+
 export const errorBody = {
   description: 'An error: { statusCode, code, error, message } with a stable PYMK_* code (docs/serving.md)',
   type: 'object',
@@ -20,6 +22,65 @@ const reason = {
     sample: { type: 'array', items: { type: 'string' } },
     value: { type: 'string' },
     similarity: { type: 'number' },
+  },
+} as const;
+
+const EXCLUSIONS = EXCLUSION_REASONS;
+
+const cardExplanation = {
+  type: 'object',
+  description: 'with explain=true: where the card came from and where it ranked',
+  required: ['rank', 'source', 'listScore', 'backfilled'],
+  properties: {
+    rank: { type: 'integer', description: '1-based position in the scored order, before the rules' },
+    source: { type: 'string', enum: ['2-hop', 'ann', '2-hop+ann'], description: 'the candidate source' },
+    listScore: { type: 'number', description: "the candidate list's own score (e.g. Adamic-Adar; similarity for ANN)" },
+    backfilled: { type: 'boolean', description: 'held back by a diversity cap, then brought back by backfill' },
+  },
+} as const;
+
+const explanation = {
+  type: 'object',
+  description: 'with explain=true: the path, the scorer, and what the business rules removed or demoted and why',
+  required: ['path', 'scorer', 'candidates', 'considered', 'rules', 'excluded', 'cappedByCompany', 'cappedBySchool', 'removed', 'demoted'],
+  properties: {
+    path: { type: 'string', description: 'stored, live-2hop, ann, none, static or stale-cache' },
+    scorer: { type: 'string' },
+    candidates: { type: 'integer' },
+    considered: { type: 'integer', description: 'candidates the rules looked at before the page was full' },
+    rules: {
+      type: 'object',
+      required: ['maxPerCompany', 'maxPerSchool', 'backfill'],
+      properties: { maxPerCompany: { type: 'integer' }, maxPerSchool: { type: 'integer' }, backfill: { type: 'boolean' } },
+    },
+    excluded: { type: 'object', required: [...EXCLUSIONS], properties: Object.fromEntries(EXCLUSIONS.map((x) => [x, { type: 'integer' }])) },
+    cappedByCompany: { type: 'integer' },
+    cappedBySchool: { type: 'integer' },
+    removed: {
+      type: 'array',
+      description: 'candidates the hard rules removed, best-ranked first (at most 100)',
+      items: {
+        type: 'object',
+        required: ['id', 'rank', 'reason'],
+        properties: { id: { type: 'string' }, rank: { type: 'integer' }, reason: { type: 'string', enum: [...EXCLUSIONS] } },
+      },
+    },
+    demoted: {
+      type: 'array',
+      description: 'candidates held back by a diversity cap (at most 100)',
+      items: {
+        type: 'object',
+        required: ['id', 'rank', 'rule', 'value', 'backfilled'],
+        properties: {
+          id: { type: 'string' },
+          rank: { type: 'integer' },
+          rule: { type: 'string', enum: ['company', 'school'] },
+          value: { type: ['string', 'null'] },
+          backfilled: { type: 'boolean' },
+        },
+      },
+    },
+    note: { type: 'string' },
   },
 } as const;
 
@@ -45,6 +106,11 @@ export const recommendationsRoute = (maxLimit: number) =>
           maximum: maxLimit,
           description: 'how many people to answer (a decimal integer; default PYMK_DEFAULT_LIMIT, at most PYMK_MAX_LIMIT)',
         },
+        explain: {
+          type: 'boolean',
+          description:
+            "true: also say where each card came from and what the business rules removed or demoted (scope admin as well when auth is on); computed on the same path, never cached",
+        },
       },
     },
     response: {
@@ -63,9 +129,10 @@ export const recommendationsRoute = (maxLimit: number) =>
             items: {
               type: 'object',
               required: ['id', 'score', 'reasons'],
-              properties: { id: { type: 'string' }, score: { type: 'number' }, reasons: { type: 'array', items: reason } },
+              properties: { id: { type: 'string' }, score: { type: 'number' }, reasons: { type: 'array', items: reason }, explain: cardExplanation },
             },
           },
+          explain: explanation,
         },
       },
       '4xx': errorBody,

@@ -58,6 +58,8 @@ export function tinySnapshot(spec: TinySpec, version = 'v-test'): Snapshot {
   }
   const features = {} as Record<PairFeature, Float32Array>;
   for (const f of PAIR_FEATURES) features[f] = new Float32Array(score);
+  // Every candidate here is a 2-hop one (SOURCE_CODES['2-hop'] = 0), as the candidates stage would record it.
+  features.source = new Float32Array(score.length);
   return {
     version,
     ids,

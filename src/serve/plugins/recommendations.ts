@@ -1,11 +1,14 @@
 /**
  * GET /v1/users/:id/recommendations (scope recommendations:read): L1, L2, then the recommend core with
- * graceful degradation (answers.ts, degrade.ts). `limit` is a decimal integer in 1..maxLimit: the raw value is
+ * graceful degradation (answers.ts, degrade.ts). `explain=true` (scope admin as well, when auth is on: it
+ * shows who blocked or was dismissed) runs the same path with the rules' trace and is never cached. `limit` is a decimal integer in 1..maxLimit: the raw value is
  * checked before ajv's coercion, which would otherwise read `0x10` as 16, `1e2` as 100 or ` 7` as 7.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { PymkError } from '../../core/errors.js';
 import { recommendOrDegrade } from '../degrade.js';
+import type { RecommendResult } from '../../recommend/recommend.js';
+import { EXCLUSION_REASONS, type ExclusionReason, type RuleConfig } from '../../recommend/rules.js';
 import { recommendationsRoute } from '../schemas.js';
 import '../context.js';
 
@@ -13,7 +16,7 @@ const DECIMAL = /^[0-9]{1,9}$/;
 
 export const recommendationsPlugin: FastifyPluginAsync = async (app) => {
   const config = app.pymkConfig;
-  app.get<{ Params: { id: string }; Querystring: { limit?: number } }>(
+  app.get<{ Params: { id: string }; Querystring: { limit?: number; explain?: boolean } }>(
     '/v1/users/:id/recommendations',
     {
       schema: recommendationsRoute(config.maxLimit),
@@ -32,6 +35,14 @@ export const recommendationsPlugin: FastifyPluginAsync = async (app) => {
       if (!core) throw new PymkError('PYMK_NOT_READY', 'no bundle loaded yet');
       const limit = req.query.limit ?? config.defaultLimit;
       const user = req.params.id;
+      if (req.query.explain) {
+        if (req.principal && !req.principal.scopes.has('admin')) {
+          throw new PymkError('PYMK_FORBIDDEN', "explain=true needs the scope 'admin' besides 'recommendations:read' (it shows blocks and dismissals)");
+        }
+        const result = await recommendOrDegrade(core, app.resultCache, app.degrade, user, limit, { explain: true });
+        app.metrics.answers.inc({ path: result.source });
+        return { ...withFallbackNote(result, core.rules), cached: false, cache: 'computed', computedAt: new Date().toISOString() };
+      }
       const version = core.store.version();
       const a = await app.answers.get(user, limit, version, () => recommendOrDegrade(core, app.resultCache, app.degrade, user, limit));
       app.metrics.answers.inc({ path: a.layer === 'computed' ? a.result.source : a.layer });
@@ -39,3 +50,25 @@ export const recommendationsPlugin: FastifyPluginAsync = async (app) => {
     },
   );
 };
+
+/** An explained answer from a fallback (static ranking, stale cache) has no rule trace: say so. */
+function withFallbackNote(r: RecommendResult, rules: RuleConfig): RecommendResult {
+  if (r.explain) return r;
+  const none = Object.fromEntries(EXCLUSION_REASONS.map((x) => [x, 0])) as Record<ExclusionReason, number>;
+  return {
+    ...r,
+    explain: {
+      path: r.source,
+      scorer: 'none',
+      candidates: r.recommendations.length,
+      considered: 0,
+      rules,
+      excluded: none,
+      cappedByCompany: 0,
+      cappedBySchool: 0,
+      removed: [],
+      demoted: [],
+      note: `answered by the ${r.source} fallback: the full path failed or is overloaded, so no rule trace exists`,
+    },
+  };
+}
