@@ -128,6 +128,11 @@ test('dashboard end to end in headless Chromium', async () => {
         }
       });
       assert.equal(await page.locator('[data-testid=path]').textContent(), answer.explain.path);
+      // What the rules removed and demoted: the same candidates as the API's trace.
+      for (const [table, list] of [['removed', answer.explain.removed], ['demoted', answer.explain.demoted]] as const) {
+        const rows = await page.locator(`[data-testid=${table}] tbody tr`).evaluateAll((trs: Json[]) => trs.map((tr: Json) => tr.dataset.id));
+        assert.deepEqual(rows, list.map((x: { id: string }) => x.id), `the ${table} table`);
+      }
       const profile = await apiGet(`/v1/admin/users/${user}`);
       assert.equal(await page.locator('[data-testid=connections]').textContent(), profile.connections.toLocaleString('en-US'));
       await page.screenshot({ path: join(SHOTS, 'user-1280x800.png'), fullPage: true });

@@ -87,3 +87,27 @@ test('status and runs over real bundles: version, manifest stages, request count
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('MetricsHistory: keeps the newest snapshots; a window starts at the oldest snapshot inside it', async () => {
+  const { MetricsHistory } = await import('../../src/serve/history.js');
+  const { Metrics } = await import('../../src/serve/metrics.js');
+  const m = new Metrics({ defaults: false });
+  let now = 0;
+  const h = new MetricsHistory(m, () => now, 3);
+  for (let i = 0; i < 5; i++) {
+    m.requests.observe({ route: '/v1/users/:id/recommendations', method: 'GET', status: '200' }, 0.004);
+    await h.take();
+    now += 10_000;
+  }
+  assert.deepEqual(h.snapshots().map((s) => s.t), [20_000, 30_000, 40_000], 'the newest 3 kept');
+  assert.deepEqual(h.snapshots().map((s) => s.requests), [3, 4, 5]);
+  // now = 50 s; 25 s back reaches the snapshot at 30 s (4 requests): 1 request in 20 s.
+  const w = await h.window(25);
+  assert.equal(w.window.requests, 1);
+  assert.equal(w.window.seconds, 20);
+  assert.equal(w.window.recommendations.count, 1);
+  assert.ok(w.window.recommendations.p50! > 2.5 && w.window.recommendations.p50! <= 5, `p50 inside the (2.5, 5] ms bucket: ${w.window.recommendations.p50}`);
+  assert.equal(w.series.length, 3, 'one step between each kept snapshot and now');
+  // A window longer than the history starts at the oldest kept.
+  assert.equal((await h.window(600)).window.requests, 2);
+});
