@@ -59,6 +59,17 @@ const ConfigSchema = z
      * state folder may: `pymk serve --workers N` gives the role to one of its processes.
      */
     annLogWriter: z.boolean(),
+    /**
+     * The request budget for the recommend path in ms (the seed's 150): the full path gets 70% of it
+     * (counted as a store failure when it runs over), the fallback the rest (docs/serving.md#degradation).
+     */
+    deadlineMs: z.number().int().min(10).max(60_000),
+    /** Concurrent full-path requests above which answers come from the cheap path (0 = no cap). */
+    maxInflight: z.number().int().min(0),
+    /** Event-loop delay in ms above which requests take the cheap path (load shedding; 0 = off). */
+    maxEventLoopDelayMs: z.number().int().min(0),
+    /** How long an open circuit breaker (store, ranker) waits before it lets one trial request through, ms. */
+    breakerResetMs: z.number().int().min(100).max(600_000),
     /** L1 in-process result cache. */
     l1Size: z.number().int().min(0),
     l1TtlSeconds: z.number().min(0),
@@ -113,6 +124,10 @@ export const DEFAULTS: z.infer<typeof ConfigSchema> = {
   annCandidates: CANDIDATES_PER_USER,
   annWorkers: 1,
   annLogWriter: true,
+  deadlineMs: 150,
+  maxInflight: 0,
+  maxEventLoopDelayMs: 200,
+  breakerResetMs: 2000,
   l1Size: 10_000,
   l1TtlSeconds: 300,
   logLevel: 'info',
@@ -152,6 +167,10 @@ export const ENV_MAP: Record<string, [Key, (v: string) => unknown]> = {
   PYMK_ANN_WORKERS: ['annWorkers', num],
   PYMK_ANN_STATE_DIR: ['annStateDir', String],
   PYMK_ANN_LOG_WRITER: ['annLogWriter', bool],
+  PYMK_DEADLINE_MS: ['deadlineMs', num],
+  PYMK_MAX_INFLIGHT: ['maxInflight', num],
+  PYMK_MAX_EVENT_LOOP_DELAY_MS: ['maxEventLoopDelayMs', num],
+  PYMK_BREAKER_RESET_MS: ['breakerResetMs', num],
   PYMK_L1_SIZE: ['l1Size', num],
   PYMK_L1_TTL: ['l1TtlSeconds', num],
   PYMK_LOG_LEVEL: ['logLevel', String],

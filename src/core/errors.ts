@@ -40,6 +40,8 @@ export const ERRORS = {
   PYMK_BAD_EVENT: { status: 400, title: 'Bad Request' },
   /** The event log cannot be reached or refused a write. */
   PYMK_EVENTS_UNAVAILABLE: { status: 503, title: 'Service Unavailable' },
+  /** The ranking model failed, timed out or its circuit breaker is open (serving falls back to the heuristic). */
+  PYMK_RANKER_UNAVAILABLE: { status: 503, title: 'Service Unavailable' },
   PYMK_INTERNAL: { status: 500, title: 'Internal Server Error' },
 } as const;
 

@@ -38,10 +38,24 @@ export interface Recommendation {
   explain?: CardExplanation;
 }
 
+/**
+ * Which path served an answer: the full path or one of the server's fallbacks (serve/degrade.ts says when
+ * each is taken). `pymk recommend` and the lists stage run the full path only.
+ */
+export const ANSWER_PATHS = ['full', 'heuristic', 'static', 'local-static', 'local-2hop', 'stale-cache'] as const;
+export type AnswerPath = (typeof ANSWER_PATHS)[number];
+/** Why an answer is not the full path's. */
+export const DEGRADE_REASONS = ['overload', 'store-failed', 'store-timeout', 'store-breaker-open', 'ranker-unavailable'] as const;
+export type DegradeReason = (typeof DEGRADE_REASONS)[number];
+
 export interface RecommendResult {
   user: string;
   version: string;
   source: CandidateSource | 'static' | 'stale-cache';
+  /** The path that served it (set by the server; absent from the recommend core itself). */
+  path?: AnswerPath;
+  /** Why it is not the full path's answer (overload, store-failed, …): absent on the full path. */
+  degraded?: DegradeReason;
   recommendations: Recommendation[];
   /** With the explain option: the path, the scorer, and what the rules removed or demoted (explain.ts). */
   explain?: Explanation;

@@ -23,7 +23,7 @@ export const RACE_WINDOW_MS = 5000;
 const CACHEABLE: ReadonlySet<string> = new Set<CandidateSource>(['stored', 'live-2hop', 'ann']);
 
 export function isCacheable(r: RecommendResult): boolean {
-  return CACHEABLE.has(r.source);
+  return (r.path === undefined || r.path === 'full') && CACHEABLE.has(r.source);
 }
 
 /** Which layer answered: 'l1', 'l2' or 'computed' (the recommend path, or an identical request in flight). */

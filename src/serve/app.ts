@@ -6,12 +6,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { rateLimitStoreUrl, type Config } from '../core/config.js';
 import { PymkError } from '../core/errors.js';
 import { FailureTracker } from '../core/failures.js';
-import type { RecommendDeps } from '../recommend/recommend.js';
 import { openRateLimiter, type RateLimiter } from '../store/rateLimit.js';
 import { ResultCache } from './cache.js';
 import { Answers } from './answers.js';
 import type { AnswerCache } from '../store/answerCache.js';
-import type { DegradeState } from './degrade.js';
+import type { DegradeState, ServingCore } from './degrade.js';
+import underPressure from '@fastify/under-pressure';
+import { Breaker } from './breakers.js';
 import { clientErrorHandler, frameworkErrors, toErrorBody } from './errors.js';
 import { jwtVerifierFrom, type JwtVerifier } from './jwt.js';
 import { KeyRing } from './keys.js';
@@ -29,10 +30,14 @@ import type { EventSink, InvalidationFeed } from './context.js';
 
 export { toErrorBody } from './errors.js';
 
+/** Shares of the request budget (deadlineMs): the full path's (the store breaker's timeout), the ranker's. */
+export const FULL_PATH_SHARE = 0.7;
+export const RANKER_SHARE = 0.35;
+
 export interface AppDeps {
   config: Config;
   /** The current recommend dependencies; null while no bundle is loaded (readyz answers 503). */
-  core: () => RecommendDeps | null;
+  core: () => ServingCore | null;
   cache?: ResultCache;
   logger?: boolean;
   /** Concurrent full-path requests above which answers come from the static ranking (0 = never). */
@@ -85,7 +90,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onError: (err, what) => app.log.error({ err }, what),
     onRecover: (what) => app.log.info(what),
   });
-  app.decorate('degrade', { inflight: 0, maxInflight: deps.maxInflight ?? 0, degraded: 0, staticFailures } satisfies DegradeState);
+  // Load shedding: past maxEventLoopDelayMs the recommend route takes the cheap path (degrade.ts); nothing is refused.
+  await app.register(underPressure, { maxEventLoopDelay: config.maxEventLoopDelayMs, pressureHandler: () => undefined });
+  const breakers = {
+    store: new Breaker('store', { timeoutMs: Math.round(config.deadlineMs * FULL_PATH_SHARE), resetMs: config.breakerResetMs }),
+    ranker: new Breaker('ranker', { timeoutMs: Math.round(config.deadlineMs * RANKER_SHARE), resetMs: config.breakerResetMs }),
+  };
+  app.addHook('onClose', async () => {
+    breakers.store.shutdown();
+    breakers.ranker.shutdown();
+  });
+  for (const [name, b] of Object.entries(breakers)) metrics.gauge(`pymk_breaker_open_${name}`, `1 while the ${name} circuit breaker is open or half-open`, () => (b.state() === 'closed' ? 0 : 1));
+  metrics.gauge('pymk_under_pressure', '1 while the event-loop delay is past PYMK_MAX_EVENT_LOOP_DELAY_MS (requests take the cheap path)', () => (app.isUnderPressure() ? 1 : 0));
+  app.decorate('degrade', {
+    inflight: 0,
+    maxInflight: deps.maxInflight ?? config.maxInflight,
+    underPressure: () => app.isUnderPressure(),
+    breakers,
+    onDegraded: (path, reason) => metrics.fallbacks.inc({ path, reason }),
+    degraded: 0,
+    staticFailures,
+  } satisfies DegradeState);
 
   app.addHook('onResponse', async (req, reply) => {
     metrics.requests.observe({ route: req.routeOptions.url ?? 'unknown', method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);

@@ -6,10 +6,9 @@
  */
 import type { Config } from '../core/config.js';
 import type { PymkError } from '../core/errors.js';
-import type { RecommendDeps } from '../recommend/recommend.js';
 import type { ResultCache } from './cache.js';
 import type { Answers } from './answers.js';
-import type { DegradeState } from './degrade.js';
+import type { DegradeState, ServingCore } from './degrade.js';
 import type { Metrics } from './metrics.js';
 import type { Principal, Scope } from './keys.js';
 
@@ -40,7 +39,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     pymkConfig: Config;
     /** The current recommend dependencies; null while no bundle is loaded. */
-    recommendCore: () => RecommendDeps | null;
+    recommendCore: () => ServingCore | null;
     resultCache: ResultCache;
     degrade: DegradeState;
     limitStats: LimitStats;

@@ -22,6 +22,13 @@ export class Metrics {
   readonly errors = new Counter({ name: 'pymk_http_errors_total', help: 'Error answers by PYMK_* code', labelNames: ['code'] as const, registers: [this.registry] });
   /** Recommendation answers by the path that served them (full, static, stale-cache, …). */
   readonly answers = new Counter({ name: 'pymk_answers_total', help: 'Recommendation answers by the path that served them', labelNames: ['path'] as const, registers: [this.registry] });
+  /** Answers not from the full path, by the fallback that served them and why (serve/degrade.ts). */
+  readonly fallbacks = new Counter({
+    name: 'pymk_fallbacks_total',
+    help: 'Answers served by a fallback, by path and reason',
+    labelNames: ['path', 'reason'] as const,
+    registers: [this.registry],
+  });
   /** Cache lookups by layer (l1, l2) and result (hit, miss). */
   readonly cache = new Counter({ name: 'pymk_cache_lookups_total', help: 'Cache lookups by layer and result', labelNames: ['layer', 'result'] as const, registers: [this.registry] });
   /** Requests refused with 429, and limiter calls that failed (served without a limit). */

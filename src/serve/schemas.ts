@@ -1,5 +1,6 @@
 /** JSON schemas for every route's request and response; OpenAPI is generated from them. */
 import { EXCLUSION_REASONS } from '../recommend/rules.js';
+import { ANSWER_PATHS, DEGRADE_REASONS } from '../recommend/recommend.js';
 
 export const errorBody = {
   description: 'An error: { statusCode, code, error, message } with a stable PYMK_* code (docs/serving.md)',
@@ -121,6 +122,12 @@ export const recommendationsRoute = (maxLimit: number) =>
           user: { type: 'string' },
           version: { type: 'string' },
           source: { type: 'string' },
+          path: { type: 'string', enum: [...ANSWER_PATHS], description: 'which path served the answer: full, or a fallback (docs/serving.md#degradation)' },
+          degraded: {
+            type: 'string',
+            enum: [...DEGRADE_REASONS],
+            description: 'why the answer is not from the full path (absent when it is)',
+          },
           cached: { type: 'boolean' },
           cache: { type: 'string', enum: ['l1', 'l2', 'computed'], description: 'which layer answered' },
           computedAt: { type: 'string', format: 'date-time', description: 'when the answer was computed' },
@@ -144,7 +151,16 @@ export const healthRoute = {
   tags: ['health'],
   security: [],
   response: {
-    200: { description: 'Up (and, for readyz, ready)', type: 'object', required: ['status'], properties: { status: { type: 'string' }, version: { type: 'string' } } },
+    200: {
+      description: 'Up (and, for readyz, ready: answering, fully or through fallbacks)',
+      type: 'object',
+      required: ['status'],
+      properties: {
+        status: { type: 'string', enum: ['ok', 'ready', 'degraded'] },
+        version: { type: 'string' },
+        degraded: { type: 'array', items: { type: 'string' }, description: 'readyz: why answers may come from a fallback (empty when ready)' },
+      },
+    },
     '4xx': errorBody,
     503: errorBody,
   },

@@ -2,7 +2,8 @@
  * The serving role: load a bundle, open the store, build the app, and (with `watchMs`) poll the bundle folder
  * so a newer complete bundle is swapped in without dropping requests (a bundle that fails validation is
  * refused and the old one keeps serving). Swaps apply to the embedded memory:// store; a Redis store serves
- * what its pointer names and follows publishes itself (kvStore.ts).
+ * what its pointer names and follows publishes itself (kvStore.ts), and the server then loads the model,
+ * ANN index and local fallback of that version from the folder when the folder holds it.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,7 +23,9 @@ import { buildApp } from './app.js';
 import { ResultCache } from './cache.js';
 import type { EventSink, InvalidationFeed } from './context.js';
 import type { AnswerCache } from '../store/answerCache.js';
-import { coreFor, type RecommendDeps } from '../recommend/recommend.js';
+import { coreFor } from '../recommend/recommend.js';
+import type { ServingCore } from './degrade.js';
+import { localFallback } from './local.js';
 import { heuristicScorer } from '../rank/heuristic.js';
 import type { Scorer } from '../rank/scorer.js';
 
@@ -33,7 +36,7 @@ export interface Server {
   /** The name of the scorer now ranking ('model:mlp-int8', 'stored', …). */
   scorerName(): string;
   /** The recommend dependencies now serving (the store an in-server invalidator writes to). */
-  core(): RecommendDeps;
+  core(): ServingCore;
   close(): Promise<void>;
 }
 
@@ -108,7 +111,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       polls.fail(err, `still serving ${store.version()}`);
     });
     if (!unreadable) polls.ok();
-    if (!onDisk || onDisk === store.version() || !(store instanceof MemoryStore)) return store.version();
+    if (!(store instanceof MemoryStore)) return follow(onDisk);
+    if (!onDisk || onDisk === store.version()) return store.version();
     const seen = await folderState(bundleDir, onDisk);
     if (refused !== null && refused === seen) return store.version(); // refused already, folder unchanged
     try {
@@ -131,6 +135,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       core = coreFor(store, config, next, nextAnn);
       old.scorer.dispose?.(); // released once the requests already scoring with it have finished
       closeLater(old.ann); // searches already sent to the old pool get time to finish
+      loaded = b.version;
       refused = null;
       app.log.info({ version: store.version(), scorer: next.name }, 'swapped in a new bundle');
     } catch (err) {
@@ -138,6 +143,49 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       app.log.error({ err }, `refused bundle ${onDisk}; still serving ${store.version()} (not retried until the bundle folder changes)`);
     }
     return store.version();
+  };
+  // A remote store follows publishes itself (kvStore.ts); the scorer, the ANN index and the local fallback
+  // follow it from the bundle folder when the folder holds the version the store now serves.
+  let loaded = store.version();
+  let mismatch: string | null = null;
+  const follow = async (onDisk: string | null): Promise<string> => {
+    const served = store.version();
+    if (served === loaded) return served;
+    if (onDisk !== served) {
+      if (mismatch !== `${served}|${onDisk}`) {
+        mismatch = `${served}|${onDisk}`;
+        app.log.warn(`the store serves ${served} but ${bundleDir} holds ${onDisk ?? 'no bundle'}: ranking with the model, ANN index and local fallback of ${loaded}`);
+      }
+      return served;
+    }
+    const seen = await folderState(bundleDir, onDisk);
+    if (refused !== null && refused === seen) return served;
+    try {
+      const b = await openBundle(bundleDir, { verify: 'full' });
+      const snap = await snapshotFrom(b, b.version);
+      const next = await selectScorer(config.scorer, b);
+      const nextAnn = await openAnn(config, bundleDir, snap, (err) => warn(err, `ANN index of ${b.version} not opened; serving it without ANN candidates`), {
+        onError: (err, what) => warn(err, what),
+        onRecover: (what) => info(what),
+      });
+      if (closed) {
+        next.dispose?.();
+        await nextAnn?.close();
+        return served;
+      }
+      const old = core;
+      core = { ...coreFor(store, config, next, nextAnn), local: localFallback(snap, candidatesPerUser(b.manifest)) };
+      old.scorer.dispose?.();
+      closeLater(old.ann);
+      loaded = b.version;
+      refused = null;
+      mismatch = null;
+      app.log.info({ version: b.version, scorer: next.name }, 'the store moved to a new bundle: its model, ANN index and local fallback are loaded');
+    } catch (err) {
+      refused = seen;
+      app.log.error({ err }, `refused the model and index of ${onDisk}; still ranking with those of ${loaded} (not retried until the bundle folder changes)`);
+    }
+    return served;
   };
   // Reloads never overlap: a call while one runs waits for it and then runs one more check (calls coalesce).
   let running: Promise<string> | null = null;
@@ -202,7 +250,7 @@ export async function startCore(
   ttl: TtlConfig,
   warn: WarnFn,
   opts: { info?: (what: string) => void; clock?: () => number } = {},
-): Promise<RecommendDeps> {
+): Promise<ServingCore> {
   const info = opts.info ?? (() => {});
   const b = await openBundle(bundleDir, { verify: 'full' });
   const snap = await snapshotFrom(b, b.version);
@@ -210,11 +258,13 @@ export async function startCore(
   const scorer = await startupScorer(config.scorer, b);
   if (scorer.refused) warn(scorer.refused, `ranking model refused; scoring with '${scorer.scorer.name}'`);
   const ann = await openAnn(config, bundleDir, snap, (err) => warn(err, 'ANN index not opened; serving without ANN candidates'), { onError: warn, onRecover: info });
-  return coreFor(store, config, scorer.scorer, ann);
+  // A remote store can fail or lose its data: the bundle on disk answers then (degrade.ts).
+  const local = store instanceof MemoryStore ? null : localFallback(snap, candidatesPerUser(b.manifest));
+  return { ...coreFor(store, config, scorer.scorer, ann), local };
 }
 
 /** Releases what startCore opened. */
-export async function closeCore(core: RecommendDeps): Promise<void> {
+export async function closeCore(core: ServingCore): Promise<void> {
   core.scorer.dispose?.();
   await core.ann?.close();
   await core.store.close();

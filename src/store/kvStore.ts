@@ -88,6 +88,13 @@ export class KvStore implements OnlineStore {
     return this.refreshes.stats();
   }
 
+  health(): string | null {
+    const s = this.refreshes.stats();
+    if (s.consecutive === 0) return null;
+    const msg = s.lastError instanceof Error ? s.lastError.message : String(s.lastError);
+    return `store refresh failing ${s.consecutive}× (${msg})`;
+  }
+
   /** One timer tick: refreshes, and counts and reports a failure instead of throwing it. */
   private async timedRefresh(): Promise<void> {
     try {

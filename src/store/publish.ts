@@ -101,7 +101,7 @@ export async function publishSnapshot(kv: KvClient, space: KeySpace, snap: Snaps
     rec && !opts.force && rec.users === n && rec.chunkUsers === chunkUsers && rec.buckets === buckets && rec.previous === ptr && Date.now() - rec.startedAt < minTtl / 2;
   const p: Progress = resumable
     ? rec
-    : { gen: await kv.incr(space.genCounter()), previous: ptr, users: n, chunkUsers, buckets, next: 0, keys: 0, startedAt: Date.now() };
+    : { gen: Number(await kv.script('nextGeneration', [space.genCounter()], [Date.now()])), previous: ptr, users: n, chunkUsers, buckets, next: 0, keys: 0, startedAt: Date.now() };
   const recTtl = Number.isFinite(minTtl) ? minTtl : 0;
   if (!resumable) {
     // An abandoned run's generation was never served: drop it now rather than wait for its TTLs.

@@ -20,6 +20,12 @@ export function storeError(url: string, err: unknown): PymkError {
   return new PymkError('PYMK_STORE_UNAVAILABLE', `${url}: ${msg}`);
 }
 
+/**
+ * How long one command may take before it fails (ms; a URL's `timeoutMs` overrides it): a store that is
+ * away or 200 ms slow must fail the call, not hold it for seconds; serving then answers from a fallback.
+ */
+export const COMMAND_TIMEOUT_MS = 1000;
+
 /** Options every connection gets: fail fast instead of queueing forever while Redis is away. */
 export const CONNECTION_DEFAULTS: RedisOptions = {
   lazyConnect: true,
@@ -97,6 +103,14 @@ export async function expireKeys(client: Client, keys: readonly string[], ms: nu
   checkReplies(await p.exec());
 }
 
+/** The store connection's command timeout: the URL's `timeoutMs`, else COMMAND_TIMEOUT_MS. */
+export function commandTimeoutOf(url: string, params: URLSearchParams): number {
+  const raw = params.get('timeoutMs');
+  const ms = raw === null ? COMMAND_TIMEOUT_MS : Number(raw);
+  if (!Number.isInteger(ms) || ms < 1) throw new PymkError('PYMK_CONFIG', `store URL ${url}: timeoutMs must be a positive integer, got '${raw}'`);
+  return ms;
+}
+
 /** Parses a redis:// URL into connection options and the query parameters. */
 export function parseRedisUrl(url: string): { options: RedisOptions; params: URLSearchParams } {
   const u = new URL(url);
@@ -125,8 +139,8 @@ export class RedisKv implements KvClient {
   ) {}
 
   static async connect(url: string): Promise<RedisKv> {
-    const { options } = parseRedisUrl(url);
-    const client = new Redis({ ...CONNECTION_DEFAULTS, ...options });
+    const { options, params } = parseRedisUrl(url);
+    const client = new Redis({ ...CONNECTION_DEFAULTS, commandTimeout: commandTimeoutOf(url, params), ...options });
     client.on('error', () => {}); // failures surface on the calls; no unhandled 'error' events
     try {
       await client.connect();

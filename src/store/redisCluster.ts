@@ -11,7 +11,7 @@ import { Cluster, type Redis } from 'ioredis';
 import { PymkError } from '../core/errors.js';
 import { keySlot } from './keys.js';
 import type { KvClient, KvStrategies, SetOp } from './kv.js';
-import { CONNECTION_DEFAULTS, checkReplies, execSets, expireKeys, runScript, scanNode, storeError } from './redis.js';
+import { CONNECTION_DEFAULTS, checkReplies, commandTimeoutOf, execSets, expireKeys, runScript, scanNode, storeError } from './redis.js';
 import { BulkPool } from './redisBulk.js';
 import type { ScriptName } from './scripts.js';
 
@@ -48,12 +48,14 @@ export class ClusterKv implements KvClient {
   static async connect(url: string): Promise<ClusterKv> {
     const { nodes, username, password } = parseClusterUrl(url);
     const { lazyConnect, maxRetriesPerRequest, connectTimeout } = CONNECTION_DEFAULTS;
+    const q = url.indexOf('?');
+    const commandTimeout = commandTimeoutOf(url, new URLSearchParams(q >= 0 ? url.slice(q + 1) : ''));
     const cluster = new Cluster(nodes, {
       lazyConnect,
       enableAutoPipelining: false,
       slotsRefreshTimeout: 2000,
       clusterRetryStrategy: (times) => (times > 3 ? null : 100 * times),
-      redisOptions: { username, password, maxRetriesPerRequest, connectTimeout },
+      redisOptions: { username, password, maxRetriesPerRequest, connectTimeout, commandTimeout },
     });
     cluster.on('error', () => {}); // failures surface on the calls
     try {

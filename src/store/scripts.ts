@@ -16,6 +16,7 @@ export const SCRIPT_FILES = {
   editExclusions: 'edit_exclusions.lua',
   setFlags: 'set_flags.lua',
   switchVersion: 'switch_version.lua',
+  nextGeneration: 'next_generation.lua',
   tokenBucket: 'token_bucket.lua',
   answerGet: 'answer_get.lua',
   answerSet: 'answer_set.lua',

@@ -95,6 +95,8 @@ export interface OnlineStore extends StoreWriter {
   fieldValue(field: ProfileField, code: number): string | null;
   /** Users' embeddings (decoded; f16/i8 in Redis), aligned with uids; null where none or expired. */
   embeddings(uids: ArrayLike<number>): Promise<(Float32Array | null)[]>;
+  /** Why the store may not be serving fully now (e.g. its pointer refresh keeps failing), or null. */
+  health?(): string | null;
   /** The precomputed static ranking for a user (degradation fallback), or null. */
   staticList(uid: number): Promise<Pick<RankedLists, 'cand' | 'score'> | null>;
   close(): Promise<void>;

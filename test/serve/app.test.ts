@@ -69,7 +69,7 @@ test('healthz always 200; readyz 503 until a bundle is loaded', async () => {
   assert.equal(r.json().code, 'PYMK_NOT_READY');
   assert.equal((await notReady.inject({ url: '/v1/users/ann/recommendations' })).statusCode, 503);
   const ready = await app();
-  assert.deepEqual((await ready.inject({ url: '/readyz' })).json(), { status: 'ready', version: 'v-test' });
+  assert.deepEqual((await ready.inject({ url: '/readyz' })).json(), { status: 'ready', version: 'v-test', degraded: [] });
 });
 
 test('API keys: 401 without or with a wrong key, 200 with a valid one; health is open', async () => {

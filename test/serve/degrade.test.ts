@@ -1,41 +1,166 @@
-/** The static-ranking fallback's own failures are counted and reported; an unknown user is not a failure. */
+/**
+ * The degradation chain (serve/degrade.ts) on a real memory store behind a switch that makes it fail or
+ * hang: each fallback path, the reason it names, the breakers, and that a client's mistake is never masked.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PymkError, isPymkError } from '../../src/core/errors.js';
 import { FailureTracker } from '../../src/core/failures.js';
+import { loadConfig } from '../../src/core/config.js';
 import { ResultCache } from '../../src/serve/cache.js';
-import { recommendOrDegrade, type DegradeState } from '../../src/serve/degrade.js';
-import type { RecommendDeps } from '../../src/recommend/recommend.js';
+import { Breaker } from '../../src/serve/breakers.js';
+import { recommendOrDegrade, type DegradeState, type ServingCore } from '../../src/serve/degrade.js';
+import { localFallback } from '../../src/serve/local.js';
+import { coreFor } from '../../src/recommend/recommend.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import type { OnlineStore } from '../../src/store/types.js';
+import type { Scorer } from '../../src/rank/scorer.js';
+import { world } from './fixtures.js';
 
-function state(reported: [unknown, string][]): DegradeState {
-  return { inflight: 0, maxInflight: 0, degraded: 0, staticFailures: new FailureTracker('static-ranking fallback', { onError: (e, what) => reported.push([e, what]) }) };
+/** ann's static list: [dan, eve]; the others have none. */
+const withLists = {
+  ...world,
+  lists: { offsets: Int32Array.from([0, 2, 2, 2, 2, 2, 2]), cand: Int32Array.from([world.ids.lookup('dan'), world.ids.lookup('eve')]), score: Float32Array.from([0.9, 0.8]) },
+};
+
+type Mode = 'up' | 'down' | 'hang';
+
+/** The memory store, failing (PYMK_STORE_UNAVAILABLE) or never answering while `mode` says so; counts calls. */
+function switchable(inner: OnlineStore): { store: OnlineStore; set(m: Mode): void; calls(): number } {
+  let mode: Mode = 'up';
+  let calls = 0;
+  const store = new Proxy(inner, {
+    get(target, prop, recv) {
+      const v = Reflect.get(target, prop, recv) as unknown;
+      if (typeof v !== 'function' || prop === 'version' || prop === 'fieldValue') return typeof v === 'function' ? v.bind(target) : v;
+      return (...args: unknown[]) => {
+        calls++;
+        if (mode === 'down') return Promise.reject(new PymkError('PYMK_STORE_UNAVAILABLE', 'store down'));
+        if (mode === 'hang') return new Promise(() => {});
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store, set: (m) => void (mode = m), calls: () => calls };
 }
 
-test('a store failure in the static fallback is counted and reported; the stale answer is served', async () => {
-  const down = new PymkError('PYMK_STORE_UNAVAILABLE', 'store down');
-  const core = { store: { version: () => 'v1', resolveUser: async () => Promise.reject(down) } } as unknown as RecommendDeps;
-  const cache = new ResultCache(10, 60);
-  cache.set('u1', 5, { user: 'u1', version: 'v0', source: 'stored', recommendations: [] });
-  const reported: [unknown, string][] = [];
-  const s = state(reported);
-  const r = await recommendOrDegrade(core, cache, s, 'u1', 5);
-  assert.equal(r.source, 'stale-cache');
-  assert.equal(s.degraded, 1);
-  assert.equal(s.staticFailures.stats().failures, 1);
-  assert.equal(s.staticFailures.stats().lastError, down);
-  assert.equal(reported.length, 1);
-  assert.equal(reported[0][0], down);
-  assert.match(reported[0][1], /static-ranking fallback failed/);
+function state(overrides: Partial<DegradeState> = {}): DegradeState & { seen: [string, string][] } {
+  const seen: [string, string][] = [];
+  return {
+    inflight: 0,
+    maxInflight: 0,
+    underPressure: () => false,
+    breakers: { store: new Breaker('store', { timeoutMs: 100, resetMs: 60_000, volume: 4 }), ranker: new Breaker('ranker', { timeoutMs: 50, resetMs: 60_000, volume: 4 }) },
+    onDegraded: (path, reason) => void seen.push([path, reason]),
+    degraded: 0,
+    staticFailures: new FailureTracker('static-ranking fallback', { onError: () => {} }),
+    ...overrides,
+    seen,
+  };
+}
+
+function setup(opts: { local?: boolean; scorer?: Scorer } = {}) {
+  const config = loadConfig({}, {});
+  const s = switchable(new MemoryStore(withLists));
+  const core: ServingCore = { ...coreFor(s.store, config, opts.scorer), local: opts.local === false ? null : localFallback(withLists, 200) };
+  return { core, s };
+}
+
+test('the full path answers with path full and no degraded reason', async () => {
+  const { core } = setup();
+  const st = state();
+  const r = await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 5);
+  assert.equal(r.path, 'full');
+  assert.equal(r.degraded, undefined);
+  assert.deepEqual(st.seen, []);
 });
 
-test('an unknown user is not counted as a fallback failure', async () => {
-  const unknown = new PymkError('PYMK_USER_NOT_FOUND', 'no such user');
-  const core = { store: { version: () => 'v1', resolveUser: async () => Promise.reject(unknown) } } as unknown as RecommendDeps;
-  const reported: [unknown, string][] = [];
-  const s = state(reported);
-  s.maxInflight = 1;
-  s.inflight = 1; // overloaded: the static answer is tried first
-  await assert.rejects(recommendOrDegrade(core, new ResultCache(10, 60), s, 'nobody', 5), (e) => isPymkError(e) && e.code === 'PYMK_USER_NOT_FOUND');
-  assert.equal(s.staticFailures.stats().failures, 0);
-  assert.deepEqual(reported, []);
+test('a failing store: the local bundle answers (local-static, then local-2hop), each naming store-failed', async () => {
+  const { core, s } = setup();
+  s.set('down');
+  const st = state();
+  const a = await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 5);
+  assert.equal(a.path, 'local-static');
+  assert.equal(a.degraded, 'store-failed');
+  assert.deepEqual(a.recommendations.map((x) => x.id), ['dan', 'eve']);
+  const b = await recommendOrDegrade(core, new ResultCache(10, 60), st, 'bob', 5);
+  assert.equal(b.path, 'local-2hop');
+  assert.ok(b.recommendations.length > 0);
+  assert.ok(!b.recommendations.some((x) => x.id === 'ann' || x.id === 'dan' || x.id === 'fay'), 'neighbours are excluded');
+  assert.deepEqual(st.seen, [
+    ['local-static', 'store-failed'],
+    ['local-2hop', 'store-failed'],
+  ]);
+});
+
+test('after enough failures the store breaker opens: answers come from the local bundle without calling the store', async () => {
+  const { core, s } = setup();
+  s.set('down');
+  const st = state();
+  for (let i = 0; i < 4; i++) await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 5);
+  assert.equal(st.breakers.store.state(), 'open');
+  const before = s.calls();
+  const r = await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 5);
+  assert.equal(s.calls(), before, 'the open breaker kept the call away from the store');
+  assert.equal(r.degraded, 'store-breaker-open');
+  assert.equal(r.path, 'local-static');
+});
+
+test('a store that never answers: the deadline gives the answer to the local bundle (store-timeout)', async () => {
+  const { core, s } = setup();
+  s.set('hang');
+  const t0 = Date.now();
+  const r = await recommendOrDegrade(core, new ResultCache(10, 60), state(), 'ann', 5);
+  assert.equal(r.degraded, 'store-timeout');
+  assert.equal(r.path, 'local-static');
+  assert.ok(Date.now() - t0 < 5000, 'answered, not hung');
+});
+
+test('a failing ranker: the same path ranked by the heuristic (path heuristic, ranker-unavailable)', async () => {
+  const broken: Scorer = { name: 'model:broken', score: () => Promise.reject(new Error('onnx failed')) };
+  const { core } = setup({ scorer: broken });
+  const st = state();
+  const r = await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 5);
+  assert.equal(r.path, 'heuristic');
+  assert.equal(r.degraded, 'ranker-unavailable');
+  assert.ok(r.recommendations.length > 0);
+  assert.equal(st.breakers.store.state(), 'closed', 'a ranker failure is not counted against the store');
+});
+
+test('overload: the cheap path (the local list) without the full path', async () => {
+  const { core, s } = setup();
+  const st = state({ underPressure: () => true });
+  const before = s.calls();
+  const r = await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 5);
+  assert.equal(r.path, 'local-static');
+  assert.equal(r.degraded, 'overload');
+  assert.equal(s.calls(), before);
+});
+
+test('without a local bundle (memory store), a failing store falls to the stale answer; the static failure is reported', async () => {
+  const { core, s } = setup({ local: false });
+  s.set('down');
+  const cache = new ResultCache(10, 60);
+  cache.set('ann', 5, { user: 'ann', version: 'v0', source: 'stored', path: 'full', recommendations: [] });
+  const st = state();
+  const r = await recommendOrDegrade(core, cache, st, 'ann', 5);
+  assert.equal(r.path, 'stale-cache');
+  assert.equal(r.source, 'stale-cache');
+  assert.equal(st.staticFailures.stats().failures, 1);
+});
+
+test('nothing to fall back on: the store error, with its code', async () => {
+  const { core, s } = setup({ local: false });
+  s.set('down');
+  await assert.rejects(recommendOrDegrade(core, new ResultCache(10, 60), state(), 'ann', 5), (e) => isPymkError(e) && e.code === 'PYMK_STORE_UNAVAILABLE');
+});
+
+test('an unknown user is a 404, on the full path and under overload, and is not counted as a failure', async () => {
+  const { core } = setup();
+  const st = state();
+  await assert.rejects(recommendOrDegrade(core, new ResultCache(10, 60), st, 'nobody', 5), (e) => isPymkError(e) && e.code === 'PYMK_USER_NOT_FOUND');
+  const shed = state({ underPressure: () => true });
+  await assert.rejects(recommendOrDegrade(core, new ResultCache(10, 60), shed, 'nobody', 5), (e) => isPymkError(e) && e.code === 'PYMK_USER_NOT_FOUND');
+  assert.equal(st.staticFailures.stats().failures + shed.staticFailures.stats().failures, 0);
+  assert.equal(st.breakers.store.counts().failures, 0);
 });

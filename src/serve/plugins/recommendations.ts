@@ -41,12 +41,12 @@ export const recommendationsPlugin: FastifyPluginAsync = async (app) => {
         }
         const result = await recommendOrDegrade(core, app.resultCache, app.degrade, user, limit, { explain: true });
         app.metrics.answers.inc({ path: result.source });
-        return { ...withFallbackNote(result, core.rules), cached: false, cache: 'computed', computedAt: new Date().toISOString() };
+        return { ...withFallbackNote(result, core.rules), path: result.path ?? 'full', cached: false, cache: 'computed', computedAt: new Date().toISOString() };
       }
       const version = core.store.version();
       const a = await app.answers.get(user, limit, version, () => recommendOrDegrade(core, app.resultCache, app.degrade, user, limit));
       app.metrics.answers.inc({ path: a.layer === 'computed' ? a.result.source : a.layer });
-      return { ...a.result, cached: a.layer !== 'computed', cache: a.layer, computedAt: new Date(a.computedAt).toISOString() };
+      return { ...a.result, path: a.result.path ?? 'full', cached: a.layer !== 'computed', cache: a.layer, computedAt: new Date(a.computedAt).toISOString() };
     },
   );
 };
