@@ -70,6 +70,11 @@ const ConfigSchema = z
     maxEventLoopDelayMs: z.number().int().min(0),
     /** How long an open circuit breaker (store, ranker) waits before it lets one trial request through, ms. */
     breakerResetMs: z.number().int().min(100).max(600_000),
+    /**
+     * A server on Redis whose store lost its data (no pointer or meta) republishes the bundle on its disk,
+     * one server of a fleet at a time (elected through the store); off: leave it to `pymk publish --verify`.
+     */
+    repairStore: z.boolean(),
     /** L1 in-process result cache. */
     l1Size: z.number().int().min(0),
     l1TtlSeconds: z.number().min(0),
@@ -128,6 +133,7 @@ export const DEFAULTS: z.infer<typeof ConfigSchema> = {
   maxInflight: 0,
   maxEventLoopDelayMs: 200,
   breakerResetMs: 2000,
+  repairStore: true,
   l1Size: 10_000,
   l1TtlSeconds: 300,
   logLevel: 'info',
@@ -171,6 +177,7 @@ export const ENV_MAP: Record<string, [Key, (v: string) => unknown]> = {
   PYMK_MAX_INFLIGHT: ['maxInflight', num],
   PYMK_MAX_EVENT_LOOP_DELAY_MS: ['maxEventLoopDelayMs', num],
   PYMK_BREAKER_RESET_MS: ['breakerResetMs', num],
+  PYMK_REPAIR_STORE: ['repairStore', bool],
   PYMK_L1_SIZE: ['l1Size', num],
   PYMK_L1_TTL: ['l1TtlSeconds', num],
   PYMK_LOG_LEVEL: ['logLevel', String],

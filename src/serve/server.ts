@@ -18,6 +18,10 @@ import { snapshotFrom } from '../store/fromBundle.js';
 import { selectScorer } from '../rank/select.js';
 import { DEFAULT_TTL, openStore, type TtlConfig } from '../store/index.js';
 import { MemoryStore } from '../store/memory.js';
+import { KvStore } from '../store/kvStore.js';
+import { claimLock, verifyPublished } from '../store/verify.js';
+import { loadSnapshot } from '../store/fromBundle.js';
+import { hostname } from 'node:os';
 import { closeLater, openAnn } from '../recommend/ann.js';
 import { buildApp } from './app.js';
 import { ResultCache } from './cache.js';
@@ -51,6 +55,9 @@ export const BUNDLE_POLL_MS = 5000;
  * half as margin, so a value is always renewed before it can expire.
  */
 export const REPUBLISH_TTL_FRACTION = 0.5;
+
+/** How long a server's claim to repair the store lasts (released when the repair ends; a crashed repairer's claim expires). */
+export const REPAIR_LOCK_MS = 120_000;
 
 export interface ServerOptions {
   logger?: boolean;
@@ -148,8 +155,29 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   // follow it from the bundle folder when the folder holds the version the store now serves.
   let loaded = store.version();
   let mismatch: string | null = null;
+  let repairing = false;
+  const repair = async (): Promise<void> => {
+    if (repairing || !(store instanceof KvStore)) return;
+    repairing = true;
+    try {
+      const lock = store.space.repairLock();
+      if (!(await claimLock(store.kv, lock, `${hostname()}:${process.pid}`, REPAIR_LOCK_MS))) return; // another server repairs
+      const snap = await loadSnapshot(bundleDir);
+      if (snap.version === loaded) {
+        const v = await verifyPublished(store.kv, store.space, snap, { ttl, log: (line) => info(line) });
+        app.log.warn({ state: v.state, present: v.present, expected: v.expected, gen: v.repaired?.gen }, `the store had lost ${loaded}: ${v.repaired ? 'republished it' : 'nothing to repair'} from ${bundleDir}`);
+      }
+      await store.kv.del([lock]);
+    } catch (err) {
+      warn(err, 'repairing the store from the bundle on disk failed; retried at the next poll');
+    } finally {
+      repairing = false;
+    }
+  };
   const follow = async (onDisk: string | null): Promise<string> => {
     const served = store.version();
+    // The store lost the version this server loaded, and the folder still holds it: put it back.
+    if (config.repairStore && store instanceof KvStore && store.lost() && served === loaded && onDisk === loaded) void repair();
     if (served === loaded) return served;
     if (onDisk !== served) {
       if (mismatch !== `${served}|${onDisk}`) {

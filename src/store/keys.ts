@@ -39,6 +39,11 @@ export class KeySpace {
     return `${this.prefix}:gen`;
   }
 
+  /** The lock a serving fleet elects its store repairer with (serve/server.ts). */
+  repairLock(): string {
+    return `${this.prefix}:repair`;
+  }
+
   /** Progress record of a publish of `version` (resumability). */
   publishing(version: string): string {
     return `${this.prefix}:publish:${version}`;

@@ -45,6 +45,8 @@ export class KvStore implements OnlineStore {
   readonly url: string;
   private cur!: Current;
   private timer: NodeJS.Timeout | null = null;
+  /** The last refresh found no pointer, or no meta for the generation it names: the store lost its data. */
+  private lostData = false;
   /** The timer's refreshes: a failed one keeps the generation being served (onError/onRecover on each change). */
   private readonly refreshes: FailureTracker;
 
@@ -88,6 +90,14 @@ export class KvStore implements OnlineStore {
     return this.refreshes.stats();
   }
 
+  /**
+   * True when the last pointer refresh found nothing published (no pointer, or no meta for the generation
+   * it names): a store that lost its data, as opposed to one that cannot be reached.
+   */
+  lost(): boolean {
+    return this.lostData;
+  }
+
   health(): string | null {
     const s = this.refreshes.stats();
     if (s.consecutive === 0) return null;
@@ -108,11 +118,18 @@ export class KvStore implements OnlineStore {
   /** Re-reads the pointer; loads the new generation's meta when it moved. Returns the version served. */
   async refresh(): Promise<string> {
     const ptr = await this.kv.get(this.space.pointer());
+    this.lostData = ptr === null;
     if (ptr === null) throw new PymkError('PYMK_STORE_UNAVAILABLE', `${this.url}: nothing published under '${this.space.prefix}' (run pymk publish)`);
     const gen = Number(ptr.toString());
-    if (this.cur && this.cur.gen === gen) return this.cur.meta.version;
+    if (this.cur && this.cur.gen === gen) {
+      // Same generation: still there? (its keys can expire or be evicted while the pointer stays)
+      this.lostData = (await this.kv.get(this.cur.keys.meta())) === null;
+      if (this.lostData) throw new PymkError('PYMK_STORE_UNAVAILABLE', `${this.url}: generation ${gen} (version ${this.cur.meta.version}) has no meta (expired or evicted)`);
+      return this.cur.meta.version;
+    }
     const probe = this.space.gen(gen, 1);
     const [metaBuf, dictBuf] = await this.kv.mget([probe.meta(), probe.dicts()]);
+    this.lostData = metaBuf === null;
     if (metaBuf === null) throw new PymkError('PYMK_STORE_UNAVAILABLE', `${this.url}: generation ${gen} has no meta (expired?)`);
     const meta = decodeMeta(metaBuf, probe.meta());
     const dicts = decodeDicts(dictBuf, probe.dicts());

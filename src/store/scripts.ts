@@ -17,6 +17,7 @@ export const SCRIPT_FILES = {
   setFlags: 'set_flags.lua',
   switchVersion: 'switch_version.lua',
   nextGeneration: 'next_generation.lua',
+  claimLock: 'claim_lock.lua',
   tokenBucket: 'token_bucket.lua',
   answerGet: 'answer_get.lua',
   answerSet: 'answer_set.lua',

@@ -1,6 +1,7 @@
 /**
  * A Redis store that loses its data (FLUSHALL on a redis-server of the test's own): the server keeps
- * answering 200 from the bundle on its disk (a named degraded path), /readyz and /metrics say so, and a
+ * answering 200 from the bundle on its disk (a named degraded path), /readyz and /metrics say so, the server
+ * republishes the bundle it loaded (the fleet's elected repairer), and a
  * different bundle published into the emptied store gets a generation above the old one and is served with
  * its own version and dictionaries; its model and index are loaded once the bundle folder holds it.
  */
@@ -52,6 +53,7 @@ test('Redis emptied under a server: 200s from the local bundle, readyz degraded,
     try {
       server.app.log.error = (() => {}) as typeof server.app.log.error;
       server.app.log.warn = (() => {}) as typeof server.app.log.warn;
+      const repairs: string[] = [];
       const users = Array.from({ length: 40 }, (_, i) => snapA.ids.value(i));
       const get = (u: string, limit = 10) => server.app.inject({ url: `/v1/users/${u}/recommendations?limit=${limit}` });
       const full = await get(users[0]);
@@ -75,6 +77,14 @@ test('Redis emptied under a server: 200s from the local bundle, readyz degraded,
       assert.ok(ready.degraded.some((d) => /store/.test(d)), ready.degraded.join('; '));
       const metrics = (await server.app.inject({ url: '/metrics' })).body;
       assert.match(metrics, /pymk_fallbacks_total\{path="local-(static|2hop)",reason="[a-z-]+"\} [1-9]/);
+
+      // The server's poll sees the store lost the version it loaded and republishes it from its disk (elected by a lock).
+      server.app.log.warn = ((_o: unknown, msg: string) => void repairs.push(msg)) as typeof server.app.log.warn;
+      await server.reload();
+      await waitFor(async () => repairs.length > 0, { what: 'the repair', everyMs: 20, timeoutMs: 20_000 });
+      assert.match(repairs[0], /had lost .*: republished it/);
+      await waitFor(async () => (await get(users[1], 6)).json<{ path: string }>().path === 'full', { what: 'full service after the repair', everyMs: 20 });
+      execFileSync('redis-cli', ['-p', String(redis.port), 'FLUSHALL']);
 
       // A different bundle published into the emptied store: a generation above the old one, served with its own dictionaries.
       const snapB = await loadSnapshot(b);

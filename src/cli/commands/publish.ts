@@ -4,7 +4,7 @@ import { loadConfig } from '../../core/config.js';
 import { PymkError } from '../../core/errors.js';
 import { progressFactory } from '../../core/progress.js';
 import { loadSnapshot } from '../../store/fromBundle.js';
-import { openKvTarget, publishSnapshot, ttlConfig } from '../../store/index.js';
+import { openKvTarget, publishSnapshot, ttlConfig, verifyPublished, type PublishOptions } from '../../store/index.js';
 import { DEFAULT_BUCKETS } from '../../store/keys.js';
 import { intOption, type CommandModule } from '../command.js';
 
@@ -18,6 +18,8 @@ interface PublishFlags {
   grace: number;
   embeddingDtype: string;
   force: boolean;
+  verify: boolean;
+  repair: boolean;
   progress: boolean;
 }
 
@@ -35,6 +37,8 @@ export const publishCommand: CommandModule = {
       .option('--grace <seconds>', 'how long the replaced version stays readable', intOption('--grace', 0), 60)
       .option('--embedding-dtype <t>', 'f16 or i8', 'f16')
       .option('--force', 'write a fresh copy even if this version is already served (refreshes TTLs)', false)
+      .option('--verify', 'compare the store with the bundle per kind of key and republish it when anything is missing (the store lost its data); prints the report', false)
+      .option('--no-repair', 'with --verify: report only, write nothing (exit 3 when something is missing)')
       .option('--no-progress', 'no progress output')
       .action(async (o: PublishFlags) => {
         const store = loadConfig({ store: o.store }).store;
@@ -44,7 +48,7 @@ export const publishCommand: CommandModule = {
         const target = await openKvTarget(store); // fails fast on a bad URL, before the bundle loads
         try {
           const snap = await loadSnapshot(o.bundle);
-          const r = await publishSnapshot(target.kv, target.space, snap, {
+          const opts: PublishOptions = {
             ttl,
             chunkUsers: o.chunk,
             inFlight: o.inFlight,
@@ -53,7 +57,17 @@ export const publishCommand: CommandModule = {
             embeddingDtype: o.embeddingDtype,
             force: o.force,
             progress: progressFactory({ mode: o.progress ? 'auto' : 'silent' }),
-          });
+          };
+          if (o.verify) {
+            const v = await verifyPublished(target.kv, target.space, snap, { ...opts, repair: o.repair });
+            process.stdout.write(`${JSON.stringify(v)}\n`);
+            if (v.state === 'other-version') {
+              throw new PymkError('PYMK_CONFIG', `the store serves ${v.served}, not ${snap.version}: nothing repaired (publish without --verify to switch it)`);
+            }
+            if (v.state !== 'ok' && !v.repaired) process.exitCode = 3;
+            return;
+          }
+          const r = await publishSnapshot(target.kv, target.space, snap, opts);
           process.stdout.write(`${JSON.stringify(r)}\n`);
         } finally {
           await target.kv.close();
