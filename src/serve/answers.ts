@@ -15,6 +15,7 @@ import type { FailureTracker } from '../core/failures.js';
 import type { RecommendResult } from '../recommend/recommend.js';
 import type { ResultCache } from './cache.js';
 import type { Metrics } from './metrics.js';
+import type { Breaker } from './breakers.js';
 
 /** How long after writing a user's answer to L2 this process deletes it again on an invalidation. */
 export const RACE_WINDOW_MS = 5000;
@@ -49,6 +50,11 @@ export class Answers {
     /** Failures of L2 (reads and writes): counted and logged once; the answer is computed instead. */
     private readonly l2Failures: FailureTracker,
     private readonly clock: () => number = Date.now,
+    /**
+     * Around L2 reads: a slow or unreachable L2 costs at most its timeout, and none while the breaker is
+     * open (the answer is computed instead). Absent: L2 reads wait on the store's own command timeout.
+     */
+    private readonly l2Breaker: Breaker | null = null,
   ) {}
 
   /** The answer for (user, limit) on `version`: from L1, L2, or `compute`. */
@@ -68,7 +74,8 @@ export class Answers {
     const epoch = this.epoch(user);
     if (this.l2) {
       try {
-        const a = await this.l2.get(user, limit, version);
+        const l2 = this.l2;
+        const a = this.l2Breaker ? await this.l2Breaker.run(() => l2.get(user, limit, version)) : await l2.get(user, limit, version);
         this.l2Failures.ok();
         this.metrics.cache.inc({ layer: 'l2', result: a ? 'hit' : 'miss' });
         if (a && this.epoch(user) === epoch) {

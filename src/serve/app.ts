@@ -30,9 +30,11 @@ import type { EventSink, InvalidationFeed } from './context.js';
 
 export { toErrorBody } from './errors.js';
 
-/** Shares of the request budget (deadlineMs): the full path's (the store breaker's timeout), the ranker's. */
+/** Shares of the request budget (deadlineMs): the full path's (the store breaker's timeout), the ranker's, L2's. */
 export const FULL_PATH_SHARE = 0.7;
 export const RANKER_SHARE = 0.35;
+/** The L2 read's share: a cache lookup that takes longer than this is not worth waiting for. */
+export const L2_SHARE = 0.2;
 
 export interface AppDeps {
   config: Config;
@@ -80,7 +82,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onError: (err, what) => app.log.error({ err }, what),
     onRecover: (what) => app.log.info(what),
   });
-  app.decorate('answers', new Answers(app.resultCache, deps.answerCache ?? null, metrics, l2Failures));
+  const l2Breaker = new Breaker('l2', { timeoutMs: Math.max(5, Math.round(config.deadlineMs * L2_SHARE)), resetMs: config.breakerResetMs });
+  app.addHook('onClose', async () => l2Breaker.shutdown());
+  app.decorate('answers', new Answers(app.resultCache, deps.answerCache ?? null, metrics, l2Failures, Date.now, l2Breaker));
   if (deps.invalidations) {
     const unsubscribe = await deps.invalidations.subscribe((users) => void app.answers.invalidate(users));
     app.addHook('onClose', () => unsubscribe());
