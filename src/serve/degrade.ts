@@ -114,8 +114,9 @@ async function storeDown(core: ServingCore, state: DegradeState, user: string, l
   const r = await localStatic(core.local, user, limit);
   if (r) return r;
   try {
+    // Known to the local bundle: its answer stands even when empty (a user with no connections has no 2-hop).
     const live = await recommend({ store: core.local, scorer: HEURISTIC, rules: core.rules, ann: null }, user, limit);
-    return live.recommendations.length > 0 ? { ...live, path: 'local-2hop' } : null;
+    return { ...live, path: 'local-2hop' };
   } catch (err) {
     if (isPymkError(err) && err.code === 'PYMK_USER_NOT_FOUND') return null; // unknown to the local bundle (joined since)
     throw err;
