@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// `npm run faults`: the fault suite with real processes at the acceptance's sizes (a 20k-user world, 30-s
+// load runs, 16 connections; override with PYMK_FAULTS_USERS / _SECONDS / _CONNECTIONS), then a markdown
+// summary of the counts the scenarios recorded, with the machine, in bench/results/faults/. The same
+// scenarios run small inside `npm test` (CI).
+import { spawnSync } from 'node:child_process';
+import { cpus, totalmem, loadavg } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const out = 'bench/results/faults';
+mkdirSync(out, { recursive: true });
+const env = {
+  ...process.env,
+  PYMK_FAULTS_USERS: process.env.PYMK_FAULTS_USERS ?? '20000',
+  PYMK_FAULTS_SECONDS: process.env.PYMK_FAULTS_SECONDS ?? '30',
+  PYMK_FAULTS_CONNECTIONS: process.env.PYMK_FAULTS_CONNECTIONS ?? '16',
+  PYMK_FAULTS_OUT: out,
+  PYMK_REQUIRE_SERVICES: '1',
+  PYMK_TEST_CONCURRENCY: '1', // one scenario at a time: the load runs must not share the 2 cores
+};
+// The suite: the real-process scenarios, plus the corrupt-artifact, bad-input and error-shape matrices.
+const suites = ['faults/', 'serve/refuse', 'serve/storeLost', 'serve/errors', 'data/badInput'];
+const r = spawnSync(process.execPath, ['scripts/run-tests.mjs', ...suites], { stdio: 'inherit', env });
+
+const flags = existsSync('/proc/cpuinfo') ? (/^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '') : '';
+const simd = ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx_vnni'].filter((f) => flags.split(' ').includes(f));
+const lines = [
+  '# Fault suite results',
+  '',
+  `Machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, SIMD ${simd.join(' ') || 'none'}, node ${process.version}, load ${loadavg().map((x) => x.toFixed(2)).join('/')}; ${new Date().toISOString()}.`,
+  `Command: \`npm run faults\` (PYMK_FAULTS_USERS=${env.PYMK_FAULTS_USERS}, PYMK_FAULTS_SECONDS=${env.PYMK_FAULTS_SECONDS}, PYMK_FAULTS_CONNECTIONS=${env.PYMK_FAULTS_CONNECTIONS}); suites ${suites.join(', ')}: ${r.status === 0 ? 'all passed' : `FAILED (exit ${r.status})`}.`,
+  '',
+  '| scenario | answers | 5xx | seconds without answers | p50 / p99 ms (whole run) | during the fault: paths, p99 ms | full service after recovery |',
+  '|---|---:|---:|---:|---|---|---:|',
+];
+for (const f of readdirSync(out).filter((x) => x.endsWith('.json')).sort()) {
+  const d = JSON.parse(readFileSync(join(out, f), 'utf8'));
+  if (!d.all) continue;
+  const w = d.outage ?? d.slow;
+  const full = d.fullServiceMsAfterBack ?? d.fullServiceMsAfterRecovery;
+  lines.push(`| ${d.scenario} | ${d.all.answers} | ${d.all.fiveXx} | ${d.all.emptySeconds} | ${d.all.p50ms} / ${d.all.p99ms} | ${Object.entries(w.by.path).map(([p, n]) => `${p} ${n}`).join(', ')}; p99 ${w.p99ms} | ${full === null ? 'not seen' : `${(full / 1000).toFixed(2)} s`} |`);
+}
+writeFileSync(join(out, 'README.md'), `${lines.join('\n')}\n`);
+console.log(lines.join('\n'));
+process.exit(r.status ?? 1);
