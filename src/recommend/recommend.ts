@@ -73,9 +73,28 @@ export interface RankedUser {
  * Scores and filters one user's candidates; no id mapping, no reasons (the offline hot path). With `trace`,
  * the rules record their decisions in it (the explain option).
  */
-export async function rankUser(deps: RecommendDeps, uid: number, limit: number, trace?: RuleTrace): Promise<RankedUser> {
-  const inputs = await inputsFor(deps, uid);
-  return ranked(deps, inputs, byModel(inputs) ? await deps.scorer.score(inputs) : inputs.candidates.score, limit, trace);
+export async function rankUser(deps: RecommendDeps, uid: number, limit: number, trace?: RuleTrace, onStage?: StageClock): Promise<RankedUser> {
+  if (!onStage) {
+    const inputs = await inputsFor(deps, uid);
+    return ranked(deps, inputs, byModel(inputs) ? await deps.scorer.score(inputs) : inputs.candidates.score, limit, trace);
+  }
+  let t = performance.now();
+  const lap = (stage: Stage): void => {
+    const now = performance.now();
+    onStage(stage, (now - t) / 1000);
+    t = now;
+  };
+  let inputs = await deps.store.fetchRankingInputs(uid);
+  lap('inputs');
+  if (inputs.source === 'none' && deps.ann) {
+    inputs = await deps.ann.fill(deps.store, inputs);
+    lap('ann');
+  }
+  const scores = byModel(inputs) ? await deps.scorer.score(inputs) : inputs.candidates.score;
+  lap('score');
+  const r = ranked(deps, inputs, scores, limit, trace);
+  lap('rules');
+  return r;
 }
 
 /**
@@ -111,17 +130,29 @@ function ranked(deps: RecommendDeps, inputs: RankingInputs, scores: Float32Array
   return { inputs, scores, outcome, order };
 }
 
+/** The stages of the recommend path, as timed by `RecommendOptions.onStage` (pymk_stage_duration_seconds). */
+export const STAGES = ['resolve', 'inputs', 'ann', 'score', 'rules', 'reasons'] as const;
+export type Stage = (typeof STAGES)[number];
+/** Told how long each stage took, in seconds (the ANN stage only when it ran). */
+export type StageClock = (stage: Stage, seconds: number) => void;
+
 export interface RecommendOptions {
   /** Record the rules' decisions and explain the answer (explain.ts); the answer itself is the same. */
   explain?: boolean;
+  /** Time the stages (the serving metrics); absent, nothing is timed. */
+  onStage?: StageClock;
 }
 
 /** The full online answer for an external user id. Unknown user → PYMK_USER_NOT_FOUND. */
 export async function recommend(deps: RecommendDeps, userId: string, limit: number, opts: RecommendOptions = {}): Promise<RecommendResult> {
+  const t0 = opts.onStage ? performance.now() : 0;
   const uid = await deps.store.resolveUser(userId);
   if (uid === null) throw new PymkError('PYMK_USER_NOT_FOUND', `user '${userId}' not found`);
+  const t1 = opts.onStage ? performance.now() : 0;
+  opts.onStage?.('resolve', (t1 - t0) / 1000);
   const trace = opts.explain ? emptyTrace() : undefined;
-  const { inputs, scores, outcome, order } = await rankUser(deps, uid, limit, trace);
+  const { inputs, scores, outcome, order } = await rankUser(deps, uid, limit, trace, opts.onStage);
+  const t2 = opts.onStage ? performance.now() : 0;
   const picked = outcome.picked;
   const [ids, reasons, why] = await Promise.all([
     deps.store.externalIds(picked.map((i) => inputs.candidates.ids[i])),
@@ -135,6 +166,7 @@ export async function recommend(deps: RecommendDeps, userId: string, limit: numb
     recommendations: picked.map((i, j) => ({ id: ids[j], score: round(scores[i]), reasons: reasons[j], ...(why ? { explain: why.cards[j] } : {}) })),
   };
   if (why) result.explain = why.explanation;
+  opts.onStage?.('reasons', (performance.now() - t2) / 1000);
   return result;
 }
 

@@ -75,7 +75,9 @@ export class Answers {
     if (this.l2) {
       try {
         const l2 = this.l2;
+        const t = performance.now();
         const a = this.l2Breaker ? await this.l2Breaker.run(() => l2.get(user, limit, version)) : await l2.get(user, limit, version);
+        this.metrics.stages.observe({ stage: 'l2' }, (performance.now() - t) / 1000);
         this.l2Failures.ok();
         this.metrics.cache.inc({ layer: 'l2', result: a ? 'hit' : 'miss' });
         if (a && this.epoch(user) === epoch) {

@@ -26,6 +26,7 @@ import { healthPlugin } from './plugins/health.js';
 import { limitsPlugin } from './plugins/limits.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { recommendationsPlugin } from './plugins/recommendations.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './requestId.js';
 import type { EventSink, InvalidationFeed } from './context.js';
 
 export { toErrorBody } from './errors.js';
@@ -62,6 +63,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
     logger: deps.logger ? { level: config.logLevel } : false,
+    requestIdHeader: false, // requestIdOf reads the header itself, and keeps only ids safe to log
+    genReqId: requestIdOf,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
     // The id's schema allows 256 characters; the router's cap must not be lower.
     routerOptions: { maxParamLength: 256 },
@@ -116,6 +119,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     staticFailures,
   } satisfies DegradeState);
 
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.header(REQUEST_ID_HEADER, req.id);
+  });
   app.addHook('onResponse', async (req, reply) => {
     metrics.requests.observe({ route: req.routeOptions.url ?? 'unknown', method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });

@@ -34,7 +34,7 @@ export class Metrics {
   /** Requests refused with 429, and limiter calls that failed (served without a limit). */
   readonly rateLimited = new Counter({ name: 'pymk_rate_limited_total', help: 'Requests refused with 429', registers: [this.registry] });
   readonly limiterFailures = new Counter({ name: 'pymk_rate_limiter_failures_total', help: 'Rate-limiter calls that failed (the request was served)', registers: [this.registry] });
-  /** Time per stage of the recommend path (candidates, features, rank, rules, …). */
+  /** Time per stage: l2 (the shared cache read), then the recommend path's resolve, inputs (one store round trip), ann, score, rules, reasons. */
   readonly stages = new Histogram({
     name: 'pymk_stage_duration_seconds',
     help: 'Time per stage of the recommend path',
@@ -66,9 +66,16 @@ export class Metrics {
     });
   }
 
-  /** The Prometheus text exposition of every metric. */
+  private exposition: () => Promise<string> = () => this.registry.metrics();
+
+  /** The Prometheus text exposition of every metric (of every process, under --workers: clusterMetrics.ts). */
   text(): Promise<string> {
-    return this.registry.metrics();
+    return this.exposition();
+  }
+
+  /** Replaces what text() serves (the gathered metrics of every server process). */
+  expose(exposition: () => Promise<string>): void {
+    this.exposition = exposition;
   }
 
   get contentType(): string {

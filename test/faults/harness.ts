@@ -4,7 +4,8 @@
  * generator that records every answer, and the summary the suite asserts on and commits
  * (bench/results/faults/ when PYMK_FAULTS_OUT is set: `npm run faults`).
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer as createTcpServer, connect, type Server as TcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { RANK_DEFAULTS } from '../../src/pipeline/stages/rank.js';
 import { redisAnswers } from '../helpers/redisCluster.js';
 import { waitFor } from '../helpers/waitFor.js';
 
+const execFileAsync = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /** Sizes: small for `npm test`; `npm run faults` sets the acceptance's (20k users, 30 s, 16 connections). */
@@ -65,9 +67,16 @@ export class RedisProcess {
     await waitFor(() => redisAnswers(this.port), { what: `redis-server on ${this.port}`, everyMs: 25 });
   }
 
-  /** Writes the dump (SAVE), so a restart from the same folder comes back with the data. */
-  save(): void {
-    execFileSync('redis-cli', ['-p', String(this.port), 'SAVE']);
+  /**
+   * Writes the dump, so a restart from the same folder comes back with the data: BGSAVE, then waits until it
+   * finished. Not SAVE, and not a synchronous exec: either would stall the load (Redis's, or this process's
+   * load generator) for the seconds the dump takes, and the suite would measure that instead of the fault.
+   */
+  async save(): Promise<void> {
+    const cli = (...args: string[]): Promise<string> => execFileAsync('redis-cli', ['-p', String(this.port), ...args]).then((r) => r.stdout);
+    const before = (await cli('LASTSAVE')).trim();
+    await cli('BGSAVE');
+    await waitFor(async () => (await cli('LASTSAVE')).trim() !== before && /rdb_bgsave_in_progress:0/.test(await cli('INFO', 'persistence')), { what: 'BGSAVE done', everyMs: 50, timeoutMs: 60_000 });
   }
 
   kill(): void {

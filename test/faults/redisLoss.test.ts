@@ -71,7 +71,7 @@ async function restartScenario(name: string, withDump: boolean): Promise<void> {
     const load = closedLoop(server.base, users, FAULTS.connections);
     const ready = watchReady(server.base, load.t0);
     await sleep(killAt);
-    if (withDump) redis.save();
+    if (withDump) await redis.save();
     redis.kill();
     const killed = performance.now() - load.t0;
     await sleep(downMs);

@@ -32,3 +32,30 @@ test('GET /metrics: open without credentials; counts requests by route and statu
   assert.match(m, /^nodejs_eventloop_lag_p99_seconds /m);
   await a.close();
 });
+
+test('pymk_stage_duration_seconds: every computed answer times resolve, inputs, score, rules and reasons; L1 hits time nothing', async () => {
+  const a = await worldApp();
+  for (const u of ['ann', 'bob', 'ann']) assert.equal((await a.inject({ url: `/v1/users/${u}/recommendations` })).statusCode, 200);
+  const m = (await a.inject({ url: '/metrics' })).body;
+  for (const stage of ['resolve', 'inputs', 'score', 'rules', 'reasons']) {
+    assert.equal(sample(m, 'pymk_stage_duration_seconds_count', `stage="${stage}"`), 2, stage); // the third was an L1 hit
+    assert.ok(sample(m, 'pymk_stage_duration_seconds_sum', `stage="${stage}"`)! >= 0, stage);
+  }
+  assert.equal(sample(m, 'pymk_stage_duration_seconds_count', 'stage="ann"'), undefined); // both users have stored candidates
+  await a.close();
+});
+
+test('request ids: a safe x-request-id is kept and echoed, an unsafe one or none gets a fresh UUID', async () => {
+  const a = await worldApp();
+  const given = await a.inject({ url: '/healthz', headers: { 'x-request-id': 'lb-7f3a:42' } });
+  assert.equal(given.headers['x-request-id'], 'lb-7f3a:42');
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const forged = await a.inject({ url: '/healthz', headers: { 'x-request-id': 'x {"level":50}' } });
+  assert.match(String(forged.headers['x-request-id']), uuid);
+  assert.match(String((await a.inject({ url: '/healthz', headers: { 'x-request-id': 'x'.repeat(129) } })).headers['x-request-id']), uuid);
+  const none = await a.inject({ url: '/v1/users/nobody/recommendations' });
+  assert.equal(none.statusCode, 404);
+  assert.match(String(none.headers['x-request-id']), uuid); // error answers carry it too
+  assert.notEqual(none.headers['x-request-id'], forged.headers['x-request-id']);
+  await a.close();
+});

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { BUNDLE_POLL_MS, createServer } from '../../serve/server.js';
+import { gatherWorkerMetrics, shareWorkerMetrics } from '../../serve/clusterMetrics.js';
 import { intOption, type CommandModule } from '../command.js';
 import { closeFreshness, openFreshness, startInvalidator } from '../freshness.js';
 
@@ -52,7 +53,8 @@ export const serveCommand: CommandModule = {
           return;
         }
         const fresh = await openFreshness(config);
-        const server = await createServer(config, { logger: o.workers === 1, watchMs: o.watch, events: fresh.log, invalidations: fresh.bus, answerCache: fresh.answers });
+        const server = await createServer(config, { logger: true, watchMs: o.watch, events: fresh.log, invalidations: fresh.bus, answerCache: fresh.answers });
+        shareWorkerMetrics(server.app.metrics); // under --workers: /metrics shows every process, labelled
         await startInvalidator(config, server, fresh, (e) => server.app.log.error({ err: e }, 'invalidator'));
         const addr = await server.app.listen({ host: config.host, port: config.port });
         const live = `events ${fresh.log.url}${fresh.invalidator ? ', invalidator on' : ''}, invalidations ${fresh.bus.url}`;
@@ -80,6 +82,7 @@ function superviseWorkers(n: number, logWriter: boolean): void {
     const w = cluster.fork({ PYMK_ANN_LOG_WRITER: String(writer) });
     writes.set(w.id, writer);
   };
+  gatherWorkerMetrics();
   for (let i = 0; i < n; i++) fork(logWriter && i === 0);
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;

@@ -7,7 +7,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { PymkError } from '../../core/errors.js';
 import { recommendOrDegrade } from '../degrade.js';
-import type { RecommendResult } from '../../recommend/recommend.js';
+import type { RecommendResult, StageClock } from '../../recommend/recommend.js';
 import { EXCLUSION_REASONS, type ExclusionReason, type RuleConfig } from '../../recommend/rules.js';
 import { recommendationsRoute } from '../schemas.js';
 import '../context.js';
@@ -16,6 +16,8 @@ const DECIMAL = /^[0-9]{1,9}$/;
 
 export const recommendationsPlugin: FastifyPluginAsync = async (app) => {
   const config = app.pymkConfig;
+  // Per-stage times of the full path (pymk_stage_duration_seconds; docs/serving.md#where-the-time-goes).
+  const onStage: StageClock = (stage, seconds) => app.metrics.stages.observe({ stage }, seconds);
   app.get<{ Params: { id: string }; Querystring: { limit?: number; explain?: boolean } }>(
     '/v1/users/:id/recommendations',
     {
@@ -44,7 +46,7 @@ export const recommendationsPlugin: FastifyPluginAsync = async (app) => {
         return { ...withFallbackNote(result, core.rules), path: result.path ?? 'full', cached: false, cache: 'computed', computedAt: new Date().toISOString() };
       }
       const version = core.store.version();
-      const a = await app.answers.get(user, limit, version, () => recommendOrDegrade(core, app.resultCache, app.degrade, user, limit));
+      const a = await app.answers.get(user, limit, version, () => recommendOrDegrade(core, app.resultCache, app.degrade, user, limit, { onStage }));
       app.metrics.answers.inc({ path: a.layer === 'computed' ? a.result.source : a.layer });
       return { ...a.result, path: a.result.path ?? 'full', cached: a.layer !== 'computed', cache: a.layer, computedAt: new Date(a.computedAt).toISOString() };
     },
