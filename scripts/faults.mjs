@@ -41,6 +41,12 @@ for (const f of readdirSync(out).filter((x) => x.endsWith('.json')).sort()) {
   const full = d.fullServiceMsAfterBack ?? d.fullServiceMsAfterRecovery;
   lines.push(`| ${d.scenario} | ${d.all.answers} | ${d.all.fiveXx} | ${d.all.emptySeconds} | ${d.all.p50ms} / ${d.all.p99ms} | ${Object.entries(w.by.path).map(([p, n]) => `${p} ${n}`).join(', ')}; p99 ${w.p99ms} | ${full === null ? 'not seen' : `${(full / 1000).toFixed(2)} s`} |`);
 }
+const kills = join(out, 'pipeline-kill-each-stage.json');
+if (existsSync(kills)) {
+  const d = JSON.parse(readFileSync(kills, 'utf8'));
+  lines.push('', `Pipeline SIGKILLed at the start of each of its ${d.stages.length} stages (${d.users} users), then rerun: every rerun reused exactly the stages finished before the kill and the bundle verified.`, '', '| killed at | reused on rerun | ran on rerun |', '|---|---|---|');
+  for (const s of d.stages) lines.push(`| ${s.stage} | ${s.reused.join(', ') || '–'} | ${s.ran.join(', ')} |`);
+}
 writeFileSync(join(out, 'README.md'), `${lines.join('\n')}\n`);
 console.log(lines.join('\n'));
 process.exit(r.status ?? 1);
