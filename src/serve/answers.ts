@@ -42,6 +42,9 @@ export class Answers {
   private readonly inflight = new Map<string, Promise<Answer>>();
   private readonly written = new Map<string, number>();
   private readonly computedAt = new WeakMap<RecommendResult, number>();
+  /** L1's counters, bound to their labels once: this is every request's path. */
+  private readonly l1Hit: { inc(): void };
+  private readonly l1Miss: { inc(): void };
 
   constructor(
     readonly l1: ResultCache,
@@ -55,12 +58,15 @@ export class Answers {
      * open (the answer is computed instead). Absent: L2 reads wait on the store's own command timeout.
      */
     private readonly l2Breaker: Breaker | null = null,
-  ) {}
+  ) {
+    this.l1Hit = metrics.cache.labels({ layer: 'l1', result: 'hit' });
+    this.l1Miss = metrics.cache.labels({ layer: 'l1', result: 'miss' });
+  }
 
   /** The answer for (user, limit) on `version`: from L1, L2, or `compute`. */
   async get(user: string, limit: number, version: string, compute: () => Promise<RecommendResult>): Promise<Answer> {
     const hit = this.l1.get(user, limit, version);
-    this.metrics.cache.inc({ layer: 'l1', result: hit ? 'hit' : 'miss' });
+    (hit ? this.l1Hit : this.l1Miss).inc();
     if (hit) return { result: hit, layer: 'l1', computedAt: this.computedAt.get(hit) ?? this.clock() };
     const key = `${limit}\u0000${user}`;
     const running = this.inflight.get(key);

@@ -93,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onClose', () => unsubscribe());
   }
   metrics.gauge('pymk_l1_entries', 'Users with answers in this process\'s L1 cache', () => app.resultCache.size);
+  metrics.gauge('pymk_ann_search_failures', 'ANN searches that failed (those users got no ANN candidates), since the index was loaded', () => deps.core()?.ann?.failures ?? 0);
   const staticFailures = new FailureTracker('static-ranking fallback', {
     onError: (err, what) => app.log.error({ err }, what),
     onRecover: (what) => app.log.info(what),
@@ -119,11 +120,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     staticFailures,
   } satisfies DegradeState);
 
-  app.addHook('onRequest', async (req, reply) => {
-    void reply.header(REQUEST_ID_HEADER, req.id);
+  // Every request: its id in the answer; while draining, the stable 503 (callback-style hooks: the hot path
+  // pays no promise per hook).
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
   });
-  app.addHook('onResponse', async (req, reply) => {
-    metrics.requests.observe({ route: req.routeOptions.url ?? 'unknown', method: req.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  app.addHook('onRequest', (req, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, req.id);
+    if (!draining) return done();
+    void reply.header('connection', 'close');
+    done(new PymkError('PYMK_NOT_READY', 'the server is shutting down'));
+  });
+  // The request histogram's children by route, method and status, bound once (label hashing per request is
+  // a measurable share of an L1 hit).
+  const timers = new Map<string, { observe(seconds: number): void }>();
+  app.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unknown';
+    const key = `${route} ${req.method} ${reply.statusCode}`;
+    let t = timers.get(key);
+    if (!t) timers.set(key, (t = metrics.requests.labels({ route, method: req.method, status: String(reply.statusCode) })));
+    t.observe(reply.elapsedTime / 1000);
+    done();
   });
   app.setErrorHandler((err, req, reply) => {
     const body = toErrorBody(err);
@@ -135,16 +153,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics.errors.inc({ code: 'PYMK_NOT_FOUND' });
     void reply.status(404).send(new PymkError('PYMK_NOT_FOUND', `route ${req.method} ${req.url} not found`).toBody());
   });
-  let draining = false;
-  app.addHook('preClose', async () => {
-    draining = true;
-  });
-  app.addHook('onRequest', async (_req, reply) => {
-    if (!draining) return;
-    void reply.header('connection', 'close');
-    throw new PymkError('PYMK_NOT_READY', 'the server is shutting down');
-  });
-
   const limiter = config.rateLimitPerSecond > 0 ? (deps.rateLimiter ?? (await openRateLimiter(rateLimitStoreUrl(config)))) : null;
   if (limiter && !deps.rateLimiter) app.addHook('onClose', () => limiter.close());
   const jwt = deps.jwt !== undefined ? deps.jwt : await jwtVerifierFrom(config);

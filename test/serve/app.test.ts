@@ -6,7 +6,7 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { heuristicScorer } from '../../src/rank/heuristic.js';
 import { coreFor, type RecommendDeps } from '../../src/recommend/recommend.js';
 import { tinySnapshot } from '../helpers/tinyWorld.js';
-import { world } from './fixtures.js';
+import { world, worldApp } from './fixtures.js';
 
 
 async function app(overrides: Record<string, unknown> = {}, ready = true) {
@@ -125,4 +125,19 @@ test('degradation: when the store fails, the static ranking answers; a client er
   const bob = await a.inject({ url: '/v1/users/bob/recommendations' });
   assert.equal(bob.statusCode, 500);
   assert.equal(bob.json().code, 'PYMK_INTERNAL');
+});
+
+test('an L1 hit is served from its serialised body: the same answer as computed, marked cached, JSON content type, every time', async () => {
+  const a = await worldApp();
+  const first = await a.inject({ url: '/v1/users/ann/recommendations?limit=3' });
+  const hits = [await a.inject({ url: '/v1/users/ann/recommendations?limit=3' }), await a.inject({ url: '/v1/users/ann/recommendations?limit=3' })];
+  const computed = first.json();
+  assert.equal(computed.cache, 'computed');
+  for (const h of hits) {
+    assert.equal(h.statusCode, 200);
+    assert.match(String(h.headers['content-type']), /^application\/json/);
+    assert.deepEqual(h.json(), { ...computed, cached: true, cache: 'l1' });
+  }
+  assert.equal(hits[0].body, hits[1].body);
+  await a.close();
 });

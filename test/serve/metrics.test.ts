@@ -30,6 +30,7 @@ test('GET /metrics: open without credentials; counts requests by route and statu
   assert.equal(sample(m, 'pymk_answers_total', 'path="l1"'), 1);
   assert.match(m, /^pymk_l1_entries 1$/m);
   assert.match(m, /^nodejs_eventloop_lag_p99_seconds /m);
+  assert.match(m, /^pymk_ann_search_failures 0$/m);
   await a.close();
 });
 
