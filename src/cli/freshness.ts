@@ -76,12 +76,13 @@ function exposeCounts(server: Server, inv: Invalidator, onError: (e: Error) => v
   timer.unref();
   server.app.addHook('onClose', async () => clearInterval(timer));
   const m = server.app.metrics;
-  const skipped = (c: InvalidatorCounts): number => Object.values(c.skipped).reduce((x, y) => x + y, 0);
+  const skipped = (): number => Object.values(inv.tally().skipped).reduce((x, y) => x + y, 0);
   m.gauge('pymk_event_lag', "Events appended and not yet applied by this server's invalidator group (-1 until read)", () => last?.lag ?? -1);
   m.gauge('pymk_event_dead_letters', "Dead letters of the invalidator's group", () => last?.deadLettered ?? 0);
-  m.gauge('pymk_events_applied', 'Events this process applied to the store', () => last?.applied ?? 0);
-  m.gauge('pymk_events_skipped', 'Events this process skipped (unknown user, same user twice)', () => (last ? skipped(last) : 0));
-  m.gauge('pymk_events_failed', 'Deliveries that failed here and were left for redelivery', () => last?.failed ?? 0);
+  // This process's own counts are read at scrape time; lag and dead letters need the log (refreshed above).
+  m.gauge('pymk_events_applied', 'Events this process applied to the store', () => inv.tally().applied);
+  m.gauge('pymk_events_skipped', 'Events this process skipped (unknown user, same user twice)', skipped);
+  m.gauge('pymk_events_failed', 'Deliveries that failed here and were left for redelivery', () => inv.tally().failed);
 }
 
 /** Stops the invalidator (its event in progress is acked) and closes the log and the bus. */

@@ -106,18 +106,21 @@ export class Invalidator {
     }
   }
 
-  /** The counts so far, with the group's lag and dead letters read from the log. */
-  async counts(): Promise<InvalidatorCounts> {
-    const [lag, dead] = await Promise.all([this.log.lag(this.group), this.log.deadLetters(100_000)]);
+  /** This process's own counts, read without asking the log (metrics read them on every scrape). */
+  tally(): Omit<InvalidatorCounts, 'deadLettered' | 'lag'> {
     return {
       applied: this.c.applied,
       skipped: { ...this.c.skipped },
       notApplied: { ...this.c.notApplied },
       failed: this.c.failed,
-      deadLettered: dead.filter((d) => d.group === this.group).length,
-      lag,
       announced: this.c.announced,
     };
+  }
+
+  /** The counts so far, with the group's lag and dead letters read from the log. */
+  async counts(): Promise<InvalidatorCounts> {
+    const [lag, dead] = await Promise.all([this.log.lag(this.group), this.log.deadLetters(100_000)]);
+    return { ...this.tally(), deadLettered: dead.filter((d) => d.group === this.group).length, lag };
   }
 
   /** Stops fetching and waits for the event in progress (its ack still goes out). */
