@@ -8,6 +8,7 @@
  * Row 0 is the user; rows 1.. are the candidates in list order. removeCandidate (Lua) takes candidates out of the list
  * but not from the pack, so the list is a subsequence of the pack's rows and the reader matches by id.
  */
+import type { ProfileRow } from './codec.js';
 import { CODECS, allocAligned, checkLength, fillMissingProfiles, invalidValue, listHeader, profileColumns, words, type ProfileColumns } from './codec.js';
 
 const HEADER = 8;
@@ -64,6 +65,14 @@ export function encodeProfilePack(uid: number, cand: Int32Array, lo: number, hi:
     bytes[r] = sf;
     bytes[n + r] = sf >>> 8;
   }
+  return b;
+}
+
+/** The pack of a user without a candidate list (one created online): the user's own row only. */
+export function encodeSoloPack(uid: number, p: ProfileRow): Buffer {
+  const table = Int32Array.of(p.company, p.school, p.location, p.industry, p.degree, (p.seniority & 0xff) | (p.flags << 8));
+  const b = encodeProfilePack(0, new Int32Array(0), 0, 0, table);
+  b.writeInt32LE(uid, HEADER); // row 0's id (the table above is indexed from 0)
   return b;
 }
 

@@ -84,6 +84,11 @@ export class GenKeys {
     return `${this.base}dicts`;
   }
 
+  /** INCR counter of the users created online in this generation (their ids follow the bundle's). */
+  createdCounter(): string {
+    return `${this.base}created`;
+  }
+
   /** External id → dense id (decimal string). */
   id(external: string): string {
     return `${this.base}id:${external}`;

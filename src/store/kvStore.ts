@@ -11,15 +11,16 @@
 import { PymkError } from '../core/errors.js';
 import { FailureTracker, type FailureReport, type FailureStats } from '../core/failures.js';
 import type { ProfileField } from '../core/tables.js';
-import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, mergeBehaviour, profileColumns } from './codec.js';
-import { decodeProfilePack } from './codecProfiles.js';
-import { decodeEmbedding } from './codecEmbedding.js';
+import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeProfile, mergeBehaviour, profileColumns } from './codec.js';
+import { decodeProfilePack, encodeSoloPack } from './codecProfiles.js';
+import { decodeEmbedding, encodeEmbedding } from './codecEmbedding.js';
+import { newUserRow } from './newUser.js';
 import type { GenKeys, KeySpace } from './keys.js';
 import type { KvClient } from './kv.js';
 import { decodeDicts, decodeMeta, type Dicts, type GenMeta } from './meta.js';
 import { completePairFeatures, EMPTY, type RankedLists } from './snapshot.js';
 import { BEHAVIOUR_FEATURES, valueTtls, type ValueTtls } from './ttl.js';
-import type { OnlineStore, RankingInputs, UserColumns } from './types.js';
+import type { CreatedUser, NewUserProfile, OnlineStore, RankingInputs, UserColumns } from './types.js';
 
 /**
  * How often a store re-reads the pointer by default: a second keeps servers within a second of a publish,
@@ -39,6 +40,8 @@ interface Current {
   meta: GenMeta;
   dicts: Dicts;
   ttls: ValueTtls;
+  /** value → code per field, built on the first createUser of the generation. */
+  codes?: Record<ProfileField, Map<string, number>>;
 }
 
 export class KvStore implements OnlineStore {
@@ -144,9 +147,7 @@ export class KvStore implements OnlineStore {
       await this.assertAlive(c);
       return null;
     }
-    const uid = Number(v.toString());
-    if (!Number.isInteger(uid) || uid < 0) throw new PymkError('PYMK_STORE_INVALID', `stored value ${c.keys.id(externalId)}: '${v.toString()}' is not a user id`);
-    return uid;
+    return this.parseUid(v, c.keys.id(externalId));
   }
 
   async externalIds(uids: ArrayLike<number>): Promise<string[]> {
@@ -246,6 +247,58 @@ export class KvStore implements OnlineStore {
     const k = this.cur.keys;
     const args = [flags, profile.tag, profile.version, profiles.tag, profiles.version, uid];
     await Promise.all(this.perCall([[k.profile(uid)], [k.profiles(uid)]]).map((keys) => this.kv.script('setFlags', keys, args)));
+  }
+
+  async createUser(externalId: string, profile: NewUserProfile, embedding: Float32Array | null): Promise<CreatedUser> {
+    const c = this.cur;
+    const k = c.keys;
+    const had = await this.kv.get(k.id(externalId));
+    let uid = had === null ? c.meta.users - 1 + (await this.kv.incr(k.createdCounter())) : this.parseUid(had, k.id(externalId));
+    if (uid < c.meta.users) return { uid, status: 'in bundle' };
+    // The rows first, then the id claim: a reader that resolves the user finds them all. A claim lost to a
+    // concurrent delivery leaves this id's rows unreachable (nothing maps to it), and the winner's id is used.
+    await this.writeNewUser(c, uid, externalId, profile, embedding);
+    if (had !== null) return { uid, status: 'again' };
+    const claimed = this.parseUid(Buffer.from(String(await this.kv.script('claimId', [k.id(externalId)], [uid, c.ttls.ids]))), k.id(externalId));
+    if (claimed === uid) return { uid, status: 'created' };
+    uid = claimed;
+    if (uid < c.meta.users) return { uid, status: 'in bundle' };
+    await this.writeNewUser(c, uid, externalId, profile, embedding);
+    return { uid, status: 'again' };
+  }
+
+  async createdRange(): Promise<[number, number]> {
+    const c = this.cur;
+    const v = await this.kv.get(c.keys.createdCounter());
+    return [c.meta.users, c.meta.users + (v === null ? 0 : Number(v.toString()))];
+  }
+
+  private async writeNewUser(c: Current, uid: number, externalId: string, profile: NewUserProfile, embedding: Float32Array | null): Promise<void> {
+    const k = c.keys;
+    const row = newUserRow(profile, (f, v) => this.codes(c)[f].get(v) ?? -1);
+    const ops = [
+      { key: k.ext(uid), value: externalId, px: c.ttls.ids },
+      { key: k.profile(uid), value: encodeProfile(row), px: c.ttls.profile },
+      { key: k.profiles(uid), value: encodeSoloPack(uid, row), px: c.ttls.profile },
+    ];
+    if (embedding && c.meta.embedding) {
+      if (embedding.length !== c.meta.embedding.dim) {
+        throw new PymkError('PYMK_BAD_PARAM', `embedding of ${embedding.length} dimensions for user '${externalId}'; version ${c.meta.version} stores ${c.meta.embedding.dim}`);
+      }
+      ops.push({ key: k.embedding(uid), value: encodeEmbedding(embedding, c.meta.embedding.dtype), px: c.ttls.embedding });
+    }
+    await this.kv.set(ops);
+  }
+
+  private codes(c: Current): Record<ProfileField, Map<string, number>> {
+    c.codes ??= Object.fromEntries(Object.entries(c.dicts).map(([f, values]) => [f, new Map(values.map((v, i) => [v, i]))])) as Record<ProfileField, Map<string, number>>;
+    return c.codes;
+  }
+
+  private parseUid(v: Buffer, key: string): number {
+    const uid = Number(v.toString());
+    if (!Number.isInteger(uid) || uid < 0) throw new PymkError('PYMK_STORE_INVALID', `stored value ${key}: '${v.toString()}' is not a user id`);
+    return uid;
   }
 
   async close(): Promise<void> {

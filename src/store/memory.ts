@@ -5,10 +5,11 @@
  */
 import { PymkError } from '../core/errors.js';
 import type { ProfileField } from '../core/tables.js';
-import { profileColumns } from './codec.js';
+import { profileColumns, type ProfileRow } from './codec.js';
+import { newUserRow } from './newUser.js';
 import { completePairFeatures, EMPTY, PAIR_FEATURES, row, type PairFeature, type RankedLists, type Snapshot } from './snapshot.js';
 import { BEHAVIOUR_FEATURES, valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
-import type { CandidateSource, OnlineStore, RankingInputs, UserColumns } from './types.js';
+import type { CandidateSource, CreatedUser, NewUserProfile, OnlineStore, RankingInputs, UserColumns } from './types.js';
 
 export type LiveCandidates = (
   snap: Snapshot,
@@ -41,6 +42,9 @@ export class MemoryStore implements OnlineStore {
   private overlay = new Map<number, Overlay>();
   /** Flag bits set by addFlags, ORed onto the snapshot's profile flags. */
   private flags = new Map<number, number>();
+  /** Users created online (createUser): user snap.ids.size + i is created[i]. */
+  private created: { ext: string; row: ProfileRow; embedding: Float32Array | null }[] = [];
+  private createdIds = new Map<string, number>();
 
   constructor(
     private snap: Snapshot,
@@ -62,6 +66,8 @@ export class MemoryStore implements OnlineStore {
     this.snap = snap;
     this.overlay = new Map();
     this.flags = new Map();
+    this.created = [];
+    this.createdIds = new Map();
     this.loaded();
   }
 
@@ -75,7 +81,7 @@ export class MemoryStore implements OnlineStore {
     }
     if (!this.alive('ids')) return null;
     const uid = this.snap.ids.lookup(externalId);
-    return uid < 0 ? null : uid;
+    return uid >= 0 ? uid : (this.createdIds.get(externalId) ?? null);
   }
 
   async externalIds(uids: ArrayLike<number>): Promise<string[]> {
@@ -84,8 +90,9 @@ export class MemoryStore implements OnlineStore {
     const out: string[] = new Array(uids.length);
     for (let i = 0; i < uids.length; i++) {
       const u = uids[i];
-      if (!ok || u < 0 || u >= ids.size) throw new PymkError('PYMK_STORE_UNAVAILABLE', `no external id for user ${u} (expired or not published)`);
-      out[i] = ids.value(u);
+      const ext = u < ids.size ? ids.value(u) : this.created[u - ids.size]?.ext;
+      if (!ok || u < 0 || ext === undefined) throw new PymkError('PYMK_STORE_UNAVAILABLE', `no external id for user ${u} (expired or not published)`);
+      out[i] = ext;
     }
     return out;
   }
@@ -136,9 +143,11 @@ export class MemoryStore implements OnlineStore {
     const out: (Float32Array | null)[] = new Array(uids.length).fill(null);
     if (!ok) return out;
     const n = e.vectors.length / e.dim;
+    const first = this.snap.ids.size;
     for (let i = 0; i < uids.length; i++) {
       const u = uids[i];
       if (u >= 0 && u < n) out[i] = e.vectors.subarray(u * e.dim, (u + 1) * e.dim);
+      else if (u >= first) out[i] = this.created[u - first]?.embedding ?? null;
     }
     return out;
   }
@@ -178,8 +187,35 @@ export class MemoryStore implements OnlineStore {
   }
 
   async addFlags(uid: number, flags: number): Promise<void> {
-    if (uid < 0 || uid >= this.snap.profiles.n) return; // no profile row: nothing to flag (Redis: the value is absent)
-    this.flags.set(uid, (this.flags.get(uid) ?? 0) | flags);
+    const made = uid >= this.snap.ids.size ? this.created[uid - this.snap.ids.size] : undefined;
+    if (made) made.row.flags |= flags;
+    else if (uid >= 0 && uid < this.snap.profiles.n) this.flags.set(uid, (this.flags.get(uid) ?? 0) | flags);
+    // else no profile row: nothing to flag (Redis: the value is absent)
+  }
+
+  async createUser(externalId: string, profile: NewUserProfile, embedding: Float32Array | null): Promise<CreatedUser> {
+    const first = this.snap.ids.size;
+    const known = this.snap.ids.lookup(externalId);
+    if (known >= 0) return { uid: known, status: 'in bundle' };
+    const row = newUserRow(profile, (f, v) => this.snap.profiles.dicts[f].lookup(v));
+    const dim = this.snap.embeddings?.dim;
+    if (embedding && dim !== undefined && embedding.length !== dim) {
+      throw new PymkError('PYMK_BAD_PARAM', `embedding of ${embedding.length} dimensions for user '${externalId}'; version ${this.snap.version} stores ${dim}`);
+    }
+    const user = { ext: externalId, row, embedding: embedding && dim !== undefined ? embedding.slice() : null };
+    const had = this.createdIds.get(externalId);
+    if (had !== undefined) {
+      this.created[had - first] = { ...user, row: { ...row, flags: this.created[had - first].row.flags } };
+      return { uid: had, status: 'again' };
+    }
+    this.created.push(user);
+    this.createdIds.set(externalId, first + this.created.length - 1);
+    return { uid: first + this.created.length - 1, status: 'created' };
+  }
+
+  async createdRange(): Promise<[number, number]> {
+    const first = this.snap.ids.size;
+    return [first, first + this.created.length];
   }
 
   async close(): Promise<void> {}
@@ -291,6 +327,11 @@ export class MemoryStore implements OnlineStore {
     const out = profileColumns(n);
     for (let i = 0; i < n; i++) {
       const u = ids[i];
+      const made = u >= this.snap.ids.size ? this.created[u - this.snap.ids.size] : undefined;
+      if (made) {
+        this.createdColumns(out, i, made.row, ok);
+        continue;
+      }
       const has = ok && u >= 0 && u < p.n;
       out.company[i] = has ? p.codes.company[u] : -1;
       out.school[i] = has ? p.codes.school[u] : -1;
@@ -301,5 +342,16 @@ export class MemoryStore implements OnlineStore {
       out.degree[i] = has && u < g.n ? g.degree(u) : -1;
     }
     return out;
+  }
+
+  /** Row i of `out` from a user created online (missing when profiles expired, like the snapshot's). */
+  private createdColumns(out: UserColumns, i: number, r: ProfileRow, alive: boolean): void {
+    out.company[i] = alive ? r.company : -1;
+    out.school[i] = alive ? r.school : -1;
+    out.location[i] = alive ? r.location : -1;
+    out.industry[i] = alive ? r.industry : -1;
+    out.seniority[i] = alive ? r.seniority : -1;
+    out.flags[i] = alive ? r.flags : 0;
+    out.degree[i] = alive ? r.degree : -1;
   }
 }

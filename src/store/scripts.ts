@@ -21,6 +21,7 @@ export const SCRIPT_FILES = {
   tokenBucket: 'token_bucket.lua',
   answerGet: 'answer_get.lua',
   answerSet: 'answer_set.lua',
+  claimId: 'claim_id.lua',
 } as const;
 export type ScriptName = keyof typeof SCRIPT_FILES;
 

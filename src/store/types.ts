@@ -44,6 +44,29 @@ export interface RankingInputs {
 }
 
 /**
+ * A new user's profile as a user.created event carries it: categorical values by name, seniority 0..10;
+ * absent or null = unknown. A store codes the names with the served bundle's dictionaries: a value the
+ * bundle has never seen (a new company) is stored as unknown until the next pipeline run adds it.
+ */
+export interface NewUserProfile {
+  company?: string | null;
+  school?: string | null;
+  location?: string | null;
+  industry?: string | null;
+  seniority?: number | null;
+}
+
+/** What createUser did: the user's dense id, and whether the id was new or already taken. */
+export interface CreatedUser {
+  uid: number;
+  /**
+   * 'created': a new id; 'again': the id was created online before (a redelivery: its rows are written
+   * again, the same values); 'in bundle': a user of the published bundle, left as it is.
+   */
+  status: 'created' | 'again' | 'in bundle';
+}
+
+/**
  * Writes for graph events (src/events/invalidator.ts applies them). Each is atomic per event where the
  * store can make it so: memory applies it in one synchronous step; one Redis node runs one Lua script over
  * every key the event changes (both users of a pair); a Redis Cluster keeps each user's rows in the user's
@@ -77,6 +100,15 @@ export interface StoreWriter {
    * so there they change at once.
    */
   addFlags(uid: number, flags: number): Promise<void>;
+  /**
+   * A user who joined after the bundle was built (user.created): a dense id after the bundle's (ids
+   * bundle.users, bundle.users + 1, … in creation order, never reused within a version), the external id
+   * both ways, a profile row (degree 0), and the embedding when given and the version stores embeddings.
+   * Idempotent by external id: a redelivery gets the same id. Readers never see the user half-made: the
+   * rows are written before the external id resolves to them. The user has no candidate list; serving
+   * finds candidates by ANN (the embedding) or by profile (recommend/coldStart.ts).
+   */
+  createUser(externalId: string, profile: NewUserProfile, embedding: Float32Array | null): Promise<CreatedUser>;
 }
 
 export interface OnlineStore extends StoreWriter {
@@ -95,6 +127,12 @@ export interface OnlineStore extends StoreWriter {
   fieldValue(field: ProfileField, code: number): string | null;
   /** Users' embeddings (decoded; f16/i8 in Redis), aligned with uids; null where none or expired. */
   embeddings(uids: ArrayLike<number>): Promise<(Float32Array | null)[]>;
+  /**
+   * The dense ids users created online may hold in the version served: [first, end). Ids in the range
+   * whose creation failed midway resolve to nothing (their embeddings read as null). Followers (the ANN
+   * index of each serving process) poll it to insert new users.
+   */
+  createdRange(): Promise<[number, number]>;
   /** Why the store may not be serving fully now (e.g. its pointer refresh keeps failing), or null. */
   health?(): string | null;
   /** The precomputed static ranking for a user (degradation fallback), or null. */

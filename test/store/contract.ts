@@ -251,6 +251,41 @@ export function storeContract(name: string, harness: StoreHarness | null, skip?:
       await assert.rejects(store.resolveUser(snap.ids.value(3)), (e: Error & { code?: string }) => e.code === 'PYMK_STORE_UNAVAILABLE');
     });
 
+    test('users created online: ids after the bundle, resolvable both ways, idempotent, with profile and embedding', async () => {
+      const snap = randomSnapshot({ users: 30, seed: 19, embeddingDim: 8 });
+      const store = await h.open(snap);
+      const n = snap.ids.size;
+      assert.deepEqual(await store.createdRange(), [n, n], 'nobody created yet');
+      const company = snap.profiles.dicts.company.value(0);
+      const vec = Float32Array.from({ length: 8 }, (_, i) => (i - 3.5) / 4);
+      const a = await store.createUser('new-a', { company, school: 'a school nobody went to', seniority: 4 }, vec);
+      assert.deepEqual(a, { uid: n, status: 'created' });
+      const b = await store.createUser('new-b', {}, null);
+      assert.deepEqual(b, { uid: n + 1, status: 'created' });
+      assert.deepEqual(await store.createUser('new-a', { company, seniority: 4 }, vec), { uid: n, status: 'again' }, 'a redelivery gets the same id');
+      assert.deepEqual(await store.createUser(snap.ids.value(3), { company }, vec), { uid: 3, status: 'in bundle' }, 'a bundle user is left as it is');
+      assert.deepEqual(await store.createdRange(), [n, n + 2]);
+      assert.equal(await store.resolveUser('new-a'), n);
+      assert.equal(await store.resolveUser('new-b'), n + 1);
+      assert.deepEqual(await store.externalIds([n + 1, n, 0]), ['new-b', 'new-a', snap.ids.value(0)]);
+      const cols = await store.profiles([n, n + 1]);
+      assert.deepEqual([cols.company[0], cols.school[0], cols.seniority[0], cols.degree[0]], [0, -1, 4, 0], 'known company coded, unseen school unknown');
+      assert.deepEqual([cols.company[1], cols.seniority[1], cols.flags[1]], [-1, -1, 0]);
+      const [ea, eb] = await store.embeddings([n, n + 1]);
+      for (let j = 0; j < 8; j++) assert.ok(Math.abs(ea![j] - vec[j]) <= h.embeddingTolerance, `embedding[${j}]`);
+      assert.equal(eb, null, 'created without an embedding');
+      const inputs = await store.fetchRankingInputs(n);
+      assert.equal(inputs.source, 'none');
+      assert.equal(inputs.user.company[0], 0);
+      assert.deepEqual([inputs.connections.length, inputs.candidates.ids.length], [0, 0]);
+      // The new user takes part in graph events like any other.
+      await store.addConnection(n, 5);
+      assert.deepEqual(Array.from((await store.neighbors([n]))[0]), [5]);
+      assert.ok((await store.neighbors([5]))[0].includes(n));
+      await store.addFlags(n + 1, 1);
+      assert.equal((await store.profiles([n + 1])).flags[0], 1);
+    });
+
     test('replacing the version serves the new one entirely', async () => {
       const a = randomSnapshot({ users: 40, seed: 15, version: 'v-a' });
       const b = randomSnapshot({ users: 40, seed: 16, version: 'v-b' });
