@@ -132,6 +132,17 @@ export class SearchPool implements AnnSearcher {
     return this.change({ op: 'upsert', user: id, vector: vector.slice(0, this.dim) }).then(() => undefined);
   }
 
+  /**
+   * Inserts a vector for an id no worker holds yet (a user created online); an id already held is left as
+   * it is, so replaying the same new users (after a restart) appends nothing more to the tier's log.
+   * Resolves true when the vector was inserted.
+   */
+  async insertNew(id: number, vector: Float32Array): Promise<boolean> {
+    checkId(id);
+    checkRows(vector, this.dim);
+    return ((await this.change({ op: 'upsert', user: id, vector: vector.slice(0, this.dim), ifAbsent: true })) as boolean[])[0];
+  }
+
   async remove(id: number): Promise<boolean> {
     checkId(id);
     return ((await this.change({ op: 'remove', user: id })) as boolean[])[0];

@@ -14,7 +14,7 @@ export type WorkerRequest =
   | { id: number; op: 'search'; query: Float32Array; k: number; exclude?: number[]; includeSkipped?: boolean }
   | { id: number; op: 'batch'; queries: Float32Array; k: number; excludes?: (number[] | undefined)[]; threads?: number }
   | { id: number; op: 'user'; user: number; k: number; exclude?: number[]; includeSkipped?: boolean }
-  | { id: number; op: 'upsert'; user: number; vector: Float32Array }
+  | { id: number; op: 'upsert'; user: number; vector: Float32Array; ifAbsent?: boolean }
   | { id: number; op: 'remove'; user: number }
   | { id: number; op: 'size' }
   | { id: number; op: 'setEf'; ef: number }
@@ -49,8 +49,9 @@ function handle(m: WorkerRequest): unknown {
       return index.search(v, { k: m.k, exclude: unionExclusion(new Set([m.user]), exclusions(m.exclude, m.includeSkipped)) ?? undefined });
     }
     case 'upsert':
+      if (m.ifAbsent && index.has(m.user)) return false;
       index.upsert(m.user, m.vector);
-      return null;
+      return true;
     case 'remove':
       return index.remove(m.user);
     case 'size':

@@ -9,8 +9,10 @@ import { hostname } from 'node:os';
 import cluster from 'node:cluster';
 import { answerCacheUrl, invalidationBusUrl, type Config } from '../core/config.js';
 import { openAnswerCache, type AnswerCache } from '../store/answerCache.js';
-import { Invalidator, openEventLog, openInvalidationBus, type EventLog, type InvalidationBus, type InvalidatorCounts } from '../events/index.js';
+import { Invalidator, openEventLog, openInvalidationBus, type ApplyContext, type EventLog, type InvalidationBus, type InvalidatorCounts } from '../events/index.js';
 import type { Server } from '../serve/server.js';
+import { bundleEmbedder } from '../embed/profile.js';
+
 
 export interface Freshness {
   log: EventLog;
@@ -48,9 +50,19 @@ export async function startInvalidator(config: Config, server: Server, f: Freshn
   if (!runsInvalidator(config)) return;
   // A stable name per host and worker slot: a restarted process takes back what it had in flight.
   const consumer = `serve-${hostname()}-${cluster.worker?.id ?? 0}`;
-  const inv = await Invalidator.start(f.log, server.core().store, { bus: f.bus, answers: f.answers, consumer, onError });
+  const embed = config.bundle ? newUserEmbedder(config.bundle, onError) : undefined;
+  const inv = await Invalidator.start(f.log, server.core().store, { bus: f.bus, answers: f.answers, consumer, onError, embedProfile: embed });
   f.invalidator = inv;
   exposeCounts(server, inv, onError);
+}
+
+/**
+ * The profile tower of the bundle in `dir` for user.created events (its account age counted from the
+ * event's time). Used by the invalidator in `pymk serve` and by `pymk invalidate --bundle`.
+ */
+export function newUserEmbedder(dir: string, onError: (e: Error) => void): NonNullable<ApplyContext['embedProfile']> {
+  const embed = bundleEmbedder(dir, (err) => onError(new Error(`new users' profile tower of ${dir} not loaded; they are created without an embedding: ${err instanceof Error ? err.message : String(err)}`)));
+  return (version, profile, atMs) => embed(version, { ...profile, joinedAt: Math.floor(atMs / 1000) });
 }
 
 /** How often the invalidator's lag and dead letters are read for /metrics (a scrape never waits on the log). */

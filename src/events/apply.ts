@@ -8,11 +8,11 @@
  * value) throws, so the log retries the event and finally dead-letters it.
  */
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../core/tables.js';
-import type { OnlineStore } from '../store/types.js';
+import type { NewUserProfile, OnlineStore } from '../store/types.js';
 import type { EventOf, EventType, PymkEvent } from './schema.js';
 
 /** Why an event changed nothing, counted by the invalidator. */
-export const SKIP_REASONS = ['unknown user', 'same user twice'] as const;
+export const SKIP_REASONS = ['unknown user', 'same user twice', 'user exists'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 export type ApplyResult =
@@ -22,7 +22,16 @@ export type ApplyResult =
   /** A valid event this version does not apply to the store yet (acknowledged and counted). */
   | { kind: 'not applied'; reason: string };
 
-type Apply<E> = (store: OnlineStore, e: E) => Promise<ApplyResult>;
+/** What applying events may need besides the store. */
+export interface ApplyContext {
+  /**
+   * The profile-tower embedding of a new user (user.created), in the space of the version the store serves
+   * (`version`); null when there is no tower for that version (the user is then served by profile cold start).
+   */
+  embedProfile?: (version: string, profile: NewUserProfile, atMs: number) => Promise<Float32Array | null>;
+}
+
+type Apply<E> = (store: OnlineStore, e: E, ctx: ApplyContext) => Promise<ApplyResult>;
 
 /** Dense ids of external ids (looked up concurrently: one round trip on Redis), or the skip naming the first unknown one. */
 async function resolve(store: OnlineStore, ids: string[]): Promise<number[] | ApplyResult> {
@@ -69,7 +78,13 @@ export const APPLY: { [T in EventType]: Apply<EventOf<T>> } = {
   dismiss: pairEvent(acting, (s, a, b) => s.addDismissal(a, b)),
   'user.deactivated': flagEvent(FLAG_DEACTIVATED),
   'user.banned': flagEvent(FLAG_BANNED),
-  'user.created': notYet('user.created: new users join at the next publish'),
+  'user.created': async (store, e, ctx) => {
+    const profile = e.profile ?? {};
+    const vector = ctx.embedProfile ? await ctx.embedProfile(store.version(), profile, e.at) : null;
+    const r = await store.createUser(e.user, profile, vector);
+    if (r.status === 'in bundle') return { kind: 'skipped', reason: 'user exists', detail: `user '${e.user}' is in the published bundle` };
+    return { kind: 'applied', users: [e.user] };
+  },
   'user.updated': notYet('user.updated: profile changes reach the store at the next publish'),
   impression: notYet('impression: behavioural features are recomputed by the pipeline'),
 };
@@ -83,6 +98,6 @@ export function usersOf(e: PymkEvent): string[] {
 }
 
 /** Applies one validated event to the store. Throws only when the store fails (the event is then retried). */
-export function applyEvent(store: OnlineStore, e: PymkEvent): Promise<ApplyResult> {
-  return (APPLY[e.type] as Apply<PymkEvent>)(store, e);
+export function applyEvent(store: OnlineStore, e: PymkEvent, ctx: ApplyContext = {}): Promise<ApplyResult> {
+  return (APPLY[e.type] as Apply<PymkEvent>)(store, e, ctx);
 }

@@ -18,7 +18,7 @@ export type { EventLog, EventHandler, DeliveryInfo, ConsumeOptions, Consumer, De
 export { DEFAULT_MAX_DELIVERIES, DEFAULT_BATCH } from './types.js';
 export { parseEvent, parseEvents, EVENT_TYPES, EVENT_VERSION, MAX_IMPRESSION_TARGETS } from './schema.js';
 export type { PymkEvent, EventType, EventOf, ProfileUpdate } from './schema.js';
-export { applyEvent, APPLY, SKIP_REASONS, type ApplyResult, type SkipReason } from './apply.js';
+export { applyEvent, APPLY, SKIP_REASONS, type ApplyContext, type ApplyResult, type SkipReason } from './apply.js';
 export { MemoryBus, type InvalidationBus, type InvalidationHandler } from './bus.js';
 export { Invalidator, DEFAULT_INVALIDATOR_GROUP, type InvalidatorOptions, type InvalidatorCounts } from './invalidator.js';
 

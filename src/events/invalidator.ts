@@ -8,14 +8,14 @@
 import { hostname } from 'node:os';
 import type { OnlineStore } from '../store/types.js';
 import type { AnswerCache } from '../store/answerCache.js';
-import { applyEvent, SKIP_REASONS, usersOf, type SkipReason } from './apply.js';
+import { applyEvent, SKIP_REASONS, usersOf, type ApplyContext, type SkipReason } from './apply.js';
 import type { InvalidationBus } from './bus.js';
 import type { EventType } from './schema.js';
 import type { Consumer, EventLog } from './types.js';
 
 export const DEFAULT_INVALIDATOR_GROUP = 'invalidator';
 
-export interface InvalidatorOptions {
+export interface InvalidatorOptions extends ApplyContext {
   /** Consumer group (default 'invalidator'): every group sees every event. */
   group?: string;
   /**
@@ -38,7 +38,7 @@ export interface InvalidatorCounts {
   applied: number;
   /** Events that changed nothing, by reason (unknown user, same user twice). */
   skipped: Record<SkipReason, number>;
-  /** Valid events this version does not apply yet, by type (impression, user.created, user.updated). */
+  /** Valid events this version does not apply yet, by type (impression, user.updated). */
   notApplied: Partial<Record<EventType, number>>;
   /** Deliveries that failed (store or bus error) and were left for redelivery or dead-lettering. */
   failed: number;
@@ -87,7 +87,7 @@ export class Invalidator {
 
   private async handle(e: Parameters<typeof applyEvent>[1]): Promise<void> {
     try {
-      const r = await applyEvent(this.store, e);
+      const r = await applyEvent(this.store, e, this.opts);
       if (r.kind === 'applied') {
         if (this.opts.answers) await this.opts.answers.delete(r.users);
         if (this.opts.bus) await this.opts.bus.publish(r.users);

@@ -44,7 +44,12 @@ export interface AnnCandidateOptions {
 }
 
 /** What the candidates need of the index: a SearchPool's user search (its size and tiers, when it has them, for the status). */
-export type UserSearcher = Pick<SearchPool, 'searchUser' | 'metric' | 'close'> & Partial<Pick<SearchPool, 'size' | 'stats'>>;
+export type UserSearcher = Pick<SearchPool, 'searchUser' | 'metric' | 'close'> & Partial<Pick<SearchPool, 'size' | 'stats' | 'search' | 'insertNew'>>;
+
+/** How often each serving process looks for users created online to insert (store.createdRange). */
+export const NEW_USERS_POLL_MS = 250;
+/** A created user whose embedding is still absent after this long has none (no tower, or a creation that failed midway). */
+const NEW_USER_WAIT_MS = 30_000;
 
 /** The index as the status route shows it. */
 export interface AnnIndexStatus {
@@ -56,6 +61,8 @@ export interface AnnIndexStatus {
   failures: number;
   versionMismatches: number;
   unconnectedOnly: number;
+  /** Users created online that this process inserted into its index. */
+  newUsers: number;
 }
 
 /** Users without connections in the bundle's graph: serving skips them as ANN candidates. */
@@ -70,6 +77,15 @@ export class AnnCandidates {
   versionMismatches = 0;
   /** Users for whom the search found only unconnected users (offered anyway). */
   unconnectedOnly = 0;
+  /** Users created online inserted into the index by follow(), and when the last was (epoch ms; 0 = none). */
+  newUsers = 0;
+  insertedAt = 0;
+  /** follow(): the next created id not looked at, the ones waiting for their embedding, the timer. */
+  private nextCreated = -1;
+  private readonly waiting = new Map<number, number>();
+  private follower: NodeJS.Timeout | null = null;
+  private following = false;
+  private readonly follows: FailureTracker;
 
   constructor(
     /** The search workers (a SearchPool in serving). */
@@ -80,6 +96,50 @@ export class AnnCandidates {
     report: FailureReport = {},
   ) {
     this.searches = new FailureTracker(`ANN search (index of ${version})`, report);
+    this.follows = new FailureTracker(`inserting new users into the ANN index of ${version}`, report);
+  }
+
+  /**
+   * Keeps inserting the users created online (user.created: store.createdRange, their embeddings) into
+   * this process's index, every `everyMs`, while the store serves this index's version. Every serving
+   * process follows the store, so a new user appears in every process's results within a poll; the
+   * process that writes the recent tier's log appends them to it (insertNew leaves held ids alone, so a
+   * restart replays the store without growing the log).
+   */
+  follow(store: OnlineStore, everyMs = NEW_USERS_POLL_MS): void {
+    if (this.follower || !this.pool.insertNew) return;
+    this.follower = setInterval(() => void this.catchUp(store), everyMs);
+    this.follower.unref();
+    void this.catchUp(store);
+  }
+
+  /** One look at the users created since the last (follow() calls it on its timer; tests call it directly). */
+  async catchUp(store: OnlineStore, now = Date.now()): Promise<void> {
+    const insert = this.pool.insertNew?.bind(this.pool);
+    if (this.following || !insert || store.version() !== this.version) return;
+    this.following = true;
+    try {
+      const [first, end] = await store.createdRange();
+      for (let u = Math.max(first, this.nextCreated); u < end; u++) this.waiting.set(u, now);
+      this.nextCreated = Math.max(this.nextCreated, end);
+      const uids = [...this.waiting.keys()].slice(0, 1000);
+      const vectors = uids.length > 0 ? await store.embeddings(uids) : [];
+      for (let i = 0; i < uids.length; i++) {
+        const v = vectors[i];
+        if (v) {
+          if (await insert(uids[i], v)) {
+            this.newUsers++;
+            this.insertedAt = Date.now();
+          }
+          this.waiting.delete(uids[i]);
+        } else if (now - this.waiting.get(uids[i])! > NEW_USER_WAIT_MS) this.waiting.delete(uids[i]);
+      }
+      this.follows.ok();
+    } catch (err) {
+      this.follows.fail(err, 'retried at the next poll');
+    } finally {
+      this.following = false;
+    }
   }
 
   /** Searches that failed: those users got no ANN candidates. */
@@ -98,7 +158,7 @@ export class AnnCandidates {
       this.pool.size ? this.pool.size().catch(() => null) : null,
       this.pool.stats ? this.pool.stats().catch(() => null) : null,
     ]);
-    return { version: this.version, size, tiers, failures: this.failures, versionMismatches: this.versionMismatches, unconnectedOnly: this.unconnectedOnly };
+    return { version: this.version, size, tiers, failures: this.failures, versionMismatches: this.versionMismatches, unconnectedOnly: this.unconnectedOnly, newUsers: this.newUsers };
   }
 
   /** Starts the search workers over a bundle's index; null when the bundle has no ANN index. */
@@ -124,9 +184,9 @@ export class AnnCandidates {
     // The user itself is excluded by the search.
     const exclude = new Set<number>();
     for (const row of [inputs.connections, inputs.blocked, inputs.dismissed]) for (const id of row) exclude.add(id);
-    let hits = await this.search(inputs.uid, exclude, false);
+    let hits = await this.search(store, inputs.uid, exclude, false);
     if (hits?.ids.length === 0) {
-      hits = await this.search(inputs.uid, exclude, true);
+      hits = await this.search(store, inputs.uid, exclude, true);
       if (hits && hits.ids.length > 0) this.unconnectedOnly++;
     }
     if (!hits || hits.ids.length === 0) return inputs;
@@ -137,21 +197,29 @@ export class AnnCandidates {
     return { ...inputs, source: 'ann', candidates: { ids: hits.ids, score: similarity, features, users: await store.profiles(hits.ids) } };
   }
 
-  /** The k nearest users not excluded (skipped users included or not); null when the search failed or the user has no vector. */
-  private search(uid: number, exclude: Set<number>, includeSkipped: boolean) {
-    return this.pool.searchUser(uid, { k: this.k, exclude, includeSkipped }).then(
-      (hits) => {
-        this.searches.ok();
-        return hits;
-      },
-      (err: unknown) => {
-        this.searches.fail(err, 'the users searched for meanwhile get no ANN candidates');
-        return null;
-      },
-    );
+  /**
+   * The k nearest users not excluded (skipped users included or not); null when the search failed or the
+   * user has no vector. A user the index does not hold yet (created online since this process last
+   * followed the store) is searched with the vector the store holds for them.
+   */
+  private async search(store: OnlineStore, uid: number, exclude: Set<number>, includeSkipped: boolean) {
+    try {
+      let hits = await this.pool.searchUser(uid, { k: this.k, exclude, includeSkipped });
+      if (hits === null && this.pool.search) {
+        const [v] = await store.embeddings([uid]);
+        if (v) hits = await this.pool.search(v, { k: this.k, exclude: new Set([...exclude, uid]), includeSkipped });
+      }
+      this.searches.ok();
+      return hits;
+    } catch (err) {
+      this.searches.fail(err, 'the users searched for meanwhile get no ANN candidates');
+      return null;
+    }
   }
 
   close(): Promise<void> {
+    if (this.follower) clearInterval(this.follower);
+    this.follower = null;
     return this.pool.close();
   }
 }

@@ -9,7 +9,7 @@ import type { OnlineStore, RankingInputs } from '../store/types.js';
 import type { ExclusionReason, RuleConfig, RuleOutcome, RuleTrace } from './rules.js';
 
 /** Where one candidate came from: the 2-hop walk, the ANN index, or both (the candidates stage's `source` column). */
-export type CandidateOrigin = '2-hop' | 'ann' | '2-hop+ann';
+export type CandidateOrigin = '2-hop' | 'ann' | '2-hop+ann' | 'profile';
 
 /** Most removed and demoted candidates listed by id (the counts are always complete). */
 export const MAX_EXPLAINED = 100;
@@ -49,6 +49,7 @@ const ORIGIN: Record<number, CandidateOrigin> = { [SOURCE_CODES['2-hop']]: '2-ho
 /** The origin of candidate i: the path's when it has one source, else the stored list's per-candidate column. */
 export function originOf(inputs: RankingInputs, i: number): CandidateOrigin {
   if (inputs.source === 'ann') return 'ann';
+  if (inputs.source === 'profile') return 'profile';
   if (inputs.source === 'live-2hop') return '2-hop';
   return ORIGIN[inputs.candidates.features.source[i]] ?? '2-hop';
 }

@@ -6,6 +6,7 @@ import type { Config } from '../core/config.js';
 import { PymkError } from '../core/errors.js';
 import type { CandidateSource, OnlineStore, RankingInputs } from '../store/types.js';
 import type { AnnCandidates } from './ann.js';
+import type { ColdStart } from './coldStart.js';
 import { buildReasons, type Reason } from './reasons.js';
 import { applyRules, emptyTrace, rulesOf, type RuleConfig, type RuleOutcome, type RuleTrace } from './rules.js';
 import { explain, type CardExplanation, type Explanation } from './explain.js';
@@ -18,15 +19,24 @@ export interface RecommendDeps {
   rules: RuleConfig;
   /** Candidates from the ANN index for users the store has none for (absent: such users get none). */
   ann?: AnnCandidates | null;
+  /** Candidates by shared profile values for users no other source found anybody for (absent: none). */
+  coldStart?: ColdStart | null;
 }
 
 /** The recommend dependencies for a store, with the rules and scorer the configuration asks for. */
-export function coreFor(store: OnlineStore, config: Config, scorer: Scorer = heuristicScorer('stored'), ann: AnnCandidates | null = null): RecommendDeps {
+export function coreFor(
+  store: OnlineStore,
+  config: Config,
+  scorer: Scorer = heuristicScorer('stored'),
+  ann: AnnCandidates | null = null,
+  coldStart: ColdStart | null = null,
+): RecommendDeps {
   return {
     store,
     scorer,
     rules: rulesOf(config),
     ann,
+    coldStart,
   };
 }
 
@@ -86,8 +96,8 @@ export async function rankUser(deps: RecommendDeps, uid: number, limit: number, 
   };
   let inputs = await deps.store.fetchRankingInputs(uid);
   lap('inputs');
-  if (inputs.source === 'none' && deps.ann) {
-    inputs = await deps.ann.fill(deps.store, inputs);
+  if (inputs.source === 'none' && (deps.ann || deps.coldStart)) {
+    inputs = await coldSources(deps, inputs);
     lap('ann');
   }
   const scores = byModel(inputs) ? await deps.scorer.score(inputs) : inputs.candidates.score;
@@ -110,15 +120,24 @@ export async function rankUsers(deps: RecommendDeps, uids: ArrayLike<number>, li
   return inputs.map((i) => ranked(deps, i, byModel(i) ? scores[m++] : i.candidates.score, limit));
 }
 
-/** The store's inputs; for a user it has no candidates for, the ANN index's when there is one. */
+/** The store's inputs; for a user it has no candidates for, the ANN index's or the profile cold start's. */
 async function inputsFor(deps: RecommendDeps, uid: number): Promise<RankingInputs> {
   const inputs = await deps.store.fetchRankingInputs(uid);
-  return inputs.source === 'none' && deps.ann ? deps.ann.fill(deps.store, inputs) : inputs;
+  return inputs.source === 'none' ? coldSources(deps, inputs) : inputs;
 }
 
-/** ANN candidates keep their similarity as the score (recommend/ann.ts says why the model does not rank them). */
+/** For a user without candidates: the ANN index's neighbours, else users sharing profile values. */
+async function coldSources(deps: RecommendDeps, inputs: RankingInputs): Promise<RankingInputs> {
+  const viaAnn = deps.ann ? await deps.ann.fill(deps.store, inputs) : inputs;
+  return viaAnn.source === 'none' && deps.coldStart ? deps.coldStart.fill(deps.store, viaAnn) : viaAnn;
+}
+
+/**
+ * ANN and profile candidates keep their own score (similarity, shared values): the model is trained on
+ * graph candidates and has learnt nothing about them (recommend/ann.ts says why).
+ */
 function byModel(inputs: RankingInputs): boolean {
-  return inputs.source !== 'ann';
+  return inputs.source !== 'ann' && inputs.source !== 'profile';
 }
 
 function ranked(deps: RecommendDeps, inputs: RankingInputs, scores: Float32Array, limit: number, trace?: RuleTrace): RankedUser {

@@ -8,6 +8,10 @@
  * meanwhile: it may have read the store before the event's write. An invalidation also deletes from L2 the
  * users this process wrote there in the last RACE_WINDOW_MS, so an answer written just before the
  * announcement reached this process is dropped too (the invalidator itself deleted L2 before announcing).
+ *
+ * New users: an ANN answer is a search over every user, so a user created online changes it without an
+ * invalidation naming its user. A cached ANN answer computed before this process last inserted new users
+ * into its index (`annChangedAt`) is not served: it is computed again (and re-cached).
  */
 import type { CandidateSource } from '../store/types.js';
 import type { AnswerCache } from '../store/answerCache.js';
@@ -21,7 +25,7 @@ import type { Breaker } from './breakers.js';
 export const RACE_WINDOW_MS = 5000;
 
 /** Sources of full-path answers: only these are cached (degraded and empty answers are recomputed). */
-const CACHEABLE: ReadonlySet<string> = new Set<CandidateSource>(['stored', 'live-2hop', 'ann']);
+const CACHEABLE: ReadonlySet<string> = new Set<CandidateSource>(['stored', 'live-2hop', 'ann', 'profile']);
 
 export function isCacheable(r: RecommendResult): boolean {
   return (r.path === undefined || r.path === 'full') && CACHEABLE.has(r.source);
@@ -58,6 +62,8 @@ export class Answers {
      * open (the answer is computed instead). Absent: L2 reads wait on the store's own command timeout.
      */
     private readonly l2Breaker: Breaker | null = null,
+    /** When this process's ANN index last took in new users (epoch ms; 0 = never): older ANN answers are recomputed. */
+    private readonly annChangedAt: () => number = () => 0,
   ) {
     this.l1Hit = metrics.cache.labels({ layer: 'l1', result: 'hit' });
     this.l1Miss = metrics.cache.labels({ layer: 'l1', result: 'miss' });
@@ -65,7 +71,8 @@ export class Answers {
 
   /** The answer for (user, limit) on `version`: from L1, L2, or `compute`. */
   async get(user: string, limit: number, version: string, compute: () => Promise<RecommendResult>): Promise<Answer> {
-    const hit = this.l1.get(user, limit, version);
+    let hit = this.l1.get(user, limit, version);
+    if (hit && this.outdated(hit, this.computedAt.get(hit) ?? 0)) hit = undefined;
     (hit ? this.l1Hit : this.l1Miss).inc();
     if (hit) return { result: hit, layer: 'l1', computedAt: this.computedAt.get(hit) ?? this.clock() };
     const key = `${limit}\u0000${user}`;
@@ -86,7 +93,7 @@ export class Answers {
         this.metrics.stages.observe({ stage: 'l2' }, (performance.now() - t) / 1000);
         this.l2Failures.ok();
         this.metrics.cache.inc({ layer: 'l2', result: a ? 'hit' : 'miss' });
-        if (a && this.epoch(user) === epoch) {
+        if (a && this.epoch(user) === epoch && !this.outdated(a.body as RecommendResult, a.computedAt)) {
           const result = a.body as RecommendResult;
           this.remember(user, limit, result, a.computedAt);
           return { result, layer: 'l2', computedAt: a.computedAt };
@@ -109,6 +116,11 @@ export class Answers {
       }
     }
     return { result, layer: 'computed', computedAt };
+  }
+
+  /** An ANN answer computed before the index last took in new users. */
+  private outdated(r: RecommendResult, computedAt: number): boolean {
+    return r.source === 'ann' && computedAt < this.annChangedAt();
   }
 
   private remember(user: string, limit: number, result: RecommendResult, computedAt: number): void {

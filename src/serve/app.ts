@@ -87,7 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const l2Breaker = new Breaker('l2', { timeoutMs: Math.max(5, Math.round(config.deadlineMs * L2_SHARE)), resetMs: config.breakerResetMs });
   app.addHook('onClose', async () => l2Breaker.shutdown());
-  app.decorate('answers', new Answers(app.resultCache, deps.answerCache ?? null, metrics, l2Failures, Date.now, l2Breaker));
+  app.decorate('answers', new Answers(app.resultCache, deps.answerCache ?? null, metrics, l2Failures, Date.now, l2Breaker, () => deps.core()?.ann?.insertedAt ?? 0));
   if (deps.invalidations) {
     const unsubscribe = await deps.invalidations.subscribe((users) => void app.answers.invalidate(users));
     app.addHook('onClose', () => unsubscribe());

@@ -34,7 +34,7 @@ const cardExplanation = {
   required: ['rank', 'source', 'listScore', 'backfilled'],
   properties: {
     rank: { type: 'integer', description: '1-based position in the scored order, before the rules' },
-    source: { type: 'string', enum: ['2-hop', 'ann', '2-hop+ann'], description: 'the candidate source' },
+    source: { type: 'string', enum: ['2-hop', 'ann', '2-hop+ann', 'profile'], description: 'the candidate source' },
     listScore: { type: 'number', description: "the candidate list's own score (e.g. Adamic-Adar; similarity for ANN)" },
     backfilled: { type: 'boolean', description: 'held back by a diversity cap, then brought back by backfill' },
   },
@@ -45,7 +45,7 @@ const explanation = {
   description: 'with explain=true: the path, the scorer, and what the business rules removed or demoted and why',
   required: ['path', 'scorer', 'candidates', 'considered', 'rules', 'excluded', 'cappedByCompany', 'cappedBySchool', 'removed', 'demoted'],
   properties: {
-    path: { type: 'string', description: 'stored, live-2hop, ann, none, static or stale-cache' },
+    path: { type: 'string', description: 'stored, live-2hop, ann, profile, none, static or stale-cache' },
     scorer: { type: 'string' },
     candidates: { type: 'integer' },
     considered: { type: 'integer', description: 'candidates the rules looked at before the page was full' },

@@ -12,7 +12,7 @@ import type { Config } from '../core/config.js';
 import { PymkError } from '../core/errors.js';
 import { FailureTracker, type WarnFn } from '../core/failures.js';
 import { openBundle, readBundleVersion, type Bundle } from '../bundle/bundle.js';
-import { MANIFEST_FILE } from '../bundle/manifest.js';
+import { MANIFEST_FILE, type Manifest } from '../bundle/manifest.js';
 import { candidatesPerUser } from '../bundle/read.js';
 import { snapshotFrom } from '../store/fromBundle.js';
 import { selectScorer } from '../rank/select.js';
@@ -22,12 +22,14 @@ import { KvStore } from '../store/kvStore.js';
 import { claimLock, verifyPublished } from '../store/verify.js';
 import { loadSnapshot } from '../store/fromBundle.js';
 import { hostname } from 'node:os';
-import { closeLater, openAnn } from '../recommend/ann.js';
+import { closeLater, openAnn, type AnnCandidates } from '../recommend/ann.js';
+import { ColdStart } from '../recommend/coldStart.js';
+import type { OnlineStore, Snapshot } from '../store/index.js';
 import { buildApp } from './app.js';
 import { ResultCache } from './cache.js';
 import type { EventSink, InvalidationFeed } from './context.js';
 import type { AnswerCache } from '../store/answerCache.js';
-import { coreFor } from '../recommend/recommend.js';
+import { coreFor, type RecommendDeps } from '../recommend/recommend.js';
 import type { ServingCore } from './degrade.js';
 import { localFallback } from './local.js';
 import { heuristicScorer } from '../rank/heuristic.js';
@@ -139,7 +141,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       }
       const old = core;
       store.swap(snap);
-      core = coreFor(store, config, next, nextAnn);
+      core = bundleCore(store, config, next, nextAnn, snap, b.manifest);
       old.scorer.dispose?.(); // released once the requests already scoring with it have finished
       closeLater(old.ann); // searches already sent to the old pool get time to finish
       loaded = b.version;
@@ -202,7 +204,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         return served;
       }
       const old = core;
-      core = { ...coreFor(store, config, next, nextAnn), local: localFallback(snap, candidatesPerUser(b.manifest)) };
+      core = { ...bundleCore(store, config, next, nextAnn, snap, b.manifest), local: localFallback(snap, candidatesPerUser(b.manifest)) };
       old.scorer.dispose?.();
       closeLater(old.ann);
       loaded = b.version;
@@ -288,7 +290,16 @@ export async function startCore(
   const ann = await openAnn(config, bundleDir, snap, (err) => warn(err, 'ANN index not opened; serving without ANN candidates'), { onError: warn, onRecover: info });
   // A remote store can fail or lose its data: the bundle on disk answers then (degrade.ts).
   const local = store instanceof MemoryStore ? null : localFallback(snap, candidatesPerUser(b.manifest));
-  return { ...coreFor(store, config, scorer.scorer, ann), local };
+  return { ...bundleCore(store, config, scorer.scorer, ann, snap, b.manifest), local };
+}
+
+/**
+ * The recommend core of a bundle over `store`: its scorer, its ANN index (following the users the store
+ * creates online) and the profile cold start built from its snapshot.
+ */
+function bundleCore(store: OnlineStore, config: Config, scorer: Scorer, ann: AnnCandidates | null, snap: Snapshot, manifest: Manifest): RecommendDeps {
+  ann?.follow(store);
+  return coreFor(store, config, scorer, ann, ColdStart.build(snap, candidatesPerUser(manifest)));
 }
 
 /** Releases what startCore opened. */

@@ -204,10 +204,15 @@ export class KvStore implements OnlineStore {
 
   async embeddings(uids: ArrayLike<number>): Promise<(Float32Array | null)[]> {
     const c = this.cur;
-    if (!c.meta.embedding) return new Array(uids.length).fill(null);
-    const keys = Array.from(uids, (u) => c.keys.embedding(u));
+    // Without published embeddings only users created online have one (createUser stores it).
+    const want = (u: number): boolean => c.meta.embedding !== null || u >= c.meta.users;
+    const out: (Float32Array | null)[] = new Array(uids.length).fill(null);
+    const at = Array.from(uids, (_, i) => i).filter((i) => want(uids[i]));
+    if (at.length === 0) return out;
+    const keys = at.map((i) => c.keys.embedding(uids[i]));
     const vals = await this.kv.mget(keys);
-    return vals.map((v, i) => decodeEmbedding(v, keys[i]));
+    at.forEach((i, j) => (out[i] = decodeEmbedding(vals[j], keys[j])));
+    return out;
   }
 
   async staticList(uid: number): Promise<Pick<RankedLists, 'cand' | 'score'> | null> {
@@ -281,11 +286,13 @@ export class KvStore implements OnlineStore {
       { key: k.profile(uid), value: encodeProfile(row), px: c.ttls.profile },
       { key: k.profiles(uid), value: encodeSoloPack(uid, row), px: c.ttls.profile },
     ];
-    if (embedding && c.meta.embedding) {
-      if (embedding.length !== c.meta.embedding.dim) {
+    if (embedding) {
+      // Stored even when the publish left the bundle's embeddings out (they are in its ANN index): serving
+      // processes read new users' vectors from here.
+      if (c.meta.embedding && embedding.length !== c.meta.embedding.dim) {
         throw new PymkError('PYMK_BAD_PARAM', `embedding of ${embedding.length} dimensions for user '${externalId}'; version ${c.meta.version} stores ${c.meta.embedding.dim}`);
       }
-      ops.push({ key: k.embedding(uid), value: encodeEmbedding(embedding, c.meta.embedding.dtype), px: c.ttls.embedding });
+      ops.push({ key: k.embedding(uid), value: encodeEmbedding(embedding, c.meta.embedding?.dtype ?? 'f16'), px: c.ttls.embedding });
     }
     await this.kv.set(ops);
   }

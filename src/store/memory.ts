@@ -139,14 +139,13 @@ export class MemoryStore implements OnlineStore {
 
   async embeddings(uids: ArrayLike<number>): Promise<(Float32Array | null)[]> {
     const e = this.snap.embeddings;
-    const ok = e && this.alive('embedding');
     const out: (Float32Array | null)[] = new Array(uids.length).fill(null);
-    if (!ok) return out;
-    const n = e.vectors.length / e.dim;
+    if (!this.alive('embedding')) return out;
+    const n = e ? e.vectors.length / e.dim : 0;
     const first = this.snap.ids.size;
     for (let i = 0; i < uids.length; i++) {
       const u = uids[i];
-      if (u >= 0 && u < n) out[i] = e.vectors.subarray(u * e.dim, (u + 1) * e.dim);
+      if (e && u >= 0 && u < n) out[i] = e.vectors.subarray(u * e.dim, (u + 1) * e.dim);
       else if (u >= first) out[i] = this.created[u - first]?.embedding ?? null;
     }
     return out;
@@ -202,7 +201,7 @@ export class MemoryStore implements OnlineStore {
     if (embedding && dim !== undefined && embedding.length !== dim) {
       throw new PymkError('PYMK_BAD_PARAM', `embedding of ${embedding.length} dimensions for user '${externalId}'; version ${this.snap.version} stores ${dim}`);
     }
-    const user = { ext: externalId, row, embedding: embedding && dim !== undefined ? embedding.slice() : null };
+    const user = { ext: externalId, row, embedding: embedding ? embedding.slice() : null };
     const had = this.createdIds.get(externalId);
     if (had !== undefined) {
       this.created[had - first] = { ...user, row: { ...row, flags: this.created[had - first].row.flags } };

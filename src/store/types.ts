@@ -21,8 +21,11 @@ export interface UserColumns {
   degree: Int32Array;
 }
 
-/** Where a user's candidates came from: the published list, 2-hop computed live, the ANN index (recommend/ann.ts), or nowhere. */
-export type CandidateSource = 'stored' | 'live-2hop' | 'ann' | 'none';
+/**
+ * Where a user's candidates came from: the published list, 2-hop computed live, the ANN index
+ * (recommend/ann.ts), shared profile values (recommend/coldStart.ts), or nowhere.
+ */
+export type CandidateSource = 'stored' | 'live-2hop' | 'ann' | 'profile' | 'none';
 
 /** Everything the ranker and the rules need for one user, fetched in one call. */
 export interface RankingInputs {

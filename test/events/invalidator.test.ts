@@ -82,7 +82,7 @@ function suite(name: string, open: Open | null, skip: string | false): void {
       const n = await inv.counts();
       assert.deepEqual({ applied: n.applied, skipped: n.skipped, notApplied: n.notApplied, lag: n.lag, dead: n.deadLettered, announced: n.announced }, {
         applied: 4,
-        skipped: { 'unknown user': 1, 'same user twice': 0 },
+        skipped: { 'unknown user': 1, 'same user twice': 0, 'user exists': 0 },
         notApplied: { impression: 1 },
         lag: 0,
         dead: 0,

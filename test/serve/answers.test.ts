@@ -100,3 +100,22 @@ test('degraded and empty answers are not cached; an L2 that fails is counted and
   assert.equal((await a.get('b', 10, 'v1', g.compute)).result.recommendations[0].id, 'ok');
   assert.ok(errors.some((e) => /redis down/.test(e)), errors.join());
 });
+
+test('an ANN answer cached before the index took in new users is computed again; other answers stay cached', async () => {
+  let changedAt = 0;
+  let now = 1000;
+  const l2 = new MemoryAnswerCache({ ttlMs: 3_600_000 });
+  const answers = new Answers(new ResultCache(100, 300), l2, new Metrics({ defaults: false }), new FailureTracker('L2', { onError: () => {} }), () => now, null, () => changedAt);
+  let calls = 0;
+  const compute = (source: RecommendResult['source']) => async () => result('u', `r${++calls}`, source);
+  assert.equal((await answers.get('cold', 5, 'v1', compute('ann'))).layer, 'computed');
+  assert.equal((await answers.get('warm', 5, 'v1', compute('stored'))).layer, 'computed');
+  assert.equal((await answers.get('cold', 5, 'v1', compute('ann'))).layer, 'l1');
+  now = 2000;
+  changedAt = 1500; // new users inserted after both answers were computed
+  const again = await answers.get('cold', 5, 'v1', compute('ann'));
+  assert.equal(again.layer, 'computed', 'neither L1 nor L2 serves the outdated ANN answer');
+  assert.equal(again.result.recommendations[0].id, 'r3');
+  assert.equal((await answers.get('warm', 5, 'v1', compute('stored'))).layer, 'l1', 'a stored-list answer is not affected');
+  assert.equal((await answers.get('cold', 5, 'v1', compute('ann'))).layer, 'l1', 'the recomputed answer is cached again');
+});

@@ -11,6 +11,7 @@ import { PymkError } from '../../core/errors.js';
 import { DEFAULT_INVALIDATOR_GROUP, Invalidator, openEventLog, openInvalidationBus, type InvalidationBus } from '../../events/index.js';
 import { openStore } from '../../store/index.js';
 import { intOption, type CommandModule } from '../command.js';
+import { newUserEmbedder } from '../freshness.js';
 
 interface Flags {
   events: string;
@@ -22,6 +23,7 @@ interface Flags {
   batch: number;
   statsEvery: number;
   l2: boolean;
+  bundle?: string;
 }
 
 export const invalidateCommand: CommandModule = {
@@ -33,6 +35,7 @@ export const invalidateCommand: CommandModule = {
       .option('--store <url>', 'online store written: redis://host:6379?prefix=pymk or redis-cluster://… (env PYMK_STORE)')
       .option('--group <name>', 'consumer group; a new group starts at the beginning of the log', DEFAULT_INVALIDATOR_GROUP)
       .option('--consumer <name>', 'consumer name, stable across restarts (default invalidator-<hostname>); give each process on one host its own')
+      .option('--bundle <dir>', "the published bundle's folder: its profile tower embeds users created by user.created events (without it they get no embedding and are served by profile cold start)")
       .option('--bus <url>', 'where changed users are announced: redis://host:6379?channel=pymk:invalidate (default: nowhere)')
       .option('--max-deliveries <n>', 'deliveries of a failing event before it goes to the dead letters', intOption('--max-deliveries', 1), 5)
       .option('--batch <n>', 'events fetched per read', intOption('--batch', 1), 64)
@@ -43,13 +46,15 @@ export const invalidateCommand: CommandModule = {
         `
 Each event is acked only after its store write and its announcement succeeded; a failing event is retried and,
 after --max-deliveries, dead-lettered with the error as reason (see pymk events tail). Events naming users that
-are not in the published bundle are skipped and counted. impression, user.created and user.updated are acked
-and counted as not applied yet (docs/events.md, "Invalidator").
+are not in the published bundle are skipped and counted. user.created makes the user in the store (with the
+--bundle's profile-tower embedding); impression and user.updated are acked and counted as not applied yet
+(docs/events.md, "Invalidator").
 
 Example:
   pymk publish --bundle out/bundle --store 'redis://127.0.0.1:6379?prefix=pymk'
   pymk invalidate --events 'redis-streams://127.0.0.1:6379?stream=events' \\
-    --store 'redis://127.0.0.1:6379?prefix=pymk' --bus 'redis://127.0.0.1:6379?channel=pymk:invalidate'`,
+    --store 'redis://127.0.0.1:6379?prefix=pymk' --bus 'redis://127.0.0.1:6379?channel=pymk:invalidate' \\
+    --bundle out/bundle`,
       )
       .action(async (o: Flags) => {
         const config = loadConfig({ store: o.store });
@@ -77,6 +82,7 @@ Example:
           maxDeliveries: o.maxDeliveries,
           batch: o.batch,
           onError: (e) => console.error(`pymk invalidate: ${e.message}`),
+          embedProfile: o.bundle ? newUserEmbedder(o.bundle, (e) => console.error(`pymk invalidate: ${e.message}`)) : undefined,
         });
         console.error(`pymk invalidate: group ${inv.group} (consumer ${inv.consumerName}) of ${o.events} → ${storeUrl}${answers ? ', deleting L2 answers' : ''}${bus ? `, announcing on ${bus.url}` : ''} (pid ${process.pid})`);
         const timer = o.statsEvery > 0 ? setInterval(() => void inv.counts().then((c) => console.error(JSON.stringify(c)), () => {}), o.statsEvery) : null;

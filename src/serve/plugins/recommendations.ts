@@ -19,7 +19,7 @@ export const recommendationsPlugin: FastifyPluginAsync = async (app) => {
   // Per-stage times of the full path (pymk_stage_duration_seconds; docs/serving.md#where-the-time-goes).
   const onStage: StageClock = (stage, seconds) => app.metrics.stages.observe({ stage }, seconds);
   // The counters of the hot path, bound to their labels once (prom-client hashes labels on every inc otherwise).
-  const answered: Partial<Record<string, { inc(): void }>> = Object.fromEntries(['l1', 'l2', 'stored', 'live-2hop', 'ann', 'static'].map((p) => [p, app.metrics.answers.labels({ path: p })]));
+  const answered: Partial<Record<string, { inc(): void }>> = Object.fromEntries(['l1', 'l2', 'stored', 'live-2hop', 'ann', 'profile', 'static'].map((p) => [p, app.metrics.answers.labels({ path: p })]));
   /** Serialised L1 answers, by the cached result object (collected with it when L1 drops it). */
   const l1Bodies = new WeakMap<RecommendResult, string>();
   app.get<{ Params: { id: string }; Querystring: { limit?: number; explain?: boolean } }>(
