@@ -12,7 +12,6 @@
  *
  *   node dist/bench/fresh.js [--users 5000] [--probes 200] [--rate 300] [--events 20000] [--redis redis://127.0.0.1:6379] [--nats nats://127.0.0.1:4222]
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -22,6 +21,7 @@ import { Redis } from 'ioredis';
 import { Invalidator, openEventLog, type PymkEvent } from '../src/events/index.js';
 import { openStore } from '../src/store/index.js';
 import { machine, machineLine } from './lib/machine.js';
+import { backgroundLoad, pct, postEvent, runPymk, startServer } from './lib/procs.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -35,35 +35,20 @@ const { values: a } = parseArgs({
   },
 });
 const users = Number(a.users);
-const CLI = 'dist/src/cli/main.js';
 const prefix = `pymkbench-${randomBytes(3).toString('hex')}`;
 const storeUrl = `${a.redis}?prefix=${prefix}&refreshMs=1000`;
 const logUrl = `${a.redis!.replace(/^redis:/, 'redis-streams:')}?prefix=${prefix}&stream=events`;
 
-function run(args: string[]): void {
-  const r = spawnSync(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`pymk ${args.join(' ')} failed (${r.status})`);
-}
-
 async function ensureBundle(): Promise<string> {
   const root = `/tmp/pymk-bench-fresh-${users}`;
   const bundle = join(root, 'bundle');
-  if (!existsSync(join(root, 'data', 'world.json'))) run(['generate', '--users', String(users), '--seed', '7', '--out', join(root, 'data')]);
-  if (!existsSync(join(bundle, 'manifest.json'))) run(['pipeline', '--data', join(root, 'data'), '--out', bundle, '--no-embed']);
+  if (!existsSync(join(root, 'data', 'world.json'))) runPymk(['generate', '--users', String(users), '--seed', '7', '--out', join(root, 'data')]);
+  if (!existsSync(join(bundle, 'manifest.json'))) runPymk(['pipeline', '--data', join(root, 'data'), '--out', bundle, '--no-embed']);
   return bundle;
 }
 
-async function startServer(bundle: string, port: number, invalidate: boolean): Promise<ChildProcess> {
-  const args = [CLI, 'serve', '--bundle', bundle, '--port', String(port), '--store', storeUrl, '--events', logUrl, '--watch', '0'];
-  if (invalidate) args.push('--invalidate');
-  const child = spawn(process.execPath, args, { env: { ...process.env, PYMK_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok) return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`server on ${port} did not become ready`);
+function startServerOn(bundle: string, port: number, invalidate: boolean) {
+  return startServer(port, ['--bundle', bundle, '--store', storeUrl, '--events', logUrl, '--watch', '0', ...(invalidate ? ['--invalidate'] : [])]);
 }
 
 async function recs(port: number, user: string): Promise<string[]> {
@@ -72,47 +57,11 @@ async function recs(port: number, user: string): Promise<string[]> {
   return ((await r.json()) as { recommendations: { id: string }[] }).recommendations.map((x) => x.id);
 }
 
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] * 100) / 100;
-};
-
-/** Background GETs at `rate` req/s over the ports until stopped; counts answers and failures. */
-function backgroundLoad(ports: number[], rate: number) {
-  let sent = 0;
-  let failed = 0;
-  let stop = false;
-  const start = performance.now();
-  const loop = async (): Promise<void> => {
-    while (!stop) {
-      const due = Math.floor(((performance.now() - start) / 1000) * rate);
-      const batch: Promise<void>[] = [];
-      while (sent < due) {
-        const port = ports[sent % ports.length];
-        const u = `u${(Math.imul(sent + 1, 2654435761) >>> 0) % users}`;
-        sent++;
-        batch.push(fetch(`http://127.0.0.1:${port}/v1/users/${u}/recommendations?limit=10`).then((r) => void (r.ok || r.status === 404 || failed++), () => void failed++));
-      }
-      await Promise.all(batch);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
-  const done = loop();
-  return {
-    stop: async () => {
-      stop = true;
-      await done;
-      const seconds = (performance.now() - start) / 1000;
-      return { sent, failed, reqPerSec: Math.round(sent / seconds) };
-    },
-  };
-}
-
 async function eventToAllLayers(bundle: string) {
-  run(['publish', '--bundle', bundle, '--store', storeUrl]);
+  runPymk(['publish', '--bundle', bundle, '--store', storeUrl]);
   const [pa, pb] = [19100 + (process.pid % 400), 19600 + (process.pid % 400)];
-  const servers = [await startServer(bundle, pa, true), await startServer(bundle, pb, false)];
-  const load = backgroundLoad([pa, pb], Number(a.rate));
+  const servers = [await startServerOn(bundle, pa, true), await startServerOn(bundle, pb, false)];
+  const load = backgroundLoad([pa, pb], users, Number(a.rate));
   const samples: number[] = [];
   let i = 0;
   try {
@@ -124,12 +73,7 @@ async function eventToAllLayers(bundle: string) {
       await recs(pa, user);
       const target = before[0];
       const t0 = performance.now();
-      const r = await fetch(`http://127.0.0.1:${pa}/v1/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ id: `bench-${prefix}-${i++}`, v: 1, at: Date.now(), type: 'block', actor: user, target }),
-      });
-      if (r.status !== 202) throw new Error(`POST /v1/events: ${r.status} ${await r.text()}`);
+      await postEvent(pa, { id: `bench-${prefix}-${i++}`, v: 1, at: Date.now(), type: 'block', actor: user, target });
       const pending = new Set([pa, pb]);
       while (pending.size > 0) {
         for (const port of [...pending]) if (!(await recs(port, user)).includes(target)) pending.delete(port);

@@ -133,14 +133,15 @@ export class SearchPool implements AnnSearcher {
   }
 
   /**
-   * Inserts a vector for an id no worker holds yet (a user created online); an id already held is left as
-   * it is, so replaying the same new users (after a restart) appends nothing more to the tier's log.
-   * Resolves true when the vector was inserted.
+   * Inserts the vector of a user created online, unless the index already holds it for that id (so
+   * replaying the same new users after a restart appends nothing more to the tier's log); an id held with
+   * another vector (a log entry of a store since wiped or republished) gets the new one. Resolves true when
+   * the vector was inserted.
    */
   async insertNew(id: number, vector: Float32Array): Promise<boolean> {
     checkId(id);
     checkRows(vector, this.dim);
-    return ((await this.change({ op: 'upsert', user: id, vector: vector.slice(0, this.dim), ifAbsent: true })) as boolean[])[0];
+    return ((await this.change({ op: 'upsert', user: id, vector: vector.slice(0, this.dim), unlessSame: true })) as boolean[])[0];
   }
 
   async remove(id: number): Promise<boolean> {

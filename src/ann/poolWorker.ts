@@ -14,7 +14,7 @@ export type WorkerRequest =
   | { id: number; op: 'search'; query: Float32Array; k: number; exclude?: number[]; includeSkipped?: boolean }
   | { id: number; op: 'batch'; queries: Float32Array; k: number; excludes?: (number[] | undefined)[]; threads?: number }
   | { id: number; op: 'user'; user: number; k: number; exclude?: number[]; includeSkipped?: boolean }
-  | { id: number; op: 'upsert'; user: number; vector: Float32Array; ifAbsent?: boolean }
+  | { id: number; op: 'upsert'; user: number; vector: Float32Array; unlessSame?: boolean }
   | { id: number; op: 'remove'; user: number }
   | { id: number; op: 'size' }
   | { id: number; op: 'setEf'; ef: number }
@@ -49,7 +49,7 @@ function handle(m: WorkerRequest): unknown {
       return index.search(v, { k: m.k, exclude: unionExclusion(new Set([m.user]), exclusions(m.exclude, m.includeSkipped)) ?? undefined });
     }
     case 'upsert':
-      if (m.ifAbsent && index.has(m.user)) return false;
+      if (m.unlessSame && sameVector(index.vector(m.user), m.vector)) return false;
       index.upsert(m.user, m.vector);
       return true;
     case 'remove':
@@ -80,3 +80,20 @@ port.on('message', (m: WorkerRequest) => {
   }
   port.postMessage(reply);
 });
+
+/**
+ * Whether the index already holds `v` for an id: the same direction within what f16/i8 storage loses
+ * (cosine ≥ 0.999). Another vector under the id (a stale entry of the tier's log) is replaced.
+ */
+function sameVector(held: Float32Array | null, v: Float32Array): boolean {
+  if (!held || held.length !== v.length) return false;
+  let dot = 0;
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < v.length; i++) {
+    dot += held[i] * v[i];
+    a += held[i] * held[i];
+    b += v[i] * v[i];
+  }
+  return a > 0 && b > 0 && dot / Math.sqrt(a * b) >= 0.999;
+}

@@ -83,6 +83,13 @@ export class AnnCandidates {
   /** follow(): the next created id not looked at, the ones waiting for their embedding, the timer. */
   private nextCreated = -1;
   private readonly waiting = new Map<number, number>();
+  /**
+   * Once following: the first id created online (the bundle's user count) and the created ids whose vector
+   * this process checked against the store's. Hits at or past `firstCreated` that are not confirmed (an
+   * entry of the tier's log written for another store, or for a user the store no longer has) are dropped.
+   */
+  private firstCreated: number | null = null;
+  private readonly confirmed = new Set<number>();
   private follower: NodeJS.Timeout | null = null;
   private following = false;
   private readonly follows: FailureTracker;
@@ -120,6 +127,7 @@ export class AnnCandidates {
     this.following = true;
     try {
       const [first, end] = await store.createdRange();
+      this.firstCreated = first;
       for (let u = Math.max(first, this.nextCreated); u < end; u++) this.waiting.set(u, now);
       this.nextCreated = Math.max(this.nextCreated, end);
       const uids = [...this.waiting.keys()].slice(0, 1000);
@@ -131,6 +139,7 @@ export class AnnCandidates {
             this.newUsers++;
             this.insertedAt = Date.now();
           }
+          this.confirmed.add(uids[i]);
           this.waiting.delete(uids[i]);
         } else if (now - this.waiting.get(uids[i])! > NEW_USER_WAIT_MS) this.waiting.delete(uids[i]);
       }
@@ -189,12 +198,21 @@ export class AnnCandidates {
       hits = await this.search(store, inputs.uid, exclude, true);
       if (hits && hits.ids.length > 0) this.unconnectedOnly++;
     }
+    if (hits) hits = this.knownOnly(hits);
     if (!hits || hits.ids.length === 0) return inputs;
     const n = hits.ids.length;
     // Distances are 1 − cosine for 'cos' (the pipeline's metric), squared L2 otherwise: larger = closer either way.
     const similarity = this.pool.metric === 'cos' ? hits.distances.map((d) => 1 - d) : hits.distances.map((d) => -d);
     const features = completePairFeatures({ emb_sim: similarity, source: new Float32Array(n).fill(SOURCE_CODES.ann) }, n);
     return { ...inputs, source: 'ann', candidates: { ids: hits.ids, score: similarity, features, users: await store.profiles(hits.ids) } };
+  }
+
+  /** The hits without created ids this process has not confirmed against the store (see `confirmed`). */
+  private knownOnly<H extends { ids: Int32Array; distances: Float32Array }>(hits: H): H {
+    const first = this.firstCreated;
+    if (first === null || hits.ids.every((id) => id < first || this.confirmed.has(id))) return hits;
+    const keep = Array.from(hits.ids, (id) => id < first || this.confirmed.has(id));
+    return { ...hits, ids: hits.ids.filter((_, i) => keep[i]), distances: hits.distances.filter((_, i) => keep[i]) };
   }
 
   /**

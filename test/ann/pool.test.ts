@@ -73,6 +73,12 @@ test('tiered pool: an insert is visible on every worker at once, removals stick,
       const near = await pool.searchUser(10, { k: 5, exclude: new Set([11]) });
       assert.ok(near && !near.ids.includes(10) && !near.ids.includes(11));
       assert.deepEqual(await pool.size(), N);
+      // insertNew: the same vector again (f16-rounded) is no change; another vector under the id replaces it.
+      assert.equal(await pool.insertNew(N + 1, v.map((x) => x * 1.0004)), false);
+      const other = new Float32Array(D).fill(-30);
+      assert.equal(await pool.insertNew(N + 1, other), true);
+      assert.equal((await pool.search(other, { k: 1 })).ids[0], N + 1);
+      assert.equal(await pool.insertNew(N + 1, v), true);
     } finally {
       await pool.close();
     }
