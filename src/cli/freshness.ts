@@ -12,7 +12,11 @@ import { openAnswerCache, type AnswerCache } from '../store/answerCache.js';
 import { Invalidator, openEventLog, openInvalidationBus, type ApplyContext, type EventLog, type InvalidationBus, type InvalidatorCounts } from '../events/index.js';
 import type { Server } from '../serve/server.js';
 import { bundleEmbedder } from '../embed/profile.js';
-
+import { readManifest } from '../bundle/bundle.js';
+import { PipelineFileSchema } from '../pipeline/config.js';
+import { CANDIDATE_DEFAULTS } from '../pipeline/stages/candidates.js';
+import { Refresher, type RefreshParams } from '../recommend/refresh.js';
+import type { OnlineStore } from '../store/types.js';
 
 export interface Freshness {
   log: EventLog;
@@ -21,6 +25,8 @@ export interface Freshness {
   answers: AnswerCache | null;
   /** The in-process invalidator, once startInvalidator ran with it on. */
   invalidator: Invalidator | null;
+  /** Its refresher (config.refresh). */
+  refresher: Refresher | null;
 }
 
 /**
@@ -38,7 +44,7 @@ export async function openFreshness(config: Config): Promise<Freshness> {
   try {
     bus = await openInvalidationBus(invalidationBusUrl(config));
     const answers = config.l2TtlSeconds > 0 ? await openAnswerCache(answerCacheUrl(config), { ttlMs: config.l2TtlSeconds * 1000 }) : null;
-    return { log, bus, answers, invalidator: null };
+    return { log, bus, answers, invalidator: null, refresher: null };
   } catch (e) {
     await Promise.all([log.close(), bus?.close()]);
     throw e;
@@ -51,9 +57,41 @@ export async function startInvalidator(config: Config, server: Server, f: Freshn
   // A stable name per host and worker slot: a restarted process takes back what it had in flight.
   const consumer = `serve-${hostname()}-${cluster.worker?.id ?? 0}`;
   const embed = config.bundle ? newUserEmbedder(config.bundle, onError) : undefined;
-  const inv = await Invalidator.start(f.log, server.core().store, { bus: f.bus, answers: f.answers, consumer, onError, embedProfile: embed });
+  const store = server.core().store;
+  f.refresher = config.refresh ? await startRefresher(store, config.bundle, { answers: f.answers, bus: f.bus }, onError) : null;
+  const inv = await Invalidator.start(f.log, store, { bus: f.bus, answers: f.answers, consumer, onError, embedProfile: embed, refresher: f.refresher });
   f.invalidator = inv;
-  exposeCounts(server, inv, onError);
+  exposeCounts(server, inv, f.refresher, onError);
+}
+
+/**
+ * The candidates stage's parameters of the bundle in `dir` (its manifest's params), for refreshes that
+ * compute what that stage computed; the stage's defaults without a bundle or when its manifest has none.
+ */
+export async function refreshParams(dir: string | undefined): Promise<RefreshParams> {
+  const m = dir ? await readManifest(dir) : null;
+  const given = PipelineFileSchema.pick({ candidates: true }).safeParse({ candidates: (m?.params as { candidates?: unknown } | null)?.candidates });
+  return { ...CANDIDATE_DEFAULTS, ...(given.success ? (given.data.candidates as Partial<RefreshParams> | undefined) : undefined) };
+}
+
+/**
+ * The refresher of an invalidator (config.refresh): a user's recomputed list is followed by the deletion of
+ * their L2 answer and an announcement on the bus, as an event's writes are. docs/events.md, "Refresher".
+ */
+export async function startRefresher(
+  store: OnlineStore,
+  bundleDir: string | undefined,
+  to: { answers: AnswerCache | null; bus: InvalidationBus | null },
+  onError: (e: Error) => void,
+): Promise<Refresher> {
+  return new Refresher(store, {
+    params: await refreshParams(bundleDir),
+    onRefreshed: async (ext) => {
+      await to.answers?.delete([ext]);
+      await to.bus?.publish([ext]);
+    },
+    report: { onError: (err, what) => onError(new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`)) },
+  });
 }
 
 /**
@@ -69,7 +107,7 @@ export function newUserEmbedder(dir: string, onError: (e: Error) => void): NonNu
 export const COUNTS_REFRESH_MS = 1000;
 
 /** The invalidator's counts as gauges, read from the log every COUNTS_REFRESH_MS (the last reading is scraped). */
-function exposeCounts(server: Server, inv: Invalidator, onError: (e: Error) => void): void {
+function exposeCounts(server: Server, inv: Invalidator, refresher: Refresher | null, onError: (e: Error) => void): void {
   let last: InvalidatorCounts | null = null;
   let failing = false;
   const read = (): void =>
@@ -95,10 +133,16 @@ function exposeCounts(server: Server, inv: Invalidator, onError: (e: Error) => v
   m.gauge('pymk_events_applied', 'Events this process applied to the store', () => inv.tally().applied);
   m.gauge('pymk_events_skipped', 'Events this process skipped (unknown user, same user twice)', skipped);
   m.gauge('pymk_events_failed', 'Deliveries that failed here and were left for redelivery', () => inv.tally().failed);
+  if (!refresher) return;
+  m.gauge('pymk_refresh_queued', "Users waiting for (or in) a refresh of their candidate list", () => refresher.counts().queued);
+  m.gauge('pymk_refresh_done', 'Candidate lists this process recomputed and wrote', () => refresher.counts().refreshed);
+  m.gauge('pymk_refresh_failed', 'Candidate list refreshes that failed (the user keeps their list)', () => refresher.counts().failed);
+  m.gauge('pymk_refresh_last_ms', "Milliseconds from a user's queueing to their list written, of the last refresh", () => refresher.counts().lastMs);
 }
 
-/** Stops the invalidator (its event in progress is acked) and closes the log and the bus. */
+/** Stops the invalidator (its event in progress is acked) and its refresher (refreshes in flight finish), and closes the log and the bus. */
 export async function closeFreshness(f: Freshness): Promise<void> {
   await f.invalidator?.stop();
+  await f.refresher?.stop();
   await Promise.all([f.log.close(), f.bus.close(), f.answers?.close()]);
 }

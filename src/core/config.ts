@@ -84,6 +84,8 @@ const ConfigSchema = z
     eventLog: z.string().min(1),
     /** Run the invalidator inside this server (consume the log, write the store, announce changed users). */
     invalidate: z.boolean(),
+    /** Whether the invalidator recomputes both users' candidate lists after connection events (recommend/refresh.ts). */
+    refresh: z.boolean(),
     /** Invalidation bus URL; default invalidationBusUrl(): in the process for memory://, Redis pub/sub beside a Redis store. */
     invalidationBus: z.string().min(1).optional(),
     /** L2 answer cache TTL in seconds: 0 = off, else 1 to 4 hours (the seed's range). */
@@ -139,6 +141,7 @@ export const DEFAULTS: z.infer<typeof ConfigSchema> = {
   logLevel: 'info',
   eventLog: 'memory://',
   invalidate: false,
+  refresh: true,
   l2TtlSeconds: 3600,
 };
 
@@ -183,6 +186,7 @@ export const ENV_MAP: Record<string, [Key, (v: string) => unknown]> = {
   PYMK_LOG_LEVEL: ['logLevel', String],
   PYMK_EVENT_LOG: ['eventLog', String],
   PYMK_INVALIDATE: ['invalidate', bool],
+  PYMK_REFRESH: ['refresh', bool],
   PYMK_INVALIDATION_BUS: ['invalidationBus', String],
   PYMK_L2_TTL: ['l2TtlSeconds', num],
   PYMK_L2_STORE: ['l2Store', String],

@@ -16,8 +16,8 @@ export const SKIP_REASONS = ['unknown user', 'same user twice', 'user exists'] a
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 export type ApplyResult =
-  /** The store was written; `users` (external ids) may now get other answers. */
-  | { kind: 'applied'; users: string[] }
+  /** The store was written; `users` (external ids, with their dense `uids`) may now get other answers. */
+  | { kind: 'applied'; users: string[]; uids: number[] }
   | { kind: 'skipped'; reason: SkipReason; detail: string }
   /** A valid event this version does not apply to the store yet (acknowledged and counted). */
   | { kind: 'not applied'; reason: string };
@@ -49,7 +49,7 @@ function pairEvent<E>(ids: (e: E) => [string, string], write: (store: OnlineStor
     const r = await resolve(store, [x, y]);
     if (!Array.isArray(r)) return r;
     await write(store, r[0], r[1]);
-    return { kind: 'applied', users: [x, y] };
+    return { kind: 'applied', users: [x, y], uids: r };
   };
 }
 
@@ -58,7 +58,7 @@ function flagEvent(flag: number): Apply<{ user: string }> {
     const r = await resolve(store, [e.user]);
     if (!Array.isArray(r)) return r;
     await store.addFlags(r[0], flag);
-    return { kind: 'applied', users: [e.user] };
+    return { kind: 'applied', users: [e.user], uids: r };
   };
 }
 
@@ -83,11 +83,17 @@ export const APPLY: { [T in EventType]: Apply<EventOf<T>> } = {
     const vector = ctx.embedProfile ? await ctx.embedProfile(store.version(), profile, e.at) : null;
     const r = await store.createUser(e.user, profile, vector);
     if (r.status === 'in bundle') return { kind: 'skipped', reason: 'user exists', detail: `user '${e.user}' is in the published bundle` };
-    return { kind: 'applied', users: [e.user] };
+    return { kind: 'applied', users: [e.user], uids: [r.uid] };
   },
   'user.updated': notYet('user.updated: profile changes reach the store at the next publish'),
   impression: notYet('impression: behavioural features are recomputed by the pipeline'),
 };
+
+/**
+ * Events after which both users' candidate lists are recomputed (recommend/refresh.ts): the 2-hop
+ * neighbourhood changed, or a pair may be offered again.
+ */
+export const REFRESHED_BY: ReadonlySet<EventType> = new Set<EventType>(['connection.created', 'connection.removed', 'unblock']);
 
 /** The users an event is about: its store writes touch only their rows, so events of other users commute with it. */
 export function usersOf(e: PymkEvent): string[] {

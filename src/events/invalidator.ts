@@ -8,7 +8,8 @@
 import { hostname } from 'node:os';
 import type { OnlineStore } from '../store/types.js';
 import type { AnswerCache } from '../store/answerCache.js';
-import { applyEvent, SKIP_REASONS, usersOf, type ApplyContext, type SkipReason } from './apply.js';
+import type { Refresher } from '../recommend/refresh.js';
+import { applyEvent, REFRESHED_BY, SKIP_REASONS, usersOf, type ApplyContext, type SkipReason } from './apply.js';
 import type { InvalidationBus } from './bus.js';
 import type { EventType } from './schema.js';
 import type { Consumer, EventLog } from './types.js';
@@ -27,6 +28,12 @@ export interface InvalidatorOptions extends ApplyContext {
   bus?: InvalidationBus | null;
   /** The L2 answer cache: both users' answers are deleted after the store write, before the announcement. */
   answers?: AnswerCache | null;
+  /**
+   * Recomputes both users' candidate lists after the events that change them (REFRESHED_BY), off the
+   * event path: queued once the event's writes are done (its own answers and announcements follow the
+   * refresh); null = lists change only at the next publish.
+   */
+  refresher?: Refresher | null;
   maxDeliveries?: number;
   batch?: number;
   /** Failures of the log itself (the consumer keeps retrying) and of deliveries that will be retried. */
@@ -93,6 +100,7 @@ export class Invalidator {
         if (this.opts.bus) await this.opts.bus.publish(r.users);
         this.c.applied++;
         this.c.announced += this.opts.bus ? r.users.length : 0;
+        if (this.opts.refresher && REFRESHED_BY.has(e.type)) this.opts.refresher.enqueue(r.uids, r.users);
       } else if (r.kind === 'skipped') {
         this.c.skipped[r.reason]++;
       } else {

@@ -31,6 +31,12 @@ export interface TwoHopOptions {
   exclude?: Uint8Array;
   /** Seeds the tie-break among equal scores and the hub sampling (default 0). */
   seed?: number;
+  /**
+   * For a graph over part of the users (recommend/refresh.ts builds one from the store's live rows): the
+   * global id of each local id, ascending. Tie keys and hub samples are drawn from the global ids, so the
+   * candidates are those the whole graph would give.
+   */
+  globalIds?: Int32Array;
 }
 
 /** Candidates of many users, columnar: user users[i] owns entries offsets[i] .. offsets[i+1]-1. */
@@ -84,6 +90,7 @@ interface Resolved {
   exactFeatures: boolean;
   exclude: Uint8Array | undefined;
   seed: number;
+  globalIds: Int32Array | undefined;
 }
 
 /** The top-N 2-hop candidates of one user, best first. */
@@ -178,6 +185,7 @@ function resolve(o: TwoHopOptions): Resolved {
     exactFeatures: o.exactFeatures ?? false,
     exclude: o.exclude,
     seed: (o.seed ?? 0) >>> 0,
+    globalIds: o.globalIds,
   };
 }
 
@@ -192,6 +200,7 @@ function collect(g: Graph, u: number, cfg: Resolved, s: TwoHopScratch, sink: Sin
   acc[4 * u] = epoch;
   for (let p = uStart; p < uEnd; p++) acc[4 * t[p]] = epoch;
   const exclude = cfg.exclude;
+  const gid = cfg.globalIds;
   let nTouched = 0;
   let capped = false;
   for (let p = uStart; p < uEnd; p++) {
@@ -209,7 +218,7 @@ function collect(g: Graph, u: number, cfg: Resolved, s: TwoHopScratch, sink: Sin
       if (!cfg.sample) continue;
       take = cfg.maxFanout;
       weight = d / take;
-      start = mix(w ^ mix(u ^ cfg.seed)) % d;
+      start = gid ? mix(gid[w] ^ mix(gid[u] ^ cfg.seed)) % d : mix(w ^ mix(u ^ cfg.seed)) % d;
     }
     for (let i = 0; i < take; i++) {
       // Unsampled rows are walked in order; sampled rows take a seeded stride of distinct positions.
@@ -244,7 +253,7 @@ function selectTop(g: Graph, u: number, cfg: Resolved, s: TwoHopScratch, nTouche
     const sc = scoreOf(code, g, s.acc, x, du);
     // Most users fall below a full heap's worst score: reject them before hashing the tie key.
     if (size === cfg.topN && sc < heapScore[0]) continue;
-    const tie = mix(x ^ cfg.seed);
+    const tie = mix((cfg.globalIds ? cfg.globalIds[x] : x) ^ cfg.seed);
     if (size < cfg.topN) {
       heapId[size] = x;
       heapScore[size] = sc;

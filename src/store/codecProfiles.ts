@@ -70,9 +70,31 @@ export function encodeProfilePack(uid: number, cand: Int32Array, lo: number, hi:
 
 /** The pack of a user without a candidate list (one created online): the user's own row only. */
 export function encodeSoloPack(uid: number, p: ProfileRow): Buffer {
-  const table = Int32Array.of(p.company, p.school, p.location, p.industry, p.degree, (p.seniority & 0xff) | (p.flags << 8));
-  const b = encodeProfilePack(0, new Int32Array(0), 0, 0, table);
-  b.writeInt32LE(uid, HEADER); // row 0's id (the table above is indexed from 0)
+  const one = profileColumns(1);
+  one.company[0] = p.company;
+  one.school[0] = p.school;
+  one.location[0] = p.location;
+  one.industry[0] = p.industry;
+  one.degree[0] = p.degree;
+  one.seniority[0] = p.seniority;
+  one.flags[0] = p.flags;
+  return encodePackColumns(Int32Array.of(uid), one);
+}
+
+/** The pack of users ids[0] (the user) and ids[1..] (the candidates, in list order) from their profile columns, row r = ids[r]. */
+export function encodePackColumns(ids: Int32Array, cols: ProfileColumns): Buffer {
+  const n = ids.length;
+  const table = new Int32Array(6 * n);
+  for (let r = 0, o = 0; r < n; r++, o += 6) {
+    table[o] = cols.company[r];
+    table[o + 1] = cols.school[r];
+    table[o + 2] = cols.location[r];
+    table[o + 3] = cols.industry[r];
+    table[o + 4] = cols.degree[r];
+    table[o + 5] = (cols.seniority[r] & 0xff) | (cols.flags[r] << 8);
+  }
+  const b = encodeProfilePack(0, Int32Array.from({ length: n - 1 }, (_, i) => i + 1), 0, n - 1, table);
+  new Int32Array(b.buffer, b.byteOffset + HEADER, n).set(ids); // the id column (the table above is indexed by row)
   return b;
 }
 

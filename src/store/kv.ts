@@ -36,7 +36,7 @@ export interface KvClient {
   del(keys: readonly string[]): Promise<void>;
   incr(key: string): Promise<number>;
   /** Runs a Lua script whose keys share one hash slot; errors come back as PymkErrors (see scripts.ts). */
-  script(name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
+  script(name: ScriptName, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown>;
   /**
    * Visits every key matching a glob on every master (SCAN), and gives each batch to `each`; resolves when
    * every batch was handled. Returns the number of keys seen.

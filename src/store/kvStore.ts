@@ -11,16 +11,16 @@
 import { PymkError } from '../core/errors.js';
 import { FailureTracker, type FailureReport, type FailureStats } from '../core/failures.js';
 import type { ProfileField } from '../core/tables.js';
-import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeProfile, mergeBehaviour, profileColumns } from './codec.js';
-import { decodeProfilePack, encodeSoloPack } from './codecProfiles.js';
+import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeBehaviour, encodeCandidates, encodeProfile, mergeBehaviour, profileColumns } from './codec.js';
+import { decodeProfilePack, encodePackColumns, encodeSoloPack } from './codecProfiles.js';
 import { decodeEmbedding, encodeEmbedding } from './codecEmbedding.js';
 import { newUserRow } from './newUser.js';
 import type { GenKeys, KeySpace } from './keys.js';
 import type { KvClient } from './kv.js';
 import { decodeDicts, decodeMeta, type Dicts, type GenMeta } from './meta.js';
 import { completePairFeatures, EMPTY, type RankedLists } from './snapshot.js';
-import { BEHAVIOUR_FEATURES, valueTtls, type ValueTtls } from './ttl.js';
-import type { CreatedUser, NewUserProfile, OnlineStore, RankingInputs, UserColumns } from './types.js';
+import { BEHAVIOUR_FEATURES, BEHAVIOUR_SET, valueTtls, type ValueTtls } from './ttl.js';
+import type { CreatedUser, NewUserProfile, OnlineStore, RankingInputs, StoredCandidates, UserColumns } from './types.js';
 
 /**
  * How often a store re-reads the pointer by default: a second keeps servers within a second of a publish,
@@ -225,6 +225,26 @@ export class KvStore implements OnlineStore {
     const { candidates: c, behaviour: b } = CODECS;
     const k = this.cur.keys;
     return Number(await this.kv.script('removeCandidate', [k.candidates(uid), k.behaviour(uid)], [cand, c.tag, c.version, b.tag, b.version]));
+  }
+
+  async setCandidates(uid: number, version: string, list: StoredCandidates): Promise<boolean> {
+    const c = this.cur;
+    if (c.meta.version !== version) return false;
+    const k = c.keys;
+    const n = list.ids.length;
+    const ids = new Int32Array(n + 1);
+    ids[0] = uid;
+    ids.set(list.ids, 1);
+    // The rows a publish would have packed: the user's own and each candidate's profile row.
+    const rows = await this.profiles(ids);
+    const features = completePairFeatures(list.features, n);
+    const values = [
+      encodeCandidates(list.ids, list.score, features, 0, n, BEHAVIOUR_SET),
+      encodeBehaviour(list.ids, features, 0, n, BEHAVIOUR_FEATURES) ?? '',
+      encodePackColumns(ids, rows),
+    ];
+    await this.kv.script('setCandidates', [k.candidates(uid), k.behaviour(uid), k.profiles(uid)], [...values, c.ttls.candidates, c.ttls.behaviour, c.ttls.profile]);
+    return true;
   }
 
   async addConnection(a: number, b: number): Promise<void> {

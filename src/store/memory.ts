@@ -9,7 +9,7 @@ import { profileColumns, type ProfileRow } from './codec.js';
 import { newUserRow } from './newUser.js';
 import { completePairFeatures, EMPTY, PAIR_FEATURES, row, type PairFeature, type RankedLists, type Snapshot } from './snapshot.js';
 import { BEHAVIOUR_FEATURES, valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
-import type { CandidateSource, CreatedUser, NewUserProfile, OnlineStore, RankingInputs, UserColumns } from './types.js';
+import type { CandidateSource, CreatedUser, NewUserProfile, OnlineStore, RankingInputs, StoredCandidates, UserColumns } from './types.js';
 
 export type LiveCandidates = (
   snap: Snapshot,
@@ -159,6 +159,15 @@ export class MemoryStore implements OnlineStore {
 
   async removeCandidate(uid: number, cand: number): Promise<number> {
     return this.dropCandidate(uid, cand);
+  }
+
+  async setCandidates(uid: number, version: string, list: StoredCandidates): Promise<boolean> {
+    if (version !== this.snap.version) return false;
+    const features = {} as Record<PairFeature, Float32Array>;
+    for (const f of PAIR_FEATURES) features[f] = Float32Array.from(list.features[f] ?? new Float32Array(list.ids.length));
+    const expires = this.ttls && this.ttls.candidates > 0 ? this.clock() + this.ttls.candidates : Infinity;
+    this.userOverlay(uid).cand = { ids: Int32Array.from(list.ids), score: Float32Array.from(list.score), features, expires };
+    return true;
   }
 
   async addConnection(a: number, b: number): Promise<void> {

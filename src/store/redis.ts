@@ -42,7 +42,7 @@ function sha1(lua: string): string {
 }
 
 /** EVALSHA, falling back to EVAL once when the server does not have the script yet. */
-export async function runScript(client: Client, name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+export async function runScript(client: Client, name: ScriptName, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
   const s = loadScripts()[name];
   const fits = s.repeatKeys ? keys.length > 0 && keys.length % s.numberOfKeys === 0 : keys.length === s.numberOfKeys;
   if (!fits) {
@@ -185,7 +185,7 @@ export class RedisKv implements KvClient {
     return this.guard(() => this.client.incr(key));
   }
 
-  script(name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  script(name: ScriptName, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
     return this.guard(() => runScript(this.client, name, keys, args));
   }
 

@@ -167,7 +167,7 @@ export class ClusterKv implements KvClient {
     return this.guard(() => this.cluster.incr(key));
   }
 
-  script(name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  script(name: ScriptName, keys: readonly string[], args: readonly (string | number | Buffer)[]): Promise<unknown> {
     return this.guard(() => runScript(this.cluster, name, keys, args));
   }
 

@@ -22,6 +22,7 @@ export const SCRIPT_FILES = {
   answerGet: 'answer_get.lua',
   answerSet: 'answer_set.lua',
   claimId: 'claim_id.lua',
+  setCandidates: 'set_candidates.lua',
 } as const;
 export type ScriptName = keyof typeof SCRIPT_FILES;
 

@@ -27,6 +27,13 @@ export interface UserColumns {
  */
 export type CandidateSource = 'stored' | 'live-2hop' | 'ann' | 'profile' | 'none';
 
+/** A user's candidate list as stored: ids best first, their scores and every pair feature. */
+export interface StoredCandidates {
+  ids: Int32Array;
+  score: Float32Array;
+  features: Record<PairFeature, Float32Array>;
+}
+
 /** Everything the ranker and the rules need for one user, fetched in one call. */
 export interface RankingInputs {
   uid: number;
@@ -112,6 +119,13 @@ export interface StoreWriter {
    * finds candidates by ANN (the embedding) or by profile (recommend/coldStart.ts).
    */
   createUser(externalId: string, profile: NewUserProfile, embedding: Float32Array | null): Promise<CreatedUser>;
+  /**
+   * Replaces a user's stored candidate list with one recomputed online (recommend/refresh.ts), for the
+   * version `version`: nothing is written, and false returned, when the store serves another (the ids
+   * would not match). The candidates' profile rows are copied in as a publish copies them (the Redis
+   * profile pack); list, behavioural features and pack are written in one atomic step, with fresh TTLs.
+   */
+  setCandidates(uid: number, version: string, list: StoredCandidates): Promise<boolean>;
 }
 
 export interface OnlineStore extends StoreWriter {

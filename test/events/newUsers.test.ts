@@ -4,7 +4,8 @@
  * the redis-streams event log — A runs the invalidator and writes the ANN tier's log, B only serves. A
  * user.created posted to A: B answers the new user's recommendations (by the embedding the invalidator
  * computed with the bundle's profile tower); a second new user with the same profile finds the first in
- * both processes' ANN answers (each process inserted it into its index); restarted, both still do.
+ * both processes' ANN answers (each process inserted it into its index); connected to a bundle user, the
+ * new user is offered that user's friends (the refresher's list); restarted, both still do.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -118,6 +119,25 @@ describe('users created online (Redis store, redis-streams log, two serve proces
     assert.deepEqual((await r.keys(`${prefix}:g*:created`)).length, 1);
     assert.equal(await r.get((await r.keys(`${prefix}:g*:created`))[0]), '2', 'two ids handed out');
     await r.quit();
+  });
+
+  test("a connection refreshes both lists: the new user is offered their new friend's friends, in both processes", async () => {
+    await post({ id: 'connect-1', v: 1, at: Date.now(), type: 'connection.created', a: 'newbie-1', b: known });
+    for (const p of [a!, b!]) {
+      let own: Json = null;
+      await waitFor(async () => {
+        own = (await recs(p, 'newbie-1')).body;
+        return own.source === 'stored';
+      }, { what: `newbie-1's refreshed list on ${p.base}`, everyMs: 20, timeoutMs: 10_000 });
+      assert.ok(own.recommendations.length > 0, JSON.stringify(own));
+      // Their only connection is `known`: every 2-hop candidate is a friend of known, and says so.
+      const viaKnown = own.recommendations.filter((x: Json) => x.reasons.some((r: Json) => r.type === 'mutual_connections' && r.sample.includes(known)));
+      assert.ok(viaKnown.length > 0, JSON.stringify(own.recommendations.map((x: Json) => x.reasons)));
+      assert.ok(own.recommendations.every((x: Json) => x.id !== known && x.id !== 'newbie-1'), 'neither the new friend nor themselves');
+    }
+    const m = await (await fetch(`${a!.base}/metrics`)).text();
+    assert.match(m, /pymk_refresh_done [1-9]/);
+    assert.match(m, /pymk_refresh_failed 0\b/);
   });
 
   test('restarted processes still serve the new user and still find them', async () => {

@@ -78,10 +78,16 @@ test('Redis emptied under a server: 200s from the local bundle, readyz degraded,
       const metrics = (await server.app.inject({ url: '/metrics' })).body;
       assert.match(metrics, /pymk_fallbacks_total\{path="local-(static|2hop)",reason="[a-z-]+"\} [1-9]/);
 
-      // The server's poll sees the store lost the version it loaded and republishes it from its disk (elected by a lock).
+      // The server's polls see the store lost the version it loaded and republishes it from its disk (elected by a lock).
       server.app.log.warn = ((_o: unknown, msg: string) => void repairs.push(msg)) as typeof server.app.log.warn;
-      await server.reload();
-      await waitFor(async () => repairs.length > 0, { what: 'the repair', everyMs: 20, timeoutMs: 20_000 });
+      // (as the server's bundle poll does: a poll that ran before the store's own refresh saw the loss repairs nothing)
+      await waitFor(
+        async () => {
+          await server.reload();
+          return repairs.length > 0;
+        },
+        { what: 'the repair', everyMs: 100, timeoutMs: 20_000 },
+      );
       assert.match(repairs[0], /had lost .*: republished it/);
       await waitFor(async () => (await get(users[1], 6)).json<{ path: string }>().path === 'full', { what: 'full service after the repair', everyMs: 20 });
       execFileSync('redis-cli', ['-p', String(redis.port), 'FLUSHALL']);

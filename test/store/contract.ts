@@ -12,7 +12,7 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { PAIR_FEATURES, row, type Snapshot } from '../../src/store/snapshot.js';
 import { BEHAVIOUR_FEATURES, TTL_KINDS, ttlConfig, type TtlConfig } from '../../src/store/ttl.js';
 import type { OnlineStore } from '../../src/store/types.js';
-import { expectedInputs, plain, randomSnapshot } from './fixtures.js';
+import { expectedColumns, expectedInputs, plain, randomSnapshot } from './fixtures.js';
 
 export interface StoreHarness {
   /** Serves `snap` as the current version, in a fresh key space, with these TTLs. */
@@ -284,6 +284,33 @@ export function storeContract(name: string, harness: StoreHarness | null, skip?:
       assert.ok((await store.neighbors([5]))[0].includes(n));
       await store.addFlags(n + 1, 1);
       assert.equal((await store.profiles([n + 1])).flags[0], 1);
+    });
+
+    test('setCandidates replaces a list with its features and profile rows, for the version served only', async () => {
+      const snap = randomSnapshot({ users: 40, seed: 23, lists: true });
+      const store = await h.open(snap);
+      const uid = 4;
+      const ids = Int32Array.of(9, 2, 31);
+      const features = Object.fromEntries(PAIR_FEATURES.map((f, k) => [f, Float32Array.from(ids, (_, i) => (BEHAVIOUR_FEATURES.includes(f) && i === 1 ? 0 : k + i / 4))])) as Record<(typeof PAIR_FEATURES)[number], Float32Array>;
+      const list = { ids, score: Float32Array.of(3, 2, 1), features };
+      assert.equal(await store.setCandidates(uid, 'another-version', list), false, 'another version: nothing written');
+      assert.deepEqual(plain(await store.fetchRankingInputs(uid)), plain(expectedInputs(snap, uid)));
+      assert.equal(await store.setCandidates(uid, snap.version, list), true);
+      const got = await store.fetchRankingInputs(uid);
+      const want = expectedInputs(snap, uid);
+      assert.equal(got.source, 'stored');
+      assert.deepEqual(Array.from(got.candidates.ids), [9, 2, 31]);
+      assert.deepEqual(Array.from(got.candidates.score), [3, 2, 1]);
+      for (const f of PAIR_FEATURES) assert.deepEqual(Array.from(got.candidates.features[f]), Array.from(features[f]), f);
+      const cols = (c: object) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Array.from(v as ArrayLike<number>)]));
+      assert.deepEqual(cols(got.candidates.users), cols(expectedColumns(snap, ids)), "the candidates' profile rows");
+      assert.deepEqual(cols(got.user), cols(want.user));
+      // Event writes keep working on the new list; other users are untouched.
+      assert.equal(await store.removeCandidate(uid, 2), 1);
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(uid)).candidates.ids), [9, 31]);
+      assert.deepEqual(plain(await store.fetchRankingInputs(5)), plain(expectedInputs(snap, 5)));
+      assert.equal(await store.setCandidates(uid, snap.version, { ids: new Int32Array(0), score: new Float32Array(0), features: Object.fromEntries(PAIR_FEATURES.map((f) => [f, new Float32Array(0)])) as typeof features }), true);
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(uid)).candidates.ids), [], 'an empty list');
     });
 
     test('replacing the version serves the new one entirely', async () => {

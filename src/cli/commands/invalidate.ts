@@ -11,7 +11,8 @@ import { PymkError } from '../../core/errors.js';
 import { DEFAULT_INVALIDATOR_GROUP, Invalidator, openEventLog, openInvalidationBus, type InvalidationBus } from '../../events/index.js';
 import { openStore } from '../../store/index.js';
 import { intOption, type CommandModule } from '../command.js';
-import { newUserEmbedder } from '../freshness.js';
+import { newUserEmbedder, startRefresher } from '../freshness.js';
+import type { Refresher } from '../../recommend/refresh.js';
 
 interface Flags {
   events: string;
@@ -23,6 +24,7 @@ interface Flags {
   batch: number;
   statsEvery: number;
   l2: boolean;
+  refresh: boolean;
   bundle?: string;
 }
 
@@ -39,6 +41,7 @@ export const invalidateCommand: CommandModule = {
       .option('--bus <url>', 'where changed users are announced: redis://host:6379?channel=pymk:invalidate (default: nowhere)')
       .option('--max-deliveries <n>', 'deliveries of a failing event before it goes to the dead letters', intOption('--max-deliveries', 1), 5)
       .option('--batch <n>', 'events fetched per read', intOption('--batch', 1), 64)
+      .option('--no-refresh', "do not recompute the users' candidate lists after connection.created/removed and unblock (default: recomputed on the live graph with the --bundle's candidate parameters, so new friends-of-friends are offered within seconds)")
       .option('--no-l2', 'do not delete the users\' L2 answers (default: deleted in PYMK_L2_STORE, else the store\'s Redis)')
       .option('--stats-every <ms>', 'print the counts to stderr every <ms> ms (0 = only at exit)', intOption('--stats-every', 0), 0)
       .addHelpText(
@@ -48,7 +51,8 @@ Each event is acked only after its store write and its announcement succeeded; a
 after --max-deliveries, dead-lettered with the error as reason (see pymk events tail). Events naming users that
 are not in the published bundle are skipped and counted. user.created makes the user in the store (with the
 --bundle's profile-tower embedding); impression and user.updated are acked and counted as not applied yet
-(docs/events.md, "Invalidator").
+(docs/events.md, "Invalidator"). After a connection made or removed, or an unblock, both users' candidate
+lists are recomputed off the event path (docs/events.md, "Refresher"); the counts at exit include them.
 
 Example:
   pymk publish --bundle out/bundle --store 'redis://127.0.0.1:6379?prefix=pymk'
@@ -66,10 +70,13 @@ Example:
         let bus: InvalidationBus | null = null;
         let store: Awaited<ReturnType<typeof openStore>> | null = null;
         let answers: AnswerCache | null = null;
+        let refresher: Refresher | null = null;
+        const onError = (e: Error): void => console.error(`pymk invalidate: ${e.message}`);
         try {
           store = await openStore(storeUrl, { onError: (e) => console.error(`pymk invalidate: ${e instanceof Error ? e.message : String(e)}`) });
           bus = o.bus ? await openInvalidationBus(o.bus) : null;
           if (o.l2 && config.l2TtlSeconds > 0) answers = await openAnswerCache(answerCacheUrl(config), { ttlMs: config.l2TtlSeconds * 1000 });
+          if (o.refresh) refresher = await startRefresher(store, o.bundle, { answers, bus }, onError);
         } catch (e) {
           await Promise.all([log.close(), store?.close(), bus?.close()]);
           throw e;
@@ -81,19 +88,21 @@ Example:
           answers,
           maxDeliveries: o.maxDeliveries,
           batch: o.batch,
-          onError: (e) => console.error(`pymk invalidate: ${e.message}`),
-          embedProfile: o.bundle ? newUserEmbedder(o.bundle, (e) => console.error(`pymk invalidate: ${e.message}`)) : undefined,
+          onError,
+          embedProfile: o.bundle ? newUserEmbedder(o.bundle, onError) : undefined,
+          refresher,
         });
-        console.error(`pymk invalidate: group ${inv.group} (consumer ${inv.consumerName}) of ${o.events} → ${storeUrl}${answers ? ', deleting L2 answers' : ''}${bus ? `, announcing on ${bus.url}` : ''} (pid ${process.pid})`);
-        const timer = o.statsEvery > 0 ? setInterval(() => void inv.counts().then((c) => console.error(JSON.stringify(c)), () => {}), o.statsEvery) : null;
+        console.error(`pymk invalidate: group ${inv.group} (consumer ${inv.consumerName}) of ${o.events} → ${storeUrl}${answers ? ', deleting L2 answers' : ''}${bus ? `, announcing on ${bus.url}` : ''}${refresher ? ', refreshing candidate lists' : ''} (pid ${process.pid})`);
+        const counts = async (): Promise<unknown> => ({ ...(await inv.counts()), ...(refresher && { refresh: refresher.counts() }) });
+        const timer = o.statsEvery > 0 ? setInterval(() => void counts().then((c) => console.error(JSON.stringify(c)), () => {}), o.statsEvery) : null;
         let stopping = false;
         const stop = async (): Promise<void> => {
           if (stopping) return;
           stopping = true;
           if (timer) clearInterval(timer);
           await inv.stop();
-          const counts = await inv.counts().catch(() => null);
-          process.stdout.write(`${JSON.stringify(counts)}\n`);
+          await refresher?.stop();
+          process.stdout.write(`${JSON.stringify(await counts().catch(() => null))}\n`);
           await Promise.all([log.close(), store.close(), bus?.close(), answers?.close()]);
           process.exit(0);
         };
