@@ -7,8 +7,13 @@
  *    of the user's top recommendation to process A, and polls both processes until neither answers it:
  *    the time from the POST to the last process's fresh answer (store write, L2 delete, L1 eviction in
  *    both) is one sample.
+ *    Then connection → friends-of-friends: a user with few connections is connected (POST connection.created)
+ *    to a user more than two hops away; a sample is the time until both processes' answers (limit 100)
+ *    hold one of the new friend's friends (the invalidator's refresher recomputed the list on the live graph).
  * 2. Invalidator throughput: --events events appended to the log first, then one invalidator (in this
- *    process) applies them to the Redis store: events/s until the lag is 0, on Redis Streams and NATS.
+ *    process) applies them to the Redis store, deleting L2 answers and announcing on Redis pub/sub as
+ *    `pymk invalidate` does: events/s until the lag is 0, on Redis Streams and NATS; once more on Redis
+ *    Streams with the refresher on (its refreshes run beside the events; their drain is reported).
  *
  *   node dist/bench/fresh.js [--users 5000] [--probes 200] [--rate 300] [--events 20000] [--redis redis://127.0.0.1:6379] [--nats nats://127.0.0.1:4222]
  */
@@ -18,7 +23,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { Invalidator, openEventLog, type PymkEvent } from '../src/events/index.js';
+import { readFile } from 'node:fs/promises';
+import { startRefresher } from '../src/cli/freshness.js';
+import { Invalidator, openEventLog, openInvalidationBus, type PymkEvent } from '../src/events/index.js';
+import { openAnswerCache } from '../src/store/answerCache.js';
 import { openStore } from '../src/store/index.js';
 import { machine, machineLine } from './lib/machine.js';
 import { backgroundLoad, pct, postEvent, runPymk, startServer } from './lib/procs.js';
@@ -51,10 +59,60 @@ function startServerOn(bundle: string, port: number, invalidate: boolean) {
   return startServer(port, ['--bundle', bundle, '--store', storeUrl, '--events', logUrl, '--watch', '0', ...(invalidate ? ['--invalidate'] : [])]);
 }
 
-async function recs(port: number, user: string): Promise<string[]> {
-  const r = await fetch(`http://127.0.0.1:${port}/v1/users/${user}/recommendations?limit=10`);
+async function recs(port: number, user: string, limit = 10): Promise<string[]> {
+  const r = await fetch(`http://127.0.0.1:${port}/v1/users/${user}/recommendations?limit=${limit}`);
   if (!r.ok) throw new Error(`GET ${user} on ${port}: ${r.status}`);
   return ((await r.json()) as { recommendations: { id: string }[] }).recommendations.map((x) => x.id);
+}
+
+/** The world's connections (connections.csv: src,dst,ts) as adjacency sets. */
+async function adjacency(dataDir: string): Promise<Map<string, Set<string>>> {
+  const adj = new Map<string, Set<string>>();
+  const add = (x: string, y: string): void => void (adj.get(x) ?? adj.set(x, new Set()).get(x)!).add(y);
+  for (const line of (await readFile(join(dataDir, 'connections.csv'), 'utf8')).split('\n').slice(1)) {
+    const [x, y] = line.split(',');
+    if (!y) continue;
+    add(x, y);
+    add(y, x);
+  }
+  return adj;
+}
+
+/** Connection → the new friend's friends in both processes' answers (the refresher), `n` probes. */
+async function friendsOfFriends(ports: number[], adj: Map<string, Set<string>>, n: number) {
+  const samples: number[] = [];
+  const used = new Set<string>();
+  const twoHop = (u: string): Set<string> => {
+    const out = new Set<string>([u, ...(adj.get(u) ?? [])]);
+    for (const f of adj.get(u) ?? []) for (const g of adj.get(f) ?? []) out.add(g);
+    return out;
+  };
+  for (let i = 0; samples.length < n && i < users; i++) {
+    const a = `u${(Math.imul(i + 11, 2654435761) >>> 0) % users}`;
+    const deg = adj.get(a)?.size ?? 0;
+    if (used.has(a) || deg < 1 || deg > 3) continue;
+    const near = twoHop(a);
+    let b = '';
+    for (let j = 0; j < 200 && !b; j++) {
+      const y = `u${(Math.imul(i * 31 + j + 5, 40503) >>> 0) % users}`;
+      const theirs = [...(adj.get(y) ?? [])];
+      if (!used.has(y) && !near.has(y) && theirs.length >= 2 && theirs.every((f) => !near.has(f))) b = y;
+    }
+    if (!b) continue;
+    used.add(a).add(b);
+    const fof = new Set(adj.get(b));
+    const t0 = performance.now();
+    await postEvent(ports[0], { id: `fof-${prefix}-${i}`, v: 1, at: Date.now(), type: 'connection.created', a, b });
+    adj.get(a)!.add(b);
+    (adj.get(b) ?? adj.set(b, new Set()).get(b)!).add(a);
+    const pending = new Set(ports);
+    while (pending.size > 0) {
+      for (const port of [...pending]) if ((await recs(port, a, 100)).some((x) => fof.has(x))) pending.delete(port);
+      if (performance.now() - t0 > 15_000) throw new Error(`${a}: none of ${b}'s friends offered after 15 s`);
+    }
+    samples.push(performance.now() - t0);
+  }
+  return { probes: samples.length, p50ms: pct(samples, 50), p99ms: pct(samples, 99), maxMs: pct(samples, 100) };
 }
 
 async function eventToAllLayers(bundle: string) {
@@ -81,18 +139,23 @@ async function eventToAllLayers(bundle: string) {
       }
       samples.push(performance.now() - t0);
     }
+    (globalThis as { fof?: unknown }).fof = await friendsOfFriends([pa, pb], await adjacency(join(bundle, '..', 'data')), Math.max(20, Math.round(Number(a.probes) / 4)));
   } finally {
     const bg = await load.stop();
     for (const s of servers) s.kill('SIGTERM');
     (globalThis as { bg?: unknown }).bg = bg;
   }
   const bg = (globalThis as { bg?: { sent: number; failed: number; reqPerSec: number } }).bg!;
-  return { probes: samples.length, p50ms: pct(samples, 50), p99ms: pct(samples, 99), maxMs: pct(samples, 100), background: bg };
+  const fof = (globalThis as { fof?: Awaited<ReturnType<typeof friendsOfFriends>> }).fof!;
+  return { probes: samples.length, p50ms: pct(samples, 50), p99ms: pct(samples, 99), maxMs: pct(samples, 100), background: bg, friendsOfFriends: fof };
 }
 
-async function invalidatorThroughput(url: string, n: number) {
+async function invalidatorThroughput(url: string, n: number, bundle: string, refresh: boolean) {
   const store = await openStore(storeUrl);
   const log = await openEventLog(url);
+  const bus = await openInvalidationBus(`${a.redis}?channel=${prefix}:invalidate`);
+  const answers = await openAnswerCache(`${a.redis}?prefix=${prefix}`, { ttlMs: 3_600_000 });
+  const refresher = refresh ? await startRefresher(store, bundle, { answers, bus }, (e) => console.error(e.message)) : null;
   try {
     const ev: PymkEvent[] = [];
     for (let i = 0; i < n; i++) {
@@ -103,24 +166,44 @@ async function invalidatorThroughput(url: string, n: number) {
     }
     for (let i = 0; i < n; i += 1000) await log.append(ev.slice(i, i + 1000));
     const t0 = performance.now();
-    const inv = await Invalidator.start(log, store, { group: `bench-${prefix}`, batch: 256 });
+    const inv = await Invalidator.start(log, store, { group: `bench-${prefix}`, batch: 256, bus, answers, refresher });
     while ((await log.lag(inv.group)) > 0) await new Promise((r) => setTimeout(r, 20));
     const seconds = (performance.now() - t0) / 1000;
     const c = await inv.counts();
     await inv.stop();
-    return { log: url.replace(/\?.*/, ''), events: n, seconds: Math.round(seconds * 100) / 100, eventsPerSec: Math.round(n / seconds), applied: c.applied, skipped: c.skipped, deadLettered: c.deadLettered };
+    await refresher?.idle();
+    const drained = (performance.now() - t0) / 1000;
+    const r = refresher?.counts();
+    return {
+      log: url.replace(/\?.*/, ''),
+      refresher: refresh,
+      events: n,
+      seconds: round2(seconds),
+      eventsPerSec: Math.round(n / seconds),
+      applied: c.applied,
+      skipped: c.skipped,
+      deadLettered: c.deadLettered,
+      ...(r && { refreshed: r.refreshed, refreshFailed: r.failed, refreshDrainSeconds: round2(drained), refreshesPerSec: Math.round(r.refreshed / drained) }),
+    };
   } finally {
+    await refresher?.stop();
     await log.drop().catch(() => log.close());
-    await store.close();
+    await Promise.all([store.close(), bus.close(), answers.close()]);
   }
 }
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 async function main(): Promise<void> {
   const bundle = await ensureBundle();
   const m = machine();
   const fresh = await eventToAllLayers(bundle);
-  const throughput = [await invalidatorThroughput(logUrl.replace('stream=events', 'stream=tput'), Number(a.events))];
-  throughput.push(await invalidatorThroughput(`${a.nats}?stream=${prefix}-tput`, Number(a.events)));
+  const streams = (tag: string): string => logUrl.replace('stream=events', `stream=${tag}`);
+  const throughput = [
+    await invalidatorThroughput(streams('tput'), Number(a.events), bundle, false),
+    await invalidatorThroughput(`${a.nats}?stream=${prefix}-tput`, Number(a.events), bundle, false),
+    await invalidatorThroughput(streams('tput-refresh'), Number(a.events), bundle, true),
+  ];
   const raw = new Redis(a.redis!);
   for (const k of await raw.keys(`${prefix}*`)) await raw.del(k);
   raw.disconnect();
@@ -140,11 +223,21 @@ async function main(): Promise<void> {
     '| ---: | ---: | ---: | ---: | ---: |',
     `| ${fresh.probes} | ${fresh.p50ms} | ${fresh.p99ms} | ${fresh.maxMs} | 100 |`,
     '',
-    '## Invalidator throughput (one consumer, Redis store)',
+    '## Connection → the new friend\'s friends in every layer (the refresher)',
     '',
-    '| log | events | seconds | events/s | applied | dead-lettered |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...throughput.map((t) => `| ${t.log} | ${t.events} | ${t.seconds} | ${t.eventsPerSec} | ${t.applied} | ${t.deadLettered} |`),
+    'A sample is the time from POST /v1/events (connection.created of a user with 1–3 connections and a user more than two hops away, sent to process A) until both processes\' answers (limit 100) hold one of the new friend\'s friends.',
+    '',
+    '| probes | p50 ms | p99 ms | max ms |',
+    '| ---: | ---: | ---: | ---: |',
+    `| ${fresh.friendsOfFriends.probes} | ${fresh.friendsOfFriends.p50ms} | ${fresh.friendsOfFriends.p99ms} | ${fresh.friendsOfFriends.maxMs} |`,
+    '',
+    '## Invalidator throughput (one consumer: Redis store writes, L2 deletes, Redis pub/sub announcements)',
+    '',
+    'Events: a third each of dismiss, block and connection.created over random pairs. With the refresher, both users of every connection are queued for a refresh; the refreshes run beside the events (2 at a time) and their drain time counts from the start.',
+    '',
+    '| log | refresher | events | seconds | events/s | applied | dead-lettered | refreshed | refreshes/s (drain) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...throughput.map((t) => `| ${t.log} | ${t.refresher ? 'on' : 'off'} | ${t.events} | ${t.seconds} | ${t.eventsPerSec} | ${t.applied} | ${t.deadLettered} | ${t.refreshed ?? '—'} | ${t.refreshesPerSec ?? '—'} |`),
     '',
   ].join('\n');
   await mkdir('bench/results', { recursive: true });

@@ -85,9 +85,25 @@ export const APPLY: { [T in EventType]: Apply<EventOf<T>> } = {
     if (r.status === 'in bundle') return { kind: 'skipped', reason: 'user exists', detail: `user '${e.user}' is in the published bundle` };
     return { kind: 'applied', users: [e.user], uids: [r.uid] };
   },
-  'user.updated': notYet('user.updated: profile changes reach the store at the next publish'),
+  'user.updated': async (store, e, ctx) => {
+    const r = await resolve(store, [e.user]);
+    if (!Array.isArray(r)) return r;
+    const [uid] = r;
+    // A user created online is re-embedded from their whole new profile; a bundle user keeps the GNN's vector.
+    const [firstCreated] = await store.createdRange();
+    const vector = uid >= firstCreated && ctx.embedProfile ? await ctx.embedProfile(store.version(), { ...(await currentProfile(store, uid)), ...e.profile }, e.at) : null;
+    await store.updateProfile(uid, e.profile, vector);
+    return { kind: 'applied', users: [e.user], uids: r };
+  },
   impression: notYet('impression: behavioural features are recomputed by the pipeline'),
 };
+
+/** A user's stored profile by name (the profile tower embeds names). */
+async function currentProfile(store: OnlineStore, uid: number): Promise<NewUserProfile> {
+  const p = await store.profiles([uid]);
+  const name = (f: 'company' | 'school' | 'location' | 'industry'): string | null => store.fieldValue(f, p[f][0]);
+  return { company: name('company'), school: name('school'), location: name('location'), industry: name('industry'), seniority: p.seniority[0] < 0 ? null : p.seniority[0] };
+}
 
 /**
  * Events after which both users' candidate lists are recomputed (recommend/refresh.ts): the 2-hop

@@ -11,6 +11,7 @@ import type { AnswerCache } from '../store/answerCache.js';
 import type { Refresher } from '../recommend/refresh.js';
 import { applyEvent, REFRESHED_BY, SKIP_REASONS, usersOf, type ApplyContext, type SkipReason } from './apply.js';
 import type { InvalidationBus } from './bus.js';
+import { Coalescer } from './coalesce.js';
 import type { EventType } from './schema.js';
 import type { Consumer, EventLog } from './types.js';
 
@@ -45,7 +46,7 @@ export interface InvalidatorCounts {
   applied: number;
   /** Events that changed nothing, by reason (unknown user, same user twice). */
   skipped: Record<SkipReason, number>;
-  /** Valid events this version does not apply yet, by type (impression, user.updated). */
+  /** Valid events this version does not apply yet, by type (impression). */
   notApplied: Partial<Record<EventType, number>>;
   /** Deliveries that failed (store or bus error) and were left for redelivery or dead-lettering. */
   failed: number;
@@ -66,6 +67,12 @@ export class Invalidator {
     announced: 0,
   };
   private consumer: Consumer | null = null;
+  /** Both users' L2 answers deleted, then the users announced: once for the events applied in one turn. */
+  private readonly announce = new Coalescer<string>(async (users) => {
+    const unique = [...new Set(users)];
+    if (this.opts.answers) await this.opts.answers.delete(unique);
+    if (this.opts.bus) await this.opts.bus.publish(unique);
+  });
   readonly group: string;
   readonly consumerName: string;
 
@@ -96,8 +103,7 @@ export class Invalidator {
     try {
       const r = await applyEvent(this.store, e, this.opts);
       if (r.kind === 'applied') {
-        if (this.opts.answers) await this.opts.answers.delete(r.users);
-        if (this.opts.bus) await this.opts.bus.publish(r.users);
+        await this.announce.add(r.users);
         this.c.applied++;
         this.c.announced += this.opts.bus ? r.users.length : 0;
         if (this.opts.refresher && REFRESHED_BY.has(e.type)) this.opts.refresher.enqueue(r.uids, r.users);

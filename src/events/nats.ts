@@ -13,12 +13,15 @@
  *   dead-letters itself so that an event whose last consumer died still reaches the dead letters). The
  *   consumer name is informational: every client pulling from the durable shares the group's events. An
  *   unacked event (handler failed, consumer died) is redelivered by the server after `ackWaitMs`; delivery
- *   counts are JetStream's. Acks are confirmed (ackAck). A dead letter is published, then the event acked:
- *   a crash between the two can leave a duplicate dead letter, never a lost one.
+ *   counts are JetStream's. The messages the client already holds are handled as one batch (concurrently
+ *   by `orderKey`, as on Redis Streams) and acked together, confirmed by one flush per batch (one at a
+ *   time, each ack is confirmed: ackAck). A dead letter is
+ *   published, then the event acked: a crash between the two can leave a duplicate dead letter, never a
+ *   lost one.
  */
-import { AckPolicy, DeliverPolicy, StorageType, connect, nanos, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, StorageType, connect, nanos, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats';
 import { PymkError, isPymkError } from '../core/errors.js';
-import { checkName, decodeDeadLetter, deliverOne, encodeDeadLetter, intParam, maxDeliveriesOf } from './deliver.js';
+import { checkName, decodeDeadLetter, deliverBatch, encodeDeadLetter, intParam, maxDeliveriesOf, type Outcome } from './deliver.js';
 import { encodeEvent, parseEvents } from './schema.js';
 import { DEFAULT_BATCH, DEFAULT_MAX_DELIVERIES, type ConsumeOptions, type Consumer, type DeadLetter, type EventHandler, type EventLog } from './types.js';
 
@@ -47,7 +50,7 @@ export class NatsEventLog implements EventLog {
 
   private constructor(
     readonly url: string,
-    private readonly nc: NatsConnection,
+    readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
     readonly js: JetStreamClient,
     readonly stream: string,
@@ -176,6 +179,7 @@ class NatsConsumer implements Consumer {
   private stopped = false;
   private killed = false;
   private readonly done: Promise<void>;
+  private readonly batchSize: number;
 
   constructor(
     private readonly log: NatsEventLog,
@@ -187,6 +191,7 @@ class NatsConsumer implements Consumer {
     private readonly opts: ConsumeOptions,
     onEnd: () => void,
   ) {
+    this.batchSize = opts.batch ?? DEFAULT_BATCH;
     this.done = this.loop().finally(onEnd);
   }
 
@@ -201,24 +206,75 @@ class NatsConsumer implements Consumer {
     this.messages.stop();
   }
 
+  /**
+   * Takes the first message, then every message the client already holds (up to the batch size) without
+   * waiting for more; handles them as one batch (deliverBatch: concurrently by orderKey) and acks them
+   * together, so a busy log costs one round of acks per batch instead of one round trip per event.
+   */
   private async loop(): Promise<void> {
+    const it = this.messages[Symbol.asyncIterator]();
+    let next = it.next();
     try {
-      for await (const m of this.messages) {
-        if (this.stopped) break; // buffered, unacked: the server redelivers them after ackWaitMs
-        const info = { position: String(m.seq), deliveries: m.info.deliveryCount, group: this.group, consumer: this.name };
-        const out = await deliverOne(m.string(), info, this.max, this.handler);
-        if (this.killed) return;
-        if (out.kind === 'retry') continue; // not acked: redelivered after ackWaitMs
-        try {
-          if (out.kind === 'dead') await this.log.js.publish(this.log.deadSubject, enc.encode(encodeDeadLetter(out.letter)));
-          await m.ackAck();
-        } catch (e) {
-          if (this.killed) return;
-          this.opts.onError?.(unavailable(this.log.url, e));
+      for (let ended = false; !ended; ) {
+        const first = await next;
+        if (first.done || this.stopped) return; // buffered, unacked: the server redelivers them after ackWaitMs
+        const batch: JsMsg[] = [first.value];
+        next = it.next();
+        while (batch.length < this.batchSize) {
+          const r = await Promise.race([next, nextTurn()]);
+          if (r === TURN) break;
+          if (r.done) {
+            ended = true;
+            break;
+          }
+          batch.push(r.value);
+          next = it.next();
         }
+        await this.handle(batch);
+        if (this.killed) return;
       }
     } catch (e) {
       if (!this.killed) this.opts.onError?.(unavailable(this.log.url, e));
     }
   }
+
+  /** Without ConsumeOptions.orderKey, one message after the other, each acked as it succeeds; with it, the batch at once. */
+  private async handle(batch: JsMsg[]): Promise<void> {
+    const delivery = (m: JsMsg) => ({ raw: m.string(), info: { position: String(m.seq), deliveries: m.info.deliveryCount, group: this.group, consumer: this.name } });
+    if (!this.opts.orderKey) {
+      for (const m of batch) {
+        if (this.stopped) return; // unacked: the server redelivers them after ackWaitMs
+        const [out] = await deliverBatch([delivery(m)], this.max, this.handler);
+        if (this.killed) return;
+        await this.settle(m, out);
+      }
+      return;
+    }
+    const outs = await deliverBatch(batch.map(delivery), this.max, this.handler, this.opts.orderKey);
+    if (this.killed) return;
+    // One flush for the batch's acks instead of a confirmed ack (a request) per message: the server has
+    // read every ack once the flush's PONG is back; an ack lost before that only means a redelivery.
+    await Promise.all(outs.map((out, i) => this.settle(batch[i], out, false)));
+    try {
+      await this.log.nc.flush();
+    } catch (e) {
+      if (!this.killed) this.opts.onError?.(unavailable(this.log.url, e));
+    }
+  }
+
+  /** Acks a message (after publishing its dead letter when the outcome says so); a retry is left unacked. */
+  private async settle(m: JsMsg, out: Outcome, confirm = true): Promise<void> {
+    if (out.kind === 'retry') return; // not acked: redelivered after ackWaitMs
+    try {
+      if (out.kind === 'dead') await this.log.js.publish(this.log.deadSubject, enc.encode(encodeDeadLetter(out.letter)));
+      if (confirm) await m.ackAck();
+      else m.ack();
+    } catch (e) {
+      if (!this.killed) this.opts.onError?.(unavailable(this.log.url, e));
+    }
+  }
 }
+
+const TURN = Symbol('turn');
+/** Resolves after the messages already received have been handed out (a macrotask later). */
+const nextTurn = (): Promise<typeof TURN> => new Promise((r) => setImmediate(() => r(TURN)));

@@ -36,7 +36,8 @@ export interface ConsumeOptions {
   /**
    * The keys an event must be ordered by (e.g. the users it is about). When given, a log may handle the
    * events of a fetched batch concurrently, keeping log order among events whose keys overlap (Redis
-   * Streams does; the others handle one at a time). Without it, events are handled one at a time.
+   * Streams and NATS JetStream do; memory and Kafka handle one at a time). Without it, events are handled
+   * one at a time.
    */
   orderKey?: (event: PymkEvent) => readonly string[];
 }

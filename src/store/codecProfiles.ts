@@ -141,3 +141,19 @@ function gatherRows(from: Int32Array | Int8Array, rows: Int32Array, to: Int32Arr
   if (rows.length === from.length - 1 && rows[rows.length - 1] === rows.length) to.set(from.subarray(1)); // nothing removed
   else for (let i = 0; i < rows.length; i++) to[i] = from[rows[i]];
 }
+
+/** A pack with row 0 (the user) changed by `edit` and every other row as it was (StoreWriter.updateProfile). */
+export function editPackUserRow(buf: Buffer, uid: number, where: string, edit: (cols: ProfileColumns, i: number) => void): Buffer {
+  const n = listHeader(buf, 'profiles', where, HEADER);
+  checkLength(buf, HEADER + ROW_BYTES * n, where, `${n} profile rows`);
+  const { ab, at } = words(buf, HEADER, HEADER + 4 * n);
+  const ids = Int32Array.from(new Int32Array(ab, at, n));
+  const { user, users } = decodeProfilePack(buf, uid, ids.subarray(1), where);
+  edit(user, 0);
+  const all = profileColumns(n);
+  for (const c of Object.keys(all) as (keyof ProfileColumns)[]) {
+    all[c][0] = user[c][0];
+    all[c].set(users[c], 1);
+  }
+  return encodePackColumns(ids, all);
+}

@@ -12,9 +12,9 @@ import { PymkError } from '../core/errors.js';
 import { FailureTracker, type FailureReport, type FailureStats } from '../core/failures.js';
 import type { ProfileField } from '../core/tables.js';
 import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeBehaviour, encodeCandidates, encodeProfile, mergeBehaviour, profileColumns } from './codec.js';
-import { decodeProfilePack, encodePackColumns, encodeSoloPack } from './codecProfiles.js';
+import { decodeProfilePack, editPackUserRow, encodePackColumns, encodeSoloPack } from './codecProfiles.js';
 import { decodeEmbedding, encodeEmbedding } from './codecEmbedding.js';
-import { newUserRow } from './newUser.js';
+import { applyProfileChanges, changedRow, newUserRow } from './newUser.js';
 import type { GenKeys, KeySpace } from './keys.js';
 import type { KvClient } from './kv.js';
 import { decodeDicts, decodeMeta, type Dicts, type GenMeta } from './meta.js';
@@ -265,6 +265,36 @@ export class KvStore implements OnlineStore {
 
   async addDismissal(actor: number, target: number): Promise<void> {
     await this.editExclusions('dismissed', 'add', [actor], [target]);
+  }
+
+  async updateProfile(uid: number, changes: NewUserProfile, embedding: Float32Array | null): Promise<void> {
+    const c = this.cur;
+    const k = c.keys;
+    const keys = [k.profile(uid), k.profiles(uid)];
+    const code = (f: ProfileField, v: string): number => this.codes(c)[f].get(v) ?? -1;
+    // Read, compute in TypeScript, compare-and-set (replace_values.lua); another write in between: again.
+    for (let attempt = 1; ; attempt++) {
+      const [rowBuf, packBuf] = await this.kv.mget(keys);
+      if (rowBuf === null && packBuf === null) break; // no profile (expired, or not this version's user)
+      const edits: [string, Buffer, Buffer][] = [];
+      if (rowBuf) {
+        const row = profileColumns(1);
+        decodeProfileInto(rowBuf, row, 0, keys[0]);
+        const r = { company: row.company[0], school: row.school[0], location: row.location[0], industry: row.industry[0], seniority: row.seniority[0], flags: row.flags[0], degree: row.degree[0] };
+        edits.push([keys[0], rowBuf, encodeProfile(changedRow(r, changes, code))]);
+      }
+      if (packBuf) edits.push([keys[1], packBuf, editPackUserRow(packBuf, uid, keys[1], (cols, i) => applyProfileChanges(cols, i, changes, code))]);
+      const calls = this.kv.slotRouter() === null ? [edits] : edits.map((e) => [e]);
+      const done = await Promise.all(calls.map((es) => this.kv.script('replaceValues', es.map((e) => e[0]), es.flatMap((e) => [e[1], e[2]]))));
+      if (done.every((d) => Number(d) === 1)) break;
+      if (attempt === 5) throw new PymkError('PYMK_STORE_UNAVAILABLE', `user ${uid}'s profile kept changing during 5 attempts to update it`);
+    }
+    if (embedding) {
+      if (c.meta.embedding && embedding.length !== c.meta.embedding.dim) {
+        throw new PymkError('PYMK_BAD_PARAM', `embedding of ${embedding.length} dimensions for user ${uid}; version ${c.meta.version} stores ${c.meta.embedding.dim}`);
+      }
+      await this.kv.set([{ key: k.embedding(uid), value: encodeEmbedding(embedding, c.meta.embedding?.dtype ?? 'f16'), px: c.ttls.embedding }]);
+    }
   }
 
   async addFlags(uid: number, flags: number): Promise<void> {

@@ -6,7 +6,7 @@
 import { PymkError } from '../core/errors.js';
 import type { ProfileField } from '../core/tables.js';
 import { profileColumns, type ProfileRow } from './codec.js';
-import { newUserRow } from './newUser.js';
+import { applyProfileChanges, changedRow, newUserRow } from './newUser.js';
 import { completePairFeatures, EMPTY, PAIR_FEATURES, row, type PairFeature, type RankedLists, type Snapshot } from './snapshot.js';
 import { BEHAVIOUR_FEATURES, valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
 import type { CandidateSource, CreatedUser, NewUserProfile, OnlineStore, RankingInputs, StoredCandidates, UserColumns } from './types.js';
@@ -42,6 +42,8 @@ export class MemoryStore implements OnlineStore {
   private overlay = new Map<number, Overlay>();
   /** Flag bits set by addFlags, ORed onto the snapshot's profile flags. */
   private flags = new Map<number, number>();
+  /** Profile fields changed by updateProfile (bundle users), over the snapshot's. */
+  private profileEdits = new Map<number, Partial<Record<ProfileField | 'seniority', number>>>();
   /** Users created online (createUser): user snap.ids.size + i is created[i]. */
   private created: { ext: string; row: ProfileRow; embedding: Float32Array | null }[] = [];
   private createdIds = new Map<string, number>();
@@ -66,6 +68,7 @@ export class MemoryStore implements OnlineStore {
     this.snap = snap;
     this.overlay = new Map();
     this.flags = new Map();
+    this.profileEdits = new Map();
     this.created = [];
     this.createdIds = new Map();
     this.loaded();
@@ -192,6 +195,24 @@ export class MemoryStore implements OnlineStore {
 
   async addDismissal(actor: number, target: number): Promise<void> {
     this.addExclusion(actor, 'dismissed', target);
+  }
+
+  async updateProfile(uid: number, changes: NewUserProfile, embedding: Float32Array | null): Promise<void> {
+    const first = this.snap.ids.size;
+    const made = uid >= first ? this.created[uid - first] : undefined;
+    const code = (f: ProfileField, v: string): number => this.snap.profiles.dicts[f].lookup(v);
+    if (made) {
+      made.row = changedRow(made.row, changes, code);
+      if (embedding) made.embedding = embedding.slice();
+      return;
+    }
+    if (uid < 0 || uid >= this.snap.profiles.n) return; // no profile row (Redis: the value is absent)
+    const edit = this.profileEdits.get(uid) ?? {};
+    const cols = { company: [edit.company ?? -2], school: [edit.school ?? -2], location: [edit.location ?? -2], industry: [edit.industry ?? -2], seniority: [edit.seniority ?? -2] };
+    applyProfileChanges(cols, 0, changes, code);
+    for (const f of ['company', 'school', 'location', 'industry', 'seniority'] as const) if (cols[f][0] !== -2) edit[f] = cols[f][0];
+    this.profileEdits.set(uid, edit);
+    // The bundle's embedding stays: it is the GNN's, which a profile change does not make stale at once.
   }
 
   async addFlags(uid: number, flags: number): Promise<void> {
@@ -341,11 +362,12 @@ export class MemoryStore implements OnlineStore {
         continue;
       }
       const has = ok && u >= 0 && u < p.n;
-      out.company[i] = has ? p.codes.company[u] : -1;
-      out.school[i] = has ? p.codes.school[u] : -1;
-      out.location[i] = has ? p.codes.location[u] : -1;
-      out.industry[i] = has ? p.codes.industry[u] : -1;
-      out.seniority[i] = has ? p.seniority[u] : -1;
+      const e = has ? this.profileEdits.get(u) : undefined;
+      out.company[i] = has ? (e?.company ?? p.codes.company[u]) : -1;
+      out.school[i] = has ? (e?.school ?? p.codes.school[u]) : -1;
+      out.location[i] = has ? (e?.location ?? p.codes.location[u]) : -1;
+      out.industry[i] = has ? (e?.industry ?? p.codes.industry[u]) : -1;
+      out.seniority[i] = has ? (e?.seniority ?? p.seniority[u]) : -1;
       out.flags[i] = has ? p.flags[u] | (this.flags.get(u) ?? 0) : 0;
       out.degree[i] = has && u < g.n ? g.degree(u) : -1;
     }

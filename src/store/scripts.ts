@@ -23,6 +23,7 @@ export const SCRIPT_FILES = {
   answerSet: 'answer_set.lua',
   claimId: 'claim_id.lua',
   setCandidates: 'set_candidates.lua',
+  replaceValues: 'replace_values.lua',
 } as const;
 export type ScriptName = keyof typeof SCRIPT_FILES;
 

@@ -126,6 +126,15 @@ export interface StoreWriter {
    * profile pack); list, behavioural features and pack are written in one atomic step, with fresh TTLs.
    */
   setCandidates(uid: number, version: string, list: StoredCandidates): Promise<boolean>;
+  /**
+   * A user's profile changed (user.updated): the fields present in `changes` replace theirs (null =
+   * unknown; names coded with the served version's dictionaries, an unseen name is unknown), in the
+   * profile row and the user's own row of its profile pack (one atomic step on one Redis node). Like
+   * addFlags, other users' packs keep the published copy until the next publish (the memory store reads
+   * one table, so there it changes everywhere). `embedding`, when given, replaces the stored one (users
+   * created online, re-embedded by the profile tower). A user without a profile row is left alone.
+   */
+  updateProfile(uid: number, changes: NewUserProfile, embedding: Float32Array | null): Promise<void>;
 }
 
 export interface OnlineStore extends StoreWriter {

@@ -76,6 +76,37 @@ export function eventLogContract(name: string, harness: LogHarness | null, skip?
         assert.ok(seen.every((s) => s.info.deliveries === 1 && s.info.group === 'g' && s.info.consumer === 'c1'));
       }));
 
+    test('with an orderKey, events sharing a key are handled in log order, each once, all acked', () =>
+      withLog(h, async (log) => {
+        // 60 events over 4 keys (the actor), each handler taking a varying time: a log that overlaps events
+        // must still finish each key's events one after the other, in log order.
+        const evs: PymkEvent[] = Array.from({ length: 60 }, (_, i) => ({ id: `ok-${i}`, type: 'dismiss', v: 1, at: AT + i, actor: `k${i % 4}`, target: `t${i}` }));
+        await log.append(evs);
+        const running = new Map<string, number>();
+        const seen: string[] = [];
+        const c = await log.consume(
+          'g',
+          'c1',
+          async (e) => {
+            const key = (e as { actor: string }).actor;
+            assert.equal(running.get(key) ?? 0, 0, `${e.id}: another event of ${key} is still being handled`);
+            running.set(key, 1);
+            await sleep((Number(e.id.slice(3)) * 7) % 5);
+            seen.push(e.id);
+            running.set(key, 0);
+          },
+          { orderKey: (e) => [(e as { actor: string }).actor], batch: 16 },
+        );
+        await wait('60 events', () => seen.length >= 60);
+        await wait('lag 0', async () => (await log.lag('g')) === 0);
+        await c.stop();
+        assert.equal(new Set(seen).size, 60, 'each handled once');
+        for (let k = 0; k < 4; k++) {
+          const mine = seen.filter((id) => Number(id.slice(3)) % 4 === k);
+          assert.deepEqual(mine, evs.filter((_, i) => i % 4 === k).map((e) => e.id), `key k${k} in log order`);
+        }
+      }));
+
     test('a consumer killed mid-stream: the group resumes from its last ack and loses nothing', () =>
       withLog(h, async (log, url) => {
         const evs = events('kill', 10);

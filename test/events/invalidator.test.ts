@@ -65,6 +65,7 @@ function suite(name: string, open: Open | null, skip: string | false): void {
         ev('x4', { type: 'dismiss', actor: ext(d), target: 'nobody-known' }),
         ev('x5', { type: 'impression', actor: ext(d), targets: [ext(t)] }),
         ev('x6', { type: 'user.banned', user: ext(a) }),
+        ev('x7', { type: 'user.updated', user: ext(d), profile: { company: snap.profiles.dicts.company.value(0), seniority: 10 } }),
       ]);
       await waitFor(async () => (await s.log.lag(inv.group)) === 0, { what: 'the group to catch up' });
       const ia = await s.store.fetchRankingInputs(a);
@@ -77,16 +78,21 @@ function suite(name: string, open: Open | null, skip: string | false): void {
       assert.ok(ip.blocked.includes(q) && iq.blocked.includes(p));
       const id = await s.store.fetchRankingInputs(d);
       assert.ok(!id.candidates.ids.includes(t) && id.dismissed.includes(t), 'the dismissed candidate is gone from the actor');
-      await waitFor(() => sub.got.length >= 4, { what: 'the subscriber to get 4 announcements' });
-      assert.deepEqual(sub.got, [[ext(a), ext(b)], [ext(p), ext(q)], [ext(d), ext(t)], [ext(a)]]);
+      assert.equal(id.user.company[0], 0, 'the profile update reached the store');
+      assert.equal(id.user.seniority[0], 10);
+      // Events applied in one turn are announced in one message (Coalescer): every user is heard, each once per message.
+      const heard = (): string[] => sub.got.flat();
+      await waitFor(() => new Set(heard()).size >= 6, { what: 'the subscriber to hear the 6 users' });
+      assert.deepEqual(new Set(heard()), new Set([a, b, p, q, d, t].map(ext)));
+      for (const m of sub.got) assert.equal(new Set(m).size, m.length, `no user twice in one message: ${m.join(',')}`);
       const n = await inv.counts();
       assert.deepEqual({ applied: n.applied, skipped: n.skipped, notApplied: n.notApplied, lag: n.lag, dead: n.deadLettered, announced: n.announced }, {
-        applied: 4,
+        applied: 5,
         skipped: { 'unknown user': 1, 'same user twice': 0, 'user exists': 0 },
         notApplied: { impression: 1 },
         lag: 0,
         dead: 0,
-        announced: 7,
+        announced: 8,
       });
       await sub.stop();
     });

@@ -6,7 +6,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/core/config.js';
-import { PROFILE_FIELDS } from '../../src/core/tables.js';
+import { FLAG_DEACTIVATED, PROFILE_FIELDS } from '../../src/core/tables.js';
 import { coreFor, recommend } from '../../src/recommend/recommend.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { PAIR_FEATURES, row, type Snapshot } from '../../src/store/snapshot.js';
@@ -136,6 +136,30 @@ export function storeContract(name: string, harness: StoreHarness | null, skip?:
       }
     });
 
+    test("a removal matches a candidate's id only, never the same bytes inside its features", async () => {
+      const snap = randomSnapshot({ users: 60, seed: 17, maxCandidates: 10 });
+      const c = snap.candidates;
+      const u = [...Array(snap.ids.size).keys()].find((x) => c.offsets[x + 1] - c.offsets[x] >= 4)!;
+      const list = Array.from(c.cand.subarray(c.offsets[u], c.offsets[u + 1]));
+      const decoy = [...Array(snap.ids.size).keys()].find((x) => !list.includes(x))!;
+      const victim = list[2];
+      // Features whose 4 bytes are the decoy's and the victim's ids (denormal floats).
+      const asFloat = (id: number): number => new Float32Array(Int32Array.of(id).buffer)[0];
+      c.features.aa[c.offsets[u]] = asFloat(decoy);
+      c.features.cn[c.offsets[u] + 1] = asFloat(victim);
+      const store = await h.open(snap);
+      const before = await store.fetchRankingInputs(u);
+      assert.equal(before.candidates.features.aa[0], asFloat(decoy), 'fixture: the stored feature holds the decoy id bytes');
+      assert.equal(await store.removeCandidate(u, decoy), 0);
+      assert.deepEqual(plain(await store.fetchRankingInputs(u)), plain(before), 'nothing removed for an id that is only inside a feature');
+      assert.equal(await store.removeCandidate(u, victim), 1);
+      const after = await store.fetchRankingInputs(u);
+      assert.deepEqual(Array.from(after.candidates.ids), list.filter((x) => x !== victim));
+      assert.equal(after.candidates.features.cn[1], asFloat(victim), "the other row's feature is intact");
+      await store.addDismissal(u, decoy);
+      assert.equal((await store.fetchRankingInputs(u)).candidates.ids.length, list.length - 1, 'a dismissal of the decoy removes nothing either');
+    });
+
     test('graph event writes: removals, flags, and every write applied twice equals once', async () => {
       const snap = randomSnapshot({ users: 60, seed: 18, maxCandidates: 10 });
       const store = await h.open(snap);
@@ -249,6 +273,41 @@ export function storeContract(name: string, harness: StoreHarness | null, skip?:
       assert.equal(await store.resolveUser(snap.ids.value(3)), 3, 'still served just before the TTL');
       await h.elapse(store, 2_000);
       await assert.rejects(store.resolveUser(snap.ids.value(3)), (e: Error & { code?: string }) => e.code === 'PYMK_STORE_UNAVAILABLE');
+    });
+
+    test('updateProfile changes the fields given, in the profile row and the own row of the pack, twice = once', async () => {
+      const snap = randomSnapshot({ users: 40, seed: 23, embeddingDim: 8, maxCandidates: 8 });
+      const store = await h.open(snap);
+      const c = snap.candidates;
+      const u = [...Array(snap.ids.size).keys()].find((x) => c.offsets[x + 1] - c.offsets[x] >= 3 && snap.profiles.flags[x] === 0)!;
+      await store.addFlags(u, FLAG_DEACTIVATED);
+      const before = await store.fetchRankingInputs(u);
+      const vectorBefore = (await store.embeddings([u]))[0];
+      const dict = snap.profiles.dicts;
+      const company = dict.company.value((snap.profiles.codes.company[u] + 1) % dict.company.size);
+      for (let i = 0; i < 2; i++) await store.updateProfile(u, { company, school: null, industry: 'an industry nobody is in', seniority: 9 }, null);
+      const after = await store.fetchRankingInputs(u);
+      const [p] = [await store.profiles([u])];
+      for (const got of [after.user, p]) {
+        assert.equal(store.fieldValue('company', got.company[0]), company);
+        assert.equal(got.school[0], -1, 'null: unknown');
+        assert.equal(got.industry[0], -1, 'a name the version has no code for: unknown');
+        assert.equal(got.location[0], snap.profiles.codes.location[u], 'fields not given are kept');
+        assert.equal(got.seniority[0], 9);
+        assert.equal(got.flags[0] & FLAG_DEACTIVATED, FLAG_DEACTIVATED, 'flags are kept');
+      }
+      assert.deepEqual(plain({ ...after, user: before.user }), plain(before), 'the list and the candidates\' rows are untouched');
+      assert.deepEqual(Array.from((await store.embeddings([u]))[0] ?? []), Array.from(vectorBefore ?? []), "a bundle user's embedding is not touched without one given");
+
+      // A user created online: the row changes, and a new embedding replaces theirs.
+      const made = await store.createUser('re-embedded', { company: dict.company.value(0), seniority: 2 }, Float32Array.from({ length: 8 }, () => 0.5));
+      const vec = Float32Array.from({ length: 8 }, (_, i) => (i - 4) / 8);
+      await store.updateProfile(made.uid, { seniority: 3 }, vec);
+      const q = await store.profiles([made.uid]);
+      assert.equal(q.seniority[0], 3);
+      assert.equal(store.fieldValue('company', q.company[0]), dict.company.value(0));
+      const e = (await store.embeddings([made.uid]))[0]!;
+      for (let i = 0; i < 8; i++) assert.ok(Math.abs(e[i] - vec[i]) < 2e-3, `embedding[${i}] ${e[i]} vs ${vec[i]}`);
     });
 
     test('users created online: ids after the bundle, resolvable both ways, idempotent, with profile and embedding', async () => {

@@ -50,7 +50,8 @@ export const invalidateCommand: CommandModule = {
 Each event is acked only after its store write and its announcement succeeded; a failing event is retried and,
 after --max-deliveries, dead-lettered with the error as reason (see pymk events tail). Events naming users that
 are not in the published bundle are skipped and counted. user.created makes the user in the store (with the
---bundle's profile-tower embedding); impression and user.updated are acked and counted as not applied yet
+--bundle's profile-tower embedding), user.updated changes their profile (and re-embeds a user created
+online); impression is acked and counted as not applied yet
 (docs/events.md, "Invalidator"). After a connection made or removed, or an unblock, both users' candidate
 lists are recomputed off the event path (docs/events.md, "Refresher"); the counts at exit include them.
 

@@ -27,18 +27,26 @@ local function pymk_candidates_remove(v, key, id, tag, version)
   local n = struct.unpack('<I4', v, 5)
   local rs = 8 + 4 * stored
   if #v ~= 12 + n * rs then pymk_invalid(key, 'length ' .. #v .. ' does not match ' .. n .. ' candidates') end
-  local kept = {}
-  local removed = 0
-  for i = 0, n - 1 do
-    local pos = 13 + i * rs
-    if struct.unpack('<i4', v, pos) == id then
+  -- The id's 4 bytes found by a plain search; a match counts only at a row start (a feature's bytes can
+  -- match too). Kept rows are copied as runs between removed rows, not row by row.
+  local needle = struct.pack('<i4', id)
+  local runs = {}
+  local from, at, removed = 13, 13, 0
+  while true do
+    local p = string.find(v, needle, at, true)
+    if not p then break end
+    if (p - 13) % rs == 0 then
+      runs[#runs + 1] = string.sub(v, from, p - 1)
       removed = removed + 1
+      from = p + rs
+      at = from
     else
-      kept[#kept + 1] = string.sub(v, pos, pos + rs - 1)
+      at = p + 1
     end
   end
   if removed == 0 then return v, 0 end
-  return string.sub(v, 1, 4) .. struct.pack('<I4', n - removed) .. string.sub(v, 9, 12) .. table.concat(kept), removed
+  runs[#runs + 1] = string.sub(v, from)
+  return string.sub(v, 1, 4) .. struct.pack('<I4', n - removed) .. string.sub(v, 9, 12) .. table.concat(runs), removed
 end
 
 -- Finds `id` in an 'ids' value (sorted ascending, no duplicates) after checking its layout; returns the count,
