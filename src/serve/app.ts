@@ -27,6 +27,7 @@ import { limitsPlugin } from './plugins/limits.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { recommendationsPlugin } from './plugins/recommendations.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './requestId.js';
+import { MAX_ID_LENGTH } from './schemas.js';
 import type { EventSink, InvalidationFeed } from './context.js';
 
 export { toErrorBody } from './errors.js';
@@ -66,8 +67,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false, // requestIdOf reads the header itself, and keeps only ids safe to log
     genReqId: requestIdOf,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
-    // The id's schema allows 256 characters; the router's cap must not be lower.
-    routerOptions: { maxParamLength: 256 },
+    // The ids' schemas allow MAX_ID_LENGTH characters; the router's cap is the same (longer: 414).
+    routerOptions: { maxParamLength: MAX_ID_LENGTH },
     // Requests arriving while the server drains get the stable 503 body (the hook below), not fastify's own.
     return503OnClosing: false,
     clientErrorHandler,

@@ -14,6 +14,44 @@ export const errorBody = {
   },
 } as const;
 
+/**
+ * Bounds the server enforces, declared in the document from the same constants. Body limits (fastify's
+ * `bodyLimit`, 413 above it) have no JSON Schema keyword: each route with a body states its limit in
+ * `x-body-limit-bytes`, in the request body's description, and in its 413 response.
+ */
+/** Longest path parameter in UTF-16 code units (the router's maxParamLength; longer is 414 before validation). */
+export const MAX_ID_LENGTH = 256;
+/** Body limit of the admin routes. */
+export const ADMIN_BODY_LIMIT = 64 * 1024;
+/** Body limit of POST /v1/events (fastify's default, made explicit). */
+export const EVENTS_BODY_LIMIT = 1024 * 1024;
+
+/** A user id in a path: what the router and the schema accept. No pattern is enforced: an id the bundle does not hold is 404. */
+const pathId = {
+  type: 'string',
+  minLength: 1,
+  maxLength: MAX_ID_LENGTH,
+  description: `the external user id, percent-encoded; at most ${MAX_ID_LENGTH} characters once decoded (UTF-16 code units: a character outside the BMP counts twice), longer is 414 PYMK_URI_TOO_LONG; an id the served bundle does not hold is 404 PYMK_USER_NOT_FOUND`,
+} as const;
+
+/** The 429 of a rate-limited route (every route but the open ones, when PYMK_RATE_LIMIT > 0), with its headers. */
+const rateLimited = {
+  ...errorBody,
+  description: 'PYMK_RATE_LIMITED: the client\'s token bucket is empty (only when PYMK_RATE_LIMIT > 0; docs/serving.md#rate-limits)',
+  headers: {
+    'retry-after': { type: 'integer', minimum: 1, description: 'seconds until a token is there' },
+    'ratelimit-limit': { type: 'integer', description: 'the bucket size (PYMK_RATE_BURST)' },
+    'ratelimit-remaining': { type: 'integer', description: 'whole tokens left' },
+    'ratelimit-reset': { type: 'integer', description: 'seconds until the bucket is full again' },
+  },
+} as const;
+
+/** The 413 of a route whose body may be at most `bytes`. */
+const tooLarge = (bytes: number) => ({ ...errorBody, description: `PYMK_PAYLOAD_TOO_LARGE: a body above ${bytes} bytes` }) as const;
+
+/** The error answers of a route that needs a credential: 429 declared with its headers, the rest by class. */
+export const guardedErrors = { 429: rateLimited, '4xx': errorBody, '5xx': errorBody } as const;
+
 const reason = {
   type: 'object',
   required: ['type'],
@@ -85,8 +123,8 @@ const explanation = {
   },
 } as const;
 
-/** The recommendations route; `limit`'s maximum is the configured maxLimit, so the OpenAPI document declares it. */
-export const recommendationsRoute = (maxLimit: number) =>
+/** The recommendations route; `limit`'s maximum and default are the configured ones, so the OpenAPI document declares them. */
+export const recommendationsRoute = (maxLimit: number, defaultLimit: number) =>
   ({
     summary: "A user's recommended people, ranked, with the reasons for each",
     operationId: 'getRecommendations',
@@ -95,7 +133,7 @@ export const recommendationsRoute = (maxLimit: number) =>
     params: {
       type: 'object',
       required: ['id'],
-      properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
+      properties: { id: pathId },
     },
     querystring: {
       type: 'object',
@@ -105,7 +143,8 @@ export const recommendationsRoute = (maxLimit: number) =>
           type: 'integer',
           minimum: 1,
           maximum: maxLimit,
-          description: 'how many people to answer (a decimal integer; default PYMK_DEFAULT_LIMIT, at most PYMK_MAX_LIMIT)',
+          default: defaultLimit,
+          description: `how many people to answer: 1 to 9 decimal digits, nothing else (\`0x10\`, \`1e2\`, \`+5\`, \`5.0\` are 400 PYMK_BAD_PARAM), between 1 and ${maxLimit} (PYMK_MAX_LIMIT); default ${defaultLimit} (PYMK_DEFAULT_LIMIT)`,
         },
         explain: {
           type: 'boolean',
@@ -142,8 +181,7 @@ export const recommendationsRoute = (maxLimit: number) =>
           explain: explanation,
         },
       },
-      '4xx': errorBody,
-      '5xx': errorBody,
+      ...guardedErrors,
     },
   }) as const;
 
@@ -171,16 +209,18 @@ export const evictRoute = {
   operationId: 'evictCachedAnswers',
   tags: ['admin'],
   security: [{ bearer: [] }, { apiKey: [] }],
+  'x-body-limit-bytes': ADMIN_BODY_LIMIT,
   body: {
     type: 'object',
+    description: `the external ids of the users to evict (a JSON body of at most ${ADMIN_BODY_LIMIT} bytes)`,
     required: ['users'],
     additionalProperties: false,
-    properties: { users: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 256 } } },
+    properties: { users: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH } } },
   },
   response: {
     200: { description: 'How many users had cached answers', type: 'object', required: ['evicted'], properties: { evicted: { type: 'integer' } } },
-    '4xx': errorBody,
-    '5xx': errorBody,
+    413: tooLarge(ADMIN_BODY_LIMIT),
+    ...guardedErrors,
   },
 } as const;
 
@@ -206,7 +246,8 @@ export const eventsRoute = {
   operationId: 'postEvents',
   tags: ['events'],
   security: [{ bearer: [] }, { apiKey: [] }],
-  body: { type: 'object', description: 'a v1 event, or {"events": [v1 events]}' },
+  'x-body-limit-bytes': EVENTS_BODY_LIMIT,
+  body: { type: 'object', description: `a v1 event, or {"events": [v1 events]} with 1 to ${MAX_EVENTS_PER_POST} of them (a JSON body of at most ${EVENTS_BODY_LIMIT} bytes)` },
   response: {
     202: {
       description: 'Appended: the event ids in order, and their positions in the log',
@@ -214,8 +255,8 @@ export const eventsRoute = {
       required: ['accepted', 'ids', 'positions'],
       properties: { accepted: { type: 'integer' }, ids: { type: 'array', items: { type: 'string' } }, positions: { type: 'array', items: { type: 'string' } } },
     },
-    '4xx': errorBody,
-    '5xx': errorBody,
+    413: tooLarge(EVENTS_BODY_LIMIT),
+    ...guardedErrors,
   },
 } as const;
 
@@ -223,8 +264,7 @@ export const eventsRoute = {
 const adminView = (description: string) =>
   ({
     200: { description, type: 'object', additionalProperties: true },
-    '4xx': errorBody,
-    '5xx': errorBody,
+    ...guardedErrors,
   }) as const;
 
 export const adminUserRoute = {
@@ -232,7 +272,7 @@ export const adminUserRoute = {
   operationId: 'getAdminUser',
   tags: ['admin'],
   security: [{ bearer: [] }, { apiKey: [] }],
-  params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } },
+  params: { type: 'object', required: ['id'], properties: { id: pathId } },
   response: adminView('The profile: { id, version, profile, flags, connections, connectionSample, blocked, dismissed, candidates, candidateSource }'),
 } as const;
 
@@ -245,7 +285,7 @@ export const adminUserSearchRoute = {
     type: 'object',
     required: ['id'],
     additionalProperties: false,
-    properties: { id: { type: 'string', minLength: 1, maxLength: 256, description: 'the external user id' } },
+    properties: { id: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH, description: `the external user id, at most ${MAX_ID_LENGTH} characters` } },
   },
   response: adminView('{ query, version, users: [profile] } (no match: users is empty)'),
 } as const;

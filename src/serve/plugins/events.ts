@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { PymkError, isPymkError } from '../../core/errors.js';
-import { eventsRoute, MAX_EVENTS_PER_POST } from '../schemas.js';
+import { EVENTS_BODY_LIMIT, eventsRoute, MAX_EVENTS_PER_POST } from '../schemas.js';
 import '../context.js';
 
 /** The events a body holds: the `events` list of a batch, or the body itself as one event. */
@@ -24,7 +24,7 @@ function eventsOf(body: unknown): unknown[] {
 }
 
 export const eventsPlugin: FastifyPluginAsync = async (app) => {
-  app.post('/v1/events', { schema: eventsRoute, config: { scope: 'events:write' } }, async (req, reply) => {
+  app.post('/v1/events', { schema: eventsRoute, config: { scope: 'events:write' }, bodyLimit: EVENTS_BODY_LIMIT }, async (req, reply) => {
     const sink = app.eventSink;
     if (!sink) throw new PymkError('PYMK_EVENTS_UNAVAILABLE', 'this server has no event log (PYMK_EVENT_LOG)');
     const events = eventsOf(req.body);

@@ -6,7 +6,7 @@
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import type { FastifyPluginAsync } from 'fastify';
-import { errorBody } from '../schemas.js';
+import { guardedErrors } from '../schemas.js';
 import '../context.js';
 
 const openapi: FastifyPluginAsync = async (app) => {
@@ -23,6 +23,7 @@ const openapi: FastifyPluginAsync = async (app) => {
       servers: [{ url: `http://${host}:${port}`, description: 'this server (PYMK_HOST, PYMK_PORT)' }],
       tags: [
         { name: 'recommendations', description: 'People a user may know' },
+        { name: 'events', description: 'Appending to the event log (scope events:write)' },
         { name: 'admin', description: 'Operations on a serving process (scope admin)' },
         { name: 'health', description: 'Liveness and readiness, open to anyone' },
         { name: 'meta', description: 'This document' },
@@ -43,7 +44,16 @@ const openapi: FastifyPluginAsync = async (app) => {
   });
   app.get(
     '/openapi.json',
-    { schema: { summary: 'This OpenAPI document', operationId: 'getOpenApi', tags: ['meta'], response: { 200: { description: 'The OpenAPI 3.1 document', type: 'object', additionalProperties: true }, '4xx': errorBody } } },
+    {
+      schema: {
+        summary: 'This OpenAPI document',
+        description: 'Any valid credential may read it when auth is on.',
+        operationId: 'getOpenApi',
+        tags: ['meta'],
+        security: [{ bearer: [] }, { apiKey: [] }],
+        response: { 200: { description: 'The OpenAPI 3.1 document', type: 'object', additionalProperties: true }, ...guardedErrors },
+      },
+    },
     async () => app.swagger(),
   );
 };

@@ -25,7 +25,7 @@ export const recommendationsPlugin: FastifyPluginAsync = async (app) => {
   app.get<{ Params: { id: string }; Querystring: { limit?: number; explain?: boolean } }>(
     '/v1/users/:id/recommendations',
     {
-      schema: recommendationsRoute(config.maxLimit),
+      schema: recommendationsRoute(config.maxLimit, config.defaultLimit),
       config: { scope: 'recommendations:read' },
       preValidation: async (req) => {
         const raw = (req.query as Record<string, unknown>).limit;
