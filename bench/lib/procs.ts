@@ -1,5 +1,7 @@
 /** Real `pymk` processes for the freshness benchmarks: CLI runs, servers on one store and log, background load. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const CLI = 'dist/src/cli/main.js';
 
@@ -7,6 +9,19 @@ export const CLI = 'dist/src/cli/main.js';
 export function runPymk(args: string[]): void {
   const r = spawnSync(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error(`pymk ${args.join(' ')} failed (${r.status})`);
+}
+
+/**
+ * A generated world of `users` (seed 7) and its bundle (pipeline --no-embed), under /tmp, made once and
+ * reused by later runs: { bundle, data } folders.
+ */
+export function worldBundle(users: number): { bundle: string; data: string } {
+  const root = `/tmp/pymk-bench-fresh-${users}`;
+  const bundle = join(root, 'bundle');
+  const data = join(root, 'data');
+  if (!existsSync(join(data, 'world.json'))) runPymk(['generate', '--users', String(users), '--seed', '7', '--out', data]);
+  if (!existsSync(join(bundle, 'manifest.json'))) runPymk(['pipeline', '--data', data, '--out', bundle, '--no-embed']);
+  return { bundle, data };
 }
 
 /** `pymk serve` on `port` (with `extra` flags and environment) once its /readyz answers. */

@@ -16,8 +16,11 @@ export const SKIP_REASONS = ['unknown user', 'same user twice', 'user exists'] a
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 export type ApplyResult =
-  /** The store was written; `users` (external ids, with their dense `uids`) may now get other answers. */
-  | { kind: 'applied'; users: string[]; uids: number[] }
+  /**
+   * The store was written; `users` (external ids, with their dense `uids`) may now get other answers;
+   * `excluded`: the pairs (viewer, user never to show them; viewer '*' = everyone) the event made.
+   */
+  | { kind: 'applied'; users: string[]; uids: number[]; excluded?: [string, string][] }
   | { kind: 'skipped'; reason: SkipReason; detail: string }
   /** A valid event this version does not apply to the store yet (acknowledged and counted). */
   | { kind: 'not applied'; reason: string };
@@ -42,14 +45,15 @@ async function resolve(store: OnlineStore, ids: string[]): Promise<number[] | Ap
 }
 
 /** An event about two users (a pair or actor → target): both must be known and different. */
-function pairEvent<E>(ids: (e: E) => [string, string], write: (store: OnlineStore, a: number, b: number) => Promise<void>): Apply<E> {
+function pairEvent<E>(ids: (e: E) => [string, string], write: (store: OnlineStore, a: number, b: number) => Promise<void>, excludes: 'none' | 'both ways' | 'one way' = 'none'): Apply<E> {
   return async (store, e) => {
     const [x, y] = ids(e);
     if (x === y) return { kind: 'skipped', reason: 'same user twice', detail: `'${x}' on both sides` };
     const r = await resolve(store, [x, y]);
     if (!Array.isArray(r)) return r;
     await write(store, r[0], r[1]);
-    return { kind: 'applied', users: [x, y], uids: r };
+    const excluded: [string, string][] = excludes === 'both ways' ? [[x, y], [y, x]] : excludes === 'one way' ? [[x, y]] : [];
+    return { kind: 'applied', users: [x, y], uids: r, excluded };
   };
 }
 
@@ -58,7 +62,7 @@ function flagEvent(flag: number): Apply<{ user: string }> {
     const r = await resolve(store, [e.user]);
     if (!Array.isArray(r)) return r;
     await store.addFlags(r[0], flag);
-    return { kind: 'applied', users: [e.user], uids: r };
+    return { kind: 'applied', users: [e.user], uids: r, excluded: [['*', e.user]] };
   };
 }
 
@@ -71,11 +75,11 @@ const acting = (e: { actor: string; target: string }): [string, string] => [e.ac
 
 /** The store write of every event type. */
 export const APPLY: { [T in EventType]: Apply<EventOf<T>> } = {
-  'connection.created': pairEvent(pair, (s, a, b) => s.addConnection(a, b)),
+  'connection.created': pairEvent(pair, (s, a, b) => s.addConnection(a, b), 'both ways'),
   'connection.removed': pairEvent(pair, (s, a, b) => s.removeConnection(a, b)),
-  block: pairEvent(acting, (s, a, b) => s.addBlock(a, b)),
+  block: pairEvent(acting, (s, a, b) => s.addBlock(a, b), 'both ways'),
   unblock: pairEvent(acting, (s, a, b) => s.removeBlock(a, b)),
-  dismiss: pairEvent(acting, (s, a, b) => s.addDismissal(a, b)),
+  dismiss: pairEvent(acting, (s, a, b) => s.addDismissal(a, b), 'one way'),
   'user.deactivated': flagEvent(FLAG_DEACTIVATED),
   'user.banned': flagEvent(FLAG_BANNED),
   'user.created': async (store, e, ctx) => {

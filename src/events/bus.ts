@@ -13,35 +13,43 @@
  */
 import { PymkError } from '../core/errors.js';
 
-/** Called with the external ids of users whose answers may have changed. */
-export type InvalidationHandler = (userIds: string[]) => void;
+/**
+ * Called with the external ids of users whose answers may have changed, and the pairs (viewer, user not to
+ * show them; viewer '*' = everyone) the announced events excluded, for answers the store is not read for.
+ */
+export type InvalidationHandler = (userIds: string[], excluded: [string, string][]) => void;
 
 export interface InvalidationBus {
   readonly url: string;
-  /** Announces users to every subscriber; resolves once the channel took the message. */
-  publish(userIds: readonly string[]): Promise<void>;
+  /** Announces users (and the pairs their events excluded) to every subscriber; resolves once the channel took the message. */
+  publish(userIds: readonly string[], excluded?: readonly (readonly [string, string])[]): Promise<void>;
   /** Starts delivering announcements to `handler`; resolves once subscribed, with a function that stops it. */
   subscribe(handler: InvalidationHandler): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
-/** The message on the wire: `{"v":1,"users":[…]}`. */
-export function encodeInvalidation(userIds: readonly string[]): string {
-  return JSON.stringify({ v: 1, users: userIds });
+/** The message on the wire: `{"v":1,"users":[…],"excluded":[[viewer,user],…]}` (`excluded` may be absent). */
+export function encodeInvalidation(userIds: readonly string[], excluded: readonly (readonly [string, string])[] = []): string {
+  return JSON.stringify(excluded.length > 0 ? { v: 1, users: userIds, excluded } : { v: 1, users: userIds });
 }
 
-export function decodeInvalidation(text: string): string[] {
+export function decodeInvalidation(text: string): { users: string[]; excluded: [string, string][] } {
   let x: unknown;
   try {
     x = JSON.parse(text);
   } catch {
     throw new PymkError('PYMK_BAD_EVENT', 'invalidation message: not JSON');
   }
-  const users = (x as { v?: unknown; users?: unknown } | null)?.users;
-  if ((x as { v?: unknown }).v !== 1 || !Array.isArray(users) || !users.every((u) => typeof u === 'string')) {
+  const m = x as { v?: unknown; users?: unknown; excluded?: unknown } | null;
+  const users = m?.users;
+  if (m?.v !== 1 || !Array.isArray(users) || !users.every((u) => typeof u === 'string')) {
     throw new PymkError('PYMK_BAD_EVENT', 'invalidation message: expected {"v":1,"users":[user ids]}');
   }
-  return users as string[];
+  const excluded = m.excluded ?? [];
+  if (!Array.isArray(excluded) || !excluded.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string')) {
+    throw new PymkError('PYMK_BAD_EVENT', 'invalidation message: expected "excluded" to be [[viewer, user], …]');
+  }
+  return { users: users as string[], excluded: excluded as [string, string][] };
 }
 
 const CHANNELS = new Map<string, Set<InvalidationHandler>>();
@@ -60,13 +68,12 @@ export class MemoryBus implements InvalidationBus {
     this.handlers = set;
   }
 
-  async publish(userIds: readonly string[]): Promise<void> {
-    const copy = [...userIds];
-    for (const h of [...this.handlers]) h([...copy]);
+  async publish(userIds: readonly string[], excluded: readonly (readonly [string, string])[] = []): Promise<void> {
+    for (const h of [...this.handlers]) h([...userIds], excluded.map(([v, u]) => [v, u]));
   }
 
   async subscribe(handler: InvalidationHandler): Promise<() => Promise<void>> {
-    const h: InvalidationHandler = (ids) => handler(ids);
+    const h: InvalidationHandler = (ids, excluded) => handler(ids, excluded);
     this.handlers.add(h);
     this.mine.add(h);
     return async () => {

@@ -68,10 +68,10 @@ export class Invalidator {
   };
   private consumer: Consumer | null = null;
   /** Both users' L2 answers deleted, then the users announced: once for the events applied in one turn. */
-  private readonly announce = new Coalescer<string>(async (users) => {
-    const unique = [...new Set(users)];
+  private readonly announce = new Coalescer<{ users: string[]; excluded: [string, string][] }>(async (items) => {
+    const unique = [...new Set(items.flatMap((i) => i.users))];
     if (this.opts.answers) await this.opts.answers.delete(unique);
-    if (this.opts.bus) await this.opts.bus.publish(unique);
+    if (this.opts.bus) await this.opts.bus.publish(unique, items.flatMap((i) => i.excluded));
   });
   readonly group: string;
   readonly consumerName: string;
@@ -103,7 +103,7 @@ export class Invalidator {
     try {
       const r = await applyEvent(this.store, e, this.opts);
       if (r.kind === 'applied') {
-        await this.announce.add(r.users);
+        await this.announce.add([{ users: r.users, excluded: r.excluded ?? [] }]);
         this.c.applied++;
         this.c.announced += this.opts.bus ? r.users.length : 0;
         if (this.opts.refresher && REFRESHED_BY.has(e.type)) this.opts.refresher.enqueue(r.uids, r.users);

@@ -38,9 +38,9 @@ export class RedisBus implements InvalidationBus {
     return new RedisBus(url, channel, client);
   }
 
-  async publish(userIds: readonly string[]): Promise<void> {
+  async publish(userIds: readonly string[], excluded: readonly (readonly [string, string])[] = []): Promise<void> {
     try {
-      await this.client.publish(this.channel, encodeInvalidation(userIds));
+      await this.client.publish(this.channel, encodeInvalidation(userIds, excluded));
     } catch (e) {
       throw unavailable(this.url, e);
     }
@@ -51,14 +51,14 @@ export class RedisBus implements InvalidationBus {
     sub.on('error', () => {});
     sub.on('message', (channel: string, text: string) => {
       if (channel !== this.channel) return;
-      let users: string[];
+      let m: ReturnType<typeof decodeInvalidation>;
       try {
-        users = decodeInvalidation(text);
+        m = decodeInvalidation(text);
       } catch (e) {
         onError?.(e as Error);
         return;
       }
-      handler(users);
+      handler(m.users, m.excluded);
     });
     try {
       await sub.connect();

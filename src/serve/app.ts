@@ -11,6 +11,7 @@ import { ResultCache } from './cache.js';
 import { Answers } from './answers.js';
 import type { AnswerCache } from '../store/answerCache.js';
 import type { DegradeState, ServingCore } from './degrade.js';
+import { LiveExclusions } from './liveExclusions.js';
 import underPressure from '@fastify/under-pressure';
 import { Breaker } from './breakers.js';
 import { clientErrorHandler, frameworkErrors, toErrorBody } from './errors.js';
@@ -89,10 +90,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const l2Breaker = new Breaker('l2', { timeoutMs: Math.max(5, Math.round(config.deadlineMs * L2_SHARE)), resetMs: config.breakerResetMs });
   app.addHook('onClose', async () => l2Breaker.shutdown());
   app.decorate('answers', new Answers(app.resultCache, deps.answerCache ?? null, metrics, l2Failures, Date.now, l2Breaker, () => deps.core()?.ann?.insertedAt ?? 0));
+  const exclusions = new LiveExclusions();
   if (deps.invalidations) {
-    const unsubscribe = await deps.invalidations.subscribe((users) => void app.answers.invalidate(users));
+    const unsubscribe = await deps.invalidations.subscribe((users, excluded) => {
+      exclusions.add(excluded);
+      void app.answers.invalidate(users);
+    });
     app.addHook('onClose', () => unsubscribe());
   }
+  metrics.gauge('pymk_live_exclusions', 'Pairs excluded by events since the bundle, applied to fallback answers', () => exclusions.size);
   metrics.gauge('pymk_l1_entries', 'Users with answers in this process\'s L1 cache', () => app.resultCache.size);
   metrics.gauge('pymk_ann_search_failures', 'ANN searches that failed (those users got no ANN candidates), since the index was loaded', () => deps.core()?.ann?.failures ?? 0);
   const staticFailures = new FailureTracker('static-ranking fallback', {
@@ -119,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onDegraded: (path, reason) => metrics.fallbacks.inc({ path, reason }),
     degraded: 0,
     staticFailures,
+    exclusions,
   } satisfies DegradeState);
 
   // Every request: its id in the answer; while draining, the stable 503 (callback-style hooks: the hot path

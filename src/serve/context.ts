@@ -32,7 +32,8 @@ export interface EventSink {
 /** Announcements of users whose answers changed (the events component's InvalidationBus fits). */
 export interface InvalidationFeed {
   readonly url: string;
-  subscribe(handler: (userIds: string[]) => void): Promise<() => Promise<void>>;
+  /** `excluded`: (viewer, user never to show them; viewer '*' = everyone) pairs the announced events made. */
+  subscribe(handler: (userIds: string[], excluded: [string, string][]) => void): Promise<() => Promise<void>>;
 }
 
 declare module 'fastify' {

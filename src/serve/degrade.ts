@@ -13,8 +13,9 @@
  *   stale-cache  the last answer this process served the user, even past its TTL or version.
  *
  * Overload (the event loop delayed past maxEventLoopDelayMs, or maxInflight full-path requests running)
- * goes straight to the cheap paths. Fallback answers are the publish-time lists: events since the publish
- * are not applied to them. A client's mistake (unknown user, bad parameter) is never masked.
+ * goes straight to the cheap paths. Fallback answers are the publish-time lists, filtered by the pairs the
+ * events since excluded (connections, blocks, dismissals, bans: liveExclusions.ts, learnt from the
+ * invalidation announcements). A client's mistake (unknown user, bad parameter) is never masked.
  */
 import { PymkError, isPymkError } from '../core/errors.js';
 import type { FailureTracker } from '../core/failures.js';
@@ -23,6 +24,7 @@ import { heuristicScorer } from '../rank/heuristic.js';
 import { recommend, type AnswerPath, type DegradeReason, type RecommendDeps, type RecommendOptions, type RecommendResult } from '../recommend/recommend.js';
 import { guardScorer, isBreakerError, type Breaker } from './breakers.js';
 import type { ResultCache } from './cache.js';
+import type { LiveExclusions } from './liveExclusions.js';
 
 /** The recommend dependencies and, for a remote store, the bundle on this server's disk to fall back on. */
 export interface ServingCore extends RecommendDeps {
@@ -49,6 +51,8 @@ export interface DegradeState {
    * the request then fell through to the next fallback or its own error.
    */
   staticFailures: FailureTracker;
+  /** Pairs excluded by events since the bundle (liveExclusions.ts): filtered out of every fallback answer. */
+  exclusions?: LiveExclusions;
 }
 
 const HEURISTIC = heuristicScorer('stored');
@@ -165,7 +169,9 @@ function stale(cache: ResultCache, user: string, limit: number): RecommendResult
 function degraded(state: DegradeState, r: RecommendResult, reason: DegradeReason): RecommendResult {
   state.degraded++;
   state.onDegraded(r.path ?? 'full', reason);
-  return { ...r, degraded: r.degraded ?? reason };
+  // The full path's fallbacks (heuristic) read the live store; the others are older than the events.
+  const live = r.path === 'heuristic' || !state.exclusions ? r : state.exclusions.filter(r);
+  return { ...live, degraded: r.degraded ?? reason };
 }
 
 function reasonOf(err: unknown): DegradeReason {

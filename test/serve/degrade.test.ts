@@ -11,6 +11,7 @@ import { ResultCache } from '../../src/serve/cache.js';
 import { Breaker } from '../../src/serve/breakers.js';
 import { recommendOrDegrade, type DegradeState, type ServingCore } from '../../src/serve/degrade.js';
 import { localFallback } from '../../src/serve/local.js';
+import { LiveExclusions } from '../../src/serve/liveExclusions.js';
 import { coreFor } from '../../src/recommend/recommend.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import type { OnlineStore } from '../../src/store/types.js';
@@ -91,6 +92,31 @@ test('a failing store: the local bundle answers (local-static, then local-2hop),
     ['local-static', 'store-failed'],
     ['local-2hop', 'store-failed'],
   ]);
+});
+
+test('fallback answers leave out what events excluded since the bundle (blocks, dismissals, connections, bans), the full path reads the store', async () => {
+  const { core, s } = setup();
+  const exclusions = new LiveExclusions();
+  const st = state({ exclusions });
+  s.set('down');
+  assert.deepEqual((await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 5)).recommendations.map((x) => x.id), ['dan', 'eve']);
+  exclusions.add([['ann', 'dan']]); // ann blocked or dismissed dan, or connected to him
+  const a = await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 5);
+  assert.equal(a.path, 'local-static');
+  assert.deepEqual(a.recommendations.map((x) => x.id), ['eve']);
+  exclusions.add([['*', 'eve']]); // eve banned: hidden from everyone
+  assert.deepEqual((await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 5)).recommendations.map((x) => x.id), []);
+  const b = await recommendOrDegrade(core, new ResultCache(10, 60), st, 'bob', 5);
+  assert.equal(b.path, 'local-2hop');
+  assert.ok(!b.recommendations.some((x) => x.id === 'eve'), 'the banned user is left out of live 2-hop fallbacks too');
+  // A stale cached answer is filtered as well.
+  const cache = new ResultCache(10, 60);
+  cache.set('ann', 5, { user: 'ann', version: core.store.version(), source: 'stored', path: 'full', recommendations: [{ id: 'dan', score: 1, reasons: [] }, { id: 'fay', score: 0.5, reasons: [] }] });
+  const { core: memOnly, s: s2 } = setup({ local: false });
+  s2.set('down');
+  const c = await recommendOrDegrade(memOnly, cache, st, 'ann', 5);
+  assert.equal(c.path, 'stale-cache');
+  assert.deepEqual(c.recommendations.map((x) => x.id), ['fay']);
 });
 
 test('after enough failures the store breaker opens: answers come from the local bundle without calling the store', async () => {
