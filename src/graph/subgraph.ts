@@ -15,20 +15,69 @@ export interface Subgraph {
 }
 
 export function subgraph(rows: ReadonlyMap<number, ArrayLike<number>>): Subgraph {
-  const seen = new Set<number>();
+  let total = rows.size;
+  for (const row of rows.values()) total += row.length;
+  // Every id once, in an open-addressing table (ids are ≥ 0; -1 = empty slot), then the distinct ids sorted.
+  const ids = new IdTable(total);
   for (const [u, row] of rows) {
-    seen.add(u);
-    for (let i = 0; i < row.length; i++) seen.add(row[i]);
+    ids.add(u);
+    for (let i = 0; i < row.length; i++) ids.add(row[i]);
   }
-  const globalIds = Int32Array.from(seen).sort();
-  const index = new Map<number, number>();
-  globalIds.forEach((id, i) => index.set(id, i));
-  const offsets = new Int32Array(globalIds.length + 1);
-  for (let i = 0; i < globalIds.length; i++) offsets[i + 1] = offsets[i] + (rows.get(globalIds[i])?.length ?? 0);
-  const targets = new Int32Array(offsets[globalIds.length]);
-  for (let i = 0; i < globalIds.length; i++) {
-    const row = rows.get(globalIds[i]);
-    if (row) for (let j = 0; j < row.length; j++) targets[offsets[i] + j] = index.get(row[j])!;
+  const globalIds = ids.distinct().sort();
+  const n = globalIds.length;
+  globalIds.forEach((id, i) => ids.setIndex(id, i));
+  const offsets = new Int32Array(n + 1);
+  for (const [u, row] of rows) offsets[ids.index(u) + 1] = row.length;
+  for (let i = 0; i < n; i++) offsets[i + 1] += offsets[i];
+  const targets = new Int32Array(offsets[n]);
+  for (const [u, row] of rows) {
+    const at = offsets[ids.index(u)];
+    for (let j = 0; j < row.length; j++) targets[at + j] = ids.index(row[j]);
   }
-  return { g: new Graph(globalIds.length, offsets, targets, new Uint32Array(targets.length)), globalIds, local: (id) => index.get(id) ?? -1 };
+  return { g: new Graph(n, offsets, targets, new Uint32Array(targets.length)), globalIds, local: (id) => ids.index(id) };
+}
+
+/** A set of non-negative ids with an index per id: linear probing over a power-of-two table. */
+class IdTable {
+  private readonly keys: Int32Array;
+  private readonly vals: Int32Array;
+  private readonly mask: number;
+  private count = 0;
+
+  constructor(atMost: number) {
+    let cap = 16;
+    while (cap < 2 * atMost) cap *= 2;
+    this.keys = new Int32Array(cap).fill(-1);
+    this.vals = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+  }
+
+  private slot(id: number): number {
+    let h = Math.imul(id, 0x9e3779b1) & this.mask;
+    while (this.keys[h] !== -1 && this.keys[h] !== id) h = (h + 1) & this.mask;
+    return h;
+  }
+
+  add(id: number): void {
+    const h = this.slot(id);
+    if (this.keys[h] === -1) {
+      this.keys[h] = id;
+      this.count++;
+    }
+  }
+
+  distinct(): Int32Array {
+    const out = new Int32Array(this.count);
+    for (let h = 0, k = 0; h < this.keys.length; h++) if (this.keys[h] !== -1) out[k++] = this.keys[h];
+    return out;
+  }
+
+  setIndex(id: number, index: number): void {
+    this.vals[this.slot(id)] = index;
+  }
+
+  /** The id's index, or -1 when the table does not hold it. */
+  index(id: number): number {
+    return id < 0 ? -1 : this.vals[this.slot(id)];
+  }
 }
