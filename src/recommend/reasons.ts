@@ -14,6 +14,21 @@ const SHARED: [ProfileField, 'same_company' | 'same_school' | 'same_location'][]
   ['location', 'same_location'],
 ];
 
+/** Up to this many connections, their names are read with the candidates' rows (see buildReasons). */
+const PREFETCH_NAMES = 256;
+
+/** Position of `id` in the sorted array `a` (which holds it). */
+function sortedIndex(a: Int32Array, id: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Reasons for each picked candidate index; mutual ids are fetched for the picked ones only. */
 export async function buildReasons(
   store: OnlineStore,
@@ -22,8 +37,13 @@ export async function buildReasons(
   sampleSize = 3,
 ): Promise<Reason[][]> {
   const ids = picked.map((i) => inputs.candidates.ids[i]);
-  // A user without connections (the ANN answers) shares none: no need to fetch the candidates' rows.
-  const rows = inputs.connections.length > 0 ? await store.neighbors(ids) : ids.map(() => new Int32Array(0));
+  const conn = inputs.connections;
+  // The names of a user's connections are read beside the candidates' rows (one round trip, not two) when
+  // they are few; the mutual samples are among them. A user without connections shares none.
+  const [rows, connNames] = await Promise.all([
+    conn.length > 0 ? store.neighbors(ids) : ids.map(() => new Int32Array(0)),
+    conn.length > 0 && conn.length <= PREFETCH_NAMES ? store.externalIds(conn) : null,
+  ]);
   const samples: number[][] = [];
   const counts: number[] = [];
   for (const r of rows) {
@@ -32,7 +52,7 @@ export async function buildReasons(
     samples.push(sample);
   }
   const flat = samples.flat();
-  const names = flat.length > 0 ? await store.externalIds(flat) : [];
+  const names = flat.length === 0 ? [] : connNames ? flat.map((id) => connNames[sortedIndex(conn, id)]) : await store.externalIds(flat);
   let k = 0;
   return picked.map((i, j) => {
     const out: Reason[] = [];
