@@ -1,7 +1,8 @@
 /**
  * The offline evaluation protocol.
  *
- * 1. Split the unique connections (temporal by a cut or the latest fraction, or random) into train / test.
+ * 1. Split the unique connections into train / test: random (the default: a seeded 10%), or temporal by a
+ *    cut or the latest fraction (data without times is split at random instead, and the result says so).
  * 2. Build the training graph. Users with at least one training connection are "active": only they can
  *    be recommended, and only held-out connections between two active users count (a user who appears
  *    after the cut is not in the training id space of any method).
@@ -64,7 +65,16 @@ export interface MethodResult {
 
 export interface EvalResult {
   dataset: string;
-  split: { kind: 'temporal' | 'random'; testFrac: number | null; cut: number | null; keepConnected: boolean; seed: number; notes: Record<string, number> };
+  split: {
+    kind: 'temporal' | 'random';
+    testFrac: number | null;
+    cut: number | null;
+    keepConnected: boolean;
+    seed: number;
+    notes: Record<string, number>;
+    /** Why the split is not the one asked for (a temporal split of data without times is random). */
+    fallback?: string;
+  };
   counts: {
     users: number;
     activeUsers: number;
@@ -90,8 +100,8 @@ export const DEFAULT_KS = [10, 20, 50, 100];
 /** Runs the protocol for each method; deterministic for a given dataset, options and seed. */
 export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<EvalResult> {
   const started = performance.now();
-  const kind = opts.split ?? 'temporal';
   const seed = opts.seed ?? 1;
+  const { kind, fallback } = chooseSplit(ds.edges, opts);
   const ks = [...new Set(opts.ks ?? DEFAULT_KS)].sort((a, b) => a - b);
   const methods = (opts.methods ?? DEFAULT_METHODS).map(getMethod); // fail fast on an unknown name
   const split = makeSplit(ds, kind, opts, seed);
@@ -157,6 +167,7 @@ export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<
       keepConnected: kind === 'random' && (opts.keepConnected ?? false),
       seed,
       notes: split.notes,
+      ...(fallback && { fallback }),
     },
     counts: {
       users: ds.n,
@@ -174,6 +185,17 @@ export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<
     methods: results,
     durationMs: performance.now() - started,
   };
+}
+
+/**
+ * The split to make: the one asked for (default random), except that a temporal split of connections
+ * without times (and without a given cut) becomes a random split, saying so.
+ */
+export function chooseSplit(edges: EdgeTable, opts: Pick<EvalOptions, 'split' | 'cut'>): { kind: (typeof SPLITS)[number]; fallback?: string } {
+  const kind = opts.split ?? 'random';
+  if (kind !== 'temporal' || opts.cut !== undefined) return { kind };
+  for (let i = 0; i < edges.count; i++) if (edges.ts[i] > 0) return { kind };
+  return { kind: 'random', fallback: 'temporal split asked for, but the connections have no times: random split instead' };
 }
 
 function makeSplit(ds: EvalDataset, kind: string, opts: EvalOptions, seed: number): EdgeSplit {

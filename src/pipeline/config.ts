@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PymkError } from '../core/errors.js';
 import type { BadRowLimit } from '../data/load.js';
+import type { EdgeColumns } from '../data/readers/edgeList.js';
 import { HEURISTIC_NAMES } from '../graph/heuristics.js';
 import { METRICS } from '../ann/types.js';
 import { INDEX_KINDS } from '../ann/registry.js';
@@ -57,6 +58,7 @@ export const PipelineFileSchema = z
     rank: z.union([z.literal(false), shaped(RANK_DEFAULTS, { examples: shaped(exampleDefaults), served: z.enum(VARIANTS) })]),
     maxBadRows: z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?%$/, 'expected an integer or a share "P%"').refine((v) => Number(v.slice(0, -1)) <= 100, 'a share is at most 100%')]),
     unknownUsers: z.enum(['keep', 'reject']),
+    columns: z.strictObject({ src: z.number().int().min(0), dst: z.number().int().min(0), ts: z.number().int().min(0).optional() }),
   })
   .strict()
   .partial();
@@ -70,6 +72,7 @@ export interface PipelineFlags {
   maxFanout?: number;
   maxBadRows?: BadRowLimit;
   unknownUsers?: 'keep' | 'reject';
+  columns?: EdgeColumns;
   embed?: boolean;
   rank?: boolean;
 }
@@ -133,6 +136,7 @@ export function pipelineParams(file: PipelineFile, flags: PipelineFlags, rules: 
     ...(flags.rank === false && { rank: false as const }),
     ...(flags.maxBadRows !== undefined && { maxBadRows: flags.maxBadRows }),
     ...(flags.unknownUsers !== undefined && { unknownUsers: flags.unknownUsers }),
+    ...(flags.columns !== undefined && { columns: flags.columns }),
   };
   const defaults: PipelineParams = { ...PIPELINE_DEFAULTS, embed: EMBED_DEFAULTS, ann: {} };
   const p = merge(merge(defaults, file), fromFlags);

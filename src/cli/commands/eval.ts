@@ -1,5 +1,5 @@
 /**
- * `pymk eval --data DIR [--split temporal|random] [--test-frac F] [--cut TS] [--k 10,20,50,100]
+ * `pymk eval (--data DIR | --connections FILE [--columns S,D[,T]]) [--split random|temporal] [--test-frac F] [--cut TS] [--k 10,20,50,100]
  *            [--methods random,pa,cn,jaccard,aa,ra] [--users N] [--pairs N] [--seed S] [--out FILE.json]`:
  * offline link-prediction evaluation of the registered methods (src/eval/protocol.ts). Prints a markdown
  * report; with --out writes the JSON there and the markdown next to it (FILE.md).
@@ -15,9 +15,9 @@ import '../../embed/evalMethods.js'; // registers 'embed' and '2hop+embed'
 import '../../rank/evalMethods.js'; // registers rank-mlp-int8, rank-mlp, rank-gbdt
 import { formatMarkdown, toReport } from '../../eval/report.js';
 import { intOption, type CommandModule } from '../command.js';
+import { addSourceOptions, sourcePath, type SourceFlags } from './dataSource.js';
 
-interface EvalFlags {
-  data: string;
+interface EvalFlags extends SourceFlags {
   split: string;
   testFrac: number;
   cut?: number;
@@ -34,16 +34,17 @@ interface EvalFlags {
 
 export const evalCommand: CommandModule = {
   register(program: Command): void {
-    program
-      .command('eval')
-      .description('offline link-prediction evaluation: split the connections, rank, report Recall/NDCG/Hits/MRR and AUC/AP')
-      .requiredOption('--data <dir>', 'dataset folder (docs/formats.md)')
-      .option('--split <kind>', `how to hold out connections: ${SPLITS.join(' | ')}`, 'temporal')
+    addSourceOptions(
+      program
+        .command('eval')
+        .description('offline link-prediction evaluation: split the connections, rank, report Recall/NDCG/Hits/MRR and AUC/AP'),
+    )
+      .option('--split <kind>', `how to hold out connections: ${SPLITS.join(' | ')} (temporal on data without times falls back to random)`, 'random')
       .option('--test-frac <f>', 'fraction of connections held out (temporal: the latest)', fraction, 0.1)
       .option('--cut <ts>', 'temporal split at this time (epoch seconds or ISO 8601) instead of --test-frac', timestamp)
       .option('--k <list>', `cut-offs K, comma-separated (default: ${DEFAULT_KS.join(',')})`, intList)
       .option('--methods <list>', `methods, comma-separated (default: ${DEFAULT_METHODS.join(',')}; registered: ${methodNames().join(', ')})`, nameList)
-      .option('--users <n>', 'query users sampled (0 = all eligible)', intOption('--users', 0), 2000)
+      .option('--users <n>', 'query users sampled (0 = all eligible)', intOption('--users', 0), 1000)
       .option('--pairs <n>', 'held-out pairs (and as many non-connected pairs) for AUC/AP; 0 = skip', intOption('--pairs', 0), 10_000)
       .option('--seed <n>', 'seed for the random split and the samples', intOption('--seed', 0), 1)
       .option('--keep-connected', 'random split: keep the training graph connected (node2vec protocol)')
@@ -57,9 +58,10 @@ export const evalCommand: CommandModule = {
         for (const m of methods) getMethod(m); // an unknown name fails before the data is read
         const log = f.quiet ? (): void => {} : (s: string): void => void process.stderr.write(s);
         const t0 = Date.now();
-        log(`loading ${f.data}…\n`);
-        const world = await loadDataset(f.data);
-        const name = world.report.name ?? basename(f.data);
+        const data = sourcePath(f);
+        log(`loading ${data}…\n`);
+        const world = await loadDataset(data, { columns: f.columns });
+        const name = world.report.name ?? basename(data);
         log(`${name}: ${world.ids.size} users, ${world.connections.count} connections (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`);
         const result = await runEval(
           { name, n: world.ids.size, edges: world.connections, world },
@@ -76,6 +78,7 @@ export const evalCommand: CommandModule = {
             onProgress: (method, done, total) => log(`\r  ${method}: ${done}/${total} users${done === total ? '\n' : ''}`),
           },
         );
+        if (result.split.fallback) console.error(`pymk eval: ${result.split.fallback}`);
         const report = toReport(result, { command: ['pymk', ...process.argv.slice(2)].map(shellWord).join(' '), note: f.note });
         const md = formatMarkdown(report);
         process.stdout.write(md);

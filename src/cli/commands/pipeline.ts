@@ -7,9 +7,9 @@ import { runPipeline } from '../../pipeline/runner.js';
 import { PIPELINE_DEFAULTS, defaultStages } from '../../pipeline/stages/index.js';
 import { rulesOf } from '../../recommend/rules.js';
 import { intOption, type CommandModule } from '../command.js';
+import { addSourceOptions, sourcePath, type SourceFlags } from './dataSource.js';
 
-interface Flags {
-  data: string;
+interface Flags extends SourceFlags {
   out: string;
   config?: string;
   candidates?: number;
@@ -24,10 +24,11 @@ interface Flags {
 
 export const pipelineCommand: CommandModule = {
   register(program: Command) {
-    program
-      .command('pipeline')
-      .description('build a serving bundle from a dataset folder: ingest → graph → (embed → ann) → candidates (2-hop) → pair features → (rank) → static lists')
-      .requiredOption('--data <dir>', 'dataset folder (docs/formats.md)')
+    addSourceOptions(
+      program
+        .command('pipeline')
+        .description('build a serving bundle from a dataset folder or an edge list: ingest → graph → (embed → ann) → candidates (2-hop) → pair features → (rank) → static lists'),
+    )
       .requiredOption('--out <dir>', 'bundle folder to write (replaced atomically on success)')
       .option('--config <file>', 'pipeline parameters as JSON (docs/pipeline.md); flags below override it')
       .option('--candidates <n>', `candidates kept per user (default ${PIPELINE_DEFAULTS.candidates.topN})`, intOption('--candidates', 1))
@@ -44,9 +45,10 @@ export const pipelineCommand: CommandModule = {
       .addHelpText('after', '\nThe static lists apply the serving business rules: PYMK_MAX_PER_COMPANY, PYMK_MAX_PER_SCHOOL, PYMK_DIVERSITY_BACKFILL.')
       .action(async (f: Flags) => {
         const file: PipelineFile = f.config ? await readPipelineFile(f.config) : {};
-        const flags = { candidates: f.candidates, listK: f.listK, maxFanout: f.maxFanout, maxBadRows: f.maxBadRows, unknownUsers: f.unknownUsers, embed: f.embed, rank: f.rank };
+        const flags = { candidates: f.candidates, listK: f.listK, maxFanout: f.maxFanout, maxBadRows: f.maxBadRows, unknownUsers: f.unknownUsers, columns: f.columns, embed: f.embed, rank: f.rank };
         const params = pipelineParams(file, flags, rulesOf(loadConfig()));
-        const r = await runPipeline({ out: f.out, stages: defaultStages(params), inputs: { data: f.data }, params, resume: f.resume });
+        const data = sourcePath(f);
+        const r = await runPipeline({ out: f.out, stages: defaultStages(params), inputs: { data }, params, resume: f.resume });
         if (r.reused.length > 0) console.error(`reused stages: ${r.reused.join(', ')}`);
         const ingest = r.manifest.stages.find((s) => s.name === 'ingest')?.metrics as { rowsRejected?: number; rejected?: Record<string, number> } | undefined;
         if (ingest?.rejected) {
