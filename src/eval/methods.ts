@@ -65,7 +65,8 @@ function heuristicMethod(name: HeuristicName, description: string): EvalMethod {
     name,
     description,
     prepare(ctx) {
-      const gen = new TwoHopGenerator(ctx.train, { topN: ctx.maxK, score: name, seed: ctx.seed });
+      // Tie seed 0: the served tie rule (twoHop.ts, tieKey), so 'aa' here is what `--scorer aa` serves.
+      const gen = new TwoHopGenerator(ctx.train, { topN: ctx.maxK, score: name });
       const h = HEURISTICS[name];
       return {
         rank(u, k, out) {

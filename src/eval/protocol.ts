@@ -41,7 +41,7 @@ export interface EvalOptions {
   keepConnected?: boolean;
   ks?: number[];
   methods?: string[];
-  /** Query users to sample (default 2,000; 0 = all). */
+  /** Query users to sample (default DEFAULT_USERS, 1,000; 0 = all). */
   users?: number;
   /** Held-out pairs scored for AUC / AP (default 10,000; 0 = skip). */
   pairs?: number;
@@ -96,26 +96,18 @@ export interface EvalResult {
 export const SPLITS = ['temporal', 'random'] as const;
 export const DEFAULT_METHODS = ['random', 'pa', 'cn', 'jaccard', 'aa', 'ra'];
 export const DEFAULT_KS = [10, 20, 50, 100];
+/** Query users sampled by default: the protocol's 1,000. */
+export const DEFAULT_USERS = 1000;
 
 /** Runs the protocol for each method; deterministic for a given dataset, options and seed. */
 export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<EvalResult> {
   const started = performance.now();
   const seed = opts.seed ?? 1;
-  const { kind, fallback } = chooseSplit(ds.edges, opts);
   const ks = [...new Set(opts.ks ?? DEFAULT_KS)].sort((a, b) => a - b);
   const methods = (opts.methods ?? DEFAULT_METHODS).map(getMethod); // fail fast on an unknown name
-  const split = makeSplit(ds, kind, opts, seed);
-  const train = buildGraph(ds.n, split.train);
-  const activeMask = new Uint8Array(ds.n);
-  for (let u = 0; u < ds.n; u++) if (train.degree(u) > 0) activeMask[u] = 1;
-  const active = Int32Array.from({ length: ds.n }, (_, u) => u).filter((u) => activeMask[u] === 1);
-  const usable = selectPart(split.test, Uint8Array.from({ length: split.test.count }, (_, i) => (activeMask[split.test.src[i]] && activeMask[split.test.dst[i]] ? 1 : 0)), 1);
-  const heldOut = buildGraph(ds.n, usable);
-  const eligible = active.filter((u) => heldOut.degree(u) > 0);
-  const rng = new Rng(seed);
-  const want = opts.users ?? 2000;
-  const queries = want > 0 && want < eligible.length ? rng.shuffle(Int32Array.from(eligible)).slice(0, want).sort() : eligible;
+  const { split, train, activeMask, active, usable, heldOut, eligible, queries, rng } = prepareSplit(ds, opts);
   const pairs = pairSample(buildGraph(ds.n, split.edges), usable, active, opts.pairs ?? 10_000, rng);
+  const { kind, fallback } = chooseSplit(ds.edges, opts);
   const ctx: EvalContext = { train, active, activeMask, maxK: ks[ks.length - 1], seed, world: ds.world };
   const results: MethodResult[] = [];
   for (const m of methods) {
@@ -185,6 +177,41 @@ export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<
     methods: results,
     durationMs: performance.now() - started,
   };
+}
+
+/** Steps 1–3 of the protocol: the split, the training graph, the usable held-out edges and the query users. */
+export interface PreparedSplit {
+  kind: (typeof SPLITS)[number];
+  fallback?: string;
+  split: EdgeSplit;
+  train: Graph;
+  activeMask: Uint8Array;
+  active: Int32Array;
+  /** Held-out edges between two active users. */
+  usable: EdgeTable;
+  heldOut: Graph;
+  eligible: Int32Array;
+  /** The sampled query users, ascending. */
+  queries: Int32Array;
+  /** The seeded generator after the query sample (the pair sample continues from it). */
+  rng: Rng;
+}
+
+export function prepareSplit(ds: EvalDataset, opts: EvalOptions = {}): PreparedSplit {
+  const seed = opts.seed ?? 1;
+  const { kind, fallback } = chooseSplit(ds.edges, opts);
+  const split = makeSplit(ds, kind, opts, seed);
+  const train = buildGraph(ds.n, split.train);
+  const activeMask = new Uint8Array(ds.n);
+  for (let u = 0; u < ds.n; u++) if (train.degree(u) > 0) activeMask[u] = 1;
+  const active = Int32Array.from({ length: ds.n }, (_, u) => u).filter((u) => activeMask[u] === 1);
+  const usable = selectPart(split.test, Uint8Array.from({ length: split.test.count }, (_, i) => (activeMask[split.test.src[i]] && activeMask[split.test.dst[i]] ? 1 : 0)), 1);
+  const heldOut = buildGraph(ds.n, usable);
+  const eligible = active.filter((u) => heldOut.degree(u) > 0);
+  const rng = new Rng(seed);
+  const want = opts.users ?? DEFAULT_USERS;
+  const queries = want > 0 && want < eligible.length ? rng.shuffle(Int32Array.from(eligible)).slice(0, want).sort() : eligible;
+  return { kind, fallback, split, train, activeMask, active, usable, heldOut, eligible, queries, rng };
 }
 
 /**

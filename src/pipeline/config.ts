@@ -47,7 +47,7 @@ const count = z.number().int().min(1);
 /** Neighbours sampled per GraphSAGE layer: two layers. */
 const fanouts = z.tuple([count, count]);
 
-const { topN: _derived, ...exampleDefaults } = RANK_DEFAULTS.examples;
+const { topN: _derived, list: _derivedToo, ...exampleDefaults } = RANK_DEFAULTS.examples;
 
 export const PipelineFileSchema = z
   .object({

@@ -48,6 +48,8 @@ export function assembleFeatures(inputs: RankingInputs, out?: Float32Array): Flo
     const src = f.source ? f.source[i] : SOURCE_CODES['2-hop'];
     x[o + C.source_2hop] = src === SOURCE_CODES['2-hop'] || src === SOURCE_CODES.both ? 1 : 0;
     x[o + C.source_ann] = src === SOURCE_CODES.ann || src === SOURCE_CODES.both ? 1 : 0;
+    x[o + C.p3] = col(f.p3, i, C.p3, true);
+    x[o + C.ra3] = col(f.ra3, i, C.ra3, false);
   }
   return x;
 }

@@ -19,14 +19,14 @@ import { rankOrder } from './heuristic.js';
 import { MemoryStore } from '../store/memory.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { BehaviourIndex, dataTime, pairFeatureColumns } from './behaviour.js';
-import { buildExamples, EXAMPLE_DEFAULTS, filterEvents } from './examples.js';
+import { buildExamples, EXAMPLE_DEFAULTS, filterEvents, LIST_DEFAULTS } from './examples.js';
 import { exportModel } from './export.js';
 import { validateVariant, type Variant } from './modelFiles.js';
 import { modelScorer, type ModelScorer } from './scorer.js';
-import { trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from './train.js';
+import { RANK_MAX_USERS, trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from './train.js';
 
-/** Label users sampled for training inside an evaluation (keeps a 50k-user run to minutes). */
-const EVAL_MAX_USERS = 20_000;
+/** Label users sampled for training inside an evaluation: the pipeline's cap (each brings a whole list). */
+const EVAL_MAX_USERS = RANK_MAX_USERS;
 
 interface Prepared {
   trained: TrainedRanker;
@@ -80,7 +80,8 @@ function rankMethod(name: string, variant: Variant, description: string): EvalMe
       const v = await validateVariant(variant, bytes, golden, `${name} (${variant})`);
       const scorer: ModelScorer = modelScorer({ variant, card: p.exported.card, session: v.session, maxGoldenDiff: v.maxGoldenDiff });
       const g = p.snap.graph;
-      const gen = new TwoHopGenerator(g, { topN: Math.max(CANDIDATES_PER_USER, ctx.maxK), score: 'aa', seed: ctx.seed });
+      // The served list: the candidates stage's settings and count (and the tie rule's seed 0).
+      const gen = new TwoHopGenerator(g, { ...LIST_DEFAULTS, topN: Math.max(CANDIDATES_PER_USER, ctx.maxK) });
       // Candidates for the next fetch: a fixed list (pair scoring) or u's 2-hop candidates (ranking).
       let fixed: Int32Array | null = null;
       const store = new MemoryStore(p.snap, {

@@ -18,6 +18,9 @@ export interface TrainOptions {
   seed: number;
 }
 
+/** Label users the pipeline and the evaluator train on: 5,000 lists of up to 200 candidates (≈1M rows). */
+export const RANK_MAX_USERS = 5_000;
+
 export const TRAIN_DEFAULTS: TrainOptions = { mlp: MLP_DEFAULTS, gbdt: GBDT_DEFAULTS, validFrac: 0.1, goldenRows: 256, seed: 1 };
 
 export interface ScoreMetrics {
@@ -83,6 +86,7 @@ export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, l
   const gbdtSeconds = (performance.now() - t0) / 1000;
   const vUser = Int32Array.from({ length: ex.rows }, (_, r) => ex.user[r]).filter((u) => isValidationUser(u, opts));
   const aa = Float32Array.from({ length: valid.rows }, (_, i) => valid.X[i * FEATURE_COUNT + COL.aa]);
+  const vOutside = new Map([...ex.outside].filter(([u]) => isValidationUser(u, opts)));
   const metrics = {
     trainRows: train.rows,
     validRows: valid.rows,
@@ -92,9 +96,9 @@ export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, l
     mlpEpochs: epochs,
     mlpRowsPerSecond: Math.round((train.rows * epochs) / Math.max(mlpSeconds, 1e-9)),
     valid: {
-      mlp: scoreMetrics(mlpForward(mlp, valid.X, valid.rows), valid.y, vUser, true),
-      gbdt: scoreMetrics(gbdtForward(gbdt, valid.X, valid.rows), valid.y, vUser, true),
-      aa: scoreMetrics(aa, valid.y, vUser, false),
+      mlp: scoreMetrics(mlpForward(mlp, valid.X, valid.rows), valid.y, vUser, true, vOutside),
+      gbdt: scoreMetrics(gbdtForward(gbdt, valid.X, valid.rows), valid.y, vUser, true, vOutside),
+      aa: scoreMetrics(aa, valid.y, vUser, false, vOutside),
     },
   };
   const gsrc = valid.rows >= opts.goldenRows ? valid : train;
@@ -115,8 +119,12 @@ export function calibrateOn(mlp: MlpParams, train: TrainingSet): Calibration {
   return calibrate(mlp, X, rows, CALIBRATION.quantile);
 }
 
-/** AUC and log loss over rows; NDCG@10 and Recall@20 per user over their rows, averaged over users with a positive. */
-export function scoreMetrics(score: Float32Array, y: Float32Array, user: Int32Array, probability: boolean): ScoreMetrics {
+/**
+ * AUC and log loss over rows; NDCG@10 and Recall@20 per user over their rows (a user's rows are their served
+ * list), averaged over users with a positive. `outside[u]`: u's positives not in their list, which count
+ * as missed (the evaluation protocol's denominator: every label pair of the user).
+ */
+export function scoreMetrics(score: Float32Array, y: Float32Array, user: Int32Array, probability: boolean, outside: Map<number, number> = new Map()): ScoreMetrics {
   const pos: number[] = [];
   const neg: number[] = [];
   let ll = 0;
@@ -136,10 +144,13 @@ export function scoreMetrics(score: Float32Array, y: Float32Array, user: Int32Ar
   let ndcg = 0;
   let recall = 0;
   let users = 0;
-  for (const rows of groups.values()) {
+  for (const u of outside.keys()) if (!groups.has(u)) users++; // no list, or nothing in it: recall 0
+  for (const [u, rows] of groups) {
     const rel = rows.filter((i) => y[i] > 0.5).length;
-    if (rel === 0) continue;
+    const all = rel + (outside.get(u) ?? 0);
+    if (all === 0) continue;
     users++;
+    if (rel === 0) continue;
     // Ties broken pessimistically (positives last) so a constant score earns nothing.
     rows.sort((a, b) => score[b] - score[a] || y[a] - y[b]);
     let dcg = 0;
@@ -150,9 +161,9 @@ export function scoreMetrics(score: Float32Array, y: Float32Array, user: Int32Ar
       if (k < 10) dcg += r / Math.log2(k + 2);
       hits += r;
     }
-    for (let k = 0; k < Math.min(10, rel); k++) idcg += 1 / Math.log2(k + 2);
+    for (let k = 0; k < Math.min(10, all); k++) idcg += 1 / Math.log2(k + 2);
     ndcg += dcg / idcg;
-    recall += hits / rel;
+    recall += hits / all;
   }
   return {
     auc: round4(rocAuc(pos, neg)),

@@ -139,5 +139,7 @@ function direct(inp: RankingInputs, i: number): Record<string, number> {
     emb_sim: f.emb_sim[i],
     source_2hop: f.source[i] === 0 || f.source[i] === 2 ? 1 : 0,
     source_ann: f.source[i] === 1 || f.source[i] === 2 ? 1 : 0,
+    p3: Math.log1p(f.p3[i]),
+    ra3: f.ra3[i],
   };
 }

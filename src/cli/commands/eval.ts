@@ -5,11 +5,12 @@
  * report; with --out writes the JSON there and the markdown next to it (FILE.md).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { PymkError } from '../../core/errors.js';
 import { loadDataset } from '../../data/load.js';
-import { DEFAULT_KS, DEFAULT_METHODS, SPLITS, runEval } from '../../eval/protocol.js';
+import { DEFAULT_KS, DEFAULT_METHODS, SPLITS, runEval, type EvalResult } from '../../eval/protocol.js';
+import { scoreServed, SPLIT_FILES, writeSplit } from '../../eval/served.js';
 import { getMethod, methodNames } from '../../eval/methods.js';
 import '../../embed/evalMethods.js'; // registers 'embed' and '2hop+embed'
 import '../../rank/evalMethods.js'; // registers rank-mlp-int8, rank-mlp, rank-gbdt
@@ -30,6 +31,33 @@ interface EvalFlags extends SourceFlags {
   out?: string;
   note?: string;
   quiet?: boolean;
+  writeSplit?: string;
+  splitDir?: string;
+  recommendations?: string;
+}
+
+/** `--split-dir DIR --recommendations FILE`: what `pymk recommend` served, scored against the hidden edges, next to AA. */
+async function scoreServedCommand(f: EvalFlags): Promise<void> {
+  if (f.splitDir === undefined || f.recommendations === undefined) throw new PymkError('PYMK_BAD_PARAM', '--split-dir DIR and --recommendations FILE go together');
+  if (f.data !== undefined || f.connections !== undefined || f.writeSplit !== undefined) throw new PymkError('PYMK_BAD_PARAM', '--split-dir scores a written split: no --data, --connections or --write-split');
+  const ks = f.k ?? [20];
+  const result = await scoreServed(f.splitDir, f.recommendations, ks);
+  if (result.missing > 0) console.error(`pymk eval: ${result.missing} of ${result.counts.queryUsers} query users have no recommendations in ${f.recommendations} (counted as empty lists)`);
+  await emit(result, f, { missing: result.missing });
+}
+
+/** Prints the markdown report; with --out writes the JSON there and the markdown next to it. */
+async function emit(result: EvalResult, f: EvalFlags, extra: Record<string, unknown> = {}): Promise<void> {
+  const report = { ...toReport(result, { command: ['pymk', ...process.argv.slice(2)].map(shellWord).join(' '), note: f.note }), ...extra };
+  const md = formatMarkdown(report);
+  process.stdout.write(md);
+  if (f.out) {
+    await mkdir(dirname(f.out), { recursive: true });
+    await writeFile(f.out, JSON.stringify(report, null, 2) + '\n');
+    const mdPath = f.out.replace(/\.json$/i, '') + '.md';
+    await writeFile(mdPath, md);
+    if (!f.quiet) process.stderr.write(`wrote ${f.out} and ${mdPath}\n`);
+  }
 }
 
 export const evalCommand: CommandModule = {
@@ -51,7 +79,11 @@ export const evalCommand: CommandModule = {
       .option('--out <file>', 'write the JSON results here and the markdown next to it')
       .option('--note <text>', 'a line for the report, e.g. how the data was made')
       .option('--quiet', 'no progress on stderr')
+      .option('--write-split <dir>', "write the split instead of evaluating: DIR/train.csv (build a bundle from it), hidden.csv, users.txt (the query users), split.json")
+      .option('--split-dir <dir>', 'score served recommendations (--recommendations) against the hidden edges of a split written by --write-split')
+      .option('--recommendations <file>', 'with --split-dir: the JSON lines of `pymk recommend --users DIR/users.txt`')
       .action(async (f: EvalFlags) => {
+        if (f.splitDir !== undefined || f.recommendations !== undefined) return scoreServedCommand(f);
         if (f.split !== 'temporal' && f.split !== 'random') throw new PymkError('PYMK_BAD_PARAM', `--split must be one of: ${SPLITS.join(', ')}`);
         if (f.cut !== undefined && f.split !== 'temporal') throw new PymkError('PYMK_BAD_PARAM', '--cut needs --split temporal');
         const methods = f.methods ?? DEFAULT_METHODS;
@@ -63,6 +95,18 @@ export const evalCommand: CommandModule = {
         const world = await loadDataset(data, { columns: f.columns });
         const name = world.report.name ?? basename(data);
         log(`${name}: ${world.ids.size} users, ${world.connections.count} connections (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`);
+        if (f.writeSplit !== undefined) {
+          const meta = await writeSplit(world, name, f.writeSplit, { split: f.split, testFrac: f.testFrac, cut: f.cut, keepConnected: f.keepConnected, users: f.users, seed: f.seed });
+          if (meta.split.fallback) console.error(`pymk eval: ${meta.split.fallback}`);
+          const d = f.writeSplit;
+          console.log(
+            `${meta.split.kind} split (seed ${meta.split.seed}): ${meta.counts.trainEdges} training edges, ${meta.counts.hiddenEdges} hidden, ${meta.counts.queryUsers} query users, in ${d}. Next:\n` +
+              `  pymk pipeline --connections ${join(d, SPLIT_FILES.train)} --out BUNDLE\n` +
+              `  pymk recommend --bundle BUNDLE --users ${join(d, SPLIT_FILES.users)} --limit 20 > recs.jsonl\n` +
+              `  pymk eval --split-dir ${d} --recommendations recs.jsonl`,
+          );
+          return;
+        }
         const result = await runEval(
           { name, n: world.ids.size, edges: world.connections, world },
           {
@@ -79,16 +123,7 @@ export const evalCommand: CommandModule = {
           },
         );
         if (result.split.fallback) console.error(`pymk eval: ${result.split.fallback}`);
-        const report = toReport(result, { command: ['pymk', ...process.argv.slice(2)].map(shellWord).join(' '), note: f.note });
-        const md = formatMarkdown(report);
-        process.stdout.write(md);
-        if (f.out) {
-          await mkdir(dirname(f.out), { recursive: true });
-          await writeFile(f.out, JSON.stringify(report, null, 2) + '\n');
-          const mdPath = f.out.replace(/\.json$/i, '') + '.md';
-          await writeFile(mdPath, md);
-          log(`wrote ${f.out} and ${mdPath}\n`);
-        }
+        await emit(result, f);
       });
   },
 };

@@ -29,11 +29,13 @@ export interface PipelineParams {
 
 export const PIPELINE_DEFAULTS: PipelineParams = { candidates: CANDIDATE_DEFAULTS, rank: RANK_DEFAULTS, lists: LIST_DEFAULTS };
 
-/** The params with what follows from others: the ranker trains on lists as long as the candidates stage keeps. */
+/** The params with what follows from others: the ranker trains on the lists the candidates stage makes (count and settings). */
 export function consistentParams(p: PipelineParams): PipelineParams {
   if (p.rank === false) return p;
   const r = p.rank ?? RANK_DEFAULTS;
-  return { ...p, rank: { ...r, examples: { ...r.examples, topN: p.candidates.topN } } };
+  const c = p.candidates;
+  const list = { score: c.score, maxFanout: c.maxFanout, hubMode: c.hubMode, exactFeatures: c.exactFeatures };
+  return { ...p, rank: { ...r, examples: { ...r.examples, topN: c.topN, list } } };
 }
 
 export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS): Stage[] {

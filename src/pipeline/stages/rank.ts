@@ -18,7 +18,7 @@ import { buildExamples, EXAMPLE_DEFAULTS, type ExampleOptions } from '../../rank
 import { exportModel } from '../../rank/export.js';
 import { MODEL_FILES, type ModelReader, type Variant } from '../../rank/modelFiles.js';
 import { schemaDescription } from '../../rank/schema.js';
-import { trainRanker, TRAIN_DEFAULTS, type TrainOptions } from '../../rank/train.js';
+import { RANK_MAX_USERS, trainRanker, TRAIN_DEFAULTS, type TrainOptions } from '../../rank/train.js';
 import { ARTIFACTS, CANDIDATE_COLUMNS, EVENT_COLUMNS, GRAPH_COLUMNS } from '../../bundle/artifacts.js';
 import { readIds, readProfiles } from '../../bundle/read.js';
 import type { Stage, StageContext } from '../stage.js';
@@ -35,7 +35,8 @@ export function pairFeaturesStage(): Stage {
       const asOf = dataTime(gc.times, events);
       const b = BehaviourIndex.fromEvents(n, events, asOf + 1);
       const users = Int32Array.from({ length: n }, (_, u) => u);
-      const extra = extraPairColumns(b, users, c.offsets, c.cand);
+      const graph = new Graph(n, gc.offsets, gc.targets, gc.times);
+      const extra = extraPairColumns(graph, b, users, c.offsets, c.cand);
       await ctx.writeArrays(ARTIFACTS.pairExtra, extra);
       let withBehaviour = 0;
       for (let i = 0; i < c.cand.length; i++) if (extra.views_out[i] || extra.views_in[i] || extra.impressions[i] || extra.rejections[i]) withBehaviour++;
@@ -52,8 +53,8 @@ export interface RankParams {
   served: Variant;
 }
 
-/** At most 30,000 label users (≈1.3M example rows): training stays a few minutes at any world size. */
-export const RANK_DEFAULTS: RankParams = { examples: { ...EXAMPLE_DEFAULTS, maxUsers: 30_000 }, train: TRAIN_DEFAULTS, served: 'mlp-int8' };
+/** At most RANK_MAX_USERS label users, each with their whole served list: training stays minutes at any size. */
+export const RANK_DEFAULTS: RankParams = { examples: { ...EXAMPLE_DEFAULTS, maxUsers: RANK_MAX_USERS }, train: TRAIN_DEFAULTS, served: 'mlp-int8' };
 
 /** Fewer positive (or negative) training pairs than this: the stage makes no model. */
 export const MIN_CLASS_ROWS = 20;
