@@ -24,6 +24,7 @@ const flag = (name: string, def: string): string => {
 
 const GROUPS: Record<string, string[]> = {
   paths: ['p3', 'ra3'],
+  normcn: ['salton', 'hpi', 'hdi'],
   cn: ['cn', 'jaccard'],
   ra: ['ra'],
   degrees: ['pa', 'user_degree', 'cand_degree'],
@@ -41,7 +42,8 @@ const seed = Number(flag('seed', '1'));
 const world = await loadDataset(file, { columns });
 const n = world.ids.size;
 const split = randomEdgeSplit(n, world.connections, { testFrac: 0.1, seed });
-const g = buildGraph(n, split.train);
+// The protocol's task: random hidden edges, so edge labels (no times), as the pipeline trains on a split's train.csv.
+const g = buildGraph(n, { ...split.train, ts: new Uint32Array(split.train.count) });
 const t0 = performance.now();
 const ex = await buildExamples(
   { ids: world.ids ?? Dictionary.from([]), profiles: world.profiles ?? emptyProfiles(n), graph: g, events: null },

@@ -23,6 +23,8 @@ export interface EvalContext {
   seed: number;
   /** The loaded dataset (profiles, events) when there is one; its connections include held-out edges. */
   world?: World;
+  /** How the held-out edges were chosen: a learned method trains for the same task. */
+  split?: 'random' | 'temporal';
 }
 
 export interface Ranker {

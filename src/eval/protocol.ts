@@ -108,7 +108,7 @@ export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<
   const { split, train, activeMask, active, usable, heldOut, eligible, queries, rng } = prepareSplit(ds, opts);
   const pairs = pairSample(buildGraph(ds.n, split.edges), usable, active, opts.pairs ?? 10_000, rng);
   const { kind, fallback } = chooseSplit(ds.edges, opts);
-  const ctx: EvalContext = { train, active, activeMask, maxK: ks[ks.length - 1], seed, world: ds.world };
+  const ctx: EvalContext = { train, active, activeMask, maxK: ks[ks.length - 1], seed, world: ds.world, split: kind };
   const results: MethodResult[] = [];
   for (const m of methods) {
     const t0 = performance.now();

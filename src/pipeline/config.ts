@@ -55,7 +55,7 @@ export const PipelineFileSchema = z
     lists: shaped({ k: LIST_DEFAULTS.k }, { k: count.max(1_000), scorer: z.string().min(1) }),
     embed: z.union([z.literal(false), shaped(EMBED_DEFAULTS, { train: shaped({ ...EMBED_TRAIN_DEFAULTS, identityStd: 0 }, { fanouts }), inferFanouts: fanouts })]),
     ann: z.union([z.literal(false), shaped(ANN_DEFAULTS, { kind: z.enum(INDEX_KINDS as [string, ...string[]]), metric: z.enum(METRICS), options: z.record(z.string(), z.unknown()) })]),
-    rank: z.union([z.literal(false), shaped(RANK_DEFAULTS, { examples: shaped(exampleDefaults), served: z.enum(VARIANTS) })]),
+    rank: z.union([z.literal(false), shaped(RANK_DEFAULTS, { examples: shaped(exampleDefaults), served: z.enum([...VARIANTS, 'auto']) })]),
     maxBadRows: z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?%$/, 'expected an integer or a share "P%"').refine((v) => Number(v.slice(0, -1)) <= 100, 'a share is at most 100%')]),
     unknownUsers: z.enum(['keep', 'reject']),
     columns: z.strictObject({ src: z.number().int().min(0), dst: z.number().int().min(0), ts: z.number().int().min(0).optional() }),
@@ -75,6 +75,17 @@ export interface PipelineFlags {
   columns?: EdgeColumns;
   embed?: boolean;
   rank?: boolean;
+}
+
+/**
+ * Whether the embedding and ANN stages run when neither a flag nor the config file says: only with a profile
+ * file. Without profiles the GraphSAGE encoder has only the graph, its ANN candidates reach only users with
+ * no 2-hop candidate, and no ranking feature uses the embeddings: on musae-facebook (22k users) it took most
+ * of the pipeline's wall time and changed served Recall@20 by nothing measurable
+ * (bench/results/served-recall-embed-*.md).
+ */
+export function embedByDefault(hasProfiles: boolean): boolean {
+  return hasProfiles;
 }
 
 /** Reads and validates a pipeline config file; the error names the file and the field. */
