@@ -18,7 +18,7 @@ export const ARTIFACTS = {
   graph: 'graph/graph.bin',
   exclusions: 'graph/exclusions.bin',
   candidates: 'candidates/two-hop.bin',
-  /** Log-derived pair features of the stored candidates, row-aligned with `candidates` (EXTRA_PAIR_FEATURES). */
+  /** Log-derived and path pair features of the stored candidates, row-aligned with `candidates` (EXTRA_PAIR_FEATURES). */
   pairExtra: 'candidates/pair-extra.bin',
   lists: 'lists/static.bin',
 } as const;
@@ -60,4 +60,6 @@ export const PAIR_EXTRA_COLUMNS = {
   rejections: 'float32',
   emb_sim: 'float32',
   source: 'float32',
+  p3: 'float32',
+  ra3: 'float32',
 } as const satisfies ColumnSpec;

@@ -14,6 +14,7 @@ import { readEvents } from './readers/events.js';
 import { IdGrammar } from './readers/idGrammar.js';
 import { IdInterner } from './readers/ids.js';
 import { planDataset } from './readers/manifest.js';
+import type { EdgeColumns } from './readers/edgeList.js';
 import { fitProfiles, readProfiles } from './readers/profiles.js';
 import type { FileReport, World } from './world.js';
 
@@ -26,10 +27,12 @@ export interface LoadOptions {
   unknownUsers?: 'keep' | 'reject';
   /** Told of every rejected row (file, line, reason, text), in file order. */
   onReject?: (r: Reject) => void;
+  /** The connection file's 0-based columns; overrides dataset.json's (default: from a header, else `src dst [ts]`). */
+  columns?: EdgeColumns;
 }
 
 /**
- * Loads `dir`. A missing folder or required file is PYMK_BAD_INPUT naming the path; a file with too many
+ * Loads `dir`, a dataset folder or a bare edge-list file. A missing folder or required file is PYMK_BAD_INPUT naming the path; a file with too many
  * malformed rows is PYMK_TOO_MANY_BAD_ROWS naming the file; a dataset without a single valid connection is
  * PYMK_BAD_INPUT. An optional file that is empty is a warning naming it (report.warnings).
  */
@@ -58,7 +61,7 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     ...acc,
     directed: plan.directed,
     delimiter: plan.connections.delimiter,
-    columns: plan.connections.columns,
+    columns: opts.columns ?? plan.connections.columns,
     unknownUsers,
   });
   files.push(c.report);

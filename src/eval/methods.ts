@@ -23,6 +23,8 @@ export interface EvalContext {
   seed: number;
   /** The loaded dataset (profiles, events) when there is one; its connections include held-out edges. */
   world?: World;
+  /** How the held-out edges were chosen: a learned method trains for the same task. */
+  split?: 'random' | 'temporal';
 }
 
 export interface Ranker {
@@ -65,7 +67,8 @@ function heuristicMethod(name: HeuristicName, description: string): EvalMethod {
     name,
     description,
     prepare(ctx) {
-      const gen = new TwoHopGenerator(ctx.train, { topN: ctx.maxK, score: name, seed: ctx.seed });
+      // Tie seed 0: the served tie rule (twoHop.ts, tieKey), so 'aa' here is what `--scorer aa` serves.
+      const gen = new TwoHopGenerator(ctx.train, { topN: ctx.maxK, score: name });
       const h = HEURISTICS[name];
       return {
         rank(u, k, out) {

@@ -1,7 +1,8 @@
 /**
  * The offline evaluation protocol.
  *
- * 1. Split the unique connections (temporal by a cut or the latest fraction, or random) into train / test.
+ * 1. Split the unique connections into train / test: random (the default: a seeded 10%), or temporal by a
+ *    cut or the latest fraction (data without times is split at random instead, and the result says so).
  * 2. Build the training graph. Users with at least one training connection are "active": only they can
  *    be recommended, and only held-out connections between two active users count (a user who appears
  *    after the cut is not in the training id space of any method).
@@ -40,7 +41,7 @@ export interface EvalOptions {
   keepConnected?: boolean;
   ks?: number[];
   methods?: string[];
-  /** Query users to sample (default 2,000; 0 = all). */
+  /** Query users to sample (default DEFAULT_USERS, 1,000; 0 = all). */
   users?: number;
   /** Held-out pairs scored for AUC / AP (default 10,000; 0 = skip). */
   pairs?: number;
@@ -64,7 +65,16 @@ export interface MethodResult {
 
 export interface EvalResult {
   dataset: string;
-  split: { kind: 'temporal' | 'random'; testFrac: number | null; cut: number | null; keepConnected: boolean; seed: number; notes: Record<string, number> };
+  split: {
+    kind: 'temporal' | 'random';
+    testFrac: number | null;
+    cut: number | null;
+    keepConnected: boolean;
+    seed: number;
+    notes: Record<string, number>;
+    /** Why the split is not the one asked for (a temporal split of data without times is random). */
+    fallback?: string;
+  };
   counts: {
     users: number;
     activeUsers: number;
@@ -86,27 +96,19 @@ export interface EvalResult {
 export const SPLITS = ['temporal', 'random'] as const;
 export const DEFAULT_METHODS = ['random', 'pa', 'cn', 'jaccard', 'aa', 'ra'];
 export const DEFAULT_KS = [10, 20, 50, 100];
+/** Query users sampled by default: the protocol's 1,000. */
+export const DEFAULT_USERS = 1000;
 
 /** Runs the protocol for each method; deterministic for a given dataset, options and seed. */
 export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<EvalResult> {
   const started = performance.now();
-  const kind = opts.split ?? 'temporal';
   const seed = opts.seed ?? 1;
   const ks = [...new Set(opts.ks ?? DEFAULT_KS)].sort((a, b) => a - b);
   const methods = (opts.methods ?? DEFAULT_METHODS).map(getMethod); // fail fast on an unknown name
-  const split = makeSplit(ds, kind, opts, seed);
-  const train = buildGraph(ds.n, split.train);
-  const activeMask = new Uint8Array(ds.n);
-  for (let u = 0; u < ds.n; u++) if (train.degree(u) > 0) activeMask[u] = 1;
-  const active = Int32Array.from({ length: ds.n }, (_, u) => u).filter((u) => activeMask[u] === 1);
-  const usable = selectPart(split.test, Uint8Array.from({ length: split.test.count }, (_, i) => (activeMask[split.test.src[i]] && activeMask[split.test.dst[i]] ? 1 : 0)), 1);
-  const heldOut = buildGraph(ds.n, usable);
-  const eligible = active.filter((u) => heldOut.degree(u) > 0);
-  const rng = new Rng(seed);
-  const want = opts.users ?? 2000;
-  const queries = want > 0 && want < eligible.length ? rng.shuffle(Int32Array.from(eligible)).slice(0, want).sort() : eligible;
+  const { split, train, activeMask, active, usable, heldOut, eligible, queries, rng } = prepareSplit(ds, opts);
   const pairs = pairSample(buildGraph(ds.n, split.edges), usable, active, opts.pairs ?? 10_000, rng);
-  const ctx: EvalContext = { train, active, activeMask, maxK: ks[ks.length - 1], seed, world: ds.world };
+  const { kind, fallback } = chooseSplit(ds.edges, opts);
+  const ctx: EvalContext = { train, active, activeMask, maxK: ks[ks.length - 1], seed, world: ds.world, split: kind };
   const results: MethodResult[] = [];
   for (const m of methods) {
     const t0 = performance.now();
@@ -157,6 +159,7 @@ export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<
       keepConnected: kind === 'random' && (opts.keepConnected ?? false),
       seed,
       notes: split.notes,
+      ...(fallback && { fallback }),
     },
     counts: {
       users: ds.n,
@@ -174,6 +177,52 @@ export async function runEval(ds: EvalDataset, opts: EvalOptions = {}): Promise<
     methods: results,
     durationMs: performance.now() - started,
   };
+}
+
+/** Steps 1–3 of the protocol: the split, the training graph, the usable held-out edges and the query users. */
+export interface PreparedSplit {
+  kind: (typeof SPLITS)[number];
+  fallback?: string;
+  split: EdgeSplit;
+  train: Graph;
+  activeMask: Uint8Array;
+  active: Int32Array;
+  /** Held-out edges between two active users. */
+  usable: EdgeTable;
+  heldOut: Graph;
+  eligible: Int32Array;
+  /** The sampled query users, ascending. */
+  queries: Int32Array;
+  /** The seeded generator after the query sample (the pair sample continues from it). */
+  rng: Rng;
+}
+
+export function prepareSplit(ds: EvalDataset, opts: EvalOptions = {}): PreparedSplit {
+  const seed = opts.seed ?? 1;
+  const { kind, fallback } = chooseSplit(ds.edges, opts);
+  const split = makeSplit(ds, kind, opts, seed);
+  const train = buildGraph(ds.n, split.train);
+  const activeMask = new Uint8Array(ds.n);
+  for (let u = 0; u < ds.n; u++) if (train.degree(u) > 0) activeMask[u] = 1;
+  const active = Int32Array.from({ length: ds.n }, (_, u) => u).filter((u) => activeMask[u] === 1);
+  const usable = selectPart(split.test, Uint8Array.from({ length: split.test.count }, (_, i) => (activeMask[split.test.src[i]] && activeMask[split.test.dst[i]] ? 1 : 0)), 1);
+  const heldOut = buildGraph(ds.n, usable);
+  const eligible = active.filter((u) => heldOut.degree(u) > 0);
+  const rng = new Rng(seed);
+  const want = opts.users ?? DEFAULT_USERS;
+  const queries = want > 0 && want < eligible.length ? rng.shuffle(Int32Array.from(eligible)).slice(0, want).sort() : eligible;
+  return { kind, fallback, split, train, activeMask, active, usable, heldOut, eligible, queries, rng };
+}
+
+/**
+ * The split to make: the one asked for (default random), except that a temporal split of connections
+ * without times (and without a given cut) becomes a random split, saying so.
+ */
+export function chooseSplit(edges: EdgeTable, opts: Pick<EvalOptions, 'split' | 'cut'>): { kind: (typeof SPLITS)[number]; fallback?: string } {
+  const kind = opts.split ?? 'random';
+  if (kind !== 'temporal' || opts.cut !== undefined) return { kind };
+  for (let i = 0; i < edges.count; i++) if (edges.ts[i] > 0) return { kind };
+  return { kind: 'random', fallback: 'temporal split asked for, but the connections have no times: random split instead' };
 }
 
 function makeSplit(ds: EvalDataset, kind: string, opts: EvalOptions, seed: number): EdgeSplit {

@@ -47,6 +47,7 @@ export function formatMarkdown(r: EvalReport): string {
     `# Offline evaluation: ${r.dataset}`,
     '',
     `- split: ${splitText}${notes.length ? ` (${notes.join(', ')})` : ''}`,
+    ...(s.fallback ? [`- note: ${s.fallback}`] : []),
     `- users ${c.users} (active in training ${c.activeUsers}); connections ${c.edges}: train ${c.trainEdges}, held out ${c.testEdges} (between active users ${c.usableTestEdges})`,
     `- query users: ${c.queryUsers} of ${c.eligibleQueryUsers} eligible (seed ${s.seed}); pairs for AUC/AP: ${c.pairPositives} held-out vs ${c.pairNegatives} random non-connected`,
     ...(r.note ? [`- data: ${r.note}`] : []),

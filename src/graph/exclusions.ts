@@ -1,5 +1,5 @@
 /** Exclusion sets from the activity log: blocks (either direction) and dismissals (directed). */
-import { EVENT_CODE, EdgeBuilder, type EventTable } from '../core/tables.js';
+import { EVENT_CODE, EdgeBuilder, FLAG_BANNED, FLAG_DEACTIVATED, type EventTable } from '../core/tables.js';
 import { buildGraph, type Adjacency } from './csr.js';
 
 export interface Exclusions {
@@ -48,4 +48,11 @@ export function directedAdjacency(n: number, src: ArrayLike<number>, dst: ArrayL
     offsets[u + 1] = w;
   }
   return { offsets, targets: targets.slice(0, w) };
+}
+
+/** Users that are never shown (deactivated or banned) never take a candidate slot: 1 = excluded. */
+export function exclusionMask(flags: Uint8Array): Uint8Array {
+  const exclude = new Uint8Array(flags.length);
+  for (let u = 0; u < flags.length; u++) exclude[u] = flags[u] & (FLAG_DEACTIVATED | FLAG_BANNED) ? 1 : 0;
+  return exclude;
 }

@@ -253,7 +253,7 @@ function selectTop(g: Graph, u: number, cfg: Resolved, s: TwoHopScratch, nTouche
     const sc = scoreOf(code, g, s.acc, x, du);
     // Most users fall below a full heap's worst score: reject them before hashing the tie key.
     if (size === cfg.topN && sc < heapScore[0]) continue;
-    const tie = mix((cfg.globalIds ? cfg.globalIds[x] : x) ^ cfg.seed);
+    const tie = tieKey(cfg.globalIds ? cfg.globalIds[x] : x, cfg.seed);
     if (size < cfg.topN) {
       heapId[size] = x;
       heapScore[size] = sc;
@@ -360,6 +360,16 @@ function swap(s: TwoHopScratch, i: number, j: number): void {
   const c = s.heapTie[i];
   s.heapTie[i] = s.heapTie[j];
   s.heapTie[j] = c;
+}
+
+/**
+ * THE TIE RULE, for every list pymk ranks (the 2-hop generator, every scorer in serving, the evaluator's
+ * heuristics): a higher score first; among equal scores the lower tieKey(id) = mix(id ^ seed) first (seed 0
+ * everywhere but in explicitly seeded experiments); then the lower id. A hash, not the id itself, because
+ * ids often follow time or community (the order a crawl met users), which would leak into the ranking.
+ */
+export function tieKey(id: number, seed = 0): number {
+  return mix(id ^ seed);
 }
 
 /** A 32-bit integer hash (murmur3 finaliser): tie keys that do not follow id order. */

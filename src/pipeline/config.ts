@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PymkError } from '../core/errors.js';
 import type { BadRowLimit } from '../data/load.js';
+import type { EdgeColumns } from '../data/readers/edgeList.js';
 import { HEURISTIC_NAMES } from '../graph/heuristics.js';
 import { METRICS } from '../ann/types.js';
 import { INDEX_KINDS } from '../ann/registry.js';
@@ -46,7 +47,7 @@ const count = z.number().int().min(1);
 /** Neighbours sampled per GraphSAGE layer: two layers. */
 const fanouts = z.tuple([count, count]);
 
-const { topN: _derived, ...exampleDefaults } = RANK_DEFAULTS.examples;
+const { topN: _derived, list: _derivedToo, ...exampleDefaults } = RANK_DEFAULTS.examples;
 
 export const PipelineFileSchema = z
   .object({
@@ -54,9 +55,10 @@ export const PipelineFileSchema = z
     lists: shaped({ k: LIST_DEFAULTS.k }, { k: count.max(1_000), scorer: z.string().min(1) }),
     embed: z.union([z.literal(false), shaped(EMBED_DEFAULTS, { train: shaped({ ...EMBED_TRAIN_DEFAULTS, identityStd: 0 }, { fanouts }), inferFanouts: fanouts })]),
     ann: z.union([z.literal(false), shaped(ANN_DEFAULTS, { kind: z.enum(INDEX_KINDS as [string, ...string[]]), metric: z.enum(METRICS), options: z.record(z.string(), z.unknown()) })]),
-    rank: z.union([z.literal(false), shaped(RANK_DEFAULTS, { examples: shaped(exampleDefaults), served: z.enum(VARIANTS) })]),
+    rank: z.union([z.literal(false), shaped(RANK_DEFAULTS, { examples: shaped(exampleDefaults), served: z.enum([...VARIANTS, 'auto']) })]),
     maxBadRows: z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?%$/, 'expected an integer or a share "P%"').refine((v) => Number(v.slice(0, -1)) <= 100, 'a share is at most 100%')]),
     unknownUsers: z.enum(['keep', 'reject']),
+    columns: z.strictObject({ src: z.number().int().min(0), dst: z.number().int().min(0), ts: z.number().int().min(0).optional() }),
   })
   .strict()
   .partial();
@@ -70,8 +72,20 @@ export interface PipelineFlags {
   maxFanout?: number;
   maxBadRows?: BadRowLimit;
   unknownUsers?: 'keep' | 'reject';
+  columns?: EdgeColumns;
   embed?: boolean;
   rank?: boolean;
+}
+
+/**
+ * Whether the embedding and ANN stages run when neither a flag nor the config file says: only with a profile
+ * file. Without profiles the GraphSAGE encoder has only the graph, its ANN candidates reach only users with
+ * no 2-hop candidate, and no ranking feature uses the embeddings: on musae-facebook (22k users) it took most
+ * of the pipeline's wall time and changed served Recall@20 by nothing measurable
+ * (bench/results/served-recall-embed-*.md).
+ */
+export function embedByDefault(hasProfiles: boolean): boolean {
+  return hasProfiles;
 }
 
 /** Reads and validates a pipeline config file; the error names the file and the field. */
@@ -133,6 +147,7 @@ export function pipelineParams(file: PipelineFile, flags: PipelineFlags, rules: 
     ...(flags.rank === false && { rank: false as const }),
     ...(flags.maxBadRows !== undefined && { maxBadRows: flags.maxBadRows }),
     ...(flags.unknownUsers !== undefined && { unknownUsers: flags.unknownUsers }),
+    ...(flags.columns !== undefined && { columns: flags.columns }),
   };
   const defaults: PipelineParams = { ...PIPELINE_DEFAULTS, embed: EMBED_DEFAULTS, ann: {} };
   const p = merge(merge(defaults, file), fromFlags);

@@ -48,6 +48,15 @@ export function assembleFeatures(inputs: RankingInputs, out?: Float32Array): Flo
     const src = f.source ? f.source[i] : SOURCE_CODES['2-hop'];
     x[o + C.source_2hop] = src === SOURCE_CODES['2-hop'] || src === SOURCE_CODES.both ? 1 : 0;
     x[o + C.source_ann] = src === SOURCE_CODES.ann || src === SOURCE_CODES.both ? 1 : 0;
+    x[o + C.p3] = col(f.p3, i, C.p3, true);
+    // Degree-normalised common neighbours, from the count and the two degrees.
+    const cn = f.cn && Number.isFinite(f.cn[i]) ? f.cn[i] : 0;
+    const du = Math.max(user.degree[0] ?? 0, 0);
+    const dv = Math.max(cu.degree[i], 0);
+    x[o + C.salton] = cn > 0 && du > 0 && dv > 0 ? cn / Math.sqrt(du * dv) : 0;
+    x[o + C.hpi] = cn > 0 && du > 0 && dv > 0 ? cn / Math.min(du, dv) : 0;
+    x[o + C.hdi] = cn > 0 && du > 0 && dv > 0 ? cn / Math.max(du, dv) : 0;
+    x[o + C.ra3] = col(f.ra3, i, C.ra3, false);
   }
   return x;
 }

@@ -7,6 +7,7 @@
 import { EVENT_CODE, type EventTable } from '../core/tables.js';
 import { pairFeatures, emptyPairFeatures, HEURISTIC_NAMES } from '../graph/heuristics.js';
 import type { Graph } from '../graph/csr.js';
+import { pathFeatureColumns } from '../graph/paths.js';
 import { EXTRA_PAIR_FEATURES, PAIR_FEATURES, type PairFeature } from '../store/snapshot.js';
 import { BEHAVIOUR_WINDOW_DAYS, SOURCE_CODES } from './schema.js';
 
@@ -85,6 +86,7 @@ export class BehaviourIndex {
 
 /** The log-derived and reserved pair-feature columns for candidate rows (user users[i] owns offsets[i]..offsets[i+1]-1). */
 export function extraPairColumns(
+  g: Graph,
   b: BehaviourIndex,
   users: ArrayLike<number>,
   offsets: Int32Array,
@@ -98,6 +100,7 @@ export function extraPairColumns(
     rejections: new Float32Array(m),
     emb_sim: new Float32Array(m),
     source: new Float32Array(m).fill(SOURCE_CODES['2-hop']),
+    ...pathFeatureColumns(g, users, offsets, cand),
   };
   for (let i = 0; i < users.length; i++) {
     const u = users[i];
@@ -128,7 +131,7 @@ export function pairFeatureColumns(g: Graph, b: BehaviourIndex, users: ArrayLike
       for (const h of HEURISTIC_NAMES) heur[h][p] = pf[h];
     }
   }
-  const extra = extraPairColumns(b, users, offsets, cand);
+  const extra = extraPairColumns(g, b, users, offsets, cand);
   const out = {} as Record<PairFeature, Float32Array>;
   for (const f of PAIR_FEATURES) out[f] = f in heur ? heur[f as keyof typeof heur] : extra[f as keyof typeof extra];
   return out;

@@ -2,7 +2,7 @@
  * The learned rankers as evaluation methods (`pymk eval --methods aa,rank-mlp-int8,rank-mlp,rank-gbdt`).
  *
  * prepare() sees only the training side of the split: the training graph, and the activity log up to the
- * last training connection (a random split has no time, so the log is not used). It builds examples with
+ * last training connection (a random split has no time: its connection times and the log are not used). It builds examples with
  * the same label rules as the pipeline (log labels with a time cut inside the training period; with no
  * times, a held-back share of the training edges), trains, exports and validates the ONNX variants — once
  * per split, shared by the three methods — and ranks each query user's 2-hop candidates through the serving
@@ -13,20 +13,21 @@ import { CANDIDATES_PER_USER } from '../core/config.js';
 import { Dictionary } from '../core/dictionary.js';
 import { emptyProfiles } from '../core/tables.js';
 import { registerMethod, type EvalContext, type EvalMethod, type Ranker } from '../eval/methods.js';
+import { Graph } from '../graph/csr.js';
 import { exclusionsFromEvents } from '../graph/exclusions.js';
 import { TwoHopGenerator } from '../graph/twoHop.js';
 import { rankOrder } from './heuristic.js';
 import { MemoryStore } from '../store/memory.js';
 import type { Snapshot } from '../store/snapshot.js';
 import { BehaviourIndex, dataTime, pairFeatureColumns } from './behaviour.js';
-import { buildExamples, EXAMPLE_DEFAULTS, filterEvents } from './examples.js';
+import { buildExamples, EXAMPLE_DEFAULTS, filterEvents, LIST_DEFAULTS } from './examples.js';
 import { exportModel } from './export.js';
 import { validateVariant, type Variant } from './modelFiles.js';
 import { modelScorer, type ModelScorer } from './scorer.js';
-import { trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from './train.js';
+import { RANK_MAX_USERS, trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from './train.js';
 
-/** Label users sampled for training inside an evaluation (keeps a 50k-user run to minutes). */
-const EVAL_MAX_USERS = 20_000;
+/** Label users sampled for training inside an evaluation: the pipeline's cap (each brings a whole list). */
+const EVAL_MAX_USERS = RANK_MAX_USERS;
 
 interface Prepared {
   trained: TrainedRanker;
@@ -38,7 +39,9 @@ interface Prepared {
 const cache = new WeakMap<EvalContext, Promise<Prepared>>();
 
 async function prepareShared(ctx: EvalContext): Promise<Prepared> {
-  const g = ctx.train;
+  // A random split hides random edges: train for that task (edge labels held back at random, no log), as
+  // the pipeline does on a split's train.csv, rather than for "who connects next".
+  const g = ctx.split === 'random' ? new Graph(ctx.train.n, ctx.train.offsets, ctx.train.targets, new Uint32Array(ctx.train.targets.length)) : ctx.train;
   const n = g.n;
   const w = ctx.world;
   const end = dataTime(g.times, null);
@@ -80,7 +83,8 @@ function rankMethod(name: string, variant: Variant, description: string): EvalMe
       const v = await validateVariant(variant, bytes, golden, `${name} (${variant})`);
       const scorer: ModelScorer = modelScorer({ variant, card: p.exported.card, session: v.session, maxGoldenDiff: v.maxGoldenDiff });
       const g = p.snap.graph;
-      const gen = new TwoHopGenerator(g, { topN: Math.max(CANDIDATES_PER_USER, ctx.maxK), score: 'aa', seed: ctx.seed });
+      // The served list: the candidates stage's settings and count (and the tie rule's seed 0).
+      const gen = new TwoHopGenerator(g, { ...LIST_DEFAULTS, topN: Math.max(CANDIDATES_PER_USER, ctx.maxK) });
       // Candidates for the next fetch: a fixed list (pair scoring) or u's 2-hop candidates (ranking).
       let fixed: Int32Array | null = null;
       const store = new MemoryStore(p.snap, {

@@ -4,16 +4,18 @@
  * A cut time T0 splits the data: features come from a training snapshot of everything before T0 (the
  * graph, the exclusions and the behaviour counts as of T0); labels come from what happened at or after T0.
  *
- * - Log labels (the dataset has timed connections): for every user u who was shown someone (impression),
- *   sent an invitation or made a connection in the label window, the examples are the people u was shown,
- *   invited or connected with, a sample of u's 2-hop candidates as of T0 (non-impressed candidates) and
- *   some random users. A pair is positive when u invited v (banned users' spam invitations do not count)
- *   or the two connected in the window (a connection, i.e. an accepted invitation, weighs ACCEPTED_WEIGHT;
- *   an invitation alone weighs 1); impressions with no action and the sampled candidates and random users
- *   that did not connect are negatives.
+ * - Log labels (the dataset has timed connections): a pair is positive when u invited v (banned users'
+ *   spam invitations do not count) or the two connected in the label window (a connection, i.e. an
+ *   accepted invitation, weighs ACCEPTED_WEIGHT; an invitation alone weighs 1).
  * - Edge labels (no times, e.g. ego-Facebook): a seeded random share of the connections is held back as
- *   the label edges; the training snapshot is the graph without them; positives are the held-back pairs,
- *   negatives sampled 2-hop candidates and random users as above.
+ *   the label edges; the training snapshot is the graph without them; positives are the held-back pairs.
+ *
+ * Every label user's examples are exactly the candidate list serving would rank for them in the training
+ * snapshot: their top-`topN` 2-hop candidates by the stored score (Adamic-Adar), the same count as served,
+ * minus blocked and dismissed users. Everything else in the list is a negative. Positives outside the list
+ * cannot be ranked by any scorer; they are counted per user (`outside`) so that validation recall has the
+ * protocol's denominator (all of a user's label pairs with a user who has a connection in the snapshot). Training on these lists, not on easy random
+ * negatives, is what makes the model learn to order the lists it is given (HeaRT, Li et al. 2023).
  *
  * The rows are assembled through the serving path itself: the examples become the stored candidate lists
  * of the training snapshot, a MemoryStore serves it, and `assembleFeatures(fetchRankingInputs(u))` makes
@@ -24,7 +26,8 @@ import type { Dictionary } from '../core/dictionary.js';
 import { Rng } from '../core/rng.js';
 import { EVENT_CODE, FLAG_BANNED, type EventTable, type ProfileTable } from '../core/tables.js';
 import { buildGraph, type Graph } from '../graph/csr.js';
-import { exclusionsFromEvents } from '../graph/exclusions.js';
+import { exclusionMask, exclusionsFromEvents } from '../graph/exclusions.js';
+import type { HeuristicName } from '../graph/heuristics.js';
 import { graphEdges } from '../graph/splits.js';
 import { TwoHopGenerator } from '../graph/twoHop.js';
 import { MemoryStore } from '../store/memory.js';
@@ -50,23 +53,32 @@ export interface ExampleOptions {
   edgeLabelFrac: number;
   /** 2-hop candidates considered per user: the candidates stage's count (default CANDIDATES_PER_USER). */
   topN: number;
-  /** Non-impressed 2-hop candidates sampled as examples per user (default 30). */
-  candidateSamples: number;
-  /** Random users sampled as examples per user (default 10): teaches that strangers are unlikely. */
-  randomSamples: number;
-  /** At most this many label users, sampled (0 = all). */
+  /** How the candidates stage builds the lists (set from its params, like topN). */
+  list: ListOptions;
+  /** At most this many label users, sampled (0 = all); each brings up to topN rows. */
   maxUsers: number;
   seed: number;
 }
 
-export const EXAMPLE_DEFAULTS: ExampleOptions = { labelDays: 14, edgeLabelFrac: 0.1, topN: CANDIDATES_PER_USER, candidateSamples: 30, randomSamples: 10, maxUsers: 0, seed: 1 };
+/** The candidate generator's settings that shape a served list (the candidates stage's). */
+export interface ListOptions {
+  score: HeuristicName;
+  maxFanout: number;
+  hubMode: 'skip' | 'sample';
+  exactFeatures: boolean;
+}
+
+export const LIST_DEFAULTS: ListOptions = { score: 'aa', maxFanout: 2000, hubMode: 'sample', exactFeatures: true };
+export const EXAMPLE_DEFAULTS: ExampleOptions = { labelDays: 14, edgeLabelFrac: 0.1, topN: CANDIDATES_PER_USER, list: LIST_DEFAULTS, maxUsers: 0, seed: 1 };
 export const ACCEPTED_WEIGHT = 2;
 
 export interface Examples extends TrainingSet {
   /** The user of each row (for per-user ranking metrics). */
   user: Int32Array;
   cand: Int32Array;
-  labels: { mode: 'log' | 'edges'; cut: number | null; users: number; positives: number; impressions: number; rows: number };
+  labels: { mode: 'log' | 'edges'; cut: number | null; users: number; positives: number; positivesOutsideLists: number; impressions: number; rows: number };
+  /** Per label user: their label pairs that are not in their candidate list (no scorer can rank them). */
+  outside: Map<number, number>;
 }
 
 const IMPRESSION = EVENT_CODE.impression;
@@ -123,44 +135,26 @@ export async function buildExamples(src: RankSource, opts: ExampleOptions = EXAM
   // Label users, sampled when capped.
   const isUser = new Uint8Array(n);
   for (const k of positive.keys()) isUser[Math.floor(k / n)] = 1;
-  for (const k of impressed.keys()) isUser[Math.floor(k / n)] = 1;
   let users = Int32Array.from({ length: n }, (_, u) => u).filter((u) => isUser[u] === 1 && g0.degree(u) > 0);
   if (opts.maxUsers > 0 && users.length > opts.maxUsers) users = rng.shuffle(users).slice(0, opts.maxUsers).sort();
 
-  // Per user: positives ∪ impressed ∪ sampled 2-hop candidates ∪ random users, minus the excluded.
-  const byUser = new Map<number, number[]>();
-  const collect = (m: Map<number, number>): void => {
-    for (const k of m.keys()) {
-      const u = Math.floor(k / n);
-      if (!isUser[u]) continue;
-      let l = byUser.get(u);
-      if (!l) byUser.set(u, (l = []));
-      l.push(k - u * n);
-    }
-  };
-  collect(positive);
-  collect(impressed);
-  const gen = new TwoHopGenerator(g0, { topN: opts.topN, score: 'aa', seed: opts.seed });
+  // Per user: exactly the served list (top-N 2-hop by the stored score), minus the excluded.
+  // The candidates stage's generator: same settings, tie seed 0, deactivated and banned users excluded.
+  const gen = new TwoHopGenerator(g0, { ...opts.list, topN: opts.topN, exclude: exclusionMask(src.profiles.flags) });
   const offsets = new Int32Array(n + 1);
   const cand: number[] = [];
-  const seen = new Set<number>();
   let ui = 0;
   for (let u = 0; u < n; u++) {
     if (ui < users.length && users[ui] === u) {
       ui++;
-      seen.clear();
       const blocked = excl ? row(excl.blocked, u) : null;
       const dismissed = excl ? row(excl.dismissed, u) : null;
-      const take = (v: number): void => {
-        if (v === u || v < 0 || v >= n || seen.has(v) || g0.hasEdge(u, v)) return;
-        if ((blocked && includes(blocked, v)) || (dismissed && includes(dismissed, v))) return;
-        seen.add(v);
-        cand.push(v);
-      };
-      for (const v of byUser.get(u) ?? []) take(v);
       const c = gen.run(u);
-      for (let s = 0; s < Math.min(opts.candidateSamples, c); s++) take(gen.cand[rng.int(c)]);
-      for (let s = 0; s < opts.randomSamples; s++) take(rng.int(n));
+      for (let i = 0; i < c; i++) {
+        const v = gen.cand[i];
+        if ((blocked && includes(blocked, v)) || (dismissed && includes(dismissed, v))) continue;
+        cand.push(v);
+      }
     }
     offsets[u + 1] = cand.length;
   }
@@ -183,6 +177,15 @@ export async function buildExamples(src: RankSource, opts: ExampleOptions = EXAM
   const user = new Int32Array(rows);
   const store = new MemoryStore(snap);
   let positives = 0;
+  const perUser = new Map<number, number>();
+  for (const k of positive.keys()) {
+    const u = Math.floor(k / n);
+    const v = k - u * n;
+    // As the evaluation protocol counts: pairs of two users with a connection in the snapshot (no scorer sees others).
+    if (isUser[u] && g0.degree(v) > 0 && !g0.hasEdge(u, v)) perUser.set(u, (perUser.get(u) ?? 0) + 1);
+  }
+  const outside = new Map<number, number>();
+  let positivesOutsideLists = 0;
   for (const u of users) {
     const lo = offsets[u];
     if (offsets[u + 1] === lo) continue;
@@ -196,6 +199,13 @@ export async function buildExamples(src: RankSource, opts: ExampleOptions = EXAM
       if (p) positives++;
     }
   }
+  for (const u of users) {
+    let inList = 0;
+    for (let r = offsets[u]; r < offsets[u + 1]; r++) if (y[r] > 0) inList++;
+    const out = (perUser.get(u) ?? 0) - inList;
+    if (out > 0) outside.set(u, out);
+    positivesOutsideLists += out;
+  }
   return {
     X,
     rows,
@@ -204,7 +214,8 @@ export async function buildExamples(src: RankSource, opts: ExampleOptions = EXAM
     w,
     user,
     cand: candArr,
-    labels: { mode: cut !== null ? 'log' : 'edges', cut, users: users.length, positives, impressions: impressed.size, rows },
+    labels: { mode: cut !== null ? 'log' : 'edges', cut, users: users.length, positives, positivesOutsideLists, impressions: impressed.size, rows },
+    outside,
   };
 }
 

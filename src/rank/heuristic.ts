@@ -4,6 +4,7 @@
  * a model; select.ts picks between them by the `scorer` setting.
  */
 import { unknownName } from '../core/errors.js';
+import { tieKey } from '../graph/twoHop.js';
 import { PAIR_FEATURES, type PairFeature } from '../store/snapshot.js';
 import type { RankingInputs } from '../store/types.js';
 import type { Scorer } from './scorer.js';
@@ -31,10 +32,14 @@ export function heuristicScorer(name: string): Scorer {
   return s;
 }
 
-/** Candidate indices sorted by score descending; ties broken by candidate id ascending (deterministic). */
+/** Candidate indices sorted by score descending, ties by the tie rule (tieKey of the id, then the id): see twoHop.ts. */
 export function rankOrder(scores: Float32Array, ids: Int32Array): Int32Array {
   const order = new Int32Array(scores.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  order.sort((a, b) => scores[b] - scores[a] || ids[a] - ids[b]);
+  const tie = new Uint32Array(scores.length);
+  for (let i = 0; i < order.length; i++) {
+    order[i] = i;
+    tie[i] = tieKey(ids[i]);
+  }
+  order.sort((a, b) => scores[b] - scores[a] || tie[a] - tie[b] || ids[a] - ids[b]);
   return order;
 }

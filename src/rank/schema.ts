@@ -45,6 +45,11 @@ export const FEATURES: readonly FeatureSpec[] = Object.freeze([
   { name: 'emb_sim', kind: 'value', default: 0, doc: 'embedding similarity (reserved: 0 until embeddings are stored)' },
   { name: 'source_2hop', kind: 'binary', default: 1, doc: 'the candidate came from the 2-hop generator' },
   { name: 'source_ann', kind: 'binary', default: 0, doc: 'the candidate came from the ANN index' },
+  { name: 'p3', kind: 'log1p', default: 0, doc: 'paths of length 3 between the two (A³: truncated Katz beyond common neighbours)' },
+  { name: 'salton', kind: 'value', default: 0, doc: 'common neighbours / √(degree · degree) (cosine of the neighbour sets)' },
+  { name: 'hpi', kind: 'value', default: 0, doc: 'common neighbours / the smaller degree (hub-promoted)' },
+  { name: 'hdi', kind: 'value', default: 0, doc: 'common neighbours / the larger degree (hub-depressed)' },
+  { name: 'ra3', kind: 'value', default: 0, doc: 'length-3 paths weighted by 1/(degree · degree) of their inner nodes (a 3-step random walk)' },
 ] as const satisfies readonly FeatureSpec[]);
 
 export const FEATURE_NAMES: readonly string[] = FEATURES.map((f) => f.name);

@@ -7,6 +7,8 @@ import { mix } from '../graph/twoHop.js';
 import type { Examples } from './examples.js';
 import { gbdtForward, trainGbdt, GBDT_DEFAULTS, type Ensemble, type GbdtOptions } from './gbdt.js';
 import { calibrate, MLP_DEFAULTS, mlpForward, trainMlp, type Calibration, type MlpOptions, type MlpParams, type TrainingSet } from './mlp.js';
+import { rankOrder } from './heuristic.js';
+import type { Variant } from './modelFiles.js';
 import { COL, FEATURE_COUNT } from './schema.js';
 
 export interface TrainOptions {
@@ -17,6 +19,9 @@ export interface TrainOptions {
   goldenRows: number;
   seed: number;
 }
+
+/** Label users the pipeline and the evaluator train on: 5,000 lists of up to 200 candidates (≈1M rows). */
+export const RANK_MAX_USERS = 5_000;
 
 export const TRAIN_DEFAULTS: TrainOptions = { mlp: MLP_DEFAULTS, gbdt: GBDT_DEFAULTS, validFrac: 0.1, goldenRows: 256, seed: 1 };
 
@@ -81,8 +86,11 @@ export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, l
     if (t % 25 === 0) log(`gbdt: ${t} trees`);
   });
   const gbdtSeconds = (performance.now() - t0) / 1000;
-  const vUser = Int32Array.from({ length: ex.rows }, (_, r) => ex.user[r]).filter((u) => isValidationUser(u, opts));
+  const vRows = Int32Array.from({ length: ex.rows }, (_, r) => r).filter((r) => isValidationUser(ex.user[r], opts));
+  const vUser = Int32Array.from(vRows, (r) => ex.user[r]);
+  const vCand = Int32Array.from(vRows, (r) => ex.cand[r]);
   const aa = Float32Array.from({ length: valid.rows }, (_, i) => valid.X[i * FEATURE_COUNT + COL.aa]);
+  const vOutside = new Map([...ex.outside].filter(([u]) => isValidationUser(u, opts)));
   const metrics = {
     trainRows: train.rows,
     validRows: valid.rows,
@@ -92,15 +100,29 @@ export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, l
     mlpEpochs: epochs,
     mlpRowsPerSecond: Math.round((train.rows * epochs) / Math.max(mlpSeconds, 1e-9)),
     valid: {
-      mlp: scoreMetrics(mlpForward(mlp, valid.X, valid.rows), valid.y, vUser, true),
-      gbdt: scoreMetrics(gbdtForward(gbdt, valid.X, valid.rows), valid.y, vUser, true),
-      aa: scoreMetrics(aa, valid.y, vUser, false),
+      mlp: scoreMetrics(mlpForward(mlp, valid.X, valid.rows), valid.y, vUser, true, vOutside, vCand),
+      gbdt: scoreMetrics(gbdtForward(gbdt, valid.X, valid.rows), valid.y, vUser, true, vOutside, vCand),
+      aa: scoreMetrics(aa, valid.y, vUser, false, vOutside, vCand),
     },
   };
   const gsrc = valid.rows >= opts.goldenRows ? valid : train;
   const g = Math.min(opts.goldenRows, gsrc.rows);
   const gx = gsrc.X.slice(0, g * FEATURE_COUNT);
   return { mlp, calibration: calibrateOn(mlp, train), gbdt, golden: { x: gx, mlp: mlpForward(mlp, gx, g), gbdt: gbdtForward(gbdt, gx, g) }, metrics };
+}
+
+/** What the rank stage serves: a variant, or 'auto' (chooseServed); 'aa' means no model (the stored score). */
+export type ServedChoice = Variant | 'aa';
+
+/**
+ * Model selection on the validation users' served lists: the model with the higher Recall@20 (NDCG@10 on a
+ * tie; the MLP is served as INT8), or 'aa' — no model — when neither beats Adamic-Adar on the same lists.
+ */
+export function chooseServed(valid: TrainedRanker['metrics']['valid']): ServedChoice {
+  const better = (a: ScoreMetrics, b: ScoreMetrics): boolean => a.recall20 > b.recall20 || (a.recall20 === b.recall20 && a.ndcg10 > b.ndcg10);
+  const best = better(valid.gbdt, valid.mlp) ? 'gbdt' : 'mlp-int8';
+  const m = best === 'gbdt' ? valid.gbdt : valid.mlp;
+  return better(m, valid.aa) ? best : 'aa';
 }
 
 /** Calibrates the MLP's static INT8 ranges on up to CALIBRATION.rows evenly spaced training rows. */
@@ -115,8 +137,21 @@ export function calibrateOn(mlp: MlpParams, train: TrainingSet): Calibration {
   return calibrate(mlp, X, rows, CALIBRATION.quantile);
 }
 
-/** AUC and log loss over rows; NDCG@10 and Recall@20 per user over their rows, averaged over users with a positive. */
-export function scoreMetrics(score: Float32Array, y: Float32Array, user: Int32Array, probability: boolean): ScoreMetrics {
+/**
+ * AUC and log loss over rows; NDCG@10 and Recall@20 per user over their rows (a user's rows are their served
+ * list), averaged over users with a positive. `outside[u]`: u's positives not in their list, which count
+ * as missed (the evaluation protocol's denominator: every label pair of the user). With the candidates'
+ * ids, equal scores are ordered by the served tie rule (rankOrder); without, pessimistically (positives
+ * last, so a constant score earns nothing).
+ */
+export function scoreMetrics(
+  score: Float32Array,
+  y: Float32Array,
+  user: Int32Array,
+  probability: boolean,
+  outside: Map<number, number> = new Map(),
+  cand?: Int32Array,
+): ScoreMetrics {
   const pos: number[] = [];
   const neg: number[] = [];
   let ll = 0;
@@ -136,12 +171,19 @@ export function scoreMetrics(score: Float32Array, y: Float32Array, user: Int32Ar
   let ndcg = 0;
   let recall = 0;
   let users = 0;
-  for (const rows of groups.values()) {
+  for (const u of outside.keys()) if (!groups.has(u)) users++; // no list, or nothing in it: recall 0
+  for (const [u, rows] of groups) {
     const rel = rows.filter((i) => y[i] > 0.5).length;
-    if (rel === 0) continue;
+    const all = rel + (outside.get(u) ?? 0);
+    if (all === 0) continue;
     users++;
-    // Ties broken pessimistically (positives last) so a constant score earns nothing.
-    rows.sort((a, b) => score[b] - score[a] || y[a] - y[b]);
+    if (rel === 0) continue;
+    if (cand) {
+      const s = Float32Array.from(rows, (i) => score[i]);
+      const order = rankOrder(s, Int32Array.from(rows, (i) => cand[i]));
+      const sorted = Array.from(order, (k) => rows[k]);
+      rows.splice(0, rows.length, ...sorted);
+    } else rows.sort((a, b) => score[b] - score[a] || y[a] - y[b]);
     let dcg = 0;
     let idcg = 0;
     let hits = 0;
@@ -150,9 +192,9 @@ export function scoreMetrics(score: Float32Array, y: Float32Array, user: Int32Ar
       if (k < 10) dcg += r / Math.log2(k + 2);
       hits += r;
     }
-    for (let k = 0; k < Math.min(10, rel); k++) idcg += 1 / Math.log2(k + 2);
+    for (let k = 0; k < Math.min(10, all); k++) idcg += 1 / Math.log2(k + 2);
     ndcg += dcg / idcg;
-    recall += hits / rel;
+    recall += hits / all;
   }
   return {
     auc: round4(rocAuc(pos, neg)),

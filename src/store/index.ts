@@ -9,6 +9,8 @@
  */
 import { CANDIDATES_PER_USER } from '../core/config.js';
 import { PymkError, unknownName } from '../core/errors.js';
+import type { Graph } from '../graph/csr.js';
+import { PathCounter, pathFeatureColumns } from '../graph/paths.js';
 import { twoHop, TwoHopScratch } from '../graph/twoHop.js';
 import { KeySpace } from './keys.js';
 import type { KvClient } from './kv.js';
@@ -97,10 +99,13 @@ async function openKvStore(url: string, opts: FailureReport): Promise<OnlineStor
 /** Live 2-hop candidates over the snapshot's graph, with one reusable scratch buffer per graph size. */
 export function liveTwoHop(topN: number): LiveCandidates {
   let scratch: TwoHopScratch | null = null;
+  let paths: { graph: Graph; counter: PathCounter } | null = null;
   return (snap, uid) => {
     if (uid >= snap.graph.n || snap.graph.degree(uid) === 0) return null;
     if (!scratch || scratch.n !== snap.graph.n) scratch = new TwoHopScratch(snap.graph.n, topN);
     const c = twoHop(snap.graph, uid, { topN }, scratch);
-    return { ids: c.cand, score: c.score, features: completePairFeatures(c.features, c.cand.length) };
+    if (!paths || paths.graph !== snap.graph) paths = { graph: snap.graph, counter: new PathCounter(snap.graph) };
+    const p = pathFeatureColumns(snap.graph, [uid], Int32Array.of(0, c.cand.length), c.cand, paths.counter);
+    return { ids: c.cand, score: c.score, features: completePairFeatures({ ...c.features, ...p }, c.cand.length) };
   };
 }

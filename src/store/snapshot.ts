@@ -6,14 +6,16 @@ import type { Dictionary } from '../core/dictionary.js';
 import type { ProfileTable } from '../core/tables.js';
 import type { Adjacency, Graph } from '../graph/csr.js';
 import { HEURISTIC_NAMES, type HeuristicName } from '../graph/heuristics.js';
+import { PATH_FEATURES } from '../graph/paths.js';
 
 export type { Adjacency };
 /**
  * Pair features from the activity log and reserved slots, stored after the heuristics: profile views each
  * way, impressions, rejections (dismissals and ignored invites, either way), embedding similarity, and the
- * candidate source code (0 = 2-hop, 1 = ANN, 2 = both). 0 where not computed. Defined in src/rank/schema.ts.
+ * candidate source code (0 = 2-hop, 1 = ANN, 2 = both), and the length-3 path features p3 and ra3
+ * (src/graph/paths.ts). 0 where not computed. Defined in src/rank/schema.ts.
  */
-export const EXTRA_PAIR_FEATURES = ['views_out', 'views_in', 'impressions', 'rejections', 'emb_sim', 'source'] as const;
+export const EXTRA_PAIR_FEATURES = ['views_out', 'views_in', 'impressions', 'rejections', 'emb_sim', 'source', ...PATH_FEATURES] as const;
 /** Pair features stored with each candidate, in this order everywhere: the graph heuristics, then the extras. */
 export const PAIR_FEATURES = [...HEURISTIC_NAMES, ...EXTRA_PAIR_FEATURES] as const;
 export type PairFeature = HeuristicName | (typeof EXTRA_PAIR_FEATURES)[number];

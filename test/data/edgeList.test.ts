@@ -90,7 +90,7 @@ test('malformed rows are skipped and counted by reason, quoting file, line and w
   assert.deepEqual(r.report.skipped, { wrong_column_count: 2, empty_id: 1, bad_ts: 2, unterminated_quote: 1 });
   assert.equal(r.report.rowsRead, 9);
   assert.equal(r.report.samples.length, 5);
-  assert.match(r.report.samples[0], /conn\.csv:2: expected 2 or 3 columns \(src dst \[ts\]\) separated by ',', got 4$/);
+  assert.match(r.report.samples[0], /conn\.csv:2: expected 2 or 3 columns \(src dst \[ts\]\) separated by ',', got 4 \(name the columns with --columns SRC,DST\[,TS\], 0-based, or connections.columns in dataset.json\)$/);
   assert.match(r.report.samples[1], /conn\.csv:4: expected 2 or 3 columns .* got 1$/);
   assert.match(r.report.samples[2], /conn\.csv:5: expected a non-empty src id$/);
   assert.match(r.report.samples[3], /conn\.csv:6: ts must be epoch seconds .* or ISO 8601, got "notatime"$/);

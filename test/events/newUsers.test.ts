@@ -69,7 +69,7 @@ describe('users created online (Redis store, redis-streams log, two serve proces
     const params: PipelineParams = {
       ...PIPELINE_DEFAULTS,
       embed: { ...EMBED_DEFAULTS, train: { ...EMBED_DEFAULTS.train, epochs: 1, maxEdges: 2000 } },
-      rank: { ...RANK_DEFAULTS, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
+      rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
     };
     await runPipeline({ out: bundle, stages: defaultStages(params), inputs: { data }, params, progress: 'silent', log: () => {} });
     const pub = spawnSync(process.execPath, [CLI, 'publish', '--bundle', bundle, '--store', store], { encoding: 'utf8' });

@@ -45,7 +45,7 @@ export async function worldBundle(root: string, users: number, seed = 11): Promi
   const out = join(root, 'bundle');
   const params = {
     ...PIPELINE_DEFAULTS,
-    rank: { ...RANK_DEFAULTS, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
+    rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
   };
   await generateWorld({ users, seed, out: data });
   await runPipeline({ out, stages: defaultStages(params), inputs: { data }, params, progress: 'silent', log: () => {} });

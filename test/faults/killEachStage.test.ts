@@ -20,7 +20,7 @@ import { record } from './harness.js';
 
 const PARAMS: PipelineParams = {
   ...PIPELINE_DEFAULTS,
-  rank: { ...RANK_DEFAULTS, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
+  rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
 };
 const dist = fileURLToPath(new URL('../../src/', import.meta.url));
 const STAGES = defaultStages(PARAMS).map((s) => s.name);

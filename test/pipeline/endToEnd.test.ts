@@ -30,7 +30,7 @@ import { fakeTime } from '../helpers/fakeTime.js';
 // A quick ranker (few epochs and trees): the stages and their hand-offs are under test here, not the model.
 const PARAMS = {
   ...PIPELINE_DEFAULTS,
-  rank: { ...RANK_DEFAULTS, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 100 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 10 } } },
+  rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 100 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 10 } } },
 };
 let root = '';
 let data = '';

@@ -139,5 +139,10 @@ function direct(inp: RankingInputs, i: number): Record<string, number> {
     emb_sim: f.emb_sim[i],
     source_2hop: f.source[i] === 0 || f.source[i] === 2 ? 1 : 0,
     source_ann: f.source[i] === 1 || f.source[i] === 2 ? 1 : 0,
+    p3: Math.log1p(f.p3[i]),
+    salton: f.cn[i] > 0 ? f.cn[i] / Math.sqrt(u.degree[0] * c.degree[i]) : 0,
+    hpi: f.cn[i] > 0 ? f.cn[i] / Math.min(u.degree[0], c.degree[i]) : 0,
+    hdi: f.cn[i] > 0 ? f.cn[i] / Math.max(u.degree[0], c.degree[i]) : 0,
+    ra3: f.ra3[i],
   };
 }

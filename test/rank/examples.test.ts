@@ -13,7 +13,11 @@ import { loadDataset } from '../../src/data/load.js';
 import type { World } from '../../src/data/world.js';
 import { buildGraph } from '../../src/graph/csr.js';
 import { BEHAVIOUR_WINDOW_DAYS, COL, FEATURE_COUNT } from '../../src/rank/schema.js';
-import { buildExamples, EXAMPLE_DEFAULTS, type Examples } from '../../src/rank/examples.js';
+import { buildExamples, EXAMPLE_DEFAULTS, filterEvents, type Examples } from '../../src/rank/examples.js';
+import { exclusionMask, exclusionsFromEvents } from '../../src/graph/exclusions.js';
+import { twoHopAll } from '../../src/graph/twoHop.js';
+import { consistentParams, PIPELINE_DEFAULTS } from '../../src/pipeline/stages/index.js';
+import { row } from '../../src/store/snapshot.js';
 
 let root = '';
 let w: World;
@@ -96,4 +100,31 @@ test('without connection times, held-back edges are the labels and the features 
   // A held-back edge is not in the feature graph: its own endpoints' degree feature excludes it.
   const r = Array.from(e2.y.keys()).find((i) => e2.y[i] === 1)!;
   assert.ok(e2.X[r * FEATURE_COUNT + COL.user_degree] < Math.log1p(g.degree(e2.user[r])) - 1e-9);
+});
+
+test("a training user's examples are exactly their served candidate list: the candidates stage's settings and count on the snapshot at the cut", async () => {
+  const p = consistentParams({ ...PIPELINE_DEFAULTS, candidates: { ...PIPELINE_DEFAULTS.candidates, topN: 60 } });
+  const opts = (p.rank as { examples: typeof EXAMPLE_DEFAULTS }).examples;
+  assert.equal(opts.topN, 60, 'the ranker trains on lists as long as the candidates stage keeps');
+  const e = await buildExamples({ ids: w.ids, profiles: w.profiles, graph: buildGraph(w.ids.size, w.connections), events: w.events }, opts);
+  const cut = e.labels.cut!;
+  const n = w.ids.size;
+  const c = w.connections;
+  const before = buildGraph(n, c, { include: (i) => c.ts[i] < cut });
+  const excl = exclusionsFromEvents(n, filterEvents(w.events, cut));
+  // What the candidates stage computes for a bundle of the snapshot (one worker, the same params).
+  const served = twoHopAll(before, null, { ...p.candidates, exclude: exclusionMask(w.profiles.flags) });
+  const rows = new Map<number, number[]>();
+  for (let r = 0; r < e.rows; r++) (rows.get(e.user[r]) ?? rows.set(e.user[r], []).get(e.user[r])!).push(e.cand[r]);
+  assert.ok(rows.size > 50, `${rows.size} training users`);
+  let full = 0;
+  for (const [u, got] of rows) {
+    const i = served.users.indexOf(u);
+    const list = Array.from(served.cand.subarray(served.offsets[i], served.offsets[i + 1]));
+    const blocked = new Set([...row(excl.blocked, u), ...row(excl.dismissed, u)]);
+    assert.deepEqual(got, list.filter((v) => !blocked.has(v)), `user ${u}: the examples are the served list, in its order`);
+    if (list.length === 60) full++;
+  }
+  assert.ok(full > 10, 'many lists are full length');
+  assert.equal(e.rows, [...rows.values()].reduce((s, l) => s + l.length, 0), 'no rows besides the lists');
 });

@@ -4,6 +4,7 @@
  * falls back to the stored score when 'auto' finds the model unusable but refuses to start when the model
  * was asked for by name.
  */
+import type { Variant } from '../../src/rank/modelFiles.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -19,7 +20,7 @@ import { createServer } from '../../src/serve/server.js';
 
 const PARAMS = {
   ...PIPELINE_DEFAULTS,
-  rank: { ...RANK_DEFAULTS, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
+  rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as Variant | 'auto', train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
 };
 let root = '';
 let data = '';

@@ -16,7 +16,7 @@ import { createServer } from '../../src/serve/server.js';
 
 const PARAMS = {
   ...PIPELINE_DEFAULTS,
-  rank: { ...RANK_DEFAULTS, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
+  rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
 };
 
 test('an unreadable manifest is logged once per state change while the loaded bundle keeps serving', async () => {

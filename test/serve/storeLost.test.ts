@@ -25,7 +25,7 @@ import { waitFor } from '../helpers/waitFor.js';
 
 const PARAMS = {
   ...PIPELINE_DEFAULTS,
-  rank: { ...RANK_DEFAULTS, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
+  rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
 };
 
 async function bundleOf(root: string, name: string, seed: number): Promise<string> {

@@ -23,7 +23,7 @@ const redis = await testRedis();
 const up = !redis.skip;
 const PARAMS = {
   ...PIPELINE_DEFAULTS,
-  rank: { ...RANK_DEFAULTS, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
+  rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
 };
 const prefix = `pymktest-cli-${process.pid}-${randomBytes(3).toString('hex')}`;
 const store = `${redis.url}?prefix=${prefix}`;

@@ -2,14 +2,15 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { PymkError } from '../../core/errors.js';
 import { parseBadRowLimit, type BadRowLimit } from '../../data/load.js';
-import { pipelineParams, readPipelineFile, type PipelineFile } from '../../pipeline/config.js';
+import { embedByDefault, pipelineParams, readPipelineFile, type PipelineFile } from '../../pipeline/config.js';
+import { planDataset } from '../../data/readers/manifest.js';
 import { runPipeline } from '../../pipeline/runner.js';
 import { PIPELINE_DEFAULTS, defaultStages } from '../../pipeline/stages/index.js';
 import { rulesOf } from '../../recommend/rules.js';
 import { intOption, type CommandModule } from '../command.js';
+import { addSourceOptions, sourcePath, type SourceFlags } from './dataSource.js';
 
-interface Flags {
-  data: string;
+interface Flags extends SourceFlags {
   out: string;
   config?: string;
   candidates?: number;
@@ -17,17 +18,18 @@ interface Flags {
   maxFanout?: number;
   maxBadRows?: BadRowLimit;
   unknownUsers?: 'keep' | 'reject';
-  embed: boolean;
+  embed?: boolean;
   rank: boolean;
   resume: boolean;
 }
 
 export const pipelineCommand: CommandModule = {
   register(program: Command) {
-    program
-      .command('pipeline')
-      .description('build a serving bundle from a dataset folder: ingest → graph → (embed → ann) → candidates (2-hop) → pair features → (rank) → static lists')
-      .requiredOption('--data <dir>', 'dataset folder (docs/formats.md)')
+    addSourceOptions(
+      program
+        .command('pipeline')
+        .description('build a serving bundle from a dataset folder or an edge list: ingest → graph → (embed → ann) → candidates (2-hop) → pair features → (rank) → static lists'),
+    )
       .requiredOption('--out <dir>', 'bundle folder to write (replaced atomically on success)')
       .option('--config <file>', 'pipeline parameters as JSON (docs/pipeline.md); flags below override it')
       .option('--candidates <n>', `candidates kept per user (default ${PIPELINE_DEFAULTS.candidates.topN})`, intOption('--candidates', 1))
@@ -38,15 +40,23 @@ export const pipelineCommand: CommandModule = {
         if (v !== 'keep' && v !== 'reject') throw new PymkError('PYMK_BAD_PARAM', `--unknown-users must be keep or reject, got ${JSON.stringify(v)}`);
         return v;
       })
+      .option('--embed', 'run the embedding and ANN stages (default: only when the dataset has a profile file)')
       .option('--no-embed', 'skip the embedding and ANN stages (no ANN candidates in serving)')
       .option('--no-rank', 'skip the ranking model (lists and serving use the stored 2-hop score)')
       .option('--no-resume', 'start over instead of resuming an interrupted run')
       .addHelpText('after', '\nThe static lists apply the serving business rules: PYMK_MAX_PER_COMPANY, PYMK_MAX_PER_SCHOOL, PYMK_DIVERSITY_BACKFILL.')
       .action(async (f: Flags) => {
         const file: PipelineFile = f.config ? await readPipelineFile(f.config) : {};
-        const flags = { candidates: f.candidates, listK: f.listK, maxFanout: f.maxFanout, maxBadRows: f.maxBadRows, unknownUsers: f.unknownUsers, embed: f.embed, rank: f.rank };
+        const flags = { candidates: f.candidates, listK: f.listK, maxFanout: f.maxFanout, maxBadRows: f.maxBadRows, unknownUsers: f.unknownUsers, columns: f.columns, embed: f.embed, rank: f.rank };
+        pipelineParams(file, flags, rulesOf(loadConfig())); // a bad config fails before the data is looked at
+        const data = sourcePath(f);
+        if (flags.embed === undefined && file.embed === undefined) {
+          const hasProfiles = (await planDataset(data)).profiles !== undefined;
+          flags.embed = embedByDefault(hasProfiles);
+          if (!flags.embed) console.error('pymk pipeline: no profile file, so no embedding and ANN stages (--embed to run them; docs/pipeline.md)');
+        }
         const params = pipelineParams(file, flags, rulesOf(loadConfig()));
-        const r = await runPipeline({ out: f.out, stages: defaultStages(params), inputs: { data: f.data }, params, resume: f.resume });
+        const r = await runPipeline({ out: f.out, stages: defaultStages(params), inputs: { data }, params, resume: f.resume });
         if (r.reused.length > 0) console.error(`reused stages: ${r.reused.join(', ')}`);
         const ingest = r.manifest.stages.find((s) => s.name === 'ingest')?.metrics as { rowsRejected?: number; rejected?: Record<string, number> } | undefined;
         if (ingest?.rejected) {

@@ -200,7 +200,8 @@ class EdgeLineParser {
         : this.width > 0
           ? `${this.width} columns (as in the header)`
           : `at least ${Math.max(this.cols!.src, this.cols!.dst, this.cols!.ts ?? 0) + 1} columns`;
-    return `expected ${want} separated by ${sep}, got ${nf >= MAX_FIELDS ? `${MAX_FIELDS}+` : nf}`;
+    const hint = this.width === 0 && nf > 3 ? ' (name the columns with --columns SRC,DST[,TS], 0-based, or connections.columns in dataset.json)' : '';
+    return `expected ${want} separated by ${sep}, got ${nf >= MAX_FIELDS ? `${MAX_FIELDS}+` : nf}${hint}`;
   }
 
   /**

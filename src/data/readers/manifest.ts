@@ -2,9 +2,9 @@
  * `dataset.json`: names a dataset's files and their options (docs/formats.md). Validated once with zod
  * (unknown keys rejected); without the file, the default names are looked up in the folder.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { PymkError } from '../../core/errors.js';
 import { OPTIONAL_ID_CHARS, type IdGrammarOptions } from './idGrammar.js';
@@ -71,9 +71,29 @@ export const DEFAULT_NAMES = {
   events: ['events.jsonl', 'events.jsonl.gz'],
 } as const;
 
-/** Reads `dir/dataset.json` (if any) and resolves every file; a missing required file is PYMK_BAD_INPUT. */
+/**
+ * A dataset that is one edge-list file: no profiles, no events, named after the file. CSV, TSV or
+ * whitespace-separated, header optional (the edge-list reader detects both).
+ */
+export function planConnections(path: string): DatasetPlan {
+  if (!existsSync(path)) throw new PymkError('PYMK_BAD_INPUT', `${path}: connections file not found`, { path });
+  if (!statSync(path).isFile()) throw new PymkError('PYMK_BAD_INPUT', `${path}: expected an edge-list file, got a folder (use --data for a dataset folder)`, { path });
+  return {
+    name: basename(path, extname(path)),
+    directed: false,
+    connections: { path },
+    ids: {},
+    unknownUsers: 'keep',
+  };
+}
+
+/**
+ * Reads `dir/dataset.json` (if any) and resolves every file; a missing required file is PYMK_BAD_INPUT.
+ * A path that is a file is read as a bare edge list (planConnections).
+ */
 export async function planDataset(dir: string): Promise<DatasetPlan> {
   if (!existsSync(dir)) throw new PymkError('PYMK_BAD_INPUT', `${dir}: dataset folder not found`, { path: dir });
+  if (statSync(dir).isFile()) return planConnections(dir);
   const mpath = join(dir, MANIFEST_FILE);
   const m = existsSync(mpath) ? await readManifest(mpath) : {};
   const pick = (names: readonly string[]): string | undefined => names.map((n) => join(dir, n)).find((p) => existsSync(p));

@@ -9,9 +9,11 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CANDIDATES_PER_USER } from '../../core/config.js';
-import { FLAG_BANNED, FLAG_DEACTIVATED } from '../../core/tables.js';
 import { PymkError } from '../../core/errors.js';
 import { Graph } from '../../graph/csr.js';
+import { exclusionMask } from '../../graph/exclusions.js';
+
+export { exclusionMask };
 import { HEURISTIC_NAMES, type HeuristicName } from '../../graph/heuristics.js';
 import { shareGraph, toShared, twoHopParallel, type ParallelOptions } from '../../graph/twoHopParallel.js';
 import { ARTIFACTS, CANDIDATE_COLUMNS, GRAPH_COLUMNS, PROFILE_COLUMNS } from '../../bundle/artifacts.js';
@@ -91,12 +93,6 @@ async function readInputs(ctx: StageContext): Promise<{ g: Graph; exclude: Uint8
   return { g, exclude: toShared(exclusionMask(flags)) };
 }
 
-/** Users that are never shown (deactivated or banned) never take a candidate slot: 1 = excluded. */
-export function exclusionMask(flags: Uint8Array): Uint8Array {
-  const exclude = new Uint8Array(flags.length);
-  for (let u = 0; u < flags.length; u++) exclude[u] = flags[u] & (FLAG_DEACTIVATED | FLAG_BANNED) ? 1 : 0;
-  return exclude;
-}
 
 /**
  * The stage's computation without the bundle: every user's candidates (or those of users run.lo ..

@@ -1,5 +1,6 @@
 /** The default pipeline: ingest → graph → embed → ann → candidates (2-hop) → pair features → rank (model) → static lists. */
 import type { BadRowLimit } from '../../data/load.js';
+import type { EdgeColumns } from '../../data/readers/edgeList.js';
 import type { Stage } from '../stage.js';
 import { annStage, type AnnStageParams } from './ann.js';
 import { CANDIDATE_DEFAULTS, candidatesStage, type CandidateParams } from './candidates.js';
@@ -22,20 +23,24 @@ export interface PipelineParams {
   maxBadRows?: BadRowLimit;
   /** Rows naming users absent from a present profile file: 'keep' (flagged) or 'reject' (default: the dataset's, else keep). */
   unknownUsers?: 'keep' | 'reject';
+  /** The connection file's 0-based columns (default: from a header, else `src dst [ts]`). */
+  columns?: EdgeColumns;
 }
 
 export const PIPELINE_DEFAULTS: PipelineParams = { candidates: CANDIDATE_DEFAULTS, rank: RANK_DEFAULTS, lists: LIST_DEFAULTS };
 
-/** The params with what follows from others: the ranker trains on lists as long as the candidates stage keeps. */
+/** The params with what follows from others: the ranker trains on the lists the candidates stage makes (count and settings). */
 export function consistentParams(p: PipelineParams): PipelineParams {
   if (p.rank === false) return p;
   const r = p.rank ?? RANK_DEFAULTS;
-  return { ...p, rank: { ...r, examples: { ...r.examples, topN: p.candidates.topN } } };
+  const c = p.candidates;
+  const list = { score: c.score, maxFanout: c.maxFanout, hubMode: c.hubMode, exactFeatures: c.exactFeatures };
+  return { ...p, rank: { ...r, examples: { ...r.examples, topN: c.topN, list } } };
 }
 
 export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS): Stage[] {
   const p = consistentParams(params);
   const rank = p.rank === false || p.rank === undefined ? [] : [rankStage(p.rank)];
   const embed = p.embed === false ? [] : [embedStage(p.embed ?? EMBED_DEFAULTS), ...(p.ann === false ? [] : [annStage(p.ann ?? {})])];
-  return [ingestStage({ maxBadRows: p.maxBadRows, unknownUsers: p.unknownUsers }), graphStage(), ...embed, candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
+  return [ingestStage({ maxBadRows: p.maxBadRows, unknownUsers: p.unknownUsers, columns: p.columns }), graphStage(), ...embed, candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
 }

@@ -1,5 +1,5 @@
 /**
- * Stage 1: read the dataset folder (connections, profiles, events) into columnar artifacts. Every rejected
+ * Stage 1: read the dataset folder (connections, profiles, events) or a bare edge-list file into columnar artifacts. Every rejected
  * row goes to `data/rejects.jsonl` (file, line, reason, message, text); the first few are logged; counts by
  * reason are in the log's summary line and the stage's metrics.
  */
@@ -7,6 +7,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { PROFILE_FIELDS, growProfiles } from '../../core/tables.js';
 import { loadDataset, type BadRowLimit, type Reject } from '../../data/load.js';
+import type { EdgeColumns } from '../../data/readers/edgeList.js';
 import { ARTIFACTS } from '../../bundle/artifacts.js';
 import type { Stage } from '../stage.js';
 
@@ -14,6 +15,8 @@ export interface IngestParams {
   maxBadRows?: BadRowLimit;
   /** Overrides the dataset's `unknownUsers`. */
   unknownUsers?: 'keep' | 'reject';
+  /** The connection file's 0-based columns; overrides dataset.json's. */
+  columns?: EdgeColumns;
 }
 
 /** Rejected rows logged on stderr (all of them are in the rejects file). */
@@ -29,7 +32,7 @@ export function ingestStage(params: IngestParams = {}): Stage {
       );
       let world;
       try {
-        world = await loadDataset(ctx.input('data'), { maxBadRows: params.maxBadRows, unknownUsers: params.unknownUsers, onReject: (r) => rejects.add(r) });
+        world = await loadDataset(ctx.input('data'), { maxBadRows: params.maxBadRows, unknownUsers: params.unknownUsers, columns: params.columns, onReject: (r) => rejects.add(r) });
       } finally {
         rejects.close();
       }
@@ -65,6 +68,7 @@ export function ingestStage(params: IngestParams = {}): Stage {
         }
         for (const [k, v] of Object.entries(f.flagged ?? {})) flagged[k] = (flagged[k] ?? 0) + v;
       }
+      for (const f of world.report.files) for (const note of f.notes ?? []) if (note.startsWith('header ')) ctx.log(`${f.path}: ${note}`);
       for (const w of world.report.warnings ?? []) ctx.log(`warning: ${w}`);
       const list = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
       ctx.log(

@@ -18,7 +18,7 @@ import { buildExamples, EXAMPLE_DEFAULTS, type ExampleOptions } from '../../rank
 import { exportModel } from '../../rank/export.js';
 import { MODEL_FILES, type ModelReader, type Variant } from '../../rank/modelFiles.js';
 import { schemaDescription } from '../../rank/schema.js';
-import { trainRanker, TRAIN_DEFAULTS, type TrainOptions } from '../../rank/train.js';
+import { chooseServed, RANK_MAX_USERS, trainRanker, TRAIN_DEFAULTS, type TrainOptions } from '../../rank/train.js';
 import { ARTIFACTS, CANDIDATE_COLUMNS, EVENT_COLUMNS, GRAPH_COLUMNS } from '../../bundle/artifacts.js';
 import { readIds, readProfiles } from '../../bundle/read.js';
 import type { Stage, StageContext } from '../stage.js';
@@ -35,7 +35,8 @@ export function pairFeaturesStage(): Stage {
       const asOf = dataTime(gc.times, events);
       const b = BehaviourIndex.fromEvents(n, events, asOf + 1);
       const users = Int32Array.from({ length: n }, (_, u) => u);
-      const extra = extraPairColumns(b, users, c.offsets, c.cand);
+      const graph = new Graph(n, gc.offsets, gc.targets, gc.times);
+      const extra = extraPairColumns(graph, b, users, c.offsets, c.cand);
       await ctx.writeArrays(ARTIFACTS.pairExtra, extra);
       let withBehaviour = 0;
       for (let i = 0; i < c.cand.length; i++) if (extra.views_out[i] || extra.views_in[i] || extra.impressions[i] || extra.rejections[i]) withBehaviour++;
@@ -48,12 +49,12 @@ export function pairFeaturesStage(): Stage {
 export interface RankParams {
   examples: ExampleOptions;
   train: TrainOptions;
-  /** The variant the server and the static lists use. */
-  served: Variant;
+  /** The variant the server and the static lists use; 'auto': chosen on the validation lists (chooseServed). */
+  served: Variant | 'auto';
 }
 
-/** At most 30,000 label users (≈1.3M example rows): training stays a few minutes at any world size. */
-export const RANK_DEFAULTS: RankParams = { examples: { ...EXAMPLE_DEFAULTS, maxUsers: 30_000 }, train: TRAIN_DEFAULTS, served: 'mlp-int8' };
+/** At most RANK_MAX_USERS label users, each with their whole served list: training stays minutes at any size. */
+export const RANK_DEFAULTS: RankParams = { examples: { ...EXAMPLE_DEFAULTS, maxUsers: RANK_MAX_USERS }, train: TRAIN_DEFAULTS, served: 'auto' };
 
 /** Fewer positive (or negative) training pairs than this: the stage makes no model. */
 export const MIN_CLASS_ROWS = 20;
@@ -79,7 +80,14 @@ export function rankStage(params: RankParams = RANK_DEFAULTS): Stage {
       t0 = performance.now();
       const trained = trainRanker(ex, params.train, (s) => ctx.log(s));
       const metrics = { examples: ex.labels, examplesSeconds: Math.round(examplesSeconds * 100) / 100, ...trained.metrics };
-      const exported = await exportModel(trained, params.served, metrics);
+      const v = trained.metrics.valid;
+      ctx.log(`validation on the served lists, Recall@20: mlp ${v.mlp.recall20}, gbdt ${v.gbdt.recall20}, AA ${v.aa.recall20}`);
+      const choice = params.served === 'auto' ? chooseServed(v) : params.served;
+      if (choice === 'aa') {
+        ctx.log('neither model beats Adamic-Adar on the validation lists: no model (lists and serving use the stored AA score)');
+        return { ...metrics, skipped: 'no model beats AA on the validation lists', served: 'aa', requested: params.served };
+      }
+      const exported = await exportModel(trained, choice, metrics);
       for (const [name, bytes] of exported.files) {
         await mkdir(dirname(ctx.path(name)), { recursive: true });
         await writeFile(ctx.path(name), bytes);
@@ -88,7 +96,7 @@ export function rankStage(params: RankParams = RANK_DEFAULTS): Stage {
       await ctx.writeArrays(MODEL_FILES.golden, trained.golden);
       await ctx.writeJson(MODEL_FILES.card, exported.card);
       const served = exported.card.served;
-      if (served !== params.served) ctx.log(`serving '${served}': the requested variant '${params.served}' failed validation`);
+      if (served !== choice) ctx.log(`serving '${served}': the chosen variant '${choice}' failed validation`);
       ctx.setSchema('rank', { ...schemaDescription(), served, variants: Object.keys(exported.card.variants) });
       for (const [v, why] of Object.entries(exported.refused)) ctx.log(`variant ${v} refused: ${why}`);
       return { ...metrics, served, requested: params.served, variants: exported.card.variants, refused: exported.refused, seconds: Math.round((performance.now() - t0) / 10) / 100 };

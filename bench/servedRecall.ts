@@ -1,0 +1,149 @@
+/**
+ * What is served, measured with the one protocol: for each graph and seed, `pymk eval --write-split` (a
+ * seeded random 10% of the edges hidden, 1,000 query users with hidden edges), `pymk pipeline` on the
+ * training edges, `pymk recommend --limit 20` for the query users, and `pymk eval --split-dir` scoring the
+ * served lists against the hidden edges next to Adamic-Adar (tie rule of src/graph/twoHop.ts) on the same
+ * split. Also records the pipeline's wall time and the manifest's validation metrics (served lists of the
+ * validation users, next to AA on the same lists).
+ *
+ *   node dist/bench/servedRecall.js [--seeds 1,2,3] [--graphs ego-facebook,musae-facebook,...] [--pipeline "--no-embed"] [--tag NAME]
+ *
+ * Writes bench/results/served-recall[-TAG].{json,md}.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { machine, type Machine } from './lib/machine.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string, def: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
+};
+const ROOT = process.env.PYMK_DATA_ROOT ?? '../shared/data';
+const MAIN = join(process.cwd(), 'dist/src/cli/main.js');
+
+/** The graphs of the acceptance list and how each is read. */
+const GRAPHS: Record<string, () => string[]> = {
+  'ego-facebook': () => ['--connections', join(ROOT, 'ego-facebook/facebook_combined.txt')],
+  'musae-facebook': () => ['--connections', join(ROOT, 'musae-facebook/musae_facebook_edges.csv')],
+  'bitcoin-otc': () => ['--connections', join(ROOT, 'bitcoin-otc/soc-sign-bitcoinotc.csv'), '--columns', '0,1,3'],
+  'college-msg': () => ['--connections', join(ROOT, 'college-msg/CollegeMsg.txt')],
+  'generated-20k': () => {
+    const dir = join(tmpdir(), 'pymk-served-gen20k');
+    if (!existsSync(join(dir, 'connections.csv'))) run(['generate', '--users', '20000', '--seed', '1', '--out', dir]);
+    return ['--connections', join(dir, 'connections.csv')];
+  },
+};
+
+function run(args: string[], stdout?: string): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`pymk ${args.join(' ')} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
+  if (stdout) writeFileSync(stdout, r.stdout);
+  return (performance.now() - t0) / 1000;
+}
+
+interface Row {
+  graph: string;
+  seed: number;
+  served: { recall20: number; ndcg20: number; meanList: number };
+  aa: { recall20: number; ndcg20: number; meanList: number };
+  ratio: number;
+  missing: number;
+  pipelineSeconds: number;
+  stageSeconds: Record<string, number>;
+  manifestValid: unknown;
+}
+
+const seeds = flag('seeds', '1,2,3').split(',').map(Number);
+const graphs = flag('graphs', Object.keys(GRAPHS).join(',')).split(',');
+const pipelineExtra = flag('pipeline', '').split(' ').filter(Boolean);
+const tag = flag('tag', '');
+const rows: Row[] = [];
+const work = mkdtempSync(join(tmpdir(), 'pymk-served-'));
+const m: Machine = machine();
+try {
+  for (const graph of graphs) {
+    const src = GRAPHS[graph];
+    if (!src) throw new Error(`unknown graph ${graph}; known: ${Object.keys(GRAPHS).join(', ')}`);
+    const input = src();
+    for (const seed of seeds) {
+      const dir = join(work, `${graph}-${seed}`);
+      run(['eval', ...input, '--seed', String(seed), '--write-split', dir, '--quiet']);
+      const bundle = join(dir, 'bundle');
+      const pipelineSeconds = run(['pipeline', '--connections', join(dir, 'train.csv'), '--out', bundle, '--no-resume', ...pipelineExtra]);
+      const recs = join(dir, 'recs.jsonl');
+      run(['recommend', '--bundle', bundle, '--users', join(dir, 'users.txt'), '--limit', '20'], recs);
+      run(['eval', '--split-dir', dir, '--recommendations', recs, '--k', '20', '--out', join(dir, 'served.json'), '--quiet']);
+      const r = JSON.parse(readFileSync(join(dir, 'served.json'), 'utf8')) as {
+        methods: { method: string; ranking: { recall: Record<number, number>; ndcg: Record<number, number> }; meanListLength: number }[];
+        missing: number;
+      };
+      const pick = (name: string): Row['served'] => {
+        const x = r.methods.find((mm) => mm.method === name)!;
+        return { recall20: round(x.ranking.recall[20]), ndcg20: round(x.ranking.ndcg[20]), meanList: round(x.meanListLength) };
+      };
+      const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as { stages: { name: string; ms: number; metrics: { valid?: unknown } }[] };
+      const row: Row = {
+        graph,
+        seed,
+        served: pick('served'),
+        aa: pick('aa'),
+        ratio: 0,
+        missing: r.missing,
+        pipelineSeconds: round(pipelineSeconds, 1),
+        stageSeconds: Object.fromEntries(manifest.stages.map((s) => [s.name, round(s.ms / 1000, 1)])),
+        manifestValid: manifest.stages.find((s) => s.name === 'rank')?.metrics.valid ?? null,
+      };
+      row.ratio = round(row.served.recall20 / row.aa.recall20, 3);
+      rows.push(row);
+      console.error(JSON.stringify(row));
+      rmSync(bundle, { recursive: true, force: true });
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+function round(x: number, d = 4): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+const command = `node dist/bench/servedRecall.js ${argv.join(' ')}`.trim();
+const byGraph = graphs.map((g) => {
+  const rs = rows.filter((r) => r.graph === g);
+  const ratios = rs.map((r) => r.ratio);
+  const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;
+  return { graph: g, ratios, mean: round(mean, 3), min: Math.min(...ratios), max: Math.max(...ratios), served: rs.map((r) => r.served.recall20), aa: rs.map((r) => r.aa.recall20) };
+});
+const md = [
+  `# Served Recall@20 vs Adamic-Adar${tag ? ` (${tag})` : ''}`,
+  '',
+  `- protocol: random 10% of the edges hidden (seeds ${seeds.join(', ')}), 1,000 query users with hidden edges, Recall@20 and NDCG@20 of`,
+  '  the hidden edges among `pymk recommend --limit 20` (default scorer, business rules on) vs Adamic-Adar on the same training',
+  '  graph with the tie rule (higher score, then lower mix(id), then lower id)',
+  `- pipeline: \`pymk pipeline --connections train.csv ${pipelineExtra.join(' ')}\`${pipelineExtra.length ? '' : '(defaults)'}`,
+  `- command: \`${command}\``,
+  `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, SIMD ${m.simd.join(' ') || 'none listed'}, node ${m.node}, load ${m.loadAverage.join(' ')}; ${m.at}`,
+  '',
+  '| graph | seed | served R@20 | AA R@20 | served / AA | served NDCG@20 | AA NDCG@20 | mean list | pipeline s | manifest valid R@20 (served model / AA) |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ...rows.map((r) => {
+    const v = r.manifestValid as { mlp?: { recall20: number }; aa?: { recall20: number } } | null;
+    return `| ${r.graph} | ${r.seed} | ${r.served.recall20} | ${r.aa.recall20} | ${r.ratio} | ${r.served.ndcg20} | ${r.aa.ndcg20} | ${r.served.meanList} | ${r.pipelineSeconds} | ${v?.mlp ? `${v.mlp.recall20} / ${v.aa?.recall20}` : '–'} |`;
+  }),
+  '',
+  '| graph | served / AA per seed | mean | min | target ≥ 1.05 |',
+  '|---|---|---:|---:|---|',
+  ...byGraph.map((g) => `| ${g.graph} | ${g.ratios.join(', ')} | ${g.mean} | ${g.min} | ${g.min >= 1.05 ? 'met' : g.mean >= 1.05 ? 'met on average, not every seed' : 'NOT met'} |`),
+  '',
+].join('\n');
+mkdirSync('bench/results', { recursive: true });
+const base = `bench/results/served-recall${tag ? `-${tag}` : ''}`;
+writeFileSync(`${base}.json`, JSON.stringify({ command, machine: m, rows, byGraph }, null, 2) + '\n');
+writeFileSync(`${base}.md`, md);
+process.stdout.write(md);
+
