@@ -21,7 +21,8 @@
  */
 import { FailureTracker, type FailureReport } from '../core/failures.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../core/tables.js';
-import { HEURISTIC_NAMES } from '../graph/heuristics.js';
+import { HEURISTIC_NAMES, type HeuristicName } from '../graph/heuristics.js';
+import { PathCounter, PATH_FEATURES, type PathFeature } from '../graph/paths.js';
 import { subgraph } from '../graph/subgraph.js';
 import { twoHop, type TwoHopOptions } from '../graph/twoHop.js';
 import { SOURCE_CODES } from '../rank/schema.js';
@@ -57,7 +58,27 @@ export async function recomputeCandidates(store: OnlineStore, uid: number, param
   });
   // Second pass, with the kept users' own rows (their degrees make jaccard and pa exact), without the users
   // left out, as the pipeline excludes flagged users inside the 2-hop.
-  return { version, list: withCarriedFeatures(inputs, runTwoHop(rows, uid, params, left), left) };
+  const list = runTwoHop(rows, uid, params, left);
+  const paths = await pathFeatures(store, rows, uid, list.ids);
+  return { version, list: withCarriedFeatures(inputs, { ...list, features: { ...list.features, ...paths } }, left) };
+}
+
+/**
+ * p3 and ra3 of the user's candidates (graph/paths.ts), exact on the live graph: the 2-paths come from the
+ * friends' rows, each candidate's row is read, and so is every row of a user both a candidate and the user
+ * reach (ra3 divides by its degree) — one more round trip.
+ */
+async function pathFeatures(store: OnlineStore, rows: Map<number, Int32Array>, uid: number, cand: Int32Array): Promise<Record<PathFeature, Float32Array>> {
+  const reach = new Set<number>();
+  for (const a of rows.get(uid) ?? []) for (const b of rows.get(a) ?? []) reach.add(b);
+  const need = new Set<number>();
+  for (const v of cand) for (const b of rows.get(v) ?? []) if (reach.has(b) && !rows.has(b)) need.add(b);
+  const ids = [...need];
+  (await store.neighbors(ids)).forEach((r, i) => rows.set(ids[i], r));
+  const sub = subgraph(rows);
+  const out = { p3: new Float32Array(cand.length), ra3: new Float32Array(cand.length) };
+  new PathCounter(sub.g).fill(sub.local(uid), Int32Array.from(cand, (v) => sub.local(v)), 0, cand.length, out);
+  return out;
 }
 
 /** One pipeline 2-hop pass over a graph of `rows`, never offering `left`; ids are global. */
@@ -72,8 +93,13 @@ function runTwoHop(rows: Map<number, Int32Array>, uid: number, opts: RefreshPara
 interface TwoHopList {
   ids: Int32Array;
   score: Float32Array;
-  features: Record<(typeof HEURISTIC_NAMES)[number], Float32Array>;
+  features: Record<(typeof HEURISTIC_NAMES)[number], Float32Array> & Partial<Record<PathFeature, Float32Array>>;
 }
+
+/** Features the refresh computes on the live graph; the others are carried over from the old list. */
+const LIVE_FEATURES: readonly (HeuristicName | PathFeature)[] = [...HEURISTIC_NAMES, ...PATH_FEATURES];
+const LIVE = new Set<PairFeature>(LIVE_FEATURES);
+const HEURISTICS = new Set<PairFeature>(HEURISTIC_NAMES);
 
 /** The 2-hop list, heuristics from the 2-hop pass, other columns carried from the old list, old ANN-only entries after. */
 function withCarriedFeatures(inputs: RankingInputs, fresh: TwoHopList, left: ReadonlySet<number>): StoredCandidates {
@@ -91,11 +117,11 @@ function withCarriedFeatures(inputs: RankingInputs, fresh: TwoHopList, left: Rea
   for (let r = 0; r < m; r++) {
     ids[r] = fresh.ids[r];
     score[r] = fresh.score[r];
-    for (const f of HEURISTIC_NAMES) features[f][r] = fresh.features[f][r];
+    for (const f of LIVE_FEATURES) features[f][r] = fresh.features[f]?.[r] ?? 0;
     const o = oldAt.get(ids[r]);
     features.source[r] = SOURCE_CODES['2-hop'];
     if (o === undefined || !old) continue;
-    for (const f of EXTRA_PAIR_FEATURES) features[f][r] = old.features[f][o];
+    for (const f of EXTRA_PAIR_FEATURES) if (!LIVE.has(f)) features[f][r] = old.features[f][o];
     const was = old.features.source[o];
     features.source[r] = was === SOURCE_CODES.ann || was === SOURCE_CODES.both ? SOURCE_CODES.both : SOURCE_CODES['2-hop'];
   }
@@ -103,7 +129,8 @@ function withCarriedFeatures(inputs: RankingInputs, fresh: TwoHopList, left: Rea
     const r = m + j;
     ids[r] = old!.ids[o];
     score[r] = old!.score[o];
-    for (const f of PAIR_FEATURES) features[f][r] = f in fresh.features ? 0 : old!.features[f][o];
+    // Not within two hops now: no common neighbours; the other columns (path counts included) as they were.
+    for (const f of PAIR_FEATURES) features[f][r] = HEURISTICS.has(f) ? 0 : old!.features[f][o];
   });
   return { ids, score, features };
 }

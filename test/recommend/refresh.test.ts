@@ -1,7 +1,7 @@
 /**
  * The refresher against the pipeline: after live connection events, a user's recomputed list equals what
- * the pipeline's 2-hop (graph/twoHop.ts) gives on the whole updated graph — same candidates, order, score
- * and heuristic features — with flagged users excluded and the user's blocks and dismissals left out, on
+ * the pipeline's 2-hop (graph/twoHop.ts) gives on the whole updated graph — same candidates, order, score,
+ * heuristic and length-3 path features (graph/paths.ts) — with flagged users excluded and the user's blocks and dismissals left out, on
  * the memory store and on Redis. Hub sampling (a small maxFanout) must agree too: its samples are drawn
  * from global ids.
  */
@@ -11,6 +11,7 @@ import { EdgeBuilder, FLAG_BANNED, FLAG_DEACTIVATED } from '../../src/core/table
 import { Rng } from '../../src/core/rng.js';
 import { buildGraph, type Graph } from '../../src/graph/csr.js';
 import { HEURISTIC_NAMES } from '../../src/graph/heuristics.js';
+import { PATH_FEATURES, pathFeatureColumns } from '../../src/graph/paths.js';
 import { twoHop } from '../../src/graph/twoHop.js';
 import { CANDIDATE_DEFAULTS } from '../../src/pipeline/stages/candidates.js';
 import { Refresher, recomputeCandidates, type RefreshParams } from '../../src/recommend/refresh.js';
@@ -81,9 +82,11 @@ function suite(name: string, open: ((snap: Snapshot) => Promise<OnlineStore>) | 
           const want = await expected(store, snap, g, u, params);
           const twoHopIds = Array.from(got.ids).filter((_, i) => got.features.source[i] !== SOURCE_CODES.ann);
           assert.deepEqual(twoHopIds, Array.from(want.cand), `user ${u}: candidates and order`);
+          const paths = pathFeatureColumns(g, [u], Int32Array.of(0, want.cand.length), want.cand);
           for (let i = 0; i < want.cand.length; i++) {
             assert.ok(Math.abs(got.score[i] - want.score[i]) < 1e-5, `user ${u} #${i}: score ${got.score[i]} vs ${want.score[i]}`);
             for (const f of HEURISTIC_NAMES) assert.ok(Math.abs(got.features[f][i] - want.features[f][i]) < 1e-4, `user ${u} #${i}: ${f} ${got.features[f][i]} vs ${want.features[f][i]}`);
+            for (const f of PATH_FEATURES) assert.ok(Math.abs(got.features[f][i] - paths[f][i]) <= 1e-4 * Math.max(1, paths[f][i]), `user ${u} #${i}: ${f} ${got.features[f][i]} vs ${paths[f][i]}`);
           }
           compared += want.cand.length;
         }
