@@ -11,6 +11,12 @@ export type ProfileField = (typeof PROFILE_FIELDS)[number];
 export const FLAG_DEACTIVATED = 1;
 export const FLAG_BANNED = 2;
 
+/**
+ * The viewer of an exclusion pair that hides a user from everyone (a ban, in the invalidation messages):
+ * NUL, which no user id can contain (events/schema.ts forbids control characters).
+ */
+export const EVERYONE = '\u0000';
+
 /** One user's profile as it appears in input files and API responses. */
 export interface Profile {
   id: string;

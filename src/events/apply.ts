@@ -7,7 +7,7 @@
  * not an error: retrying would not make the user appear. A store failure (unreachable, a malformed stored
  * value) throws, so the log retries the event and finally dead-letters it.
  */
-import { FLAG_BANNED, FLAG_DEACTIVATED } from '../core/tables.js';
+import { EVERYONE, FLAG_BANNED, FLAG_DEACTIVATED } from '../core/tables.js';
 import type { NewUserProfile, OnlineStore } from '../store/types.js';
 import type { EventOf, EventType, PymkEvent } from './schema.js';
 
@@ -18,7 +18,7 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
 export type ApplyResult =
   /**
    * The store was written; `users` (external ids, with their dense `uids`) may now get other answers;
-   * `excluded`: the pairs (viewer, user never to show them; viewer '*' = everyone) the event made.
+   * `excluded`: the pairs (viewer, user never to show them; viewer EVERYONE, NUL, = everyone) the event made.
    */
   | { kind: 'applied'; users: string[]; uids: number[]; excluded?: [string, string][] }
   | { kind: 'skipped'; reason: SkipReason; detail: string }
@@ -62,7 +62,7 @@ function flagEvent(flag: number): Apply<{ user: string }> {
     const r = await resolve(store, [e.user]);
     if (!Array.isArray(r)) return r;
     await store.addFlags(r[0], flag);
-    return { kind: 'applied', users: [e.user], uids: r, excluded: [['*', e.user]] };
+    return { kind: 'applied', users: [e.user], uids: r, excluded: [[EVERYONE, e.user]] };
   };
 }
 

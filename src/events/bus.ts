@@ -15,7 +15,7 @@ import { PymkError } from '../core/errors.js';
 
 /**
  * Called with the external ids of users whose answers may have changed, and the pairs (viewer, user not to
- * show them; viewer '*' = everyone) the announced events excluded, for answers the store is not read for.
+ * show them; viewer NUL = everyone) the announced events excluded, for answers the store is not read for.
  */
 export type InvalidationHandler = (userIds: string[], excluded: [string, string][]) => void;
 
@@ -45,11 +45,9 @@ export function decodeInvalidation(text: string): { users: string[]; excluded: [
   if (m?.v !== 1 || !Array.isArray(users) || !users.every((u) => typeof u === 'string')) {
     throw new PymkError('PYMK_BAD_EVENT', 'invalidation message: expected {"v":1,"users":[user ids]}');
   }
-  const excluded = m.excluded ?? [];
-  if (!Array.isArray(excluded) || !excluded.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string')) {
-    throw new PymkError('PYMK_BAD_EVENT', 'invalidation message: expected "excluded" to be [[viewer, user], …]');
-  }
-  return { users: users as string[], excluded: excluded as [string, string][] };
+  // A malformed `excluded` is dropped on its own: the users are still evicted.
+  const excluded = Array.isArray(m.excluded) ? m.excluded.filter((p): p is [string, string] => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string') : [];
+  return { users: users as string[], excluded };
 }
 
 const CHANNELS = new Map<string, Set<InvalidationHandler>>();

@@ -213,13 +213,19 @@ class NatsConsumer implements Consumer {
    */
   private async loop(): Promise<void> {
     const it = this.messages[Symbol.asyncIterator]();
-    let next = it.next();
+    // The pending next() may reject (a terminal consumer error) while a batch is handled: handled where awaited.
+    const pull = (): Promise<IteratorResult<JsMsg>> => {
+      const p = it.next();
+      p.catch(() => {});
+      return p;
+    };
+    let next = pull();
     try {
       for (let ended = false; !ended; ) {
         const first = await next;
         if (first.done || this.stopped) return; // buffered, unacked: the server redelivers them after ackWaitMs
         const batch: JsMsg[] = [first.value];
-        next = it.next();
+        next = pull();
         while (batch.length < this.batchSize) {
           const r = await Promise.race([next, nextTurn()]);
           if (r === TURN) break;
@@ -228,7 +234,7 @@ class NatsConsumer implements Consumer {
             break;
           }
           batch.push(r.value);
-          next = it.next();
+          next = pull();
         }
         await this.handle(batch);
         if (this.killed) return;

@@ -42,18 +42,21 @@ class IdTable {
   private readonly keys: Int32Array;
   private readonly vals: Int32Array;
   private readonly mask: number;
+  private readonly shift: number;
   private count = 0;
 
   constructor(atMost: number) {
-    let cap = 16;
-    while (cap < 2 * atMost) cap *= 2;
-    this.keys = new Int32Array(cap).fill(-1);
-    this.vals = new Int32Array(cap).fill(-1);
-    this.mask = cap - 1;
+    let bits = 4;
+    while (1 << bits < 2 * atMost) bits++;
+    this.keys = new Int32Array(1 << bits).fill(-1);
+    this.vals = new Int32Array(1 << bits).fill(-1);
+    this.mask = (1 << bits) - 1;
+    this.shift = 32 - bits;
   }
 
   private slot(id: number): number {
-    let h = Math.imul(id, 0x9e3779b1) & this.mask;
+    // Fibonacci hashing: the product's high bits (the low ones repeat for ids that are multiples of 2^k).
+    let h = Math.imul(id, 0x9e3779b1) >>> this.shift;
     while (this.keys[h] !== -1 && this.keys[h] !== id) h = (h + 1) & this.mask;
     return h;
   }

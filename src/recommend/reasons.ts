@@ -42,7 +42,8 @@ export async function buildReasons(
   // they are few; the mutual samples are among them. A user without connections shares none.
   const [rows, connNames] = await Promise.all([
     conn.length > 0 ? store.neighbors(ids) : ids.map(() => new Int32Array(0)),
-    conn.length > 0 && conn.length <= PREFETCH_NAMES ? store.externalIds(conn) : null,
+    // A name that cannot be read (expired) fails only this shortcut: the samples' own names are read after.
+    conn.length > 0 && conn.length <= PREFETCH_NAMES && picked.length > 0 ? store.externalIds(conn).catch(() => null) : null,
   ]);
   const samples: number[][] = [];
   const counts: number[] = [];

@@ -32,7 +32,7 @@ export interface EventSink {
 /** Announcements of users whose answers changed (the events component's InvalidationBus fits). */
 export interface InvalidationFeed {
   readonly url: string;
-  /** `excluded`: (viewer, user never to show them; viewer '*' = everyone) pairs the announced events made. */
+  /** `excluded`: (viewer, user never to show them; viewer EVERYONE (core/tables.ts) = everyone) pairs the announced events made. */
   subscribe(handler: (userIds: string[], excluded: [string, string][]) => void): Promise<() => Promise<void>>;
 }
 

@@ -48,10 +48,29 @@ test('memory:// end to end: POST /v1/events → store → L2 and L1 → a fresh 
         return !r.json().recommendations.some((x: { id: string }) => x.id === top);
       }, { what: `${top} to leave ${user}'s answer` });
       await waitFor(async () => /pymk_events_applied 1\b/.test((await server.app.inject({ url: '/metrics' })).body), { what: 'the applied count in /metrics' });
+      // A ban hides the user from every answer at once, even another user's answer cached in L1.
+      let other = '';
+      let shown = '';
+      for (let i = 0; i < 300 && !shown; i++) {
+        if (`u${i}` === user) continue;
+        const r = await server.app.inject({ url: `/v1/users/u${i}/recommendations?limit=5` });
+        const ids: string[] = r.statusCode === 200 ? r.json().recommendations.map((x: { id: string }) => x.id) : [];
+        const pick = ids.find((x) => x !== user && x !== top);
+        if (pick) [other, shown] = [`u${i}`, pick];
+      }
+      assert.equal((await server.app.inject({ url: `/v1/users/${other}/recommendations?limit=5` })).json().cache, 'l1');
+      const ban = await server.app.inject({ method: 'POST', url: '/v1/events', payload: { id: 'ban1', v: 1, at: 2, type: 'user.banned', user: shown } });
+      assert.equal(ban.statusCode, 202, ban.body);
+      await waitFor(async () => {
+        const r = (await server.app.inject({ url: `/v1/users/${other}/recommendations?limit=5` })).json();
+        return !r.recommendations.some((x: { id: string }) => x.id === shown);
+      }, { what: `the banned ${shown} to leave ${other}'s cached answer` });
+      await waitFor(async () => /pymk_events_applied 2\b/.test((await server.app.inject({ url: '/metrics' })).body), { what: 'the applied count in /metrics' });
       const m = (await server.app.inject({ url: '/metrics' })).body;
       assert.match(m, /pymk_event_lag 0\b/);
       assert.match(m, /pymk_event_dead_letters 0\b/);
-      assert.match(m, /pymk_invalidations_total 2\b/, 'both users evicted');
+      assert.match(m, /pymk_invalidations_total 3\b/, 'both users of the block, then the banned user, evicted');
+      assert.match(m, /pymk_live_exclusions 3\b/, 'the block both ways and the ban');
     } finally {
       await server.close();
       await closeFreshness(fresh);

@@ -12,6 +12,7 @@ import { Breaker } from '../../src/serve/breakers.js';
 import { recommendOrDegrade, type DegradeState, type ServingCore } from '../../src/serve/degrade.js';
 import { localFallback } from '../../src/serve/local.js';
 import { LiveExclusions } from '../../src/serve/liveExclusions.js';
+import { EVERYONE } from '../../src/core/tables.js';
 import { coreFor } from '../../src/recommend/recommend.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import type { OnlineStore } from '../../src/store/types.js';
@@ -104,7 +105,7 @@ test('fallback answers leave out what events excluded since the bundle (blocks, 
   const a = await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 5);
   assert.equal(a.path, 'local-static');
   assert.deepEqual(a.recommendations.map((x) => x.id), ['eve']);
-  exclusions.add([['*', 'eve']]); // eve banned: hidden from everyone
+  exclusions.add([[EVERYONE, 'eve']]); // eve banned: hidden from everyone
   assert.deepEqual((await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 5)).recommendations.map((x) => x.id), []);
   const b = await recommendOrDegrade(core, new ResultCache(10, 60), st, 'bob', 5);
   assert.equal(b.path, 'local-2hop');

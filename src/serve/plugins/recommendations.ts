@@ -53,13 +53,17 @@ export const recommendationsPlugin: FastifyPluginAsync = async (app) => {
       // On an L1 miss the user's id is read beside the L2 lookup (one round trip fewer when L2 misses).
       let resolved: Promise<number | null> | undefined;
       const readId = (): void => {
+        // Not while the store's breaker is open or the process sheds load: those answers skip the store.
+        if (app.degrade.breakers.store.state() !== 'closed' || app.degrade.underPressure()) return;
         resolved = core.store.resolveUser(user);
         resolved.catch(() => {}); // an L2 hit leaves it unread; a failure surfaces where it is awaited
       };
       const a = await app.answers.get(user, limit, version, () => recommendOrDegrade(core, app.resultCache, app.degrade, user, limit, { onStage, resolved }), readId);
       answered[a.layer === 'computed' ? a.result.source : a.layer]?.inc() ?? app.metrics.answers.inc({ path: a.result.source });
-      const body = (): Record<string, unknown> => ({ ...a.result, path: a.result.path ?? 'full', cached: a.layer !== 'computed', cache: a.layer, computedAt: new Date(a.computedAt).toISOString() });
-      if (a.layer !== 'l1') return body();
+      // Users banned since the bundle are hidden from every answer (other users' stored lists keep them until the next publish).
+      const result = app.degrade.exclusions?.withoutHidden(a.result) ?? a.result;
+      const body = (): Record<string, unknown> => ({ ...result, path: result.path ?? 'full', cached: a.layer !== 'computed', cache: a.layer, computedAt: new Date(a.computedAt).toISOString() });
+      if (a.layer !== 'l1' || result !== a.result) return body();
       // An L1 hit's body is the same every time it is served: serialised once (by the route's own
       // serializer), then sent as is. Half of an L1 hit's CPU was this serialisation.
       let json = l1Bodies.get(a.result);
