@@ -16,7 +16,8 @@
  *
  * Refreshes run off the event path: the invalidator acks an event after its own writes and queues both
  * users here; a user queued while being refreshed is refreshed again after, and one already queued is not
- * queued twice. A refresh lost to a crash is redone by the user's next event or the next publish.
+ * queued twice. A failed refresh is tried again (RETRY_MS, MAX_ATTEMPTS); one lost to a crash is redone by
+ * the user's next event or the next publish.
  * docs/events.md, "Refresher".
  */
 import { FailureTracker, type FailureReport } from '../core/failures.js';
@@ -32,10 +33,11 @@ import type { OnlineStore, RankingInputs, StoredCandidates } from '../store/type
 /** The candidates stage's parameters a refresh reuses (the bundle manifest's `params.candidates`). */
 export type RefreshParams = Required<Pick<TwoHopOptions, 'topN' | 'score' | 'maxFanout' | 'hubMode' | 'exactFeatures'>>;
 
-/** A user's recomputed list, and the version of the store it was computed on. */
+/** A user's recomputed list, the version of the store and the connection row it was computed from. */
 export interface Recomputed {
   version: string;
   list: StoredCandidates;
+  basis: Int32Array;
 }
 
 /** The user's candidate list recomputed on the store's live graph (see the module comment). */
@@ -46,21 +48,34 @@ export async function recomputeCandidates(store: OnlineStore, uid: number, param
   const rows = new Map<number, Int32Array>([[uid, inputs.connections]]);
   const friends = inputs.connections;
   (await store.neighbors(friends)).forEach((r, i) => rows.set(friends[i], r));
-  // First pass: which users make the list. cn, aa and ra need only the friends' rows (room is left for the
-  // users left out); jaccard and pa need each candidate's degree, so every 2-hop user is kept to be read.
+  // First pass: which users may make the list. cn, aa and ra need only the friends' rows; jaccard and pa
+  // need each candidate's degree, so every 2-hop user is kept to be read. The kept users' rows and flags
+  // are read; while flagged users leave fewer than topN of a full cut, the cut doubles.
   const needsDegrees = params.score === 'jaccard' || params.score === 'pa';
-  const first = runTwoHop(rows, uid, { ...params, topN: needsDegrees ? Number.MAX_SAFE_INTEGER : params.topN + left.size + 16 }, left);
-  const kept = first.ids.filter((x) => !rows.has(x));
-  const [keptRows, profiles] = await Promise.all([store.neighbors(kept), store.profiles(first.ids)]);
-  keptRows.forEach((r, i) => rows.set(kept[i], r));
-  first.ids.forEach((id, i) => {
-    if (profiles.flags[i] & (FLAG_DEACTIVATED | FLAG_BANNED)) left.add(id);
-  });
-  // Second pass, with the kept users' own rows (their degrees make jaccard and pa exact), without the users
-  // left out, as the pipeline excludes flagged users inside the 2-hop.
-  const list = runTwoHop(rows, uid, params, left);
+  let cut = needsDegrees ? Number.MAX_SAFE_INTEGER : params.topN + 16;
+  let first: TwoHopList;
+  const checked = new Set<number>();
+  for (;;) {
+    first = runTwoHop(rows, uid, { ...params, topN: cut }, left);
+    const unread = first.ids.filter((x) => !rows.has(x));
+    const unchecked = first.ids.filter((x) => !checked.has(x));
+    const [unreadRows, profiles] = await Promise.all([store.neighbors(unread), store.profiles(unchecked)]);
+    unreadRows.forEach((r, i) => rows.set(unread[i], r));
+    unchecked.forEach((id, i) => {
+      checked.add(id);
+      if (profiles.flags[i] & (FLAG_DEACTIVATED | FLAG_BANNED)) left.add(id);
+    });
+    const usable = first.ids.filter((x) => !left.has(x)).length;
+    if (usable >= params.topN || first.ids.length < cut) break;
+    cut *= 2;
+  }
+  // Second pass, with the kept users' own rows (their degrees make jaccard and pa exact), among them only
+  // (users whose rows and flags were not read never enter), without the users left out, as the pipeline
+  // excludes flagged users inside the 2-hop.
+  const inFirst = new Set(first.ids);
+  const list = runTwoHop(rows, uid, params, left, (x) => !inFirst.has(x));
   const paths = await pathFeatures(store, rows, uid, list.ids);
-  return { version, list: withCarriedFeatures(inputs, { ...list, features: { ...list.features, ...paths } }, left) };
+  return { version, list: withCarriedFeatures(inputs, { ...list, features: { ...list.features, ...paths } }, left), basis: inputs.connections };
 }
 
 /**
@@ -81,11 +96,12 @@ async function pathFeatures(store: OnlineStore, rows: Map<number, Int32Array>, u
   return out;
 }
 
-/** One pipeline 2-hop pass over a graph of `rows`, never offering `left`; ids are global. */
-function runTwoHop(rows: Map<number, Int32Array>, uid: number, opts: RefreshParams, left: ReadonlySet<number>): TwoHopList {
+/** One pipeline 2-hop pass over a graph of `rows`, never offering `left` (nor ids `outside` says); ids are global. */
+function runTwoHop(rows: Map<number, Int32Array>, uid: number, opts: RefreshParams, left: ReadonlySet<number>, outside?: (id: number) => boolean): TwoHopList {
   const sub = subgraph(rows);
   const exclude = new Uint8Array(sub.g.n);
   for (const x of left) if (sub.local(x) >= 0) exclude[sub.local(x)] = 1;
+  if (outside) sub.globalIds.forEach((id, i) => void (outside(id) && (exclude[i] = 1)));
   const c = twoHop(sub.g, sub.local(uid), { ...opts, topN: Math.max(1, Math.min(opts.topN, sub.g.n)), exclude, globalIds: sub.globalIds });
   return { ids: c.cand.map((x) => sub.globalIds[x]), score: c.score, features: c.features };
 }
@@ -152,18 +168,22 @@ export interface RefresherCounts {
   failed: number;
   /** Refreshes dropped because the store switched versions meanwhile (the new version has fresh lists). */
   outdated: number;
+  /** Refreshes computed again because the user's connections changed before the write. */
+  changed: number;
   /** Milliseconds from a user's first queueing to their list written, of the last refresh. */
   lastMs: number;
 }
 
 export class Refresher {
-  /** Users waiting: dense id → external id and when first queued. */
-  private readonly waiting = new Map<number, { ext: string; since: number }>();
+  /** Users waiting: dense id → external id, the store version it was queued on, when first queued, attempts so far. */
+  private readonly waiting = new Map<number, Job>();
   private readonly running = new Set<number>();
-  private readonly c = { refreshed: 0, failed: 0, outdated: 0, lastMs: 0 };
+  private readonly c = { refreshed: 0, failed: 0, outdated: 0, changed: 0, lastMs: 0 };
   private readonly failures: FailureTracker;
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
+  /** Jobs waiting out RETRY_MS before going back in the queue. */
+  private retrying = 0;
 
   constructor(
     private readonly store: OnlineStore,
@@ -176,31 +196,53 @@ export class Refresher {
   enqueue(uids: readonly number[], externalIds: readonly string[]): void {
     if (this.stopped) return;
     const now = performance.now();
+    const version = this.store.version();
     uids.forEach((u, i) => {
-      if (!this.waiting.has(u)) this.waiting.set(u, { ext: externalIds[i], since: now });
+      if (!this.waiting.has(u)) this.waiting.set(u, { ext: externalIds[i], version, since: now, attempts: 0 });
     });
     this.pump();
   }
 
-  counts(): RefresherCounts {
-    return { queued: this.waiting.size + this.running.size, ...this.c };
+  /** A job again after a failure, after RETRY_MS, up to MAX_ATTEMPTS in all. */
+  private retry(uid: number, job: Job): void {
+    if (job.attempts >= MAX_ATTEMPTS) return;
+    this.retrying++;
+    setTimeout(() => {
+      this.retrying--;
+      if (!this.stopped && !this.waiting.has(uid)) this.waiting.set(uid, job);
+      this.pump();
+      this.settleIdle();
+    }, RETRY_MS).unref();
   }
 
-  /** Resolves when nothing is queued or running (tests, shutdown). */
+  counts(): RefresherCounts {
+    return { queued: this.waiting.size + this.running.size + this.retrying, ...this.c };
+  }
+
+  /** Resolves when nothing is queued, running or waiting for a retry (tests, shutdown). */
   idle(): Promise<void> {
-    if (this.waiting.size === 0 && this.running.size === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.waiting.size === 0 && this.running.size === 0 && (this.retrying === 0 || this.stopped);
+  }
+
+  private settleIdle(): void {
+    if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** Takes no more users and waits for the refreshes in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.waiting.clear();
+    this.settleIdle();
     await this.idle();
   }
 
   private pump(): void {
-    const limit = this.opts.concurrency ?? 2;
+    const limit = Math.max(1, this.opts.concurrency ?? 2);
     for (const [uid, job] of this.waiting) {
       if (this.running.size >= limit) break;
       if (this.running.has(uid)) continue; // refreshed again once the one in flight is done
@@ -209,25 +251,54 @@ export class Refresher {
       void this.refresh(uid, job).finally(() => {
         this.running.delete(uid);
         this.pump();
-        if (this.waiting.size === 0 && this.running.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+        this.settleIdle();
       });
     }
   }
 
-  private async refresh(uid: number, job: { ext: string; since: number }): Promise<void> {
+  private async refresh(uid: number, job: Job): Promise<void> {
+    // Queued on another version: dense ids are per version, so this id may be someone else now; the new
+    // version's lists were computed after the event anyway.
+    if (this.store.version() !== job.version) {
+      this.c.outdated++;
+      return;
+    }
+    job.attempts++;
+    let written = false;
     try {
       const r = await recomputeCandidates(this.store, uid, this.opts.params);
-      if (!(await this.store.setCandidates(uid, r.version, r.list))) {
+      const w = await this.store.setCandidates(uid, r.version, r.list, r.basis);
+      if (w === 'outdated') {
         this.c.outdated++;
         return;
       }
+      if (w === 'changed') {
+        // The user's connections changed while this ran (here or in another process): compute again.
+        this.c.changed++;
+        if (!this.stopped && !this.waiting.has(uid)) this.waiting.set(uid, { ...job, attempts: 0 });
+        return;
+      }
+      written = true;
       await this.opts.onRefreshed?.(job.ext);
       this.c.refreshed++;
       this.c.lastMs = performance.now() - job.since;
       this.failures.ok();
     } catch (err) {
       this.c.failed++;
-      this.failures.fail(err, `user ${job.ext} keeps their list until their next event or the next publish`);
+      const next = job.attempts < MAX_ATTEMPTS ? `retried in ${RETRY_MS} ms` : `given up after ${MAX_ATTEMPTS} attempts`;
+      this.failures.fail(err, written ? `user ${job.ext}'s new list is written but their cached answers were not dropped; ${next}` : `user ${job.ext} keeps their list; ${next}`);
+      this.retry(uid, job);
     }
   }
 }
+
+interface Job {
+  ext: string;
+  version: string;
+  since: number;
+  attempts: number;
+}
+
+/** A failed refresh (or its L2 delete and announcement) is tried again after RETRY_MS, MAX_ATTEMPTS times in all. */
+const RETRY_MS = 1000;
+const MAX_ATTEMPTS = 3;

@@ -11,7 +11,7 @@
 import { PymkError } from '../core/errors.js';
 import { FailureTracker, type FailureReport, type FailureStats } from '../core/failures.js';
 import type { ProfileField } from '../core/tables.js';
-import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeBehaviour, encodeCandidates, encodeProfile, mergeBehaviour, profileColumns } from './codec.js';
+import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeBehaviour, encodeCandidates, encodeIds, encodeProfile, mergeBehaviour, profileColumns } from './codec.js';
 import { decodeProfilePack, editPackUserRow, encodePackColumns, encodeSoloPack } from './codecProfiles.js';
 import { decodeEmbedding, encodeEmbedding } from './codecEmbedding.js';
 import { applyProfileChanges, changedRow, newUserRow } from './newUser.js';
@@ -20,7 +20,7 @@ import type { KvClient } from './kv.js';
 import { decodeDicts, decodeMeta, type Dicts, type GenMeta } from './meta.js';
 import { completePairFeatures, EMPTY, type RankedLists } from './snapshot.js';
 import { BEHAVIOUR_FEATURES, BEHAVIOUR_SET, valueTtls, type ValueTtls } from './ttl.js';
-import type { CreatedUser, NewUserProfile, OnlineStore, RankingInputs, StoredCandidates, UserColumns } from './types.js';
+import type { CreatedUser, NewUserProfile, OnlineStore, RankingInputs, SetCandidatesResult, StoredCandidates, UserColumns } from './types.js';
 
 /**
  * How often a store re-reads the pointer by default: a second keeps servers within a second of a publish,
@@ -172,7 +172,8 @@ export class KvStore implements OnlineStore {
       connections: decodeIds(connBuf, keys[3]),
       blocked: decodeIds(blockedBuf, keys[4]),
       dismissed: decodeIds(dismissedBuf, keys[5]),
-      source: list ? 'stored' : 'none',
+      // An empty list (every candidate removed, or a refresh that found none) leaves the user to ANN / cold start.
+      source: list && list.ids.length > 0 ? 'stored' : 'none',
       candidates: {
         ids,
         score: list?.score ?? new Float32Array(0),
@@ -227,24 +228,31 @@ export class KvStore implements OnlineStore {
     return Number(await this.kv.script('removeCandidate', [k.candidates(uid), k.behaviour(uid)], [cand, c.tag, c.version, b.tag, b.version]));
   }
 
-  async setCandidates(uid: number, version: string, list: StoredCandidates): Promise<boolean> {
-    const c = this.cur;
-    if (c.meta.version !== version) return false;
-    const k = c.keys;
+  async setCandidates(uid: number, version: string, list: StoredCandidates, basis: Int32Array): Promise<SetCandidatesResult> {
     const n = list.ids.length;
     const ids = new Int32Array(n + 1);
     ids[0] = uid;
     ids.set(list.ids, 1);
-    // The rows a publish would have packed: the user's own and each candidate's profile row.
-    const rows = await this.profiles(ids);
     const features = completePairFeatures(list.features, n);
-    const values = [
-      encodeCandidates(list.ids, list.score, features, 0, n, BEHAVIOUR_SET),
-      encodeBehaviour(list.ids, features, 0, n, BEHAVIOUR_FEATURES) ?? '',
-      encodePackColumns(ids, rows),
-    ];
-    await this.kv.script('setCandidates', [k.candidates(uid), k.behaviour(uid), k.profiles(uid)], [...values, c.ttls.candidates, c.ttls.behaviour, c.ttls.profile]);
-    return true;
+    const listValue = encodeCandidates(list.ids, list.score, features, 0, n, BEHAVIOUR_SET);
+    const behaviour = encodeBehaviour(list.ids, features, 0, n, BEHAVIOUR_FEATURES) ?? '';
+    // The pack's row 0 is the user's own profile as the pack holds it (flags and profile edits change it in
+    // place): compare-and-set on the pack read, again when it changed in between.
+    for (let attempt = 1; ; attempt++) {
+      const c = this.cur;
+      if (c.meta.version !== version) return 'outdated';
+      const k = c.keys;
+      const [rows, pack] = await Promise.all([this.profiles(ids), this.kv.get(k.profiles(uid))]);
+      if (pack) {
+        const own = decodeProfilePack(pack, uid, EMPTY, k.profiles(uid)).user;
+        for (const col of Object.keys(own) as (keyof UserColumns)[]) rows[col][0] = own[col][0];
+      }
+      const args = [listValue, behaviour, encodePackColumns(ids, rows), c.ttls.candidates, c.ttls.behaviour, c.ttls.profile, encodeIds(basis), pack ?? ''];
+      const r = Number(await this.kv.script('setCandidates', [k.candidates(uid), k.behaviour(uid), k.profiles(uid), k.connections(uid)], args));
+      if (r === 1) return 'written';
+      if (r === 0) return 'changed';
+      if (attempt === 3) return 'changed'; // the pack keeps changing: let the caller recompute later
+    }
   }
 
   async addConnection(a: number, b: number): Promise<void> {

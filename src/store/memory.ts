@@ -9,7 +9,7 @@ import { profileColumns, type ProfileRow } from './codec.js';
 import { applyProfileChanges, changedRow, newUserRow } from './newUser.js';
 import { completePairFeatures, EMPTY, PAIR_FEATURES, row, type PairFeature, type RankedLists, type Snapshot } from './snapshot.js';
 import { BEHAVIOUR_FEATURES, valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
-import type { CandidateSource, CreatedUser, NewUserProfile, OnlineStore, RankingInputs, StoredCandidates, UserColumns } from './types.js';
+import type { CandidateSource, CreatedUser, NewUserProfile, OnlineStore, RankingInputs, SetCandidatesResult, StoredCandidates, UserColumns } from './types.js';
 
 export type LiveCandidates = (
   snap: Snapshot,
@@ -164,13 +164,15 @@ export class MemoryStore implements OnlineStore {
     return this.dropCandidate(uid, cand);
   }
 
-  async setCandidates(uid: number, version: string, list: StoredCandidates): Promise<boolean> {
-    if (version !== this.snap.version) return false;
+  async setCandidates(uid: number, version: string, list: StoredCandidates, basis: Int32Array): Promise<SetCandidatesResult> {
+    if (version !== this.snap.version) return 'outdated';
+    const now = this.row(uid, 'connections');
+    if (now.length !== basis.length || now.some((x, i) => x !== basis[i])) return 'changed';
     const features = {} as Record<PairFeature, Float32Array>;
     for (const f of PAIR_FEATURES) features[f] = Float32Array.from(list.features[f] ?? new Float32Array(list.ids.length));
     const expires = this.ttls && this.ttls.candidates > 0 ? this.clock() + this.ttls.candidates : Infinity;
     this.userOverlay(uid).cand = { ids: Int32Array.from(list.ids), score: Float32Array.from(list.score), features, expires };
-    return true;
+    return 'written';
   }
 
   async addConnection(a: number, b: number): Promise<void> {
@@ -280,7 +282,8 @@ export class MemoryStore implements OnlineStore {
   /** The user's stored list (after StoreWriter writes) with its deadline, or null when absent or expired. */
   private storedCandidates(uid: number): (NonNullable<Overlay['cand']>) | null {
     const o = this.overlay.get(uid)?.cand;
-    if (o) return o.expires > this.clock() ? o : null;
+    // An emptied list reads as none, as on Redis: the user falls to live 2-hop, ANN or cold start.
+    if (o) return o.expires > this.clock() && o.ids.length > 0 ? o : null;
     const c = this.snap.candidates;
     if (!this.alive('candidates') || uid < 0 || uid + 1 >= c.offsets.length) return null;
     const lo = c.offsets[uid];

@@ -27,6 +27,9 @@ export interface UserColumns {
  */
 export type CandidateSource = 'stored' | 'live-2hop' | 'ann' | 'profile' | 'none';
 
+/** What setCandidates did (see there). */
+export type SetCandidatesResult = 'written' | 'outdated' | 'changed';
+
 /** A user's candidate list as stored: ids best first, their scores and every pair feature. */
 export interface StoredCandidates {
   ids: Int32Array;
@@ -120,12 +123,15 @@ export interface StoreWriter {
    */
   createUser(externalId: string, profile: NewUserProfile, embedding: Float32Array | null): Promise<CreatedUser>;
   /**
-   * Replaces a user's stored candidate list with one recomputed online (recommend/refresh.ts), for the
-   * version `version`: nothing is written, and false returned, when the store serves another (the ids
-   * would not match). The candidates' profile rows are copied in as a publish copies them (the Redis
-   * profile pack); list, behavioural features and pack are written in one atomic step, with fresh TTLs.
+   * Replaces a user's stored candidate list with one recomputed online (recommend/refresh.ts) from the
+   * connection row `basis`, for the version `version`. Nothing is written when the store serves another
+   * version ('outdated': the ids would not match) or the user's connections are no longer `basis`
+   * ('changed': an event or another process's refresh came in between; recompute). The candidates' profile
+   * rows are copied in as a publish copies them (the Redis profile pack, the user's own row kept as it
+   * is); list, behavioural features and pack are written in one atomic step, with fresh TTLs. An empty
+   * list reads back as no list (source 'none').
    */
-  setCandidates(uid: number, version: string, list: StoredCandidates): Promise<boolean>;
+  setCandidates(uid: number, version: string, list: StoredCandidates, basis: Int32Array): Promise<SetCandidatesResult>;
   /**
    * A user's profile changed (user.updated): the fields present in `changes` replace theirs (null =
    * unknown; names coded with the served version's dictionaries, an unseen name is unknown), in the

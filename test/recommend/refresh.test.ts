@@ -36,10 +36,10 @@ function liveGraph(snap: Snapshot, added: [number, number][], removed: [number, 
 }
 
 /** What the pipeline's candidates stage computes for u on g (flagged users excluded), minus u's blocks and dismissals. */
-async function expected(store: OnlineStore, snap: Snapshot, g: Graph, u: number, params: RefreshParams) {
+async function expected(store: OnlineStore, snap: Snapshot, g: Graph, u: number, params: RefreshParams, flaggedSince: ReadonlySet<number> = new Set()) {
   const inputs = await store.fetchRankingInputs(u);
   const exclude = new Uint8Array(g.n);
-  for (let v = 0; v < g.n; v++) exclude[v] = snap.profiles.flags[v] & (FLAG_DEACTIVATED | FLAG_BANNED) ? 1 : 0;
+  for (let v = 0; v < g.n; v++) exclude[v] = snap.profiles.flags[v] & (FLAG_DEACTIVATED | FLAG_BANNED) || flaggedSince.has(v) ? 1 : 0;
   for (const v of [...inputs.blocked, ...inputs.dismissed]) exclude[v] = 1;
   return twoHop(g, u, { ...params, exclude });
 }
@@ -132,13 +132,35 @@ function suite(name: string, open: ((snap: Snapshot) => Promise<OnlineStore>) | 
       assert.ok(!ids.includes(b), 'a new connection is not a candidate');
     });
 
-    test('a refresh computed on another version is not written', async () => {
+    test('most of the top candidates deactivated: the cut grows until topN usable users are read, none unread or flagged', async () => {
+      const snap = randomSnapshot({ users: 300, seed: 47, maxCandidates: 10 });
+      const store = await open!(snap);
+      const g = snap.graph;
+      const params: RefreshParams = { ...CANDIDATE_DEFAULTS, topN: 10 };
+      const u = [...Array(300).keys()].sort((x, y) => twoHop(g, y, { topN: 300 }).cand.length - twoHop(g, x, { topN: 300 }).cand.length)[0];
+      const top = Array.from(twoHop(g, u, { ...params, topN: 60 }).cand);
+      const flagged = new Set(top.slice(0, 40));
+      for (const v of flagged) await store.addFlags(v, FLAG_DEACTIVATED);
+      const got = (await recomputeCandidates(store, u, params)).list;
+      const want = await expected(store, snap, g, u, params, flagged);
+      assert.ok(want.cand.length === 10, `fixture: user ${u} still has 10 usable candidates`);
+      assert.deepEqual(Array.from(got.ids), Array.from(want.cand));
+      for (let i = 0; i < want.cand.length; i++) for (const f of HEURISTIC_NAMES) assert.ok(Math.abs(got.features[f][i] - want.features[f][i]) < 1e-4, `#${i} ${f}`);
+    });
+
+    test('a refresh computed on another version, or on connections since changed, is not written', async () => {
       const snap = randomSnapshot({ users: 60, seed: 46, maxCandidates: 6 });
       const store = await open!(snap);
       const r = await recomputeCandidates(store, 1, CANDIDATE_DEFAULTS);
-      assert.equal(await store.setCandidates(1, `${r.version}-other`, r.list), false);
-      assert.equal(await store.setCandidates(1, r.version, r.list), true);
+      assert.equal(await store.setCandidates(1, `${r.version}-other`, r.list, r.basis), 'outdated');
+      assert.equal(await store.setCandidates(1, r.version, r.list, r.basis), 'written');
       assert.deepEqual(Array.from((await store.fetchRankingInputs(1)).candidates.ids), Array.from(r.list.ids));
+      // A connection made after the refresh read its rows: the write is refused, the list stays.
+      const stranger = [...Array(60).keys()].find((x) => x !== 1 && !r.basis.includes(x))!;
+      await store.addConnection(1, stranger);
+      const stale = { ...r.list, ids: r.list.ids.slice().reverse() };
+      assert.equal(await store.setCandidates(1, r.version, stale, r.basis), 'changed');
+      assert.deepEqual(Array.from((await store.fetchRankingInputs(1)).candidates.ids), Array.from(r.list.ids).filter((x) => x !== stranger));
     });
   });
 }

@@ -352,9 +352,13 @@ export function storeContract(name: string, harness: StoreHarness | null, skip?:
       const ids = Int32Array.of(9, 2, 31);
       const features = Object.fromEntries(PAIR_FEATURES.map((f, k) => [f, Float32Array.from(ids, (_, i) => (BEHAVIOUR_FEATURES.includes(f) && i === 1 ? 0 : k + i / 4))])) as Record<(typeof PAIR_FEATURES)[number], Float32Array>;
       const list = { ids, score: Float32Array.of(3, 2, 1), features };
-      assert.equal(await store.setCandidates(uid, 'another-version', list), false, 'another version: nothing written');
+      const basis = (await store.fetchRankingInputs(uid)).connections;
+      assert.equal(await store.setCandidates(uid, 'another-version', list, basis), 'outdated', 'another version: nothing written');
+      assert.equal(await store.setCandidates(uid, snap.version, list, Int32Array.of(...basis, 39)), 'changed', 'computed from other connections: nothing written');
       assert.deepEqual(plain(await store.fetchRankingInputs(uid)), plain(expectedInputs(snap, uid)));
-      assert.equal(await store.setCandidates(uid, snap.version, list), true);
+      // The user's own profile row in the pack is kept as the store holds it (a flag set since is not undone).
+      await store.addFlags(uid, FLAG_DEACTIVATED);
+      assert.equal(await store.setCandidates(uid, snap.version, list, basis), 'written');
       const got = await store.fetchRankingInputs(uid);
       const want = expectedInputs(snap, uid);
       assert.equal(got.source, 'stored');
@@ -363,13 +367,15 @@ export function storeContract(name: string, harness: StoreHarness | null, skip?:
       for (const f of PAIR_FEATURES) assert.deepEqual(Array.from(got.candidates.features[f]), Array.from(features[f]), f);
       const cols = (c: object) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Array.from(v as ArrayLike<number>)]));
       assert.deepEqual(cols(got.candidates.users), cols(expectedColumns(snap, ids)), "the candidates' profile rows");
-      assert.deepEqual(cols(got.user), cols(want.user));
+      assert.deepEqual(cols(got.user), { ...cols(want.user), flags: [want.user.flags[0] | FLAG_DEACTIVATED] });
       // Event writes keep working on the new list; other users are untouched.
       assert.equal(await store.removeCandidate(uid, 2), 1);
       assert.deepEqual(Array.from((await store.fetchRankingInputs(uid)).candidates.ids), [9, 31]);
       assert.deepEqual(plain(await store.fetchRankingInputs(5)), plain(expectedInputs(snap, 5)));
-      assert.equal(await store.setCandidates(uid, snap.version, { ids: new Int32Array(0), score: new Float32Array(0), features: Object.fromEntries(PAIR_FEATURES.map((f) => [f, new Float32Array(0)])) as typeof features }), true);
-      assert.deepEqual(Array.from((await store.fetchRankingInputs(uid)).candidates.ids), [], 'an empty list');
+      assert.equal(await store.setCandidates(uid, snap.version, { ids: new Int32Array(0), score: new Float32Array(0), features: Object.fromEntries(PAIR_FEATURES.map((f) => [f, new Float32Array(0)])) as typeof features }, basis), 'written');
+      const emptied = await store.fetchRankingInputs(uid);
+      assert.deepEqual(Array.from(emptied.candidates.ids), [], 'an empty list');
+      assert.equal(emptied.source, 'none', 'an empty list leaves the user to ANN or cold start');
     });
 
     test('replacing the version serves the new one entirely', async () => {
