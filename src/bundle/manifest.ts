@@ -15,7 +15,8 @@ const json = z.record(z.string(), z.unknown());
 const inputSchema = z.object({
   /** The path as given to the run (informational; resume compares checksums, not paths). */
   path: z.string(),
-  kind: z.enum(['file', 'dir']),
+  /** 'database': a source read by queries (src/data/sources); its sha256 covers the rows read and the mapping. */
+  kind: z.enum(['file', 'dir', 'database']),
   bytes: z.number().int().nonnegative(),
   files: z.number().int().nonnegative(),
   /** SHA-256 of the file, or of "relpath\0sha256\n" lines of every file for a directory. */

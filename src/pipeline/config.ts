@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PymkError } from '../core/errors.js';
 import type { BadRowLimit } from '../data/load.js';
+import { PostgresMappingSchema, type SourceConfig } from '../data/sources/index.js';
 import { HEURISTIC_NAMES } from '../graph/heuristics.js';
 import { METRICS } from '../ann/types.js';
 import { INDEX_KINDS } from '../ann/registry.js';
@@ -57,6 +58,9 @@ export const PipelineFileSchema = z
     rank: z.union([z.literal(false), shaped(RANK_DEFAULTS, { examples: shaped(exampleDefaults), served: z.enum(VARIANTS) })]),
     maxBadRows: z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?%$/, 'expected an integer or a share "P%"').refine((v) => Number(v.slice(0, -1)) <= 100, 'a share is at most 100%')]),
     unknownUsers: z.enum(['keep', 'reject']),
+    eventsSince: z.number().int().min(0),
+    /** How sources are read (not a param: the source's input record covers it). */
+    source: z.strictObject({ postgres: PostgresMappingSchema }).partial(),
   })
   .strict()
   .partial();
@@ -70,6 +74,7 @@ export interface PipelineFlags {
   maxFanout?: number;
   maxBadRows?: BadRowLimit;
   unknownUsers?: 'keep' | 'reject';
+  eventsSince?: number;
   embed?: boolean;
   rank?: boolean;
 }
@@ -133,8 +138,15 @@ export function pipelineParams(file: PipelineFile, flags: PipelineFlags, rules: 
     ...(flags.rank === false && { rank: false as const }),
     ...(flags.maxBadRows !== undefined && { maxBadRows: flags.maxBadRows }),
     ...(flags.unknownUsers !== undefined && { unknownUsers: flags.unknownUsers }),
+    ...(flags.eventsSince !== undefined && { eventsSince: flags.eventsSince }),
   };
+  const { source: _source, ...settings } = file;
   const defaults: PipelineParams = { ...PIPELINE_DEFAULTS, embed: EMBED_DEFAULTS, ann: {} };
-  const p = merge(merge(defaults, file), fromFlags);
+  const p = merge(merge(defaults, settings), fromFlags);
   return consistentParams({ ...p, lists: { ...p.lists, rules } });
+}
+
+/** The config file's `source` section: how each kind of source is read (e.g. the PostgreSQL mapping). */
+export function sourceConfig(file: PipelineFile): SourceConfig {
+  return file.source ?? {};
 }

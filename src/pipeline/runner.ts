@@ -32,8 +32,11 @@ export interface RunOptions {
   /** The bundle folder to produce; an existing bundle there is replaced only when the run succeeds. */
   out: string;
   stages: readonly Stage[];
-  /** Named input files or folders; their SHA-256 is recorded and decides whether a run may resume. */
-  inputs?: Record<string, string>;
+  /**
+   * Named inputs: file or folder paths, or sources that checksum themselves (a database, src/data/sources).
+   * Their SHA-256 is recorded and decides whether a run may resume.
+   */
+  inputs?: Record<string, string | RunInput>;
   /** JSON-serialisable settings that affect outputs (seed, k, …); recorded and part of the fingerprint. */
   params?: unknown;
   /** Reuse finished stages of an interrupted run with the same inputs (default true). */
@@ -42,6 +45,13 @@ export interface RunOptions {
   log?: LogFn;
   /** Progress output: a mode (default 'auto') or a ready factory. */
   progress?: ProgressMode | ProgressFactory;
+}
+
+/** An input that is not a path: it sizes and checksums itself (data/sources' Source has this shape). */
+export interface RunInput {
+  readonly label: string;
+  size(): Promise<number>;
+  fingerprint(onBytes?: (n: number) => void): Promise<InputRecord>;
 }
 
 export interface RunResult {
@@ -228,13 +238,19 @@ async function unregisteredFiles(staging: string, m: Manifest): Promise<string[]
   return (await listFiles(staging)).filter((f) => f !== MANIFEST_FILE && !Object.hasOwn(m.artifacts, f));
 }
 
-async function hashInputs(paths: Record<string, string>, progress: ProgressFactory): Promise<Record<string, InputRecord>> {
+async function hashInputs(paths: Record<string, string | RunInput>, progress: ProgressFactory): Promise<Record<string, InputRecord>> {
   const names = Object.keys(paths).sort();
   let total = 0;
-  for (const n of names) total += await inputBytes(paths[n]);
+  for (const n of names) {
+    const p = paths[n];
+    total += typeof p === 'string' ? await inputBytes(p) : await p.size();
+  }
   const bar = progress('hashing inputs', total);
   const inputs: Record<string, InputRecord> = {};
-  for (const n of names) inputs[n] = await hashInput(paths[n], (b) => bar.tick(b));
+  for (const n of names) {
+    const p = paths[n];
+    inputs[n] = typeof p === 'string' ? await hashInput(p, (b) => bar.tick(b)) : await p.fingerprint((b) => bar.tick(b));
+  }
   bar.done();
   return inputs;
 }

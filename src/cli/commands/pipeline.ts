@@ -2,14 +2,18 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { PymkError } from '../../core/errors.js';
 import { parseBadRowLimit, type BadRowLimit } from '../../data/load.js';
-import { pipelineParams, readPipelineFile, type PipelineFile } from '../../pipeline/config.js';
+import { parseTimestamp } from '../../data/readers/fields.js';
+import { openSource } from '../../data/sources/index.js';
+import { pipelineParams, readPipelineFile, sourceConfig, type PipelineFile } from '../../pipeline/config.js';
 import { runPipeline } from '../../pipeline/runner.js';
 import { PIPELINE_DEFAULTS, defaultStages } from '../../pipeline/stages/index.js';
 import { rulesOf } from '../../recommend/rules.js';
 import { intOption, type CommandModule } from '../command.js';
 
 interface Flags {
-  data: string;
+  data?: string;
+  source?: string;
+  eventsSince?: number;
   out: string;
   config?: string;
   candidates?: number;
@@ -27,7 +31,13 @@ export const pipelineCommand: CommandModule = {
     program
       .command('pipeline')
       .description('build a serving bundle from a dataset folder: ingest → graph → (embed → ann) → candidates (2-hop) → pair features → (rank) → static lists')
-      .requiredOption('--data <dir>', 'dataset folder (docs/formats.md)')
+      .option('--data <dir>', 'dataset folder (docs/formats.md); same as --source DIR')
+      .option('--source <url>', 'where the dataset is read: a folder path, or postgres://user@host:port/db[?schema=name] (docs/sources.md)')
+      .option('--events-since <ts>', 'read only events after this time (epoch seconds or ISO 8601): the watermark of an earlier run', (v: string) => {
+        const t = /^\d+$/.test(v) ? Number(v) : parseTimestamp(v);
+        if (!(t > 0)) throw new PymkError('PYMK_BAD_PARAM', `--events-since must be epoch seconds or ISO 8601, got ${JSON.stringify(v)}`);
+        return t;
+      })
       .requiredOption('--out <dir>', 'bundle folder to write (replaced atomically on success)')
       .option('--config <file>', 'pipeline parameters as JSON (docs/pipeline.md); flags below override it')
       .option('--candidates <n>', `candidates kept per user (default ${PIPELINE_DEFAULTS.candidates.topN})`, intOption('--candidates', 1))
@@ -43,10 +53,12 @@ export const pipelineCommand: CommandModule = {
       .option('--no-resume', 'start over instead of resuming an interrupted run')
       .addHelpText('after', '\nThe static lists apply the serving business rules: PYMK_MAX_PER_COMPANY, PYMK_MAX_PER_SCHOOL, PYMK_DIVERSITY_BACKFILL.')
       .action(async (f: Flags) => {
+        if ((f.data === undefined) === (f.source === undefined)) throw new PymkError('PYMK_BAD_PARAM', 'give the dataset as --data DIR or --source URL (one of them)');
         const file: PipelineFile = f.config ? await readPipelineFile(f.config) : {};
-        const flags = { candidates: f.candidates, listK: f.listK, maxFanout: f.maxFanout, maxBadRows: f.maxBadRows, unknownUsers: f.unknownUsers, embed: f.embed, rank: f.rank };
+        const flags = { candidates: f.candidates, listK: f.listK, maxFanout: f.maxFanout, maxBadRows: f.maxBadRows, unknownUsers: f.unknownUsers, eventsSince: f.eventsSince, embed: f.embed, rank: f.rank };
         const params = pipelineParams(file, flags, rulesOf(loadConfig()));
-        const r = await runPipeline({ out: f.out, stages: defaultStages(params), inputs: { data: f.data }, params, resume: f.resume });
+        const source = openSource((f.source ?? f.data)!, sourceConfig(file));
+        const r = await runPipeline({ out: f.out, stages: defaultStages(params, { source }), inputs: { data: source }, params, resume: f.resume });
         if (r.reused.length > 0) console.error(`reused stages: ${r.reused.join(', ')}`);
         const ingest = r.manifest.stages.find((s) => s.name === 'ingest')?.metrics as { rowsRejected?: number; rejected?: Record<string, number> } | undefined;
         if (ingest?.rejected) {

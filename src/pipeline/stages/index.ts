@@ -1,5 +1,6 @@
 /** The default pipeline: ingest → graph → embed → ann → candidates (2-hop) → pair features → rank (model) → static lists. */
 import type { BadRowLimit } from '../../data/load.js';
+import type { Source } from '../../data/sources/index.js';
 import type { Stage } from '../stage.js';
 import { annStage, type AnnStageParams } from './ann.js';
 import { CANDIDATE_DEFAULTS, candidatesStage, type CandidateParams } from './candidates.js';
@@ -22,6 +23,8 @@ export interface PipelineParams {
   maxBadRows?: BadRowLimit;
   /** Rows naming users absent from a present profile file: 'keep' (flagged) or 'reject' (default: the dataset's, else keep). */
   unknownUsers?: 'keep' | 'reject';
+  /** Only events after this time (epoch seconds) are read (`--events-since`); recorded as the ingest watermark. */
+  eventsSince?: number;
 }
 
 export const PIPELINE_DEFAULTS: PipelineParams = { candidates: CANDIDATE_DEFAULTS, rank: RANK_DEFAULTS, lists: LIST_DEFAULTS };
@@ -33,9 +36,11 @@ export function consistentParams(p: PipelineParams): PipelineParams {
   return { ...p, rank: { ...r, examples: { ...r.examples, topN: p.candidates.topN } } };
 }
 
-export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS): Stage[] {
+/** `opts.source`: the dataset source the ingest stage reads (default: the run's `data` input, by path or URL). */
+export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS, opts: { source?: Source } = {}): Stage[] {
   const p = consistentParams(params);
   const rank = p.rank === false || p.rank === undefined ? [] : [rankStage(p.rank)];
   const embed = p.embed === false ? [] : [embedStage(p.embed ?? EMBED_DEFAULTS), ...(p.ann === false ? [] : [annStage(p.ann ?? {})])];
-  return [ingestStage({ maxBadRows: p.maxBadRows, unknownUsers: p.unknownUsers }), graphStage(), ...embed, candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
+  const ingest = ingestStage({ maxBadRows: p.maxBadRows, unknownUsers: p.unknownUsers, eventsSince: p.eventsSince }, opts.source);
+  return [ingest, graphStage(), ...embed, candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
 }
