@@ -77,6 +77,20 @@ describe('PostgreSQL source', { skip }, () => {
     assert.ok(lists.length > 1500 * 4, 'the lists are not empty');
   });
 
+  test('a watermark reads only later events, in the query itself; the folder with the same watermark agrees', async () => {
+    const all = await loadDataset(data);
+    const ts = Array.from(all.events.ts).sort((x, y) => x - y);
+    const since = ts[Math.floor(ts.length / 2)];
+    const files = await loadDataset(data, { eventsSince: since });
+    const db = await openSource(schemaUrl(schema)).load({ eventsSince: since });
+    assert.ok(db.events.count > 0 && db.events.count < all.events.count);
+    assert.deepEqual(columns(db).events, columns(files).events);
+    assert.ok(Array.from(db.events.ts).every((t) => t > since));
+    const dbEvents = db.report.files.find((f) => f.kind === 'events')!;
+    assert.equal(dbEvents.rowsRead, db.events.count, 'older rows were filtered by PostgreSQL, not sent');
+    assert.equal(files.report.files.find((f) => f.kind === 'events')!.skipped.before_watermark, all.events.count - files.events.count);
+  });
+
   test('the fingerprint follows the rows: unchanged tables resume, one changed row starts over', async () => {
     const source = openSource(schemaUrl(schema));
     const before1 = await source.fingerprint();

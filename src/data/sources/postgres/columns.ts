@@ -81,18 +81,26 @@ function csvExpr(col: string, t: TypeClass): string {
   return `translate(${c}::text, E'\\r\\n', E'\\uFFFD\\uFFFD')`;
 }
 
-/** SELECT of the role's columns under their pymk names, in read order. */
-export function selectSql(t: CheckedTable, as: 'json' | 'csv'): string {
+/**
+ * SELECT of the role's columns under their pymk names, in read order. `since`: a watermark pushed into the
+ * query when the `ts` column is a time or integer column (a text column is filtered by the reader instead).
+ */
+export function selectSql(t: CheckedTable, as: 'json' | 'csv', since = 0): string {
   const exprs = [...t.columns].map(([col, [src, type]]) => `${as === 'json' ? jsonExpr(src, type) : csvExpr(src, type)} AS ${ident(col)}`);
+  const ts = t.columns.get('ts');
+  let where = '';
+  if (since > 0 && ts !== undefined && (ts[1] === 'time' || ts[1] === 'int')) {
+    where = ts[1] === 'time' ? ` WHERE ${ident(ts[0])} > to_timestamp(${Math.floor(since)})` : ` WHERE ${ident(ts[0])} > ${Math.floor(since)}`;
+  }
   const orderBy = t.order === null ? '' : ` ORDER BY ${ident(t.order)}`;
-  return `SELECT ${exprs.join(', ')} FROM ${qualified(t.plan)}${orderBy}`;
+  return `SELECT ${exprs.join(', ')} FROM ${qualified(t.plan)}${where}${orderBy}`;
 }
 
 /** The COPY that streams a role's rows: JSON lines (users, events) or CSV with a header (connections). */
-export function copySql(t: CheckedTable): string {
+export function copySql(t: CheckedTable, since = 0): string {
   if (t.plan.role === 'connections') return `COPY (${selectSql(t, 'csv')}) TO STDOUT (FORMAT csv, HEADER true)`;
   // CSV with a delimiter and quote that JSON text never contains raw: each object goes out verbatim.
-  return `COPY (SELECT row_to_json(r) FROM (${selectSql(t, 'json')}) r) TO STDOUT (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`;
+  return `COPY (SELECT row_to_json(r) FROM (${selectSql(t, 'json', since)}) r) TO STDOUT (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`;
 }
 
 /** Row count and a checksum of what the role reads, order column included (the input fingerprint). */

@@ -67,7 +67,7 @@ export class PostgresSource implements Source {
   async load(opts: LoadOptions = {}): Promise<World> {
     return this.withConnection(async (db) => {
       const s = await this.check(db);
-      const stream = (t: CheckedTable, firstLine: number): StreamInput => ({ name: t.name, firstLine, chunks: () => db.copyOut(copySql(t)) });
+      const stream = (t: CheckedTable, firstLine: number, since = 0): StreamInput => ({ name: t.name, firstLine, chunks: () => db.copyOut(copySql(t, since)) });
       const plan: DatasetPlan = {
         name: s.name,
         directed: s.directed,
@@ -77,7 +77,8 @@ export class PostgresSource implements Source {
         unknownUsers: opts.unknownUsers ?? s.unknownUsers,
       };
       if (s.tables.users) plan.profiles = { path: stream(s.tables.users, 0), format: 'jsonl' };
-      if (s.tables.events) plan.events = { path: stream(s.tables.events, 0) };
+      // Events up to the watermark are not even sent when the ts column can be compared in SQL.
+      if (s.tables.events) plan.events = { path: stream(s.tables.events, 0, opts.eventsSince) };
       const world = await loadPlan(plan, opts);
       if (s.notes.length > 0) world.report.warnings = [...(world.report.warnings ?? []), ...s.notes];
       return world;
