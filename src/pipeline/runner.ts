@@ -12,7 +12,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isPymkError, PymkError } from '../core/errors.js';
-import { artifactProblem, readManifest, writeManifest } from '../bundle/bundle.js';
+import { artifactProblem, openBundle, readManifest, writeManifest, type Bundle } from '../bundle/bundle.js';
 import { hashInput, inputBytes, listFiles } from '../bundle/hash.js';
 import {
   BUNDLE_FORMAT,
@@ -39,6 +39,12 @@ export interface RunOptions {
   inputs?: Record<string, string | RunInput>;
   /** JSON-serialisable settings that affect outputs (seed, k, …); recorded and part of the fingerprint. */
   params?: unknown;
+  /**
+   * A complete bundle whose artifacts the stages may read (not copied into the output): the shared snapshot
+   * of a partition run (docs/pipeline.md#split-across-machines). Name it in `inputs` too, so it is
+   * fingerprinted.
+   */
+  base?: string;
   /** Reuse finished stages of an interrupted run with the same inputs (default true). */
   resume?: boolean;
   /** Where log lines go (default: stderr). */
@@ -83,6 +89,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   try {
     const staging = stagingDir(out);
     const inputs = await hashInputs(opts.inputs ?? {}, progress);
+    const base = opts.base === undefined ? null : await openBundle(opts.base);
     const params = JSON.parse(JSON.stringify(opts.params ?? null)) as unknown;
     const fingerprint = fingerprintOf(inputs, params);
     const previous =
@@ -93,8 +100,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
             return null;
           });
     if (previous && previous.fingerprint !== fingerprint) log('inputs or params changed since the interrupted run: starting over');
-    const base = previous?.fingerprint === fingerprint ? previous : null;
-    const keep = base ? await reusableStages(staging, base, opts.stages) : [];
+    const resumed = previous?.fingerprint === fingerprint ? previous : null;
+    const keep = resumed ? await reusableStages(staging, resumed, opts.stages) : [];
     if (keep.length) await pruneStaging(staging, new Set(keep.flatMap((s) => s.artifacts)));
     else await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
@@ -105,13 +112,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       status: 'building',
       version: null,
       createdAt: null,
-      startedAt: base?.startedAt ?? new Date().toISOString(),
+      startedAt: resumed?.startedAt ?? new Date().toISOString(),
       fingerprint,
       inputs,
       params,
       stages: opts.stages.map((s, i) => keep[i] ? { ...keep[i], reused: true } : pendingRecord(s)),
       schema: {},
-      artifacts: Object.fromEntries(keep.flatMap((s) => s.artifacts.map((a) => [a, base!.artifacts[a]]))),
+      artifacts: Object.fromEntries(keep.flatMap((s) => s.artifacts.map((a) => [a, resumed!.artifacts[a]]))),
     };
     await writeManifest(staging, m);
     const reused = keep.map((s) => s.name);
@@ -120,7 +127,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const ran: string[] = [];
     try {
       for (let i = keep.length; i < opts.stages.length; i++) {
-        await runStage(opts.stages[i], m.stages[i], m, staging, { params, progress, log });
+        await runStage(opts.stages[i], m.stages[i], m, staging, { params, progress, log, base });
         ran.push(opts.stages[i].name);
       }
     } catch (e) {
@@ -157,6 +164,7 @@ function checkStages(stages: readonly Stage[]): void {
 
 interface RunEnv {
   params: unknown;
+  base: Bundle | null;
   progress: ProgressFactory;
   log: LogFn;
 }
@@ -167,7 +175,7 @@ async function runStage(stage: Stage, rec: StageRecord, m: Manifest, staging: st
   rec.startedAt = new Date().toISOString();
   await writeManifest(staging, m);
   env.log(`stage ${stage.name}: start`);
-  const ctx = new StageRun(stage.name, staging, m, env.params, env.progress, env.log);
+  const ctx = new StageRun(stage.name, staging, m, env.params, env.progress, env.log, env.base);
   const t0 = performance.now();
   try {
     const metrics = (await stage.run(ctx)) ?? {};

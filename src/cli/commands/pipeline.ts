@@ -4,13 +4,22 @@ import { PymkError } from '../../core/errors.js';
 import { parseBadRowLimit, type BadRowLimit } from '../../data/load.js';
 import { parseTimestamp } from '../../data/readers/fields.js';
 import { openSource } from '../../data/sources/index.js';
+import { openBundle } from '../../bundle/bundle.js';
+import { stableJson } from '../../bundle/manifest.js';
 import { pipelineParams, readPipelineFile, sourceConfig, type PipelineFile } from '../../pipeline/config.js';
-import { runPipeline } from '../../pipeline/runner.js';
-import { PIPELINE_DEFAULTS, defaultStages } from '../../pipeline/stages/index.js';
+import { bundleInput } from '../../pipeline/merge.js';
+import { parsePartition, PARTITION_BLOCK, PARTITION_KINDS } from '../../pipeline/partition.js';
+import { runPipeline, type RunOptions } from '../../pipeline/runner.js';
+import { PIPELINE_DEFAULTS, defaultStages, partitionStages, snapshotStages, type PipelineParams } from '../../pipeline/stages/index.js';
 import { rulesOf } from '../../recommend/rules.js';
 import { intOption, type CommandModule } from '../command.js';
 
 interface Flags {
+  snapshotOnly?: boolean;
+  snapshot?: string;
+  partition?: string;
+  partitionBy: string;
+  partitionBlock?: number;
   data?: string;
   source?: string;
   eventsSince?: number;
@@ -39,6 +48,11 @@ export const pipelineCommand: CommandModule = {
         return t;
       })
       .requiredOption('--out <dir>', 'bundle folder to write (replaced atomically on success)')
+      .option('--snapshot-only', 'split runs: build only the shared snapshot (every stage but candidates, pair-features, lists)')
+      .option('--snapshot <dir>', 'split runs: the shared snapshot the --partition run reads (instead of --data/--source)')
+      .option('--partition <i/N>', 'split runs: compute the per-user stages for partition i of N only (then pymk merge)')
+      .option('--partition-by <range|hash>', `how users are split into partitions: ${PARTITION_KINDS.join(' or ')}`, 'range')
+      .option('--partition-block <n>', `users per partition block, a multiple of 256 (default ${PARTITION_BLOCK}); the same for every partition`, intOption('--partition-block', 256))
       .option('--config <file>', 'pipeline parameters as JSON (docs/pipeline.md); flags below override it')
       .option('--candidates <n>', `candidates kept per user (default ${PIPELINE_DEFAULTS.candidates.topN})`, intOption('--candidates', 1))
       .option('--list-k <n>', `static-list length per user (default ${PIPELINE_DEFAULTS.lists.k})`, intOption('--list-k', 1))
@@ -53,12 +67,11 @@ export const pipelineCommand: CommandModule = {
       .option('--no-resume', 'start over instead of resuming an interrupted run')
       .addHelpText('after', '\nThe static lists apply the serving business rules: PYMK_MAX_PER_COMPANY, PYMK_MAX_PER_SCHOOL, PYMK_DIVERSITY_BACKFILL.')
       .action(async (f: Flags) => {
-        if ((f.data === undefined) === (f.source === undefined)) throw new PymkError('PYMK_BAD_PARAM', 'give the dataset as --data DIR or --source URL (one of them)');
         const file: PipelineFile = f.config ? await readPipelineFile(f.config) : {};
         const flags = { candidates: f.candidates, listK: f.listK, maxFanout: f.maxFanout, maxBadRows: f.maxBadRows, unknownUsers: f.unknownUsers, eventsSince: f.eventsSince, embed: f.embed, rank: f.rank };
         const params = pipelineParams(file, flags, rulesOf(loadConfig()));
-        const source = openSource((f.source ?? f.data)!, sourceConfig(file));
-        const r = await runPipeline({ out: f.out, stages: defaultStages(params, { source }), inputs: { data: source }, params, resume: f.resume });
+        const run = await planRun(f, file, params);
+        const r = await runPipeline({ out: f.out, ...run, params, resume: f.resume });
         if (r.reused.length > 0) console.error(`reused stages: ${r.reused.join(', ')}`);
         const ingest = r.manifest.stages.find((s) => s.name === 'ingest')?.metrics as { rowsRejected?: number; rejected?: Record<string, number> } | undefined;
         if (ingest?.rejected) {
@@ -68,3 +81,21 @@ export const pipelineCommand: CommandModule = {
       });
   },
 };
+
+/** What to run: the whole pipeline, the shared snapshot only, or one partition over a snapshot. */
+async function planRun(f: Flags, file: PipelineFile, params: PipelineParams): Promise<Pick<RunOptions, 'stages' | 'inputs' | 'base'>> {
+  if (f.partition !== undefined || f.snapshot !== undefined) {
+    if (f.partition === undefined || f.snapshot === undefined || f.data !== undefined || f.source !== undefined || f.snapshotOnly) {
+      throw new PymkError('PYMK_BAD_PARAM', 'a partition run takes --snapshot DIR and --partition i/N (and no --data, --source or --snapshot-only)');
+    }
+    const partition = parsePartition(f.partition, f.partitionBy, f.partitionBlock);
+    const snap = await openBundle(f.snapshot);
+    if (stableJson(snap.manifest.params) !== stableJson(params)) {
+      throw new PymkError('PYMK_BAD_PARAM', `the parameters differ from the snapshot's (${f.snapshot}): give every partition the snapshot's --config and flags`);
+    }
+    return { stages: partitionStages(params, partition), inputs: { snapshot: bundleInput(f.snapshot) }, base: f.snapshot };
+  }
+  if ((f.data === undefined) === (f.source === undefined)) throw new PymkError('PYMK_BAD_PARAM', 'give the dataset as --data DIR or --source URL (one of them)');
+  const source = openSource((f.source ?? f.data)!, sourceConfig(file));
+  return { stages: f.snapshotOnly ? snapshotStages(params, { source }) : defaultStages(params, { source }), inputs: { data: source } };
+}

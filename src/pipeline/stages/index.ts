@@ -1,6 +1,7 @@
 /** The default pipeline: ingest → graph → embed → ann → candidates (2-hop) → pair features → rank (model) → static lists. */
 import type { BadRowLimit } from '../../data/load.js';
 import type { Source } from '../../data/sources/index.js';
+import type { Partition } from '../partition.js';
 import type { Stage } from '../stage.js';
 import { annStage, type AnnStageParams } from './ann.js';
 import { CANDIDATE_DEFAULTS, candidatesStage, type CandidateParams } from './candidates.js';
@@ -34,6 +35,20 @@ export function consistentParams(p: PipelineParams): PipelineParams {
   if (p.rank === false) return p;
   const r = p.rank ?? RANK_DEFAULTS;
   return { ...p, rank: { ...r, examples: { ...r.examples, topN: p.candidates.topN } } };
+}
+
+/** The per-user stages, which a partition run computes for its users only (docs/pipeline.md#split-across-machines). */
+export const PER_USER_STAGES: readonly string[] = ['candidates', 'pair-features', 'lists'];
+
+/** The shared snapshot's stages: the default pipeline without the per-user stages (run once, read by every partition). */
+export function snapshotStages(params: PipelineParams = PIPELINE_DEFAULTS, opts: { source?: Source } = {}): Stage[] {
+  return defaultStages(params, opts).filter((s) => !PER_USER_STAGES.includes(s.name));
+}
+
+/** The per-user stages for one partition, run over a snapshot (`runPipeline({ base: snapshot })`). */
+export function partitionStages(params: PipelineParams, partition: Partition): Stage[] {
+  const p = consistentParams(params);
+  return [candidatesStage(p.candidates, {}, partition), pairFeaturesStage(partition), listsStage(p.lists, partition)];
 }
 
 /** `opts.source`: the dataset source the ingest stage reads (default: the run's `data` input, by path or URL). */
