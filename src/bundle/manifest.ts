@@ -37,6 +37,15 @@ const stageSchema = z.object({
   schema: json,
   artifacts: z.array(z.string()),
   error: z.string().optional(),
+  /**
+   * The stage's own fingerprint: SHA-256 of its name, version and declared params (absent when it declares
+   * none: then it is never reused across runs), and `reads`: the SHA-256 of every artifact and input it read.
+   * A later run with `reuseFrom` this bundle reuses the stage when both are unchanged.
+   */
+  paramsSha: z.string().optional(),
+  reads: z.record(z.string(), z.string()).optional(),
+  /** The bundle a run took this stage's outputs from unchanged (runner's `reuseFrom`). */
+  reusedFrom: z.string().optional(),
 });
 
 const artifactSchema = z.object({

@@ -9,7 +9,7 @@
  * for artifact.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, link, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ARTIFACTS, CANDIDATE_COLUMNS, LIST_COLUMNS, PAIR_EXTRA_COLUMNS } from '../bundle/artifacts.js';
 import type { ColumnSpec } from '../bundle/binary.js';
@@ -18,6 +18,7 @@ import { ColumnStreamWriter } from '../bundle/columnStream.js';
 import { stableJson, type StageRecord } from '../bundle/manifest.js';
 import { PymkError } from '../core/errors.js';
 import type { LogFn, ProgressMode } from '../core/progress.js';
+import { linkOrCopy } from './files.js';
 import { blockOwners, describePartition, parsePartition, type Partition } from './partition.js';
 import { runPipeline, type RunInput, type RunResult } from './runner.js';
 import type { Stage, StageContext } from './stage.js';
@@ -126,9 +127,7 @@ function adoptedStage(snap: Bundle, rec: StageRecord): Stage {
     version: rec.version,
     async run(ctx) {
       for (const a of rec.artifacts) {
-        const to = ctx.path(a);
-        await mkdir(dirname(to), { recursive: true });
-        await link(join(snap.dir, a), to).catch(() => copyFile(join(snap.dir, a), to));
+        await linkOrCopy(join(snap.dir, a), ctx.path(a));
         await ctx.addFile(a, snap.manifest.artifacts[a].kind);
       }
       for (const [k, v] of Object.entries(rec.schema)) ctx.setSchema(k, v);

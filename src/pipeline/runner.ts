@@ -14,12 +14,15 @@ import { dirname, join, resolve } from 'node:path';
 import { isPymkError, PymkError } from '../core/errors.js';
 import { artifactProblem, openBundle, readManifest, writeManifest, type Bundle } from '../bundle/bundle.js';
 import { hashInput, inputBytes, listFiles } from '../bundle/hash.js';
+import { createHash } from 'node:crypto';
+import { linkOrCopy } from './files.js';
 import {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_VERSION,
   fingerprintOf,
   MANIFEST_FILE,
   mergedSchema,
+  stableJson,
   versionId,
   type InputRecord,
   type Manifest,
@@ -45,6 +48,13 @@ export interface RunOptions {
    * fingerprinted.
    */
   base?: string;
+  /**
+   * A complete earlier bundle: a stage whose declared params and everything it read (artifacts, inputs) are
+   * unchanged since that bundle takes its outputs from there (hard-linked) instead of running. The
+   * stage-level fingerprints make a rerun on unchanged data change nothing, and a run with new events only
+   * rerun the stages that read events.
+   */
+  reuseFrom?: string;
   /** Reuse finished stages of an interrupted run with the same inputs (default true). */
   resume?: boolean;
   /** Where log lines go (default: stderr). */
@@ -90,6 +100,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const staging = stagingDir(out);
     const inputs = await hashInputs(opts.inputs ?? {}, progress);
     const base = opts.base === undefined ? null : await openBundle(opts.base);
+    const earlier = opts.reuseFrom === undefined ? null : await openBundle(opts.reuseFrom);
     const params = JSON.parse(JSON.stringify(opts.params ?? null)) as unknown;
     const fingerprint = fingerprintOf(inputs, params);
     const previous =
@@ -127,6 +138,12 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const ran: string[] = [];
     try {
       for (let i = keep.length; i < opts.stages.length; i++) {
+        const prev = earlier ? await unchangedStage(opts.stages[i], earlier, m, base) : null;
+        if (prev) {
+          await adoptStage(prev, earlier!, m, i, staging);
+          log(`stage ${prev.name}: params and inputs unchanged since ${earlier!.dir}: reused (${earlier!.version})`);
+          continue;
+        }
         await runStage(opts.stages[i], m.stages[i], m, staging, { params, progress, log, base });
         ran.push(opts.stages[i].name);
       }
@@ -197,10 +214,42 @@ async function runStage(stage: Stage, rec: StageRecord, m: Manifest, staging: st
   }
   rec.status = 'done';
   rec.ms = performance.now() - t0;
+  const paramsSha = stageParamsSha(stage);
+  if (paramsSha !== undefined) rec.paramsSha = paramsSha;
+  rec.reads = { ...ctx.reads };
   rec.schema = { ...ctx.schema };
   rec.artifacts = [...ctx.artifacts];
   await writeManifest(staging, m);
   env.log(`stage ${stage.name}: done in ${fmtSeconds(rec.ms)}`);
+}
+
+/** SHA-256 of a stage's name, version and declared params; undefined when it declares none. */
+function stageParamsSha(s: Stage): string | undefined {
+  if (s.params === undefined) return undefined;
+  return createHash('sha256').update(stableJson({ name: s.name, version: s.version ?? '1', params: s.params })).digest('hex');
+}
+
+/** The earlier bundle's record of this stage when its params and everything it read are unchanged now. */
+async function unchangedStage(stage: Stage, earlier: Bundle, m: Manifest, base: Bundle | null): Promise<StageRecord | null> {
+  const r = earlier.stage(stage.name);
+  const sha = stageParamsSha(stage);
+  if (!r || r.status !== 'done' || sha === undefined || r.paramsSha !== sha || !r.reads || Object.keys(r.reads).length === 0) return null;
+  for (const [name, read] of Object.entries(r.reads)) {
+    const now = name.startsWith('input:') ? m.inputs[name.slice(6)]?.sha256 : (m.artifacts[name]?.sha256 ?? base?.manifest.artifacts[name]?.sha256);
+    if (now !== read) return null;
+  }
+  for (const a of r.artifacts) if (!earlier.has(a) || (await artifactProblem(earlier.dir, a, earlier.manifest.artifacts[a], false))) return null;
+  return r;
+}
+
+/** Takes an unchanged stage's outputs from the earlier bundle (hard links) and its record. */
+async function adoptStage(r: StageRecord, earlier: Bundle, m: Manifest, i: number, staging: string): Promise<void> {
+  for (const a of r.artifacts) {
+    await linkOrCopy(join(earlier.dir, a), join(staging, a));
+    m.artifacts[a] = { ...earlier.manifest.artifacts[a] };
+  }
+  m.stages[i] = { ...r, reused: true, reusedFrom: earlier.version ?? earlier.dir };
+  await writeManifest(staging, m);
 }
 
 /** The leading stages of an interrupted run that may be reused: same name/version, done, artifacts verified. */

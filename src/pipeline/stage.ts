@@ -20,6 +20,12 @@ export interface Stage {
   readonly name: string;
   /** Change it when the stage's output changes for the same inputs, so resume reruns it (default '1'). */
   readonly version?: string;
+  /**
+   * The settings its output depends on, besides what it reads through its context (JSON). Declaring them
+   * lets a later run reuse the stage's outputs when these and everything it read are unchanged
+   * (`runPipeline({ reuseFrom })`); a stage that declares none always reruns.
+   */
+  readonly params?: unknown;
   run(ctx: StageContext): Promise<Metrics | void>;
 }
 
@@ -83,6 +89,8 @@ export function checkArtifactName(name: string): void {
 export class StageRun implements StageContext {
   readonly schema: Record<string, unknown> = {};
   readonly artifacts: string[] = [];
+  /** Artifacts (by name) and inputs (`input:<name>`) this stage read, with their SHA-256. */
+  readonly reads: Record<string, string> = {};
 
   constructor(
     readonly name: string,
@@ -104,6 +112,7 @@ export class StageRun implements StageContext {
 
   input(name: string): string {
     if (!Object.hasOwn(this.manifest.inputs, name)) throw unknownName('input', name, Object.keys(this.manifest.inputs));
+    this.reads[`input:${name}`] = this.manifest.inputs[name].sha256;
     return this.manifest.inputs[name].path;
   }
 
@@ -122,8 +131,12 @@ export class StageRun implements StageContext {
   }
 
   async readBytes(name: string): Promise<Buffer> {
-    if (this.base && !this.owns(name) && this.base.has(name)) return this.base.readBytes(name);
+    if (this.base && !this.owns(name) && this.base.has(name)) {
+      this.reads[name] = this.base.manifest.artifacts[name].sha256;
+      return this.base.readBytes(name);
+    }
     const rec = artifactRecord(this.manifest, this.dir, name);
+    if (!this.artifacts.includes(name)) this.reads[name] = rec.sha256;
     return readArtifactBytes(this.dir, name, rec, true);
   }
 

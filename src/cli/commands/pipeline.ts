@@ -16,6 +16,7 @@ import { intOption, type CommandModule } from '../command.js';
 
 interface Flags {
   snapshotOnly?: boolean;
+  since?: string;
   snapshot?: string;
   partition?: string;
   partitionBy: string;
@@ -48,6 +49,7 @@ export const pipelineCommand: CommandModule = {
         return t;
       })
       .requiredOption('--out <dir>', 'bundle folder to write (replaced atomically on success)')
+      .option('--since <bundle>', 'reuse every stage of this earlier bundle whose params and inputs (artifacts and data it read) are unchanged; rerun the rest')
       .option('--snapshot-only', 'split runs: build only the shared snapshot (every stage but candidates, pair-features, lists)')
       .option('--snapshot <dir>', 'split runs: the shared snapshot the --partition run reads (instead of --data/--source)')
       .option('--partition <i/N>', 'split runs: compute the per-user stages for partition i of N only (then pymk merge)')
@@ -71,7 +73,8 @@ export const pipelineCommand: CommandModule = {
         const flags = { candidates: f.candidates, listK: f.listK, maxFanout: f.maxFanout, maxBadRows: f.maxBadRows, unknownUsers: f.unknownUsers, eventsSince: f.eventsSince, embed: f.embed, rank: f.rank };
         const params = pipelineParams(file, flags, rulesOf(loadConfig()));
         const run = await planRun(f, file, params);
-        const r = await runPipeline({ out: f.out, ...run, params, resume: f.resume });
+        const r = await runPipeline({ out: f.out, ...run, params, resume: f.resume, reuseFrom: f.since });
+        if (f.since !== undefined) console.error(`reran: ${r.ran.join(', ') || 'nothing'} (the other stages taken from ${f.since})`);
         if (r.reused.length > 0) console.error(`reused stages: ${r.reused.join(', ')}`);
         const ingest = r.manifest.stages.find((s) => s.name === 'ingest')?.metrics as { rowsRejected?: number; rejected?: Record<string, number> } | undefined;
         if (ingest?.rejected) {

@@ -55,6 +55,7 @@ export interface CandidateStats {
 export function candidatesStage(params: CandidateParams = CANDIDATE_DEFAULTS, run: CandidateRunOptions = {}, partition?: Partition): Stage {
   return {
     name: 'candidates',
+    params: { params, partition: partition ?? null },
     async run(ctx) {
       const { g, exclude } = await readInputs(ctx);
       // Spill files sit next to the artifact (same disk; a failed run's leftovers go with the staging folder).

@@ -33,6 +33,7 @@ export const LOGGED_REJECTS = 5;
 export function ingestStage(params: IngestParams = {}, source?: Source): Stage {
   return {
     name: 'ingest',
+    params,
     version: '2',
     async run(ctx) {
       const rejects = new RejectsFile(ctx.path(ARTIFACTS.rejects), (r) =>
@@ -40,7 +41,8 @@ export function ingestStage(params: IngestParams = {}, source?: Source): Stage {
       );
       let world;
       try {
-        const from = source ?? openSource(ctx.input('data'));
+        const input = ctx.input('data'); // read through ctx, so a later run knows this stage read it
+        const from = source ?? openSource(input);
         world = await from.load({ maxBadRows: params.maxBadRows, unknownUsers: params.unknownUsers, eventsSince: params.eventsSince, onReject: (r) => rejects.add(r) });
       } finally {
         rejects.close();

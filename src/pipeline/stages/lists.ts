@@ -31,6 +31,7 @@ const USERS_PER_BATCH = 256;
 export function listsStage(params: ListParams = LIST_DEFAULTS, partition?: Partition): Stage {
   return {
     name: 'lists',
+    params: { params, partition: partition ?? null },
     async run(ctx) {
       const snap = await snapshotFrom(ctx, 'offline');
       const n = snap.ids.size;

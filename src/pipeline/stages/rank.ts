@@ -28,6 +28,7 @@ import type { Stage, StageContext } from '../stage.js';
 export function pairFeaturesStage(partition?: Partition): Stage {
   return {
     name: 'pair-features',
+    params: { partition: partition ?? null },
     async run(ctx) {
       if (partition) ctx.setSchema('partition', partition);
       const gc = await ctx.readArrays(ARTIFACTS.graph, GRAPH_COLUMNS);
@@ -64,6 +65,7 @@ export const MIN_CLASS_ROWS = 20;
 export function rankStage(params: RankParams = RANK_DEFAULTS): Stage {
   return {
     name: 'rank',
+    params,
     async run(ctx) {
       const ids = await readIds(ctx);
       const profiles = await readProfiles(ctx, ids.size);
