@@ -17,6 +17,7 @@ import { intOption, type CommandModule } from '../command.js';
 interface Flags {
   snapshotOnly?: boolean;
   since?: string;
+  incremental?: boolean;
   snapshot?: string;
   partition?: string;
   partitionBy: string;
@@ -50,6 +51,7 @@ export const pipelineCommand: CommandModule = {
       })
       .requiredOption('--out <dir>', 'bundle folder to write (replaced atomically on success)')
       .option('--since <bundle>', 'reuse every stage of this earlier bundle whose params and inputs (artifacts and data it read) are unchanged; rerun the rest')
+      .option('--incremental', 'with --since: recompute the 2-hop candidates only of users whose connections changed since that bundle, copy the others (docs/pipeline.md#incremental-runs)')
       .option('--snapshot-only', 'split runs: build only the shared snapshot (every stage but candidates, pair-features, lists)')
       .option('--snapshot <dir>', 'split runs: the shared snapshot the --partition run reads (instead of --data/--source)')
       .option('--partition <i/N>', 'split runs: compute the per-user stages for partition i of N only (then pymk merge)')
@@ -99,6 +101,8 @@ async function planRun(f: Flags, file: PipelineFile, params: PipelineParams): Pr
     return { stages: partitionStages(params, partition), inputs: { snapshot: bundleInput(f.snapshot) }, base: f.snapshot };
   }
   if ((f.data === undefined) === (f.source === undefined)) throw new PymkError('PYMK_BAD_PARAM', 'give the dataset as --data DIR or --source URL (one of them)');
+  if (f.incremental && (f.since === undefined || f.snapshotOnly)) throw new PymkError('PYMK_BAD_PARAM', '--incremental needs --since BUNDLE (the bundle to patch), and is not a snapshot run');
   const source = openSource((f.source ?? f.data)!, sourceConfig(file));
-  return { stages: f.snapshotOnly ? snapshotStages(params, { source }) : defaultStages(params, { source }), inputs: { data: source } };
+  const opts = { source, ...(f.incremental && { incrementalFrom: f.since }) };
+  return { stages: f.snapshotOnly ? snapshotStages(params, opts) : defaultStages(params, opts), inputs: { data: source } };
 }

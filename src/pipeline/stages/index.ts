@@ -7,6 +7,7 @@ import { annStage, type AnnStageParams } from './ann.js';
 import { CANDIDATE_DEFAULTS, candidatesStage, type CandidateParams } from './candidates.js';
 import { EMBED_DEFAULTS, embedStage, type EmbedParams } from './embed.js';
 import { graphStage } from './graph.js';
+import { incrementalCandidatesStage } from './incremental.js';
 import { ingestStage } from './ingest.js';
 import { LIST_DEFAULTS, listsStage, type ListParams } from './lists.js';
 import { RANK_DEFAULTS, pairFeaturesStage, rankStage, type RankParams } from './rank.js';
@@ -51,11 +52,14 @@ export function partitionStages(params: PipelineParams, partition: Partition): S
   return [candidatesStage(p.candidates, {}, partition), pairFeaturesStage(partition), listsStage(p.lists, partition)];
 }
 
-/** `opts.source`: the dataset source the ingest stage reads (default: the run's `data` input, by path or URL). */
-export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS, opts: { source?: Source } = {}): Stage[] {
+/**
+ * `opts.incrementalFrom`: an earlier bundle whose candidates are patched (only users whose connections
+ * changed are recomputed, stages/incremental.ts) instead of computed for everyone.
+ * `opts.source`: the dataset source the ingest stage reads (default: the run's `data` input, by path or URL). */
+export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS, opts: { source?: Source; incrementalFrom?: string } = {}): Stage[] {
   const p = consistentParams(params);
   const rank = p.rank === false || p.rank === undefined ? [] : [rankStage(p.rank)];
   const embed = p.embed === false ? [] : [embedStage(p.embed ?? EMBED_DEFAULTS), ...(p.ann === false ? [] : [annStage(p.ann ?? {})])];
   const ingest = ingestStage({ maxBadRows: p.maxBadRows, unknownUsers: p.unknownUsers, eventsSince: p.eventsSince }, opts.source);
-  return [ingest, graphStage(), ...embed, candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
+  return [ingest, graphStage(), ...embed, opts.incrementalFrom === undefined ? candidatesStage(p.candidates) : incrementalCandidatesStage(p.candidates, opts.incrementalFrom), pairFeaturesStage(), ...rank, listsStage(p.lists)];
 }
