@@ -1,7 +1,7 @@
 /**
  * An incremental run against a full run on a grown world.
  *
- *   node dist/bench/incremental.js --data DIR [--grow 0.01] [--seed 1] [--work /tmp/pymk-incremental] [--no-rank]
+ *   node dist/bench/incremental.js --data DIR [--grow 0.01] [--seed 1] [--work /tmp/pymk-incremental] [--no-rank] [--keep]
  *
  * Builds a full bundle of DIR (the "weekly" run), grows a copy of DIR by `--grow` new connections between
  * existing users and `--grow` new users (3 connections each), all dated a day after the data, then runs
@@ -13,6 +13,7 @@
 import { appendFile, cp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readArrays } from '../src/bundle/binary.js';
+import { openBundle } from '../src/bundle/bundle.js';
 import { GRAPH_COLUMNS, LIST_COLUMNS, PROFILE_COLUMNS } from '../src/bundle/artifacts.js';
 import { Rng } from '../src/core/rng.js';
 import { Graph } from '../src/graph/csr.js';
@@ -41,13 +42,18 @@ async function timed(name: string, run: () => Promise<RunResult>): Promise<RunRe
 }
 
 async function main(): Promise<void> {
-  await rm(work, { recursive: true, force: true });
-  const weekly = await timed('full (before)', () => runPipeline({ out: join(work, 'weekly'), stages: defaultStages(PARAMS), inputs: { data }, params: PARAMS, ...quiet }));
+  // --keep: take the "before" bundle from an earlier run of this benchmark when it is there and complete.
+  const kept = process.argv.includes('--keep') ? await openBundle(join(work, 'weekly')).catch(() => null) : null;
+  if (!kept) await rm(work, { recursive: true, force: true });
+  await rm(join(work, 'grown'), { recursive: true, force: true });
+  const weekly = kept
+    ? ({ dir: kept.dir, manifest: kept.manifest, ran: [], reused: [] } as RunResult)
+    : await timed('full (before)', () => runPipeline({ out: join(work, 'weekly'), stages: defaultStages(PARAMS), inputs: { data }, params: PARAMS, ...quiet }));
   const grown = join(work, 'grown');
   await cp(data, grown, { recursive: true });
   const lines = (await readFile(join(data, 'connections.csv'), 'utf8')).trim().split('\n');
   const n0 = (JSON.parse(await readFile(join(weekly.dir, 'users/ids.json'), 'utf8')) as string[]).length;
-  const ts = Math.max(...lines.slice(1, 200_000).map((l) => Number(l.split(',')[2]) || 0)) + 86_400;
+  const ts = lines.slice(1).reduce((m, l) => Math.max(m, Number(l.split(',')[2]) || 0), 0) + 86_400;
   const ids = JSON.parse(await readFile(join(weekly.dir, 'users/ids.json'), 'utf8')) as string[];
   const rng = new Rng(seed);
   const added: string[] = [];

@@ -91,6 +91,12 @@ describe('PostgreSQL source', { skip }, () => {
     assert.equal(files.report.files.find((f) => f.kind === 'events')!.skipped.before_watermark, all.events.count - files.events.count);
   });
 
+  test('load-postgres refuses to overwrite existing tables unless told to; an unknown scheme names the known ones', async () => {
+    await assert.rejects(loadIntoPostgres(schemaUrl(schema), await loadDataset(data)), (e: unknown) => isPymkError(e) && e.code === 'PYMK_BAD_PARAM' && /already has .*users.*--replace/.test(e.message));
+    assert.throws(() => openSource('mysql://x/y'), (e: unknown) => isPymkError(e) && e.code === 'PYMK_UNKNOWN_NAME' && /file, postgres, postgresql/.test(e.message));
+    assert.equal(openSource(`file://${data}`).label, data);
+  });
+
   test('the fingerprint follows the rows: unchanged tables resume, one changed row starts over', async () => {
     const source = openSource(schemaUrl(schema));
     const before1 = await source.fingerprint();
