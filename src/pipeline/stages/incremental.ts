@@ -109,7 +109,7 @@ async function patch(ctx: StageContext, prev: Bundle, g: Graph, exclude: Uint8Ar
     const hi = Math.min(g.n, lo + CHUNK_USERS);
     const parts: Record<string, (Int32Array | Float32Array)[]> = Object.fromEntries(rowCols.map((c) => [c, []]));
     const offsets = new Int32Array(hi - lo);
-    for (let u = lo; u < hi; u++) {
+    for (let u = lo; u < hi; ) {
       if (changed[u] === 1) {
         const k = gen.run(u);
         parts.cand.push(gen.cand.slice(0, k));
@@ -117,14 +117,22 @@ async function patch(ctx: StageContext, prev: Bundle, g: Graph, exclude: Uint8Ar
         for (const h of HEURISTIC_NAMES) parts[h].push(gen.features[h].slice(0, k));
         total += k;
         recomputed++;
-      } else {
-        const [a, z] = [old.offsets[u], old.offsets[u + 1]];
-        parts.cand.push(old.cand.subarray(a, z));
-        parts.score.push(old.score.subarray(a, z));
-        for (const h of HEURISTIC_NAMES) parts[h].push(old[h].subarray(a, z));
-        total += z - a;
+        offsets[u - lo] = total;
+        u++;
+        continue;
       }
-      offsets[u - lo] = total;
+      // A run of unchanged users is copied as one slice of each column.
+      let v = u;
+      while (v < hi && changed[v] === 0) {
+        offsets[v - lo] = total + old.offsets[v + 1] - old.offsets[u];
+        v++;
+      }
+      const [a, z] = [old.offsets[u], old.offsets[v]];
+      parts.cand.push(old.cand.subarray(a, z));
+      parts.score.push(old.score.subarray(a, z));
+      for (const h of HEURISTIC_NAMES) parts[h].push(old[h].subarray(a, z));
+      total += z - a;
+      u = v;
     }
     await out.append({ offsets, ...Object.fromEntries(rowCols.map((c) => [c, concat(parts[c])])) });
     bar.update(hi);
