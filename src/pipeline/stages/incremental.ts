@@ -12,7 +12,8 @@
  * Dense ids must be stable: the earlier bundle's ids a prefix of this run's (append-only sources);
  * otherwise the stage computes every user, saying why.
  */
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { ARTIFACTS, CANDIDATE_COLUMNS, GRAPH_COLUMNS, PROFILE_COLUMNS } from '../../bundle/artifacts.js';
 import { openBundle, type Bundle } from '../../bundle/bundle.js';
 import { ColumnStreamWriter } from '../../bundle/columnStream.js';
@@ -20,8 +21,6 @@ import { readIds } from '../../bundle/read.js';
 import { Graph } from '../../graph/csr.js';
 import { HEURISTIC_NAMES } from '../../graph/heuristics.js';
 import { TwoHopGenerator } from '../../graph/twoHop.js';
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { Stage, StageContext } from '../stage.js';
 import { CANDIDATE_DEFAULTS, exclusionMask, streamCandidates, type CandidateParams } from './candidates.js';
 
