@@ -24,6 +24,8 @@ const DRIVERS = {
   usearch: 'src/ann/usearch(Native)?\\.ts$',
   'hnswlib-node': 'src/ann/hnswlib\\.ts$',
   fastify: 'src/serve/',
+  pg: 'src/data/sources/postgres/client\\.ts$',
+  'pg-copy-streams': 'src/data/sources/postgres/client\\.ts$',
 };
 
 module.exports = { LAYERS, DRIVERS };

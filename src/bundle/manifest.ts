@@ -15,7 +15,8 @@ const json = z.record(z.string(), z.unknown());
 const inputSchema = z.object({
   /** The path as given to the run (informational; resume compares checksums, not paths). */
   path: z.string(),
-  kind: z.enum(['file', 'dir']),
+  /** 'database': a source read by queries (src/data/sources); its sha256 covers the rows read and the mapping. */
+  kind: z.enum(['file', 'dir', 'database']),
   bytes: z.number().int().nonnegative(),
   files: z.number().int().nonnegative(),
   /** SHA-256 of the file, or of "relpath\0sha256\n" lines of every file for a directory. */
@@ -36,6 +37,15 @@ const stageSchema = z.object({
   schema: json,
   artifacts: z.array(z.string()),
   error: z.string().optional(),
+  /**
+   * The stage's own fingerprint: SHA-256 of its name, version and declared params (absent when it declares
+   * none: then it is never reused across runs), and `reads`: the SHA-256 of every artifact and input it read.
+   * A later run with `reuseFrom` this bundle reuses the stage when both are unchanged.
+   */
+  paramsSha: z.string().optional(),
+  reads: z.record(z.string(), z.string()).optional(),
+  /** The bundle a run took this stage's outputs from unchanged (runner's `reuseFrom`). */
+  reusedFrom: z.string().optional(),
 });
 
 const artifactSchema = z.object({

@@ -16,8 +16,10 @@ import { publishCommand } from './commands/publish.js';
 import { keysCommand } from './commands/keys.js';
 import { invalidateCommand } from './commands/invalidate.js';
 import { eventsCommand } from './commands/events.js';
+import { loadPostgresCommand } from './commands/loadPostgres.js';
+import { mergeCommand } from './commands/merge.js';
 
-const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand, importCommand, publishCommand, keysCommand, invalidateCommand, eventsCommand];
+const modules: CommandModule[] = [demoCommand, pipelineCommand, serveCommand, recommendCommand, generateCommand, evalCommand, importCommand, publishCommand, keysCommand, invalidateCommand, eventsCommand, loadPostgresCommand, mergeCommand];
 
 const program = new Command();
 program

@@ -42,6 +42,8 @@ export const ERRORS = {
   PYMK_EVENTS_UNAVAILABLE: { status: 503, title: 'Service Unavailable' },
   /** The ranking model failed, timed out or its circuit breaker is open (serving falls back to the heuristic). */
   PYMK_RANKER_UNAVAILABLE: { status: 503, title: 'Service Unavailable' },
+  /** A dataset source (e.g. PostgreSQL) cannot be reached, or a read from it failed midway. */
+  PYMK_SOURCE_UNAVAILABLE: { status: 503, title: 'Service Unavailable' },
   PYMK_INTERNAL: { status: 500, title: 'Internal Server Error' },
 } as const;
 

@@ -13,12 +13,15 @@ import { readEdgeList } from './readers/edgeList.js';
 import { readEvents } from './readers/events.js';
 import { IdGrammar } from './readers/idGrammar.js';
 import { IdInterner } from './readers/ids.js';
-import { planDataset } from './readers/manifest.js';
 import type { EdgeColumns } from './readers/edgeList.js';
+import { inputName } from './readers/lines.js';
+import { planDataset, type DatasetPlan } from './readers/manifest.js';
 import { fitProfiles, readProfiles } from './readers/profiles.js';
 import type { FileReport, World } from './world.js';
 
 export { formatReport, parseBadRowLimit, type BadRowLimit, type Reject } from './readers/accounting.js';
+export type { DatasetPlan } from './readers/manifest.js';
+export type { LineInput, StreamInput } from './readers/lines.js';
 
 export interface LoadOptions {
   /** Malformed rows allowed per file: N, "P%" of its rows, or (default) max(10, 1% of rows), below half the rows. */
@@ -29,6 +32,8 @@ export interface LoadOptions {
   onReject?: (r: Reject) => void;
   /** The connection file's 0-based columns; overrides dataset.json's (default: from a header, else `src dst [ts]`). */
   columns?: EdgeColumns;
+  /** The events watermark: only events after this time (epoch seconds) are read (see readEvents). */
+  eventsSince?: number;
 }
 
 /**
@@ -37,7 +42,11 @@ export interface LoadOptions {
  * PYMK_BAD_INPUT. An optional file that is empty is a warning naming it (report.warnings).
  */
 export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<World> {
-  const plan = await planDataset(dir);
+  return loadPlan(await planDataset(dir), opts);
+}
+
+/** Reads a plan's inputs (files or streams) into a World; the one place the import's rules are applied. */
+export async function loadPlan(plan: DatasetPlan, opts: LoadOptions = {}): Promise<World> {
   const unknownUsers = opts.unknownUsers ?? plan.unknownUsers;
   const acc: AccountOptions = { maxBadRows: opts.maxBadRows, onReject: opts.onReject };
   const ids = new Dictionary();
@@ -66,21 +75,27 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
   });
   files.push(c.report);
   if (c.edges.count === 0) {
-    throw new PymkError('PYMK_BAD_INPUT', `${plan.connections.path}: no valid connections (${c.report.rowsRead} rows read)`, {
-      path: plan.connections.path,
+    const path = inputName(plan.connections.path);
+    throw new PymkError('PYMK_BAD_INPUT', `${path}: no valid connections (${c.report.rowsRead} rows read)`, {
+      path,
       report: c.report,
     });
   }
   let events: EventTable = new EventBuilder().finish();
   if (plan.events) {
-    const r = await readEvents(plan.events.path, interner, { ...acc, unknownUsers });
-    events = r.events;
-    files.push(r.report);
-    warnEmpty(r.report, 'no activity (no log-derived features, no exclusions)');
+    const parts: EventTable[] = [];
+    const inputs = Array.isArray(plan.events.path) ? plan.events.path : [plan.events.path];
+    for (const input of inputs) {
+      const r = await readEvents(input, interner, { ...acc, unknownUsers, since: opts.eventsSince });
+      parts.push(r.events);
+      files.push(r.report);
+      if (inputs.length === 1) warnEmpty(r.report, 'no activity (no log-derived features, no exclusions)');
+    }
+    events = parts.length === 1 ? parts[0] : concatEvents(parts);
   }
   for (const f of files) {
     const n = f.flagged?.unknown_user ?? 0;
-    if (n > 0) warnings.push(`${f.path}: ${n} rows name users absent from the profile file ${plan.profiles!.path} (kept: unknownUsers 'keep')`);
+    if (n > 0) warnings.push(`${f.path}: ${n} rows name users absent from the profile file ${inputName(plan.profiles!.path)} (kept: unknownUsers 'keep')`);
   }
   return {
     ids,
@@ -89,4 +104,11 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
     events,
     report: { files, name: plan.name, directed: plan.directed, ...(warnings.length > 0 && { warnings }) },
   };
+}
+
+/** One table of the events of several files, in order. */
+function concatEvents(parts: EventTable[]): EventTable {
+  const b = new EventBuilder();
+  for (const p of parts) for (let i = 0; i < p.count; i++) b.push(p.type[i], p.actor[i], p.target[i], p.ts[i]);
+  return b.finish();
 }

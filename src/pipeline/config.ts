@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { PymkError } from '../core/errors.js';
 import type { BadRowLimit } from '../data/load.js';
 import type { EdgeColumns } from '../data/readers/edgeList.js';
+import { PostgresMappingSchema, type SourceConfig } from '../data/sources/index.js';
 import { HEURISTIC_NAMES } from '../graph/heuristics.js';
 import { METRICS } from '../ann/types.js';
 import { INDEX_KINDS } from '../ann/registry.js';
@@ -59,6 +60,9 @@ export const PipelineFileSchema = z
     maxBadRows: z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?%$/, 'expected an integer or a share "P%"').refine((v) => Number(v.slice(0, -1)) <= 100, 'a share is at most 100%')]),
     unknownUsers: z.enum(['keep', 'reject']),
     columns: z.strictObject({ src: z.number().int().min(0), dst: z.number().int().min(0), ts: z.number().int().min(0).optional() }),
+    eventsSince: z.number().int().min(0),
+    /** How sources are read (not a param: the source's input record covers it). */
+    source: z.strictObject({ postgres: PostgresMappingSchema }).partial(),
   })
   .strict()
   .partial();
@@ -73,6 +77,7 @@ export interface PipelineFlags {
   maxBadRows?: BadRowLimit;
   unknownUsers?: 'keep' | 'reject';
   columns?: EdgeColumns;
+  eventsSince?: number;
   embed?: boolean;
   rank?: boolean;
 }
@@ -148,8 +153,15 @@ export function pipelineParams(file: PipelineFile, flags: PipelineFlags, rules: 
     ...(flags.maxBadRows !== undefined && { maxBadRows: flags.maxBadRows }),
     ...(flags.unknownUsers !== undefined && { unknownUsers: flags.unknownUsers }),
     ...(flags.columns !== undefined && { columns: flags.columns }),
+    ...(flags.eventsSince !== undefined && { eventsSince: flags.eventsSince }),
   };
+  const { source: _source, ...settings } = file;
   const defaults: PipelineParams = { ...PIPELINE_DEFAULTS, embed: EMBED_DEFAULTS, ann: {} };
-  const p = merge(merge(defaults, file), fromFlags);
+  const p = merge(merge(defaults, settings), fromFlags);
   return consistentParams({ ...p, lists: { ...p.lists, rules } });
+}
+
+/** The config file's `source` section: how each kind of source is read (e.g. the PostgreSQL mapping). */
+export function sourceConfig(file: PipelineFile): SourceConfig {
+  return file.source ?? {};
 }

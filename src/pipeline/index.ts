@@ -4,5 +4,5 @@
  *
  *   const r = await runPipeline({ out: 'bundles/current', inputs: { data: 'data/' }, params, stages: [ingest, graph] });
  */
-export { runPipeline, stagingDir, type RunOptions, type RunResult } from './runner.js';
+export { runPipeline, stagingDir, type RunInput, type RunOptions, type RunResult } from './runner.js';
 export { checkArtifactName, type Metrics, type Stage, type StageContext } from './stage.js';

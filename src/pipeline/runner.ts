@@ -12,14 +12,17 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isPymkError, PymkError } from '../core/errors.js';
-import { artifactProblem, readManifest, writeManifest } from '../bundle/bundle.js';
+import { artifactProblem, openBundle, readManifest, writeManifest, type Bundle } from '../bundle/bundle.js';
 import { hashInput, inputBytes, listFiles } from '../bundle/hash.js';
+import { createHash } from 'node:crypto';
+import { linkOrCopy } from './files.js';
 import {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_VERSION,
   fingerprintOf,
   MANIFEST_FILE,
   mergedSchema,
+  stableJson,
   versionId,
   type InputRecord,
   type Manifest,
@@ -32,16 +35,39 @@ export interface RunOptions {
   /** The bundle folder to produce; an existing bundle there is replaced only when the run succeeds. */
   out: string;
   stages: readonly Stage[];
-  /** Named input files or folders; their SHA-256 is recorded and decides whether a run may resume. */
-  inputs?: Record<string, string>;
+  /**
+   * Named inputs: file or folder paths, or sources that checksum themselves (a database, src/data/sources).
+   * Their SHA-256 is recorded and decides whether a run may resume.
+   */
+  inputs?: Record<string, string | RunInput>;
   /** JSON-serialisable settings that affect outputs (seed, k, …); recorded and part of the fingerprint. */
   params?: unknown;
+  /**
+   * A complete bundle whose artifacts the stages may read (not copied into the output): the shared snapshot
+   * of a partition run (docs/pipeline.md#split-across-machines). Name it in `inputs` too, so it is
+   * fingerprinted.
+   */
+  base?: string;
+  /**
+   * A complete earlier bundle: a stage whose declared params and everything it read (artifacts, inputs) are
+   * unchanged since that bundle takes its outputs from there (hard-linked) instead of running. The
+   * stage-level fingerprints make a rerun on unchanged data change nothing, and a run with new events only
+   * rerun the stages that read events.
+   */
+  reuseFrom?: string;
   /** Reuse finished stages of an interrupted run with the same inputs (default true). */
   resume?: boolean;
   /** Where log lines go (default: stderr). */
   log?: LogFn;
   /** Progress output: a mode (default 'auto') or a ready factory. */
   progress?: ProgressMode | ProgressFactory;
+}
+
+/** An input that is not a path: it sizes and checksums itself (data/sources' Source has this shape). */
+export interface RunInput {
+  readonly label: string;
+  size(): Promise<number>;
+  fingerprint(onBytes?: (n: number) => void): Promise<InputRecord>;
 }
 
 export interface RunResult {
@@ -73,6 +99,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   try {
     const staging = stagingDir(out);
     const inputs = await hashInputs(opts.inputs ?? {}, progress);
+    const base = opts.base === undefined ? null : await openBundle(opts.base);
+    const earlier = opts.reuseFrom === undefined ? null : await openBundle(opts.reuseFrom);
     const params = JSON.parse(JSON.stringify(opts.params ?? null)) as unknown;
     const fingerprint = fingerprintOf(inputs, params);
     const previous =
@@ -83,8 +111,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
             return null;
           });
     if (previous && previous.fingerprint !== fingerprint) log('inputs or params changed since the interrupted run: starting over');
-    const base = previous?.fingerprint === fingerprint ? previous : null;
-    const keep = base ? await reusableStages(staging, base, opts.stages) : [];
+    const resumed = previous?.fingerprint === fingerprint ? previous : null;
+    const keep = resumed ? await reusableStages(staging, resumed, opts.stages) : [];
     if (keep.length) await pruneStaging(staging, new Set(keep.flatMap((s) => s.artifacts)));
     else await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
@@ -95,13 +123,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       status: 'building',
       version: null,
       createdAt: null,
-      startedAt: base?.startedAt ?? new Date().toISOString(),
+      startedAt: resumed?.startedAt ?? new Date().toISOString(),
       fingerprint,
       inputs,
       params,
       stages: opts.stages.map((s, i) => keep[i] ? { ...keep[i], reused: true } : pendingRecord(s)),
       schema: {},
-      artifacts: Object.fromEntries(keep.flatMap((s) => s.artifacts.map((a) => [a, base!.artifacts[a]]))),
+      artifacts: Object.fromEntries(keep.flatMap((s) => s.artifacts.map((a) => [a, resumed!.artifacts[a]]))),
     };
     await writeManifest(staging, m);
     const reused = keep.map((s) => s.name);
@@ -110,7 +138,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const ran: string[] = [];
     try {
       for (let i = keep.length; i < opts.stages.length; i++) {
-        await runStage(opts.stages[i], m.stages[i], m, staging, { params, progress, log });
+        const prev = earlier ? await unchangedStage(opts.stages[i], earlier, m, base) : null;
+        if (prev) {
+          await adoptStage(prev, earlier!, m, i, staging);
+          log(`stage ${prev.name}: params and inputs unchanged since ${earlier!.dir}: reused (${earlier!.version})`);
+          continue;
+        }
+        await runStage(opts.stages[i], m.stages[i], m, staging, { params, progress, log, base });
         ran.push(opts.stages[i].name);
       }
     } catch (e) {
@@ -147,6 +181,7 @@ function checkStages(stages: readonly Stage[]): void {
 
 interface RunEnv {
   params: unknown;
+  base: Bundle | null;
   progress: ProgressFactory;
   log: LogFn;
 }
@@ -157,7 +192,7 @@ async function runStage(stage: Stage, rec: StageRecord, m: Manifest, staging: st
   rec.startedAt = new Date().toISOString();
   await writeManifest(staging, m);
   env.log(`stage ${stage.name}: start`);
-  const ctx = new StageRun(stage.name, staging, m, env.params, env.progress, env.log);
+  const ctx = new StageRun(stage.name, staging, m, env.params, env.progress, env.log, env.base);
   const t0 = performance.now();
   try {
     const metrics = (await stage.run(ctx)) ?? {};
@@ -179,10 +214,42 @@ async function runStage(stage: Stage, rec: StageRecord, m: Manifest, staging: st
   }
   rec.status = 'done';
   rec.ms = performance.now() - t0;
+  const paramsSha = stageParamsSha(stage);
+  if (paramsSha !== undefined) rec.paramsSha = paramsSha;
+  rec.reads = { ...ctx.reads };
   rec.schema = { ...ctx.schema };
   rec.artifacts = [...ctx.artifacts];
   await writeManifest(staging, m);
   env.log(`stage ${stage.name}: done in ${fmtSeconds(rec.ms)}`);
+}
+
+/** SHA-256 of a stage's name, version and declared params; undefined when it declares none. */
+function stageParamsSha(s: Stage): string | undefined {
+  if (s.params === undefined) return undefined;
+  return createHash('sha256').update(stableJson({ name: s.name, version: s.version ?? '1', params: s.params })).digest('hex');
+}
+
+/** The earlier bundle's record of this stage when its params and everything it read are unchanged now. */
+async function unchangedStage(stage: Stage, earlier: Bundle, m: Manifest, base: Bundle | null): Promise<StageRecord | null> {
+  const r = earlier.stage(stage.name);
+  const sha = stageParamsSha(stage);
+  if (!r || r.status !== 'done' || sha === undefined || r.paramsSha !== sha || !r.reads || Object.keys(r.reads).length === 0) return null;
+  for (const [name, read] of Object.entries(r.reads)) {
+    const now = name.startsWith('input:') ? m.inputs[name.slice(6)]?.sha256 : (m.artifacts[name]?.sha256 ?? base?.manifest.artifacts[name]?.sha256);
+    if (now !== read) return null;
+  }
+  for (const a of r.artifacts) if (!earlier.has(a) || (await artifactProblem(earlier.dir, a, earlier.manifest.artifacts[a], false))) return null;
+  return r;
+}
+
+/** Takes an unchanged stage's outputs from the earlier bundle (hard links) and its record. */
+async function adoptStage(r: StageRecord, earlier: Bundle, m: Manifest, i: number, staging: string): Promise<void> {
+  for (const a of r.artifacts) {
+    await linkOrCopy(join(earlier.dir, a), join(staging, a));
+    m.artifacts[a] = { ...earlier.manifest.artifacts[a] };
+  }
+  m.stages[i] = { ...r, reused: true, reusedFrom: earlier.version ?? earlier.dir };
+  await writeManifest(staging, m);
 }
 
 /** The leading stages of an interrupted run that may be reused: same name/version, done, artifacts verified. */
@@ -228,13 +295,19 @@ async function unregisteredFiles(staging: string, m: Manifest): Promise<string[]
   return (await listFiles(staging)).filter((f) => f !== MANIFEST_FILE && !Object.hasOwn(m.artifacts, f));
 }
 
-async function hashInputs(paths: Record<string, string>, progress: ProgressFactory): Promise<Record<string, InputRecord>> {
+async function hashInputs(paths: Record<string, string | RunInput>, progress: ProgressFactory): Promise<Record<string, InputRecord>> {
   const names = Object.keys(paths).sort();
   let total = 0;
-  for (const n of names) total += await inputBytes(paths[n]);
+  for (const n of names) {
+    const p = paths[n];
+    total += typeof p === 'string' ? await inputBytes(p) : await p.size();
+  }
   const bar = progress('hashing inputs', total);
   const inputs: Record<string, InputRecord> = {};
-  for (const n of names) inputs[n] = await hashInput(paths[n], (b) => bar.tick(b));
+  for (const n of names) {
+    const p = paths[n];
+    inputs[n] = typeof p === 'string' ? await hashInput(p, (b) => bar.tick(b)) : await p.fingerprint((b) => bar.tick(b));
+  }
   bar.done();
   return inputs;
 }

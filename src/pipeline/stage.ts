@@ -6,7 +6,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PymkError, unknownName } from '../core/errors.js';
 import { writeArrays, writeChunks, type Columns, type ColumnSpec, type ColumnsOf, type WrittenFile } from '../bundle/binary.js';
-import { artifactRecord, decodeArtifact, readArtifactBytes } from '../bundle/bundle.js';
+import { artifactRecord, decodeArtifact, readArtifactBytes, type Bundle } from '../bundle/bundle.js';
 import { sha256File } from '../bundle/hash.js';
 import { MANIFEST_FILE, type ArtifactKind, type InputRecord, type Manifest } from '../bundle/manifest.js';
 import type { LogFn, ProgressFactory } from '../core/progress.js';
@@ -20,6 +20,12 @@ export interface Stage {
   readonly name: string;
   /** Change it when the stage's output changes for the same inputs, so resume reruns it (default '1'). */
   readonly version?: string;
+  /**
+   * The settings its output depends on, besides what it reads through its context (JSON). Declaring them
+   * lets a later run reuse the stage's outputs when these and everything it read are unchanged
+   * (`runPipeline({ reuseFrom })`); a stage that declares none always reruns.
+   */
+  readonly params?: unknown;
   run(ctx: StageContext): Promise<Metrics | void>;
 }
 
@@ -47,10 +53,15 @@ export interface StageContext {
   writeJson(name: string, value: unknown): Promise<void>;
   /** Absolute path for an artifact a stage writes itself (e.g. a model file); register it with addFile(). */
   path(name: string): string;
-  /** Registers a file the stage wrote at path(name): it is checksummed and listed in the manifest. */
-  addFile(name: string): Promise<void>;
-  /** Whether an artifact exists (from this stage or an earlier one). */
+  /**
+   * Registers a file the stage wrote at path(name): it is checksummed and listed in the manifest. `kind`:
+   * what it holds (default 'file'; 'arrays'/'json' for a file in those formats written or copied as bytes).
+   */
+  addFile(name: string, kind?: ArtifactKind): Promise<void>;
+  /** Whether an artifact exists (from this stage, an earlier one, or the run's base bundle). */
   has(name: string): boolean;
+  /** An artifact's bytes, verified against its checksum. */
+  readBytes(name: string): Promise<Buffer>;
   /** Reads an artifact of this or an earlier stage, verified against its checksum. */
   readArrays(name: string): Promise<Columns>;
   readArrays<S extends ColumnSpec>(name: string, expect: S): Promise<ColumnsOf<S>>;
@@ -71,10 +82,15 @@ export function checkArtifactName(name: string): void {
   }
 }
 
-/** The StageContext of one stage run; it records artifacts into the (in-progress) manifest. */
+/**
+ * The StageContext of one stage run; it records artifacts into the (in-progress) manifest. With a `base`
+ * bundle (a partition run's shared snapshot), artifacts this run has not written are read from the base.
+ */
 export class StageRun implements StageContext {
   readonly schema: Record<string, unknown> = {};
   readonly artifacts: string[] = [];
+  /** Artifacts (by name) and inputs (`input:<name>`) this stage read, with their SHA-256. */
+  readonly reads: Record<string, string> = {};
 
   constructor(
     readonly name: string,
@@ -83,6 +99,7 @@ export class StageRun implements StageContext {
     readonly params: unknown,
     readonly progress: ProgressFactory,
     private readonly logFn: LogFn,
+    private readonly base: Bundle | null = null,
   ) {}
 
   get inputs(): Readonly<Record<string, InputRecord>> {
@@ -95,6 +112,7 @@ export class StageRun implements StageContext {
 
   input(name: string): string {
     if (!Object.hasOwn(this.manifest.inputs, name)) throw unknownName('input', name, Object.keys(this.manifest.inputs));
+    this.reads[`input:${name}`] = this.manifest.inputs[name].sha256;
     return this.manifest.inputs[name].path;
   }
 
@@ -104,7 +122,22 @@ export class StageRun implements StageContext {
   }
 
   has(name: string): boolean {
+    return this.owns(name) || (this.base?.has(name) ?? false);
+  }
+
+  /** Written in this run (finished or in flight). */
+  private owns(name: string): boolean {
     return Object.hasOwn(this.manifest.artifacts, name) || this.pending.has(name);
+  }
+
+  async readBytes(name: string): Promise<Buffer> {
+    if (this.base && !this.owns(name) && this.base.has(name)) {
+      this.reads[name] = this.base.manifest.artifacts[name].sha256;
+      return this.base.readBytes(name);
+    }
+    const rec = artifactRecord(this.manifest, this.dir, name);
+    if (!this.artifacts.includes(name)) this.reads[name] = rec.sha256;
+    return readArtifactBytes(this.dir, name, rec, true);
   }
 
   async writeArrays(name: string, cols: Columns): Promise<void> {
@@ -119,8 +152,8 @@ export class StageRun implements StageContext {
     await this.record(name, 'json', (p) => writeChunks(p, [Buffer.from(JSON.stringify(value))]));
   }
 
-  async addFile(name: string): Promise<void> {
-    await this.record(name, 'file', async (p) => {
+  async addFile(name: string, kind: ArtifactKind = 'file'): Promise<void> {
+    await this.record(name, kind, async (p) => {
       const st = await stat(p).catch((e: NodeJS.ErrnoException) => {
         if (e.code === 'ENOENT') return null; // reported just below as "no file"
         throw new PymkError('PYMK_BAD_PARAM', `addFile('${name}'): cannot stat ${p} (${e.message})`);
@@ -133,14 +166,11 @@ export class StageRun implements StageContext {
   async readArrays(name: string): Promise<Columns>;
   async readArrays<S extends ColumnSpec>(name: string, expect: S): Promise<ColumnsOf<S>>;
   async readArrays(name: string, expect?: ColumnSpec): Promise<Columns> {
-    const rec = artifactRecord(this.manifest, this.dir, name);
-    const buf = await readArtifactBytes(this.dir, name, rec, true);
-    return decodeArtifact(buf, join(this.dir, name), true, expect);
+    return decodeArtifact(await this.readBytes(name), join(this.dir, name), true, expect);
   }
 
   async readJson<T = unknown>(name: string): Promise<T> {
-    const rec = artifactRecord(this.manifest, this.dir, name);
-    const buf = await readArtifactBytes(this.dir, name, rec, true);
+    const buf = await this.readBytes(name);
     try {
       return JSON.parse(buf.toString('utf8')) as T;
     } catch {
@@ -157,7 +187,7 @@ export class StageRun implements StageContext {
 
   private async record(name: string, kind: ArtifactKind, write: (path: string) => Promise<WrittenFile>): Promise<void> {
     const path = this.path(name);
-    if (this.has(name)) {
+    if (this.owns(name)) {
       const owner = this.manifest.artifacts[name]?.stage ?? this.name;
       throw new PymkError('PYMK_BAD_PARAM', `artifact '${name}' was already written by stage '${owner}'`);
     }

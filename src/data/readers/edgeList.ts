@@ -10,7 +10,7 @@ import { RowAccount, type AccountOptions } from './accounting.js';
 import { dedupeEdges } from './dedupe.js';
 import { BAD_TS, MAX_TS, TS_EXPECTED, parseTimestamp, quote, splitCsv } from './fields.js';
 import { INVALID_ID, UNKNOWN_ID, type IdInterner } from './ids.js';
-import { scanLines } from './lines.js';
+import { inputName, scanLines, type LineInput } from './lines.js';
 
 /** Which columns hold the endpoints and (optionally) the time; 0-based. */
 export interface EdgeColumns {
@@ -58,11 +58,11 @@ const COLS3: EdgeColumns = { src: 0, dst: 1, ts: 2 };
 const NAME_LIKE = /^[A-Za-z_][\w .\-]*$/;
 
 /** Reads an edge list, interning ids into `ids`; self-loops and repeated pairs are dropped and counted. */
-export async function readEdgeList(path: string, ids: IdInterner, opts: EdgeListOptions = {}): Promise<EdgeListResult> {
-  const acc = new RowAccount(path, 'connections', opts);
+export async function readEdgeList(input: LineInput, ids: IdInterner, opts: EdgeListOptions = {}): Promise<EdgeListResult> {
+  const acc = new RowAccount(inputName(input), 'connections', opts);
   const parser = new EdgeLineParser(acc, ids, opts);
   const scan = await scanLines(
-    path,
+    input,
     (b, s, e, n) => {
       acc.at(b, s, e);
       parser.line(b, s, e, n);

@@ -9,7 +9,7 @@ import { BAD_TS, MAX_TS, TS_EXPECTED, parseTimestamp, quote } from './fields.js'
 import { UNKNOWN_ID, type IdInterner } from './ids.js';
 import { FlatJsonScanner, INTEGER, STRING, digitsValue, isIdValue, sameBytes } from './flatJson.js';
 import { parseJsonObject, readId } from './jsonRows.js';
-import { scanLines } from './lines.js';
+import { inputName, scanLines, type LineInput } from './lines.js';
 
 export interface EventReadResult {
   events: EventTable;
@@ -21,24 +21,35 @@ const KNOWN = new Set(['ts', 'type', 'actor', 'target']);
 export interface EventReadOptions extends AccountOptions {
   /** As for edge lists: a row naming a user absent from the profile file is kept and flagged, or rejected (ids frozen). */
   unknownUsers?: 'keep' | 'reject';
+  /**
+   * The watermark: events at or before this time (epoch seconds) were consumed by an earlier run. They are
+   * dropped by rule as `before_watermark` (counted, not malformed) and their users get no id from them.
+   */
+  since?: number;
 }
 
 /** Reads an events file, interning actor and target ids into `ids`. */
-export async function readEvents(path: string, ids: IdInterner, opts: EventReadOptions = {}): Promise<EventReadResult> {
-  const acc = new RowAccount(path, 'events', opts);
+export async function readEvents(input: LineInput, ids: IdInterner, opts: EventReadOptions = {}): Promise<EventReadResult> {
+  const acc = new RowAccount(inputName(input), 'events', opts);
   const builder = new EventBuilder();
   const unknown = new Set<string>();
-  const fast = new FastEventLine(ids, builder);
+  const since = opts.since ?? 0;
+  const fast = new FastEventLine(ids, builder, since);
   const keepUnknown = opts.unknownUsers !== 'reject';
   const flagUnknown = (a: number, t: number, lineNo: number): void => {
     const id = ids.ids.value(ids.isUnknown(a) ? a : t);
     acc.flag('unknown_user', lineNo, `id ${quote(id)} has no row in the profile file (kept: unknownUsers 'keep')`);
   };
   const scan = await scanLines(
-    path,
+    input,
     (buf, s, e, lineNo) => {
       acc.at(buf, s, e);
-      if (fast.take(buf, s, e)) {
+      const took = fast.take(buf, s, e);
+      if (took === BEFORE) {
+        acc.rowsRead++;
+        return acc.dropped('before_watermark');
+      }
+      if (took) {
         acc.rowsRead++;
         acc.rowsKept++;
         if (keepUnknown && (ids.isUnknown(fast.actor) || ids.isUnknown(fast.target))) flagUnknown(fast.actor, fast.target, lineNo);
@@ -65,6 +76,7 @@ export async function readEvents(path: string, ids: IdInterner, opts: EventReadO
         const reason = o.ts == null ? 'missing_ts' : 'bad_ts';
         return acc.malformed(reason, lineNo, `field 'ts' must be ${TS_EXPECTED}, got ${quote(o.ts)}`);
       }
+      if (ts <= since) return acc.dropped('before_watermark');
       const actor = readId(o.actor, 'actor');
       if (typeof actor !== 'string') return acc.malformed(actor.reason, lineNo, actor.message);
       const target = readId(o.target, 'target');
@@ -88,6 +100,8 @@ export async function readEvents(path: string, ids: IdInterner, opts: EventReadO
 }
 
 const [TS, TYPE, ACTOR, TARGET] = [0, 1, 2, 3];
+/** FastEventLine.take: a well-formed row at or before the watermark. */
+const BEFORE = 2;
 const TYPE_BYTES = EVENT_TYPES.map((t) => Buffer.from(t));
 
 /**
@@ -103,9 +117,11 @@ class FastEventLine {
   constructor(
     private readonly ids: IdInterner,
     private readonly builder: EventBuilder,
+    private readonly since: number,
   ) {}
 
-  take(buf: Buffer, s: number, e: number): boolean {
+  /** true: taken; BEFORE: well-formed but at or before the watermark (not taken); false: not this path's. */
+  take(buf: Buffer, s: number, e: number): boolean | typeof BEFORE {
     const j = this.json;
     if (!j.scan(buf, s, e)) return false;
     const { kind, start, end } = j;
@@ -119,6 +135,7 @@ class FastEventLine {
     else if (kind[TS] === STRING) ts = parseTimestamp(buf.toString('utf8', start[TS], end[TS]).trim());
     else return false;
     if (ts <= 0 || ts > MAX_TS) return false;
+    if (ts <= this.since) return BEFORE;
     if (sameBytes(buf, start[ACTOR], end[ACTOR], start[TARGET], end[TARGET])) return false;
     const actor = this.ids.fromBytes(buf, start[ACTOR], end[ACTOR]);
     if (actor < 0) return false;

@@ -38,26 +38,45 @@ interface ByteSource {
 }
 
 /**
- * Calls `visit` for every line of `path`, in order. Throws PYMK_BAD_INPUT naming the path when the file
+ * Lines that do not come from a file: a stream of bytes (e.g. a database's COPY output). `name` stands for the
+ * path in reports and errors; `firstLine` is the number given to the first line minus one (default 0), so a
+ * header line can be line 0 and the first data row line 1.
+ */
+export interface StreamInput {
+  readonly name: string;
+  readonly firstLine?: number;
+  chunks(): AsyncIterable<Buffer>;
+}
+
+/** What a reader reads: a file path (plain or .gz) or a stream of lines. */
+export type LineInput = string | StreamInput;
+
+/** The name that reports and errors use for an input. */
+export const inputName = (input: LineInput): string => (typeof input === 'string' ? input : input.name);
+
+/**
+ * Calls `visit` for every line of `input`, in order. Throws PYMK_BAD_INPUT naming the path when the file
  * cannot be opened. A final line without a newline is still visited; a UTF-8 byte-order mark is skipped.
+ * A stream has no size known up front: its progress reads as compressed (bytes so far, size 0).
  */
 export async function scanLines(
-  path: string,
+  input: LineInput,
   visit: LineVisitor,
   progress?: ScanProgress,
   opts: { chunkSize?: number } = {},
 ): Promise<ScanResult> {
-  const size = await fileSize(path);
-  const compressed = path.endsWith('.gz');
+  const path = typeof input === 'string' ? input : null;
+  const size = path === null ? 0 : await fileSize(path);
+  const compressed = path === null || path.endsWith('.gz');
   const prog: ScanProgress = progress ?? { bytesRead: 0, size, compressed };
   prog.bytesRead = 0;
   prog.size = size;
   prog.compressed = compressed;
   const hash = createHash('sha256');
-  const src = compressed ? gzipSource(path, hash, prog) : await plainSource(path, hash);
+  const src = typeof input !== 'string' ? streamSource(input, hash, prog) : compressed ? gzipSource(input, hash, prog) : await plainSource(input, hash);
   let buf: Buffer = Buffer.allocUnsafe(opts.chunkSize ?? CHUNK);
   let filled = 0;
-  let lineNo = 0;
+  let lineNo = typeof input === 'string' ? 0 : (input.firstLine ?? 0);
   let bytes = 0;
   /** File offset of buf[0] (after a BOM). */
   let base = 0;
@@ -138,6 +157,37 @@ function gzipSource(path: string, hash: Hash, prog: ScanProgress): ByteSource {
   raw.on('error', (e) => gunzip.destroy(e));
   raw.pipe(gunzip);
   const it = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const close = async (): Promise<void> => {
+    raw.destroy();
+    gunzip.destroy();
+  };
+  return chunkSource(it, close, (e) => new PymkError('PYMK_BAD_INPUT', `${path}: cannot decompress (${(e as Error).message})`, { path }));
+}
+
+/** A stream's chunks as a ByteSource; hashed as they come. Errors keep their own code when they have one. */
+function streamSource(input: StreamInput, hash: Hash, prog: ScanProgress): ByteSource {
+  const iterable = input.chunks();
+  const it = iterable[Symbol.asyncIterator]();
+  const counted: AsyncIterator<Buffer> = {
+    async next() {
+      const r = await it.next();
+      if (!r.done) {
+        hash.update(r.value);
+        prog.bytesRead += r.value.length;
+      }
+      return r;
+    },
+  };
+  const close = async (): Promise<void> => {
+    await it.return?.();
+  };
+  return chunkSource(counted, close, (e) =>
+    e instanceof PymkError ? e : new PymkError('PYMK_BAD_INPUT', `${input.name}: reading failed (${(e as Error).message})`, { path: input.name }),
+  );
+}
+
+/** Reads from an iterator of chunks, keeping the unread rest of the last chunk. */
+function chunkSource(it: AsyncIterator<Buffer>, close: () => Promise<void>, wrap: (e: unknown) => Error): ByteSource {
   let pending: Buffer | null = null;
   return {
     async read(into, off, len) {
@@ -146,7 +196,7 @@ function gzipSource(path: string, hash: Hash, prog: ScanProgress): ByteSource {
         try {
           r = await it.next();
         } catch (e) {
-          throw new PymkError('PYMK_BAD_INPUT', `${path}: cannot decompress (${(e as Error).message})`, { path });
+          throw wrap(e);
         }
         if (r.done) return 0;
         pending = r.value;
@@ -156,9 +206,6 @@ function gzipSource(path: string, hash: Hash, prog: ScanProgress): ByteSource {
       pending = pending.subarray(n);
       return n;
     },
-    async close() {
-      raw.destroy();
-      gunzip.destroy();
-    },
+    close,
   };
 }

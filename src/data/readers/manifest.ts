@@ -8,6 +8,8 @@ import { basename, extname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { PymkError } from '../../core/errors.js';
 import { OPTIONAL_ID_CHARS, type IdGrammarOptions } from './idGrammar.js';
+import type { LineInput } from './lines.js';
+import { rotatedFiles } from './rotated.js';
 
 const Column = z.number().int().min(0);
 
@@ -50,13 +52,17 @@ function compiles(pattern: string): boolean {
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 
-/** A dataset's resolved files and options. */
+/**
+ * A dataset's resolved inputs and options. A folder's plan names files; a database source (src/data/sources)
+ * builds the same plan from streams, so both are read by the same readers (loadPlan in load.ts).
+ */
 export interface DatasetPlan {
   name: string;
   directed: boolean;
-  connections: { path: string; delimiter?: ',' | '\t' | ' '; columns?: { src: number; dst: number; ts?: number } };
-  profiles?: { path: string; format?: 'jsonl' | 'csv' };
-  events?: { path: string };
+  connections: { path: LineInput; delimiter?: ',' | '\t' | ' '; columns?: { src: number; dst: number; ts?: number } };
+  profiles?: { path: LineInput; format?: 'jsonl' | 'csv' };
+  /** One input, or several read in order (rotated log files, oldest first). */
+  events?: { path: LineInput | LineInput[] };
   /** The user-id grammar (default: IdGrammar's). */
   ids: IdGrammarOptions;
   /** Rows naming a user absent from a present profile file: kept and flagged (default) or rejected. */
@@ -68,7 +74,7 @@ export const MANIFEST_FILE = 'dataset.json';
 export const DEFAULT_NAMES = {
   connections: ['connections.csv', 'connections.tsv', 'connections.txt', 'connections.csv.gz'],
   profiles: ['users.jsonl', 'users.csv', 'users.jsonl.gz'],
-  events: ['events.jsonl', 'events.jsonl.gz'],
+  events: ['events.jsonl', 'events.jsonl.gz', 'events'],
 } as const;
 
 /**
@@ -127,7 +133,7 @@ export async function planDataset(dir: string): Promise<DatasetPlan> {
     unknownUsers: m.unknownUsers ?? 'keep',
   };
   if (profiles !== undefined) plan.profiles = { path: profiles, format: m.profiles?.format };
-  if (events !== undefined) plan.events = { path: events };
+  if (events !== undefined) plan.events = { path: statSync(events).isDirectory() ? (await rotatedFiles(events)).files : events };
   return plan;
 }
 

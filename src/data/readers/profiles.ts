@@ -18,7 +18,7 @@ import { PymkError } from '../../core/errors.js';
 import type { FileReport } from '../world.js';
 import { RowAccount, type AccountOptions } from './accounting.js';
 import { BAD_TS, MAX_TS, TS_EXPECTED, parseTimestamp, quote, splitCsv } from './fields.js';
-import { scanLines } from './lines.js';
+import { inputName, scanLines, type LineInput } from './lines.js';
 import { ABSENT, FALSE, FlatJsonScanner, INTEGER, NULL, STRING, TRUE, digitsValue, isIdValue } from './flatJson.js';
 import { BytesDictionary, type IdInterner } from './ids.js';
 import { parseJsonObject, readId, type Problem } from './jsonRows.js';
@@ -39,7 +39,8 @@ export const PROFILE_KEYS = ['id', ...PROFILE_FIELDS, 'seniority', 'joined_at', 
 const KNOWN = new Set<string>(PROFILE_KEYS);
 
 /** Reads profiles into a table indexed by the dense ids of `ids` (new ids are added). */
-export async function readProfiles(path: string, ids: IdInterner, opts: ProfileReadOptions = {}): Promise<ProfileReadResult> {
+export async function readProfiles(input: LineInput, ids: IdInterner, opts: ProfileReadOptions = {}): Promise<ProfileReadResult> {
+  const path = inputName(input);
   const acc = new RowAccount(path, 'profiles', opts);
   const format = opts.format ?? (/\.csv(\.gz)?$/i.test(path) ? 'csv' : 'jsonl');
   const rows = new ProfileRows();
@@ -62,7 +63,7 @@ export async function readProfiles(path: string, ids: IdInterner, opts: ProfileR
   };
 
   const scan = await scanLines(
-    path,
+    input,
     (buf, s, e, lineNo) => {
       acc.at(buf, s, e);
       if (fast !== null && fast.take(buf, s, e)) {

@@ -63,6 +63,7 @@ export function annStage(params: Partial<AnnStageParams> = {}): Stage {
   if (!INDEX_KINDS.includes(p.kind)) throw new PymkError('PYMK_UNKNOWN_NAME', `unknown ANN index kind '${p.kind}'; expected one of: ${INDEX_KINDS.join(', ')}`);
   return {
     name: 'ann',
+    params: p,
     async run(ctx) {
       const meta = await ctx.readJson<Pick<EmbeddingsMeta, 'dim' | 'count'> & Partial<EmbeddingsMeta>>(EMBEDDINGS_META);
       const source = meta.files?.f32?.artifact ?? EMBEDDINGS_ARTIFACT;

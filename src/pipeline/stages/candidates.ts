@@ -18,6 +18,7 @@ import { HEURISTIC_NAMES, type HeuristicName } from '../../graph/heuristics.js';
 import { shareGraph, toShared, twoHopParallel, type ParallelOptions } from '../../graph/twoHopParallel.js';
 import { ARTIFACTS, CANDIDATE_COLUMNS, GRAPH_COLUMNS, PROFILE_COLUMNS } from '../../bundle/artifacts.js';
 import { ColumnStreamWriter } from '../../bundle/columnStream.js';
+import { describePartition, ownedRanges, type Partition } from '../partition.js';
 import type { Stage, StageContext } from '../stage.js';
 
 export interface CandidateParams {
@@ -48,9 +49,15 @@ export interface CandidateStats {
   seconds: number;
 }
 
-export function candidatesStage(params: CandidateParams = CANDIDATE_DEFAULTS, run: CandidateRunOptions = {}): Stage {
+/**
+ * `partition`: compute only the users this partition owns (src/pipeline/partition.ts); the artifact keeps
+ * the full layout (n + 1 offsets) with empty rows for the other users, so `pymk merge` can take each user's
+ * rows from its owner.
+ */
+export function candidatesStage(params: CandidateParams = CANDIDATE_DEFAULTS, run: CandidateRunOptions = {}, partition?: Partition): Stage {
   return {
     name: 'candidates',
+    params: { params, partition: partition ?? null },
     async run(ctx) {
       const { g, exclude } = await readInputs(ctx);
       // Spill files sit next to the artifact (same disk; a failed run's leftovers go with the staging folder).
@@ -59,7 +66,8 @@ export function candidatesStage(params: CandidateParams = CANDIDATE_DEFAULTS, ru
       let stats: CandidateStats;
       try {
         const bar = ctx.progress('2-hop candidates', g.n);
-        stats = await streamCandidates(g, exclude, params, run, out, (done) => bar.update(done));
+        const onProgress = (done: number): void => bar.update(done);
+        stats = partition ? await streamOwned(g, exclude, params, run, out, ownedRanges(g.n, partition), onProgress) : await streamCandidates(g, exclude, params, run, out, onProgress);
         bar.done();
       } catch (e) {
         await out.close();
@@ -69,6 +77,10 @@ export function candidatesStage(params: CandidateParams = CANDIDATE_DEFAULTS, ru
       await ctx.writeArrayStream(ARTIFACTS.candidates, out.chunks());
       const writeSeconds = (performance.now() - t0) / 1000;
       ctx.setSchema('candidates', { source: '2-hop', score: params.score, topN: params.topN, features: [...HEURISTIC_NAMES] });
+      if (partition) {
+        ctx.setSchema('partition', partition);
+        ctx.log(`partition ${describePartition(partition)}: ${stats.users} of ${g.n} users`);
+      }
       return {
         ...params,
         ...stats,
@@ -126,6 +138,55 @@ export async function streamCandidates(
     onProgress?.(r.hi - lo);
   });
   return { users: (run.hi ?? g.n) - lo, candidates: total, usersWithCandidates: withCandidates, workers: s.workers, rangeSize: s.rangeSize, seconds: s.seconds };
+}
+
+/**
+ * The candidates of the users in `ranges` (sorted, disjoint), in the full layout: n + 1 offsets, the other
+ * users' rows empty. Each range is computed as streamCandidates computes it, so every owned row is the
+ * single-process row.
+ */
+export async function streamOwned(
+  g: Graph,
+  exclude: Uint8Array,
+  params: CandidateParams,
+  run: CandidateRunOptions,
+  out: ColumnStreamWriter<typeof CANDIDATE_COLUMNS>,
+  ranges: readonly [number, number][],
+  onProgress?: (done: number) => void,
+): Promise<CandidateStats> {
+  const opts = { topN: params.topN, score: params.score, maxFanout: params.maxFanout, hubMode: params.hubMode, exactFeatures: params.exactFeatures, exclude };
+  await out.append({ offsets: Int32Array.of(0) });
+  let total = 0;
+  let withCandidates = 0;
+  let users = 0;
+  let cursor = 0;
+  let seconds = 0;
+  let workers = 0;
+  let rangeSize = 0;
+  const pad = async (to: number): Promise<void> => {
+    if (to > cursor) await out.append({ offsets: new Int32Array(to - cursor).fill(total) });
+    cursor = to;
+  };
+  for (const [lo, hi] of ranges) {
+    await pad(lo);
+    const s = await twoHopParallel(g, opts, { ...run, lo, hi }, async (r) => {
+      const offsets = new Int32Array(r.counts.length);
+      for (let i = 0; i < r.counts.length; i++) {
+        total += r.counts[i];
+        offsets[i] = total;
+        if (r.counts[i] > 0) withCandidates++;
+      }
+      await out.append({ offsets, cand: r.cand, score: r.score, ...r.features });
+      onProgress?.(users + r.hi - lo);
+    });
+    users += hi - lo;
+    cursor = hi;
+    seconds += s.seconds;
+    workers = s.workers;
+    rangeSize = s.rangeSize;
+  }
+  await pad(g.n);
+  return { users, candidates: total, usersWithCandidates: withCandidates, workers, rangeSize, seconds };
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;

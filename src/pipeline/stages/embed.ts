@@ -82,6 +82,7 @@ function anyProfile(p: ProfileTable): boolean {
 export function embedStage(params: EmbedParams = EMBED_DEFAULTS): Stage {
   return {
     name: 'embed',
+    params,
     async run(ctx) {
       const ids = await readIds(ctx);
       const n = ids.size;

@@ -7,6 +7,7 @@ import type { Stage } from '../stage.js';
 export function graphStage(): Stage {
   return {
     name: 'graph',
+    params: {},
     async run(ctx) {
       const n = (await ctx.readJson<string[]>(ARTIFACTS.ids)).length;
       const e = await ctx.readArrays(ARTIFACTS.connections, EDGE_COLUMNS);

@@ -1,11 +1,14 @@
 /** The default pipeline: ingest → graph → embed → ann → candidates (2-hop) → pair features → rank (model) → static lists. */
 import type { BadRowLimit } from '../../data/load.js';
 import type { EdgeColumns } from '../../data/readers/edgeList.js';
+import type { Source } from '../../data/sources/index.js';
+import type { Partition } from '../partition.js';
 import type { Stage } from '../stage.js';
 import { annStage, type AnnStageParams } from './ann.js';
 import { CANDIDATE_DEFAULTS, candidatesStage, type CandidateParams } from './candidates.js';
 import { EMBED_DEFAULTS, embedStage, type EmbedParams } from './embed.js';
 import { graphStage } from './graph.js';
+import { incrementalCandidatesStage } from './incremental.js';
 import { ingestStage } from './ingest.js';
 import { LIST_DEFAULTS, listsStage, type ListParams } from './lists.js';
 import { RANK_DEFAULTS, pairFeaturesStage, rankStage, type RankParams } from './rank.js';
@@ -25,6 +28,8 @@ export interface PipelineParams {
   unknownUsers?: 'keep' | 'reject';
   /** The connection file's 0-based columns (default: from a header, else `src dst [ts]`). */
   columns?: EdgeColumns;
+  /** Only events after this time (epoch seconds) are read (`--events-since`); recorded as the ingest watermark. */
+  eventsSince?: number;
 }
 
 export const PIPELINE_DEFAULTS: PipelineParams = { candidates: CANDIDATE_DEFAULTS, rank: RANK_DEFAULTS, lists: LIST_DEFAULTS };
@@ -38,9 +43,28 @@ export function consistentParams(p: PipelineParams): PipelineParams {
   return { ...p, rank: { ...r, examples: { ...r.examples, topN: c.topN, list } } };
 }
 
-export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS): Stage[] {
+/** The per-user stages, which a partition run computes for its users only (docs/pipeline.md#split-across-machines). */
+export const PER_USER_STAGES: readonly string[] = ['candidates', 'pair-features', 'lists'];
+
+/** The shared snapshot's stages: the default pipeline without the per-user stages (run once, read by every partition). */
+export function snapshotStages(params: PipelineParams = PIPELINE_DEFAULTS, opts: { source?: Source } = {}): Stage[] {
+  return defaultStages(params, opts).filter((s) => !PER_USER_STAGES.includes(s.name));
+}
+
+/** The per-user stages for one partition, run over a snapshot (`runPipeline({ base: snapshot })`). */
+export function partitionStages(params: PipelineParams, partition: Partition): Stage[] {
+  const p = consistentParams(params);
+  return [candidatesStage(p.candidates, {}, partition), pairFeaturesStage(partition), listsStage(p.lists, partition)];
+}
+
+/**
+ * `opts.incrementalFrom`: an earlier bundle whose candidates are patched (only users whose connections
+ * changed are recomputed, stages/incremental.ts) instead of computed for everyone.
+ * `opts.source`: the dataset source the ingest stage reads (default: the run's `data` input, by path or URL). */
+export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS, opts: { source?: Source; incrementalFrom?: string } = {}): Stage[] {
   const p = consistentParams(params);
   const rank = p.rank === false || p.rank === undefined ? [] : [rankStage(p.rank)];
   const embed = p.embed === false ? [] : [embedStage(p.embed ?? EMBED_DEFAULTS), ...(p.ann === false ? [] : [annStage(p.ann ?? {})])];
-  return [ingestStage({ maxBadRows: p.maxBadRows, unknownUsers: p.unknownUsers, columns: p.columns }), graphStage(), ...embed, candidatesStage(p.candidates), pairFeaturesStage(), ...rank, listsStage(p.lists)];
+  const ingest = ingestStage({ maxBadRows: p.maxBadRows, unknownUsers: p.unknownUsers, columns: p.columns, eventsSince: p.eventsSince }, opts.source);
+  return [ingest, graphStage(), ...embed, opts.incrementalFrom === undefined ? candidatesStage(p.candidates) : incrementalCandidatesStage(p.candidates, opts.incrementalFrom), pairFeaturesStage(), ...rank, listsStage(p.lists)];
 }

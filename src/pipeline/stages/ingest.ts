@@ -6,8 +6,9 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { PROFILE_FIELDS, growProfiles } from '../../core/tables.js';
-import { loadDataset, type BadRowLimit, type Reject } from '../../data/load.js';
+import type { BadRowLimit, Reject } from '../../data/load.js';
 import type { EdgeColumns } from '../../data/readers/edgeList.js';
+import { openSource, type Source } from '../../data/sources/index.js';
 import { ARTIFACTS } from '../../bundle/artifacts.js';
 import type { Stage } from '../stage.js';
 
@@ -17,14 +18,25 @@ export interface IngestParams {
   unknownUsers?: 'keep' | 'reject';
   /** The connection file's 0-based columns; overrides dataset.json's. */
   columns?: EdgeColumns;
+  /** Only events after this time (epoch seconds) are read: the watermark of an earlier run. */
+  eventsSince?: number;
 }
+
+/** Skip reasons that are rules, not malformed rows. */
+const DROPPED_BY_RULE = new Set(['self_loop', 'duplicate_pair', 'before_watermark']);
 
 /** Rejected rows logged on stderr (all of them are in the rejects file). */
 export const LOGGED_REJECTS = 5;
 
-export function ingestStage(params: IngestParams = {}): Stage {
+/**
+ * `source`: where the dataset is read from (a folder, a database, src/data/sources); default: the run's
+ * `data` input as a path or URL. Given explicitly when the URL carries what the manifest must not record
+ * (a password) or a mapping.
+ */
+export function ingestStage(params: IngestParams = {}, source?: Source): Stage {
   return {
     name: 'ingest',
+    params,
     version: '2',
     async run(ctx) {
       const rejects = new RejectsFile(ctx.path(ARTIFACTS.rejects), (r) =>
@@ -32,7 +44,9 @@ export function ingestStage(params: IngestParams = {}): Stage {
       );
       let world;
       try {
-        world = await loadDataset(ctx.input('data'), { maxBadRows: params.maxBadRows, unknownUsers: params.unknownUsers, columns: params.columns, onReject: (r) => rejects.add(r) });
+        const input = ctx.input('data'); // read through ctx, so a later run knows this stage read it
+        const from = source ?? openSource(input);
+        world = await from.load({ maxBadRows: params.maxBadRows, unknownUsers: params.unknownUsers, columns: params.columns, eventsSince: params.eventsSince, onReject: (r) => rejects.add(r) });
       } finally {
         rejects.close();
       }
@@ -63,7 +77,7 @@ export function ingestStage(params: IngestParams = {}): Stage {
         byFile[basename(f.path)] = { ...f.skipped };
         for (const [k, v] of Object.entries(f.skipped)) {
           skipped += v;
-          const into = k === 'self_loop' || k === 'duplicate_pair' ? dropped : rejected;
+          const into = DROPPED_BY_RULE.has(k) ? dropped : rejected;
           into[k] = (into[k] ?? 0) + v;
         }
         for (const [k, v] of Object.entries(f.flagged ?? {})) flagged[k] = (flagged[k] ?? 0) + v;
@@ -78,6 +92,7 @@ export function ingestStage(params: IngestParams = {}): Stage {
       );
       return {
         users: n,
+        watermark: { connections: maxOf(c.ts, c.count), events: maxOf(e.ts, e.count), eventsSince: params.eventsSince ?? 0 },
         connectionRows: c.count,
         events: e.count,
         rowsSkipped: skipped,
@@ -90,6 +105,13 @@ export function ingestStage(params: IngestParams = {}): Stage {
       };
     },
   };
+}
+
+/** The latest time in a column (0 when empty or unknown): what this run consumed up to. */
+function maxOf(ts: Uint32Array, n: number): number {
+  let m = 0;
+  for (let i = 0; i < n; i++) if (ts[i] > m) m = ts[i];
+  return m;
 }
 
 /** The rejects file, written as rows come (synchronous appends in 64 KB batches; memory stays flat). */

@@ -10,7 +10,7 @@
  * into `model/`, each validated against the trainer before it is listed. The `lists` stage after it ranks
  * the static lists with the served model.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Graph } from '../../graph/csr.js';
 import { BehaviourIndex, dataTime, extraPairColumns } from '../../rank/behaviour.js';
@@ -21,12 +21,16 @@ import { schemaDescription } from '../../rank/schema.js';
 import { chooseServed, RANK_MAX_USERS, trainRanker, TRAIN_DEFAULTS, type TrainOptions } from '../../rank/train.js';
 import { ARTIFACTS, CANDIDATE_COLUMNS, EVENT_COLUMNS, GRAPH_COLUMNS } from '../../bundle/artifacts.js';
 import { readIds, readProfiles } from '../../bundle/read.js';
+import type { Partition } from '../partition.js';
 import type { Stage, StageContext } from '../stage.js';
 
-export function pairFeaturesStage(): Stage {
+/** `partition`: only recorded (the candidates artifact already holds only the partition's rows). */
+export function pairFeaturesStage(partition?: Partition): Stage {
   return {
     name: 'pair-features',
+    params: { partition: partition ?? null },
     async run(ctx) {
+      if (partition) ctx.setSchema('partition', partition);
       const gc = await ctx.readArrays(ARTIFACTS.graph, GRAPH_COLUMNS);
       const n = gc.offsets.length - 1;
       const ev = await ctx.readArrays(ARTIFACTS.events, EVENT_COLUMNS);
@@ -62,6 +66,7 @@ export const MIN_CLASS_ROWS = 20;
 export function rankStage(params: RankParams = RANK_DEFAULTS): Stage {
   return {
     name: 'rank',
+    params,
     async run(ctx) {
       const ids = await readIds(ctx);
       const profiles = await readProfiles(ctx, ids.size);
@@ -108,7 +113,7 @@ export function rankStage(params: RankParams = RANK_DEFAULTS): Stage {
 export function stageModelReader(ctx: StageContext): ModelReader {
   return {
     has: (name) => ctx.has(name),
-    readBytes: (name) => readFile(ctx.path(name)),
+    readBytes: (name) => ctx.readBytes(name),
     readJson: (name) => ctx.readJson(name),
     readArrays: (name, expect) => ctx.readArrays(name, expect),
   };

@@ -1,0 +1,111 @@
+/**
+ * The incremental candidates stage against a full run on the same grown world (1% new connections and new
+ * users appended): the users whose connections changed get exactly the full run's rows, every other user
+ * keeps the earlier bundle's rows, and the static lists' Recall@20 overlap with the full run is reported per
+ * group (changed users, their neighbours — the stale ones — and the rest).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFile, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readArrays } from '../../src/bundle/binary.js';
+import { CANDIDATE_COLUMNS, GRAPH_COLUMNS, LIST_COLUMNS, PROFILE_COLUMNS } from '../../src/bundle/artifacts.js';
+import { Rng } from '../../src/core/rng.js';
+import { generateWorld } from '../../src/data/generate/index.js';
+import { Graph } from '../../src/graph/csr.js';
+import { runPipeline, type RunResult } from '../../src/pipeline/runner.js';
+import { exclusionMask } from '../../src/pipeline/stages/candidates.js';
+import { changedUsers } from '../../src/pipeline/stages/incremental.js';
+import { PIPELINE_DEFAULTS, defaultStages, type PipelineParams } from '../../src/pipeline/stages/index.js';
+
+const PARAMS: PipelineParams = { ...PIPELINE_DEFAULTS, embed: false, rank: false };
+const quiet = { progress: 'silent' as const, log: () => {} };
+const USERS = 2000;
+
+let root = '';
+let first: RunResult;
+let inc: RunResult;
+let full: RunResult;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'pymk-incremental-'));
+  const data = join(root, 'data');
+  await generateWorld({ users: USERS, seed: 9, out: data });
+  first = await runPipeline({ out: join(root, 'first'), stages: defaultStages(PARAMS), inputs: { data }, params: PARAMS, ...quiet });
+  // The world a day later: 1% more connections between existing users, and 20 new users with 3 each.
+  const grown = join(root, 'grown');
+  await cp(data, grown, { recursive: true });
+  const lines = (await readFile(join(data, 'connections.csv'), 'utf8')).trim().split('\n');
+  const ts = Math.max(...lines.slice(1).map((l) => Number(l.split(',')[2]) || 0)) + 86_400;
+  const rng = new Rng(4);
+  const added: string[] = [];
+  for (let i = 0; i < Math.round((lines.length - 1) / 100); i++) added.push(`u${rng.int(USERS)},u${rng.int(USERS)},${ts}`);
+  for (let j = 0; j < 20; j++) for (let k = 0; k < 3; k++) added.push(`new${j},u${rng.int(USERS)},${ts}`);
+  await appendFile(join(grown, 'connections.csv'), `${added.join('\n')}\n`);
+  inc = await runPipeline({ out: join(root, 'inc'), stages: defaultStages(PARAMS, { incrementalFrom: first.dir }), inputs: { data: grown }, params: PARAMS, reuseFrom: first.dir, ...quiet });
+  full = await runPipeline({ out: join(root, 'full'), stages: defaultStages(PARAMS), inputs: { data: grown }, params: PARAMS, ...quiet });
+});
+
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const read = <S extends Parameters<typeof readArrays>[1]>(r: RunResult, name: string, spec: S) => readArrays(join(r.dir, name), spec!);
+const graphOf = async (r: RunResult): Promise<Graph> => {
+  const g = await read(r, 'graph/graph.bin', GRAPH_COLUMNS);
+  return new Graph(g.offsets.length - 1, g.offsets, g.targets, g.times);
+};
+const rows = (c: { offsets: Int32Array; cand: Int32Array; score: Float32Array }, u: number): string => {
+  const [a, z] = [c.offsets[u], c.offsets[u + 1]];
+  return `${Array.from(c.cand.subarray(a, z))}|${Array.from(c.score.subarray(a, z))}`;
+};
+
+test('changed users get the full run\'s rows exactly, the others keep the earlier bundle\'s rows', async () => {
+  const [g0, g1] = [await graphOf(first), await graphOf(full)];
+  const ex0 = exclusionMask((await read(first, 'users/profiles.bin', PROFILE_COLUMNS)).flags);
+  const ex1 = exclusionMask((await read(full, 'users/profiles.bin', PROFILE_COLUMNS)).flags);
+  const changed = changedUsers(g0, ex0, g1, ex1);
+  const c0 = await read(first, 'candidates/two-hop.bin', CANDIDATE_COLUMNS);
+  const ci = await read(inc, 'candidates/two-hop.bin', CANDIDATE_COLUMNS);
+  const cf = await read(full, 'candidates/two-hop.bin', CANDIDATE_COLUMNS);
+  const n = g1.n;
+  assert.equal(n, USERS + 20);
+  let nChanged = 0;
+  for (let u = 0; u < n; u++) {
+    if (changed[u]) {
+      nChanged++;
+      assert.equal(rows(ci, u), rows(cf, u), `changed user ${u}`);
+      for (const h of ['cn', 'aa', 'ra', 'jaccard', 'pa'] as const) assert.deepEqual(ci[h].subarray(ci.offsets[u], ci.offsets[u + 1]), cf[h].subarray(cf.offsets[u], cf.offsets[u + 1]));
+    } else assert.equal(rows(ci, u), rows(c0, u), `unchanged user ${u}`);
+  }
+  const m = inc.manifest.stages.find((s) => s.name === 'candidates')!.metrics as { incremental: boolean; recomputed: number; newUsers: number };
+  assert.deepEqual([m.incremental, m.recomputed, m.newUsers], [true, nChanged, 20]);
+  assert.ok(nChanged > 20 && nChanged < n / 2, `${nChanged} changed users`);
+});
+
+test('Recall@20 overlap of the static lists with the full run: 1 for changed users, reported for the stale neighbours', async () => {
+  const g1 = await graphOf(full);
+  const g0 = await graphOf(first);
+  const ex = new Uint8Array(g1.n);
+  const changed = changedUsers(g0, ex.subarray(0, g0.n), g1, ex);
+  const near = new Uint8Array(g1.n);
+  for (let u = 0; u < g1.n; u++) if (changed[u]) for (const v of g1.neighbors(u)) if (!changed[v]) near[v] = 1;
+  const li = await read(inc, 'lists/static.bin', LIST_COLUMNS);
+  const lf = await read(full, 'lists/static.bin', LIST_COLUMNS);
+  const overlap = { changed: [0, 0], neighbours: [0, 0], others: [0, 0] };
+  for (let u = 0; u < g1.n; u++) {
+    const f = new Set(lf.cand.subarray(lf.offsets[u], Math.min(lf.offsets[u + 1], lf.offsets[u] + 20)));
+    if (f.size === 0) continue;
+    const i = li.cand.subarray(li.offsets[u], Math.min(li.offsets[u + 1], li.offsets[u] + 20));
+    const hit = Array.from(i).filter((v) => f.has(v)).length / f.size;
+    const group = changed[u] ? overlap.changed : near[u] ? overlap.neighbours : overlap.others;
+    group[0] += hit;
+    group[1]++;
+  }
+  const r = Object.fromEntries(Object.entries(overlap).map(([k, [s, c]]) => [k, { users: c, recallAt20: c ? +(s / c).toFixed(4) : null }]));
+  console.log(`# Recall@20 overlap with the full run: ${JSON.stringify(r)}`);
+  assert.equal(r.changed.recallAt20, 1);
+  assert.ok(r.neighbours.users > 0);
+  assert.ok((r.others.recallAt20 ?? 1) >= 0.99, 'users two or more hops from any change keep their lists');
+});
