@@ -4,7 +4,7 @@
  * scored on the validation users' served lists (Recall@20 and NDCG@10 over all their held-out edges, next
  * to AA on the same lists: the manifest's metrics).
  *
- *   node dist/bench/rankAblation.js --connections FILE [--columns 0,1,3] [--seed 1] [--groups all,-paths,...]
+ *   node dist/bench/rankAblation.js --connections FILE [--columns 0,1,3] [--seed 1] [--groups all,-paths,...] [--trees N --depth D --lr X]
  */
 import { Dictionary } from '../src/core/dictionary.js';
 import { emptyProfiles } from '../src/core/tables.js';
@@ -54,7 +54,8 @@ const variants = flag('groups', ['all', ...Object.keys(GROUPS).map((k) => `-${k}
 for (const v of variants) {
   const drop = v === 'all' ? [] : v.slice(1).split('+').flatMap((k) => GROUPS[k] ?? [k]);
   const t = performance.now();
-  const r = trainRanker(drop.length ? zeroed(ex, drop) : ex, { ...TRAIN_DEFAULTS, seed });
+  const gbdt = { ...TRAIN_DEFAULTS.gbdt, trees: Number(flag('trees', String(TRAIN_DEFAULTS.gbdt.trees))), maxDepth: Number(flag('depth', String(TRAIN_DEFAULTS.gbdt.maxDepth))), learningRate: Number(flag('lr', String(TRAIN_DEFAULTS.gbdt.learningRate))), subsample: Number(flag('subsample', String(TRAIN_DEFAULTS.gbdt.subsample))) };
+  const r = trainRanker(drop.length ? zeroed(ex, drop) : ex, { ...TRAIN_DEFAULTS, gbdt, seed });
   const m = r.metrics.valid;
   console.log(
     JSON.stringify({

@@ -129,7 +129,7 @@ const md = [
   `- command: \`${command}\``,
   `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, SIMD ${m.simd.join(' ') || 'none listed'}, node ${m.node}, load ${m.loadAverage.join(' ')}; ${m.at}`,
   '',
-  '| graph | seed | served R@20 | AA R@20 | served / AA | served NDCG@20 | AA NDCG@20 | mean list | pipeline s | manifest valid R@20 (served model / AA) |',
+  '| graph | seed | served R@20 | AA R@20 | served / AA | served NDCG@20 | AA NDCG@20 | mean list | pipeline s | manifest valid R@20 (MLP / AA) |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ...rows.map((r) => {
     const v = r.manifestValid as { mlp?: { recall20: number }; aa?: { recall20: number } } | null;
