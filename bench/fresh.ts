@@ -15,7 +15,9 @@
  *    `pymk invalidate` does: events/s until the lag is 0, on Redis Streams and NATS; once more on Redis
  *    Streams with the refresher on (its refreshes run beside the events; their drain is reported).
  *
- *   node dist/bench/fresh.js [--users 5000] [--probes 200] [--rate 300] [--events 20000] [--redis redis://127.0.0.1:6379] [--nats nats://127.0.0.1:4222]
+ *   node dist/bench/fresh.js [--users 5000] [--probes 200] [--rate 300] [--events 20000] [--scorer NAME] [--redis redis://127.0.0.1:6379] [--nats nats://127.0.0.1:4222]
+ *
+ * --scorer: the servers' PYMK_SCORER (default: the bundle's chosen model).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -39,6 +41,7 @@ const { values: a } = parseArgs({
     redis: { type: 'string', default: 'redis://127.0.0.1:6379' },
     nats: { type: 'string', default: 'nats://127.0.0.1:4222' },
     out: { type: 'string', default: 'bench/results/fresh' },
+    scorer: { type: 'string' },
   },
 });
 const users = Number(a.users);
@@ -47,7 +50,7 @@ const storeUrl = `${a.redis}?prefix=${prefix}&refreshMs=1000`;
 const logUrl = `${a.redis!.replace(/^redis:/, 'redis-streams:')}?prefix=${prefix}&stream=events`;
 
 function startServerOn(bundle: string, port: number, invalidate: boolean) {
-  return startServer(port, ['--bundle', bundle, '--store', storeUrl, '--events', logUrl, '--watch', '0', ...(invalidate ? ['--invalidate'] : [])]);
+  return startServer(port, ['--bundle', bundle, '--store', storeUrl, '--events', logUrl, '--watch', '0', ...(invalidate ? ['--invalidate'] : [])], a.scorer ? { PYMK_SCORER: a.scorer } : {});
 }
 
 interface Answer {
@@ -230,7 +233,7 @@ async function main(): Promise<void> {
   const md = [
     '# Freshness benchmark',
     '',
-    `- ${users}-user generated world (seed 7, pipeline --no-embed) published to Redis; machine: ${machineLine(m)}`,
+    `- ${users}-user generated world (seed 7, pipeline --no-embed) published to Redis; servers rank with ${a.scorer ? `PYMK_SCORER=${a.scorer}` : "the bundle's chosen model"}; machine: ${machineLine(m)}`,
     `- command: \`node dist/bench/fresh.js ${process.argv.slice(2).join(' ')}\``,
     '',
     '## Event → every layer (2 server processes, Redis store + redis-streams log + Redis pub/sub + Redis L2)',
