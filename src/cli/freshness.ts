@@ -58,8 +58,9 @@ export async function startInvalidator(config: Config, server: Server, f: Freshn
   const consumer = `serve-${hostname()}-${cluster.worker?.id ?? 0}`;
   const embed = config.bundle ? newUserEmbedder(config.bundle, onError) : undefined;
   const store = server.core().store;
-  f.refresher = config.refresh ? await startRefresher(store, config.bundle, { answers: f.answers, bus: f.bus }, onError) : null;
-  const inv = await Invalidator.start(f.log, store, { bus: f.bus, answers: f.answers, consumer, onError, embedProfile: embed, refresher: f.refresher });
+  let inv: Invalidator | null = null;
+  f.refresher = config.refresh ? await startRefresher(store, config.bundle, { answers: f.answers, bus: f.bus }, onError, () => inv?.busy() ?? false) : null;
+  inv = await Invalidator.start(f.log, store, { bus: f.bus, answers: f.answers, consumer, onError, embedProfile: embed, refresher: f.refresher });
   f.invalidator = inv;
   exposeCounts(server, inv, f.refresher, onError);
 }
@@ -83,9 +84,11 @@ export async function startRefresher(
   bundleDir: string | undefined,
   to: { answers: AnswerCache | null; bus: InvalidationBus | null },
   onError: (e: Error) => void,
+  defer?: () => boolean,
 ): Promise<Refresher> {
   return new Refresher(store, {
     params: await refreshParams(bundleDir),
+    defer,
     onRefreshed: async (ext) => {
       await to.answers?.delete([ext]);
       await to.bus?.publish([ext]);

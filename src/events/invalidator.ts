@@ -58,6 +58,10 @@ export interface InvalidatorCounts {
   announced: number;
 }
 
+/** busy(): more than this many events per second over the last two windows of BUSY_WINDOW_MS. */
+const BUSY_EVENTS_PER_S = 500;
+const BUSY_WINDOW_MS = 100;
+
 export class Invalidator {
   private readonly c = {
     applied: 0,
@@ -67,6 +71,8 @@ export class Invalidator {
     announced: 0,
   };
   private consumer: Consumer | null = null;
+  /** Events handled in the current and the previous BUSY_WINDOW_MS (busy()). */
+  private readonly window = { start: 0, count: 0, before: 0 };
   /** Both users' L2 answers deleted, then the users announced: once for the events applied in one turn. */
   private readonly announce = new Coalescer<{ users: string[]; excluded: [string, string][] }>(async (items) => {
     const unique = [...new Set(items.flatMap((i) => i.users))];
@@ -99,7 +105,30 @@ export class Invalidator {
     return inv;
   }
 
+  /**
+   * Whether events are arriving faster than BUSY_EVENTS_PER_S (over the last two BUSY_WINDOW_MS windows):
+   * the refresher waits then, so a backlog of events (exclusions first) is applied at full speed and the
+   * lists are recomputed once it drains.
+   */
+  busy(): boolean {
+    const now = performance.now();
+    if (now - this.window.start > 2 * BUSY_WINDOW_MS) return false;
+    return this.window.count + this.window.before > (2 * BUSY_WINDOW_MS * BUSY_EVENTS_PER_S) / 1000;
+  }
+
+  private count(): void {
+    const now = performance.now();
+    const w = this.window;
+    if (now - w.start > BUSY_WINDOW_MS) {
+      w.before = now - w.start > 2 * BUSY_WINDOW_MS ? 0 : w.count;
+      w.start = now;
+      w.count = 0;
+    }
+    w.count++;
+  }
+
   private async handle(e: Parameters<typeof applyEvent>[1]): Promise<void> {
+    this.count();
     try {
       const r = await applyEvent(this.store, e, this.opts);
       if (r.kind === 'applied') {

@@ -159,6 +159,8 @@ export interface RefresherOptions {
   onRefreshed?: (externalId: string) => Promise<void>;
   /** Failures (reported once per run of them; all counted). */
   report?: FailureReport;
+  /** While this says so (the invalidator is working through a backlog), no new refresh starts; checked every DEFER_MS. */
+  defer?: () => boolean;
 }
 
 export interface RefresherCounts {
@@ -184,6 +186,7 @@ export class Refresher {
   private stopped = false;
   /** Jobs waiting out RETRY_MS before going back in the queue. */
   private retrying = 0;
+  private deferTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: OnlineStore,
@@ -237,11 +240,20 @@ export class Refresher {
   async stop(): Promise<void> {
     this.stopped = true;
     this.waiting.clear();
+    if (this.deferTimer) clearTimeout(this.deferTimer);
+    this.deferTimer = null;
     this.settleIdle();
     await this.idle();
   }
 
   private pump(): void {
+    if (this.waiting.size > 0 && !this.stopped && this.opts.defer?.()) {
+      this.deferTimer ??= setTimeout(() => {
+        this.deferTimer = null;
+        this.pump();
+      }, DEFER_MS);
+      return;
+    }
     const limit = Math.max(1, this.opts.concurrency ?? 2);
     for (const [uid, job] of this.waiting) {
       if (this.running.size >= limit) break;
@@ -302,3 +314,5 @@ interface Job {
 /** A failed refresh (or its L2 delete and announcement) is tried again after RETRY_MS, MAX_ATTEMPTS times in all. */
 const RETRY_MS = 1000;
 const MAX_ATTEMPTS = 3;
+/** How often a deferred queue looks again whether it may start (RefresherOptions.defer). */
+const DEFER_MS = 50;

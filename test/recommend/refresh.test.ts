@@ -148,6 +148,19 @@ function suite(name: string, open: ((snap: Snapshot) => Promise<OnlineStore>) | 
       for (let i = 0; i < want.cand.length; i++) for (const f of HEURISTIC_NAMES) assert.ok(Math.abs(got.features[f][i] - want.features[f][i]) < 1e-4, `#${i} ${f}`);
     });
 
+    test('while the invalidator is busy (defer), queued refreshes wait; then they run', async () => {
+      const snap = randomSnapshot({ users: 60, seed: 48, maxCandidates: 6 });
+      const store = await open!(snap);
+      let busy = true;
+      const r = new Refresher(store, { params: CANDIDATE_DEFAULTS, defer: () => busy });
+      r.enqueue([1, 2], [snap.ids.value(1), snap.ids.value(2)]);
+      await new Promise((done) => setTimeout(done, 200));
+      assert.deepEqual({ queued: r.counts().queued, refreshed: r.counts().refreshed }, { queued: 2, refreshed: 0 });
+      busy = false;
+      await r.idle();
+      assert.equal(r.counts().refreshed, 2);
+    });
+
     test('a refresh computed on another version, or on connections since changed, is not written', async () => {
       const snap = randomSnapshot({ users: 60, seed: 46, maxCandidates: 6 });
       const store = await open!(snap);

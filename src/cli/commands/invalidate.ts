@@ -72,17 +72,18 @@ Example:
         let store: Awaited<ReturnType<typeof openStore>> | null = null;
         let answers: AnswerCache | null = null;
         let refresher: Refresher | null = null;
+        let inv: Invalidator | null = null;
         const onError = (e: Error): void => console.error(`pymk invalidate: ${e.message}`);
         try {
           store = await openStore(storeUrl, { onError: (e) => console.error(`pymk invalidate: ${e instanceof Error ? e.message : String(e)}`) });
           bus = o.bus ? await openInvalidationBus(o.bus) : null;
           if (o.l2 && config.l2TtlSeconds > 0) answers = await openAnswerCache(answerCacheUrl(config), { ttlMs: config.l2TtlSeconds * 1000 });
-          if (o.refresh) refresher = await startRefresher(store, o.bundle, { answers, bus }, onError);
+          if (o.refresh) refresher = await startRefresher(store, o.bundle, { answers, bus }, onError, () => inv?.busy() ?? false);
         } catch (e) {
           await Promise.all([log.close(), store?.close(), bus?.close()]);
           throw e;
         }
-        const inv = await Invalidator.start(log, store, {
+        inv = await Invalidator.start(log, store, {
           group: o.group,
           consumer: o.consumer,
           bus,
