@@ -10,11 +10,11 @@
  *   node dist/bench/cacheMix.js [--users 5000] [--requests 20000] [--clients 16] [--zipf 1.0] [--redis redis://127.0.0.1:6379]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { Rng } from '../src/core/rng.js';
 import { machine, machineLine } from './lib/machine.js';
+import { saveResults } from './lib/results.js';
 import { pct, runPymk, startServer, worldBundle } from './lib/procs.js';
 
 const { values: a } = parseArgs({
@@ -129,10 +129,7 @@ async function main(): Promise<void> {
     ...row('2 (warm)', warm),
     '',
   ].join('\n');
-  await mkdir('bench/results', { recursive: true });
-  await writeFile(`${a.out}.json`, JSON.stringify(result, null, 2) + '\n');
-  await writeFile(`${a.out}.md`, md);
-  console.log(md);
+  await saveResults(a.out!, result, md);
   process.exit(0);
 }
 

@@ -20,7 +20,6 @@
  * --scorer: the servers' PYMK_SCORER (default: the bundle's chosen model).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -30,6 +29,7 @@ import { Invalidator, openEventLog, openInvalidationBus, type PymkEvent } from '
 import { openAnswerCache } from '../src/store/answerCache.js';
 import { openStore } from '../src/store/index.js';
 import { machine, machineLine } from './lib/machine.js';
+import { saveResults } from './lib/results.js';
 import { backgroundLoad, pct, postEvent, runPymk, startServer, worldBundle } from './lib/procs.js';
 
 const { values: a } = parseArgs({
@@ -265,10 +265,7 @@ async function main(): Promise<void> {
     ...throughput.map((t) => `| ${t.log} | ${t.refresher ? 'on' : 'off'} | ${t.events} | ${t.seconds} | ${t.eventsPerSec} | ${t.applied} | ${t.deadLettered} | ${t.refreshed ?? '—'} | ${t.refreshesPerSec ?? '—'} |`),
     '',
   ].join('\n');
-  await mkdir('bench/results', { recursive: true });
-  await writeFile(`${a.out}.json`, JSON.stringify(result, null, 2) + '\n');
-  await writeFile(`${a.out}.md`, md);
-  console.log(md);
+  await saveResults(a.out!, result, md);
   process.exit(0);
 }
 

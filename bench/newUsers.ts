@@ -15,11 +15,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { machine, machineLine } from './lib/machine.js';
+import { saveResults } from './lib/results.js';
 import { backgroundLoad, pct, postEvent, runPymk, startServer } from './lib/procs.js';
 
 const { values: a } = parseArgs({
@@ -157,10 +157,7 @@ async function main(): Promise<void> {
     row("a twin created next finds the first new user in its answer, in both processes", result.foundByTwinBothProcesses, '—'),
     '',
   ].join('\n');
-  await mkdir('bench/results', { recursive: true });
-  await writeFile(`${a.out}.json`, JSON.stringify(result, null, 2) + '\n');
-  await writeFile(`${a.out}.md`, md);
-  console.log(md);
+  await saveResults(a.out!, result, md);
   process.exit(0);
 }
 

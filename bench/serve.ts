@@ -18,7 +18,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +28,7 @@ import { readBundleVersion } from '../src/bundle/bundle.js';
 import { runPipeline } from '../src/pipeline/runner.js';
 import { PIPELINE_DEFAULTS, defaultStages } from '../src/pipeline/stages/index.js';
 import { machine, machineLine } from './lib/machine.js';
+import { saveResults } from './lib/results.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -332,10 +332,7 @@ async function main(): Promise<void> {
     ...capacity.map((c) => `| ${c.hitRate}% | ${c.serverCpuMsPerRequest} | ${c.serverCores} | ${c.redisCpuMsPerRequest} | ${c.redisCores} | ${c.p99ms} |`),
     '',
   ].join('\n');
-  await mkdir('bench/results', { recursive: true });
-  await writeFile(`${a.out}.json`, JSON.stringify(result, null, 2) + '\n');
-  await writeFile(`${a.out}.md`, md);
-  console.log(md);
+  await saveResults(a.out!, result, md);
 }
 
 void main().catch((err: unknown) => {

@@ -125,19 +125,27 @@ export async function streamCandidates(
   const opts = { topN: params.topN, score: params.score, maxFanout: params.maxFanout, hubMode: params.hubMode, exactFeatures: params.exactFeatures, exclude };
   await out.append({ offsets: Int32Array.of(0) });
   const lo = run.lo ?? 0;
-  let total = 0;
-  let withCandidates = 0;
+  const acc = { total: 0, withCandidates: 0 };
   const s = await twoHopParallel(g, opts, run, async (r) => {
-    const offsets = new Int32Array(r.counts.length);
-    for (let i = 0; i < r.counts.length; i++) {
-      total += r.counts[i];
-      offsets[i] = total;
-      if (r.counts[i] > 0) withCandidates++;
-    }
-    await out.append({ offsets, cand: r.cand, score: r.score, ...r.features });
+    await appendRange(out, r, acc);
     onProgress?.(r.hi - lo);
   });
-  return { users: (run.hi ?? g.n) - lo, candidates: total, usersWithCandidates: withCandidates, workers: s.workers, rangeSize: s.rangeSize, seconds: s.seconds };
+  return { users: (run.hi ?? g.n) - lo, candidates: acc.total, usersWithCandidates: acc.withCandidates, workers: s.workers, rangeSize: s.rangeSize, seconds: s.seconds };
+}
+
+/** Appends a computed range's rows to `out`, its offsets continuing from `acc.total`; counts the users with candidates. */
+async function appendRange(
+  out: ColumnStreamWriter<typeof CANDIDATE_COLUMNS>,
+  r: Parameters<Parameters<typeof twoHopParallel>[3]>[0],
+  acc: { total: number; withCandidates: number },
+): Promise<void> {
+  const offsets = new Int32Array(r.counts.length);
+  for (let i = 0; i < r.counts.length; i++) {
+    acc.total += r.counts[i];
+    offsets[i] = acc.total;
+    if (r.counts[i] > 0) acc.withCandidates++;
+  }
+  await out.append({ offsets, cand: r.cand, score: r.score, ...r.features });
 }
 
 /**
@@ -156,27 +164,20 @@ export async function streamOwned(
 ): Promise<CandidateStats> {
   const opts = { topN: params.topN, score: params.score, maxFanout: params.maxFanout, hubMode: params.hubMode, exactFeatures: params.exactFeatures, exclude };
   await out.append({ offsets: Int32Array.of(0) });
-  let total = 0;
-  let withCandidates = 0;
+  const acc = { total: 0, withCandidates: 0 };
   let users = 0;
   let cursor = 0;
   let seconds = 0;
   let workers = 0;
   let rangeSize = 0;
   const pad = async (to: number): Promise<void> => {
-    if (to > cursor) await out.append({ offsets: new Int32Array(to - cursor).fill(total) });
+    if (to > cursor) await out.append({ offsets: new Int32Array(to - cursor).fill(acc.total) });
     cursor = to;
   };
   for (const [lo, hi] of ranges) {
     await pad(lo);
     const s = await twoHopParallel(g, opts, { ...run, lo, hi }, async (r) => {
-      const offsets = new Int32Array(r.counts.length);
-      for (let i = 0; i < r.counts.length; i++) {
-        total += r.counts[i];
-        offsets[i] = total;
-        if (r.counts[i] > 0) withCandidates++;
-      }
-      await out.append({ offsets, cand: r.cand, score: r.score, ...r.features });
+      await appendRange(out, r, acc);
       onProgress?.(users + r.hi - lo);
     });
     users += hi - lo;
@@ -186,7 +187,7 @@ export async function streamOwned(
     rangeSize = s.rangeSize;
   }
   await pad(g.n);
-  return { users, candidates: total, usersWithCandidates: withCandidates, workers, rangeSize, seconds };
+  return { users, candidates: acc.total, usersWithCandidates: acc.withCandidates, workers, rangeSize, seconds };
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
