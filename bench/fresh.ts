@@ -119,10 +119,15 @@ async function friendsOfFriends(ports: number[], adj: Map<string, Set<string>>, 
     adj.get(a)!.add(b);
     (adj.get(b) ?? adj.set(b, new Set()).get(b)!).add(a);
     const pending = new Set(ports);
+    const last = new Map<number, Answer>();
     while (pending.size > 0 && performance.now() - t0 < 15_000) {
-      for (const port of [...pending]) if ((await recs(port, a, FOF_LIMIT)).some((x) => fof.has(x))) pending.delete(port);
+      for (const port of [...pending]) {
+        const got = await answer(port, a, FOF_LIMIT);
+        if (got.ids.some((x) => fof.has(x))) pending.delete(port);
+        else last.set(port, got);
+      }
     }
-    if (pending.size > 0) missed.push(`${a}–${b}`);
+    if (pending.size > 0) missed.push(`${a}–${b} (${[...pending].map((p) => `${p === ports[0] ? 'A' : 'B'} ${last.get(p)?.cache}/${last.get(p)?.path}`).join(', ')})`);
     else samples.push(performance.now() - t0);
   }
   return { probes: samples.length, missed, p50ms: pct(samples, 50), p99ms: pct(samples, 99), maxMs: pct(samples, 100) };

@@ -8,6 +8,8 @@
  * meanwhile: it may have read the store before the event's write. An invalidation also deletes from L2 the
  * users this process wrote there in the last RACE_WINDOW_MS, so an answer written just before the
  * announcement reached this process is dropped too (the invalidator itself deleted L2 before announcing).
+ * And an L2 entry computed (started) before this process last heard its user invalidated is not used: it
+ * may have been written by another process in the moment between the delete and that process's re-delete.
  *
  * New users: an ANN answer is a search over every user, so a user created online changes it without an
  * invalidation naming its user. A cached ANN answer computed before this process last inserted new users
@@ -23,6 +25,8 @@ import type { Breaker } from './breakers.js';
 
 /** How long after writing a user's answer to L2 this process deletes it again on an invalidation. */
 export const RACE_WINDOW_MS = 5000;
+/** The longest L2 TTL (PYMK_L2_TTL ≤ 4 h): invalidation times older than this no longer matter. */
+const MAX_L2_AGE_MS = 4 * 3600 * 1000;
 
 /** Sources of full-path answers: only these are cached (degraded and empty answers are recomputed). */
 const CACHEABLE: ReadonlySet<string> = new Set<CandidateSource>(['stored', 'live-2hop', 'ann', 'profile']);
@@ -45,6 +49,8 @@ export class Answers {
   private readonly epochs = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<Answer>>();
   private readonly written = new Map<string, number>();
+  /** When this process last heard each user invalidated (epoch ms): older L2 entries are not used. */
+  private readonly invalidatedAt = new Map<string, number>();
   private readonly computedAt = new WeakMap<RecommendResult, number>();
   /** L1's counters, bound to their labels once: this is every request's path. */
   private readonly l1Hit: { inc(): void };
@@ -97,7 +103,9 @@ export class Answers {
         this.metrics.stages.observe({ stage: 'l2' }, (performance.now() - t) / 1000);
         this.l2Failures.ok();
         this.metrics.cache.inc({ layer: 'l2', result: a ? 'hit' : 'miss' });
-        if (a && this.epoch(user) === epoch && !this.outdated(a.body as RecommendResult, a.computedAt)) {
+        // An entry computed before this process last heard the user invalidated is stale, whoever wrote it
+        // (another process may have written it after the invalidator's delete, before its own re-delete).
+        if (a && this.epoch(user) === epoch && !this.outdated(a.body as RecommendResult, a.computedAt) && a.computedAt >= (this.invalidatedAt.get(user) ?? 0)) {
           const result = a.body as RecommendResult;
           this.remember(user, limit, result, a.computedAt);
           return { result, layer: 'l2', computedAt: a.computedAt };
@@ -106,8 +114,9 @@ export class Answers {
         this.l2Failures.fail(err, 'computing the answer instead');
       }
     }
-    const result = await compute();
+    // computedAt is when the computation started: the answer reflects the store as read from then on.
     const computedAt = this.clock();
+    const result = await compute();
     if (isCacheable(result) && this.epoch(user) === epoch) {
       this.remember(user, limit, result, computedAt);
       if (this.l2) {
@@ -146,6 +155,7 @@ export class Answers {
     for (const u of users) {
       this.l1.evict(u);
       this.epochs.set(u, this.epoch(u) + 1);
+      this.invalidatedAt.set(u, now);
       const w = this.written.get(u);
       if (w !== undefined && now - w < RACE_WINDOW_MS) again.push(u);
     }
@@ -159,6 +169,8 @@ export class Answers {
   /** Forgets epochs and writes older than the race window, so the maps stay small. */
   private prune(now: number): void {
     if (this.written.size > 10_000) for (const [u, t] of this.written) if (now - t >= RACE_WINDOW_MS) this.written.delete(u);
+    // An L2 entry older than the invalidation lives at most the L2 TTL; past the largest (4 h) it is gone anyway.
+    if (this.invalidatedAt.size > 100_000) for (const [u, t] of this.invalidatedAt) if (now - t >= MAX_L2_AGE_MS) this.invalidatedAt.delete(u);
     // An epoch only matters while a computation that started before it runs; those take well under a second.
     if (this.epochs.size > 100_000 && this.inflight.size === 0) this.epochs.clear();
   }

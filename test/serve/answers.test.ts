@@ -83,6 +83,31 @@ test('an invalidation deletes from L2 what this process wrote just before it; L2
   assert.equal(await l2.get('u', 10, 'v1'), null, 'deleted again');
 });
 
+test("an L2 entry computed before this process heard its user invalidated is not served, whoever wrote it", async () => {
+  const { l2 } = setup();
+  const t0 = Date.now(); // L2 entries are used while younger than their TTL, on the real clock
+  let now = t0;
+  const clock = () => now;
+  const b = new Answers(new ResultCache(100, 300), l2, new Metrics({ defaults: false }), new FailureTracker('L2', { onError: () => {} }), clock);
+  // Another process started computing at t0 (before the event), and wrote its answer to L2 after the
+  // invalidator's delete; this process heard the invalidation at t0 + 1 s.
+  now = t0 + 1000;
+  await b.invalidate(['u']);
+  await l2.set('u', 10, { version: 'v1', computedAt: t0, body: result('u', 'stale') });
+  assert.ok(await l2.get('u', 10, 'v1'), 'fixture: the stale entry is in L2');
+  now = t0 + 1500;
+  const fresh = await b.get('u', 10, 'v1', async () => result('u', 'fresh'));
+  assert.equal(fresh.layer, 'computed');
+  assert.equal(fresh.result.recommendations[0].id, 'fresh');
+  // An entry computed after the invalidation is served from L2.
+  const c = new Answers(new ResultCache(100, 300), l2, new Metrics({ defaults: false }), new FailureTracker('L2', { onError: () => {} }), clock);
+  await new Promise((r) => setImmediate(r)); // b's L2 write of the fresh answer
+  const again = await c.get('u', 10, 'v1', async () => assert.fail('must come from L2'));
+  assert.equal(again.layer, 'l2');
+  assert.equal(again.result.recommendations[0].id, 'fresh');
+  assert.equal(again.computedAt, t0 + 1500, 'computedAt is when the computation started');
+});
+
 test('degraded and empty answers are not cached; an L2 that fails is counted and the answer computed', async () => {
   const { answers, l2, metrics } = setup();
   for (const source of ['static', 'stale-cache', 'none'] as const) {
