@@ -5,7 +5,7 @@
  * acked), prints the counts as JSON on stdout and exits.
  */
 import type { Command } from 'commander';
-import { answerCacheUrl, loadConfig } from '../../core/config.js';
+import { answerCacheUrl, invalidationBusUrl, loadConfig } from '../../core/config.js';
 import { openAnswerCache, type AnswerCache } from '../../store/answerCache.js';
 import { PymkError } from '../../core/errors.js';
 import { DEFAULT_INVALIDATOR_GROUP, Invalidator, openEventLog, openInvalidationBus, type InvalidationBus } from '../../events/index.js';
@@ -38,7 +38,7 @@ export const invalidateCommand: CommandModule = {
       .option('--group <name>', 'consumer group; a new group starts at the beginning of the log', DEFAULT_INVALIDATOR_GROUP)
       .option('--consumer <name>', 'consumer name, stable across restarts (default invalidator-<hostname>); give each process on one host its own')
       .option('--bundle <dir>', "the published bundle's folder: its profile tower embeds users created by user.created events (without it they get no embedding and are served by profile cold start)")
-      .option('--bus <url>', 'where changed users are announced: redis://host:6379?channel=pymk:invalidate (default: nowhere)')
+      .option('--bus <url>', "where changed users are announced, so every server drops them from its L1: redis://host:6379?channel=NAME (default: PYMK_INVALIDATION_BUS, else the store's Redis on channel <prefix>:invalidate, where pymk serve listens by default)")
       .option('--max-deliveries <n>', 'deliveries of a failing event before it goes to the dead letters', intOption('--max-deliveries', 1), 5)
       .option('--batch <n>', 'events fetched per read', intOption('--batch', 1), 64)
       .option('--no-refresh', "do not recompute the users' candidate lists after connection.created/removed and unblock (default: recomputed on the live graph with the --bundle's candidate parameters, so new friends-of-friends are offered within seconds)")
@@ -76,7 +76,7 @@ Example:
         const onError = (e: Error): void => console.error(`pymk invalidate: ${e.message}`);
         try {
           store = await openStore(storeUrl, { onError: (e) => console.error(`pymk invalidate: ${e instanceof Error ? e.message : String(e)}`) });
-          bus = o.bus ? await openInvalidationBus(o.bus) : null;
+          bus = await openInvalidationBus(o.bus ?? invalidationBusUrl(config));
           if (o.l2 && config.l2TtlSeconds > 0) answers = await openAnswerCache(answerCacheUrl(config), { ttlMs: config.l2TtlSeconds * 1000 });
           if (o.refresh) refresher = await startRefresher(store, o.bundle, { answers, bus }, onError, () => inv?.busy() ?? false);
         } catch (e) {
