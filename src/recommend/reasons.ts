@@ -1,4 +1,5 @@
 /** Human-readable reasons for a recommendation: mutual connections, shared profile fields, embedding similarity. */
+import { lowerBound } from '../core/sorted.js';
 import type { ProfileField } from '../core/tables.js';
 import type { OnlineStore, RankingInputs } from '../store/types.js';
 
@@ -16,18 +17,6 @@ const SHARED: [ProfileField, 'same_company' | 'same_school' | 'same_location'][]
 
 /** Up to this many connections, their names are read with the candidates' rows (see buildReasons). */
 const PREFETCH_NAMES = 256;
-
-/** Position of `id` in the sorted array `a` (which holds it). */
-function sortedIndex(a: Int32Array, id: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Reasons for each picked candidate index; mutual ids are fetched for the picked ones only. */
 export async function buildReasons(
@@ -53,7 +42,7 @@ export async function buildReasons(
     samples.push(sample);
   }
   const flat = samples.flat();
-  const names = flat.length === 0 ? [] : connNames ? flat.map((id) => connNames[sortedIndex(conn, id)]) : await store.externalIds(flat);
+  const names = flat.length === 0 ? [] : connNames ? flat.map((id) => connNames[lowerBound(conn, id)]) : await store.externalIds(flat);
   let k = 0;
   return picked.map((i, j) => {
     const out: Reason[] = [];

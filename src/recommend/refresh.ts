@@ -21,7 +21,7 @@
  * docs/events.md, "Refresher".
  */
 import { FailureTracker, type FailureReport } from '../core/failures.js';
-import { FLAG_BANNED, FLAG_DEACTIVATED } from '../core/tables.js';
+import { exclusionMask } from '../graph/exclusions.js';
 import { HEURISTIC_NAMES, type HeuristicName } from '../graph/heuristics.js';
 import { PathCounter, PATH_FEATURES, type PathFeature } from '../graph/paths.js';
 import { subgraph } from '../graph/subgraph.js';
@@ -61,9 +61,10 @@ export async function recomputeCandidates(store: OnlineStore, uid: number, param
     const unchecked = first.ids.filter((x) => !checked.has(x));
     const [unreadRows, profiles] = await Promise.all([store.neighbors(unread), store.profiles(unchecked)]);
     unreadRows.forEach((r, i) => rows.set(unread[i], r));
+    const hidden = exclusionMask(profiles.flags); // the candidates stage's own rule for who is never offered
     unchecked.forEach((id, i) => {
       checked.add(id);
-      if (profiles.flags[i] & (FLAG_DEACTIVATED | FLAG_BANNED)) left.add(id);
+      if (hidden[i]) left.add(id);
     });
     const usable = first.ids.filter((x) => !left.has(x)).length;
     if (usable >= params.topN || first.ids.length < cut) break;

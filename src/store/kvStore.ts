@@ -14,7 +14,7 @@ import type { ProfileField } from '../core/tables.js';
 import { CODECS, decodeCandidates, decodeIds, decodeProfileInto, decodeRanked, encodeBehaviour, encodeCandidates, encodeIds, encodeProfile, mergeBehaviour, profileColumns } from './codec.js';
 import { decodeProfilePack, editPackUserRow, encodePackColumns, encodeSoloPack } from './codecProfiles.js';
 import { decodeEmbedding, encodeEmbedding } from './codecEmbedding.js';
-import { applyProfileChanges, changedRow, newUserRow } from './newUser.js';
+import { applyProfileChanges, newUserRow } from './newUser.js';
 import type { GenKeys, KeySpace } from './keys.js';
 import type { KvClient } from './kv.js';
 import { decodeDicts, decodeMeta, type Dicts, type GenMeta } from './meta.js';
@@ -283,15 +283,16 @@ export class KvStore implements OnlineStore {
     // Read, compute in TypeScript, compare-and-set (replace_values.lua); another write in between: again.
     for (let attempt = 1; ; attempt++) {
       const [rowBuf, packBuf] = await this.kv.mget(keys);
-      if (rowBuf === null && packBuf === null) break; // no profile (expired, or not this version's user)
+      if (rowBuf === null && packBuf === null) return; // no profile (expired, or not this version's user): left alone
       const edits: [string, Buffer, Buffer][] = [];
       if (rowBuf) {
         const row = profileColumns(1);
         decodeProfileInto(rowBuf, row, 0, keys[0]);
+        applyProfileChanges((f, v) => (row[f][0] = v), changes, code);
         const r = { company: row.company[0], school: row.school[0], location: row.location[0], industry: row.industry[0], seniority: row.seniority[0], flags: row.flags[0], degree: row.degree[0] };
-        edits.push([keys[0], rowBuf, encodeProfile(changedRow(r, changes, code))]);
+        edits.push([keys[0], rowBuf, encodeProfile(r)]);
       }
-      if (packBuf) edits.push([keys[1], packBuf, editPackUserRow(packBuf, uid, keys[1], (cols, i) => applyProfileChanges(cols, i, changes, code))]);
+      if (packBuf) edits.push([keys[1], packBuf, editPackUserRow(packBuf, uid, keys[1], (cols, i) => applyProfileChanges((f, v) => (cols[f][i] = v), changes, code))]);
       const calls = this.kv.slotRouter() === null ? [edits] : edits.map((e) => [e]);
       const done = await Promise.all(calls.map((es) => this.kv.script('replaceValues', es.map((e) => e[0]), es.flatMap((e) => [e[1], e[2]]))));
       if (done.every((d) => Number(d) === 1)) break;

@@ -6,7 +6,7 @@
 import { PymkError } from '../core/errors.js';
 import type { ProfileField } from '../core/tables.js';
 import { profileColumns, type ProfileRow } from './codec.js';
-import { applyProfileChanges, changedRow, newUserRow } from './newUser.js';
+import { applyProfileChanges, newUserRow } from './newUser.js';
 import { completePairFeatures, EMPTY, PAIR_FEATURES, row, type PairFeature, type RankedLists, type Snapshot } from './snapshot.js';
 import { BEHAVIOUR_FEATURES, valueTtls, type TtlConfig, type ValueTtls } from './ttl.js';
 import type { CandidateSource, CreatedUser, NewUserProfile, OnlineStore, RankingInputs, SetCandidatesResult, StoredCandidates, UserColumns } from './types.js';
@@ -204,15 +204,14 @@ export class MemoryStore implements OnlineStore {
     const made = uid >= first ? this.created[uid - first] : undefined;
     const code = (f: ProfileField, v: string): number => this.snap.profiles.dicts[f].lookup(v);
     if (made) {
-      made.row = changedRow(made.row, changes, code);
+      const row = made.row;
+      applyProfileChanges((f, c) => (row[f] = c), changes, code);
       if (embedding) made.embedding = embedding.slice();
       return;
     }
     if (uid < 0 || uid >= this.snap.profiles.n) return; // no profile row (Redis: the value is absent)
     const edit = this.profileEdits.get(uid) ?? {};
-    const cols = { company: [edit.company ?? -2], school: [edit.school ?? -2], location: [edit.location ?? -2], industry: [edit.industry ?? -2], seniority: [edit.seniority ?? -2] };
-    applyProfileChanges(cols, 0, changes, code);
-    for (const f of ['company', 'school', 'location', 'industry', 'seniority'] as const) if (cols[f][0] !== -2) edit[f] = cols[f][0];
+    applyProfileChanges((f, c) => (edit[f] = c), changes, code);
     this.profileEdits.set(uid, edit);
     // The bundle's embedding stays: it is the GNN's, which a profile change does not make stale at once.
   }

@@ -16,19 +16,15 @@ export function newUserRow(profile: NewUserProfile, code: (field: ProfileField, 
   return { ...coded, seniority: profile.seniority ?? -1, flags: 0, degree: 0 };
 }
 
-/** Row i of `cols` with the fields present in `changes` replaced (null = unknown, -1). */
-export function applyProfileChanges(cols: Record<ProfileField | 'seniority', { [i: number]: number }>, i: number, changes: NewUserProfile, code: (field: ProfileField, value: string) => number): void {
+/**
+ * The codes a profile change sets: `set(field, code)` for each field present in `changes` (null = unknown,
+ * -1; a name the version has no code for is unknown too). The one rule for profile rows, packs and the
+ * memory store's edits.
+ */
+export function applyProfileChanges(set: (field: ProfileField | 'seniority', code: number) => void, changes: NewUserProfile, code: (field: ProfileField, value: string) => number): void {
   for (const f of PROFILE_FIELDS) {
-    if (!(f in changes) || changes[f] === undefined) continue;
     const v = changes[f];
-    cols[f][i] = v === null ? -1 : code(f, v);
+    if (v !== undefined) set(f, v === null ? -1 : code(f, v));
   }
-  if ('seniority' in changes && changes.seniority !== undefined) cols.seniority[i] = changes.seniority ?? -1;
-}
-
-/** A profile row with the fields present in `changes` replaced. */
-export function changedRow(row: ProfileRow, changes: NewUserProfile, code: (field: ProfileField, value: string) => number): ProfileRow {
-  const cols = { company: [row.company], school: [row.school], location: [row.location], industry: [row.industry], seniority: [row.seniority] };
-  applyProfileChanges(cols, 0, changes, code);
-  return { ...row, company: cols.company[0], school: cols.school[0], location: cols.location[0], industry: cols.industry[0], seniority: cols.seniority[0] };
+  if (changes.seniority !== undefined) set('seniority', changes.seniority ?? -1);
 }

@@ -7,6 +7,7 @@
  * banned users spam invites. A block is registered with the graph so the pair never connects afterwards.
  */
 import type { Rng } from '../../core/rng.js';
+import { lowerBound } from '../../core/sorted.js';
 import { EVENT_CODE, EventBuilder, FLAG_BANNED, type EventTable } from '../../core/tables.js';
 import type { GrowingGraph } from './growingGraph.js';
 import { MECHANISMS, MODEL, type WorldParams } from './params.js';
@@ -157,18 +158,6 @@ export class ActivityLog {
   private exp(mean: number): number {
     return 1 + Math.floor(-Math.log(1 - this.rng.next()) * mean);
   }
-}
-
-/** Number of entries of the ascending array below x. */
-function lowerBound(a: Int32Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Stable LSD radix sort of an event table by ts (two 16-bit passes). */

@@ -1,0 +1,13 @@
+/** Searches in ascending typed arrays. */
+
+/** Number of entries of the ascending array `a` below `x` (the position `x` has or would take). */
+export function lowerBound(a: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
