@@ -132,10 +132,22 @@ export class DelayProxy {
           upstream.destroy();
         });
       }
+      // In order, as TCP is: a chunk never overtakes one still held back (when the delay drops to 0, the
+      // bytes held go first). Reordered bytes would corrupt the RESP stream — a fault no network makes.
       const relay = (from: Socket, to: Socket): void => {
-        from.on('data', (chunk) => {
-          if (this.delayMs === 0) to.write(chunk);
-          else setTimeout(() => to.writable && to.write(chunk), this.delayMs);
+        const held: { due: number; chunk: Buffer }[] = [];
+        const flush = (): void => {
+          while (held.length && held[0].due <= performance.now()) {
+            const { chunk } = held.shift()!;
+            if (to.writable) to.write(chunk);
+          }
+          if (held.length) setTimeout(flush, Math.max(0, held[0].due - performance.now()));
+        };
+        from.on('data', (chunk: Buffer) => {
+          if (this.delayMs === 0 && held.length === 0) return void to.write(chunk);
+          const due = Math.max(performance.now() + this.delayMs, held.at(-1)?.due ?? 0);
+          held.push({ due, chunk });
+          if (held.length === 1) setTimeout(flush, due - performance.now());
         });
       };
       relay(client, upstream);

@@ -132,7 +132,9 @@ test('200 ms injected between server and Redis: every answer 200 within reach of
     const full = fullServiceAfter(samples, to);
     record('store-latency-200ms', { slowFromMs: Math.round(from), slowToMs: Math.round(to), fullServiceMsAfterRecovery: full, all, slow });
     assert.equal(all.fiveXx, 0, JSON.stringify(all.by));
-    assert.equal(all.emptySeconds, 0);
+    const perSec: Record<number, number> = {};
+    for (const s of samples) perSec[Math.floor(s.t / 1000)] = (perSec[Math.floor(s.t / 1000)] ?? 0) + 1;
+    assert.equal(all.emptySeconds, 0, `per second ${JSON.stringify(perSec)} slow ${Math.round(from)}..${Math.round(to)}: ${server.log().slice(-3000)}`);
     assert.ok(slow.answers > 0);
     assert.ok((slow.by.path.full ?? 0) < slow.answers * 0.5, `fallbacks served the slow store: ${JSON.stringify(slow.by.path)}`);
     // The budget is 150 ms; the fallbacks answer in-process. Loose bound for a loaded 2-core CI machine; the committed run reports the real p99.
