@@ -160,12 +160,14 @@ export interface RecommendOptions {
   explain?: boolean;
   /** Time the stages (the serving metrics); absent, nothing is timed. */
   onStage?: StageClock;
+  /** The user's dense id, already being read (the server starts it beside its L2 lookup); absent, read here. */
+  resolved?: Promise<number | null>;
 }
 
 /** The full online answer for an external user id. Unknown user → PYMK_USER_NOT_FOUND. */
 export async function recommend(deps: RecommendDeps, userId: string, limit: number, opts: RecommendOptions = {}): Promise<RecommendResult> {
   const t0 = opts.onStage ? performance.now() : 0;
-  const uid = await deps.store.resolveUser(userId);
+  const uid = await (opts.resolved ?? deps.store.resolveUser(userId));
   if (uid === null) throw new PymkError('PYMK_USER_NOT_FOUND', `user '${userId}' not found`);
   const t1 = opts.onStage ? performance.now() : 0;
   opts.onStage?.('resolve', (t1 - t0) / 1000);

@@ -75,8 +75,11 @@ export class Answers {
     this.l1Miss = metrics.cache.labels({ layer: 'l1', result: 'miss' });
   }
 
-  /** The answer for (user, limit) on `version`: from L1, L2, or `compute`. */
-  async get(user: string, limit: number, version: string, compute: () => Promise<RecommendResult>): Promise<Answer> {
+  /**
+   * The answer for (user, limit) on `version`: from L1, L2, or `compute`. `onMiss` runs on an L1 miss before
+   * the L2 lookup, so work `compute` needs can start beside it (the server reads the user's id there).
+   */
+  async get(user: string, limit: number, version: string, compute: () => Promise<RecommendResult>, onMiss?: () => void): Promise<Answer> {
     let hit = this.l1.get(user, limit, version);
     if (hit && this.outdated(hit, this.computedAt.get(hit) ?? 0)) hit = undefined;
     (hit ? this.l1Hit : this.l1Miss).inc();
@@ -84,6 +87,7 @@ export class Answers {
     const key = `${limit}\u0000${user}`;
     const running = this.inflight.get(key);
     if (running) return running;
+    onMiss?.();
     const p = this.miss(user, limit, version, compute).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return p;
