@@ -11,3 +11,9 @@ export function lowerBound(a: ArrayLike<number>, x: number): number {
   }
   return lo;
 }
+
+/** Whether the ascending array `a` holds `x`. */
+export function containsSorted(a: ArrayLike<number>, x: number): boolean {
+  const i = lowerBound(a, x);
+  return i < a.length && a[i] === x;
+}

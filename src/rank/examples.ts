@@ -24,6 +24,7 @@
 import { CANDIDATES_PER_USER } from '../core/config.js';
 import type { Dictionary } from '../core/dictionary.js';
 import { Rng } from '../core/rng.js';
+import { containsSorted } from '../core/sorted.js';
 import { EVENT_CODE, FLAG_BANNED, type EventTable, type ProfileTable } from '../core/tables.js';
 import { buildGraph, type Graph } from '../graph/csr.js';
 import { exclusionMask, exclusionsFromEvents } from '../graph/exclusions.js';
@@ -152,7 +153,7 @@ export async function buildExamples(src: RankSource, opts: ExampleOptions = EXAM
       const c = gen.run(u);
       for (let i = 0; i < c; i++) {
         const v = gen.cand[i];
-        if ((blocked && includes(blocked, v)) || (dismissed && includes(dismissed, v))) continue;
+        if ((blocked && containsSorted(blocked, v)) || (dismissed && containsSorted(dismissed, v))) continue;
         cand.push(v);
       }
     }
@@ -258,14 +259,3 @@ function emptyAdjacency(n: number): { offsets: Int32Array; targets: Int32Array }
   return { offsets: new Int32Array(n + 1), targets: new Int32Array(0) };
 }
 
-function includes(sorted: Int32Array, v: number): boolean {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] === v) return true;
-    if (sorted[mid] < v) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
-}

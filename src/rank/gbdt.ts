@@ -5,6 +5,7 @@
  * is the flat evaluator and the reference the ONNX TreeEnsembleRegressor export is checked against.
  */
 import { Rng } from '../core/rng.js';
+import { lowerBound } from '../core/sorted.js';
 import type { TrainingSet } from './mlp.js';
 
 /** Trees in flat arrays; a node is a leaf when feature[i] < 0. Split: x <= threshold goes to left. */
@@ -49,7 +50,7 @@ export function trainGbdt(data: TrainingSet, opts: GbdtOptions = GBDT_DEFAULTS, 
   const edges = binEdges(X, rows, F, opts.bins, rng);
   const B = opts.bins;
   const binned = new Uint8Array(rows * F);
-  for (let r = 0; r < rows; r++) for (let f = 0; f < F; f++) binned[r * F + f] = binOf(edges[f], X[r * F + f]);
+  for (let r = 0; r < rows; r++) for (let f = 0; f < F; f++) binned[r * F + f] = lowerBound(edges[f], X[r * F + f]); // the bin: the first edge ≥ x, or the number of edges (the last bin)
   let sw = 0;
   let swy = 0;
   for (let r = 0; r < rows; r++) {
@@ -253,14 +254,3 @@ function binEdges(X: Float32Array, rows: number, F: number, bins: number, rng: R
   return out;
 }
 
-/** The bin of x: the first edge with x <= edge, or the number of edges (the last bin). */
-function binOf(edges: Float32Array, x: number): number {
-  let lo = 0;
-  let hi = edges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (x <= edges[mid]) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}

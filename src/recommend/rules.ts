@@ -4,6 +4,7 @@
  * take the caps from the configuration through rulesOf().
  */
 import type { Config } from '../core/config.js';
+import { containsSorted } from '../core/sorted.js';
 import { FLAG_BANNED, FLAG_DEACTIVATED } from '../core/tables.js';
 import type { RankingInputs } from '../store/types.js';
 
@@ -118,15 +119,3 @@ export function applyRules(inputs: RankingInputs, order: ArrayLike<number>, cfg:
   return { picked, excluded, cappedByCompany, cappedBySchool };
 }
 
-export function containsSorted(a: Int32Array, x: number): boolean {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = a[mid];
-    if (v === x) return true;
-    if (v < x) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
-}

@@ -4,6 +4,7 @@
  * StoreWriter writes go to a small per-user overlay, so the snapshot itself is never modified.
  */
 import { PymkError } from '../core/errors.js';
+import { lowerBound } from '../core/sorted.js';
 import type { ProfileField } from '../core/tables.js';
 import { profileColumns, type ProfileRow } from './codec.js';
 import { applyProfileChanges, newUserRow } from './newUser.js';
@@ -307,13 +308,7 @@ export class MemoryStore implements OnlineStore {
     const cur = this.row(uid, kind);
     // A row that exists keeps its deadline; one created now gets a fresh TTL (Redis: KEEPTTL vs PX).
     const expires = cur.length > 0 ? (this.overlay.get(uid)?.rows[kind]?.expires ?? this.deadlines.graph) : this.ttls && this.ttls.graph > 0 ? this.clock() + this.ttls.graph : Infinity;
-    let lo = 0;
-    let hi = cur.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cur[mid] < other) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(cur, other);
     if (lo >= cur.length || cur[lo] !== other) {
       const ids = new Int32Array(cur.length + 1);
       ids.set(cur.subarray(0, lo));

@@ -19,7 +19,7 @@ import { coreFor, rankUser } from '../../src/recommend/recommend.js';
 import { createServer } from '../../src/serve/server.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { ttlConfig } from '../../src/store/index.js';
-import { containsSorted } from '../../src/recommend/rules.js';
+import { containsSorted } from '../../src/core/sorted.js';
 import { AnnCandidates, unconnectedUsers } from '../../src/recommend/ann.js';
 import { readArrays } from '../../src/bundle/binary.js';
 import { row } from '../../src/store/snapshot.js';
