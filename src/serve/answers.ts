@@ -80,10 +80,19 @@ export class Answers {
    * the L2 lookup, so work `compute` needs can start beside it (the server reads the user's id there).
    */
   async get(user: string, limit: number, version: string, compute: () => Promise<RecommendResult>, onMiss?: () => void): Promise<Answer> {
+    return this.fromL1(user, limit, version) ?? this.afterL1(user, limit, version, compute, onMiss);
+  }
+
+  /** L1's answer for (user, limit) on `version`, counted as an L1 hit or miss; synchronous (the route's fast path). */
+  fromL1(user: string, limit: number, version: string): Answer | undefined {
     let hit = this.l1.get(user, limit, version);
     if (hit && this.outdated(hit, this.computedAt.get(hit) ?? 0)) hit = undefined;
     (hit ? this.l1Hit : this.l1Miss).inc();
-    if (hit) return { result: hit, layer: 'l1', computedAt: this.computedAt.get(hit) ?? this.clock() };
+    return hit ? { result: hit, layer: 'l1', computedAt: this.computedAt.get(hit) ?? this.clock() } : undefined;
+  }
+
+  /** After an L1 miss (fromL1 returned nothing): L2, then `compute`, single-flight per (user, limit). */
+  afterL1(user: string, limit: number, version: string, compute: () => Promise<RecommendResult>, onMiss?: () => void): Promise<Answer> {
     const key = `${limit}\u0000${user}`;
     const running = this.inflight.get(key);
     if (running) return running;

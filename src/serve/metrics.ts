@@ -1,9 +1,12 @@
 /**
  * The server's Prometheus metrics (prom-client), one registry per app, served at GET /metrics. Each metric
  * is declared here once, with its name, help and labels; the code that observes it takes it from
- * `app.metrics`. Gauges whose value lives elsewhere (cache sizes, event lag) are collected on scrape.
+ * `app.metrics`. Gauges whose value lives elsewhere (cache sizes, event lag) are collected on scrape. The
+ * metrics every request updates (requests, stages, answers, cache lookups) are hotMetrics.ts's, which cost
+ * no label hashing per update.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HotCounter, HotHistogram } from './hotMetrics.js';
 
 /** Latency buckets in seconds, from 0.5 ms to 2.5 s: the budget (150 ms) sits in the middle. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5];
@@ -11,17 +14,11 @@ export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 export class Metrics {
   readonly registry = new Registry();
   /** Every answered request: route (the route pattern, or 'unknown'), method, status code. */
-  readonly requests = new Histogram({
-    name: 'pymk_http_request_duration_seconds',
-    help: 'HTTP request duration by route, method and status code',
-    labelNames: ['route', 'method', 'status'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly requests = new HotHistogram('pymk_http_request_duration_seconds', 'HTTP request duration by route, method and status code', ['route', 'method', 'status'], LATENCY_BUCKETS, this.registry);
   /** Error answers by their stable PYMK_* code. */
   readonly errors = new Counter({ name: 'pymk_http_errors_total', help: 'Error answers by PYMK_* code', labelNames: ['code'] as const, registers: [this.registry] });
   /** Recommendation answers by the path that served them (full, static, stale-cache, …). */
-  readonly answers = new Counter({ name: 'pymk_answers_total', help: 'Recommendation answers by the path that served them', labelNames: ['path'] as const, registers: [this.registry] });
+  readonly answers = new HotCounter('pymk_answers_total', 'Recommendation answers by the path that served them', ['path'], this.registry);
   /** Answers not from the full path, by the fallback that served them and why (serve/degrade.ts). */
   readonly fallbacks = new Counter({
     name: 'pymk_fallbacks_total',
@@ -30,18 +27,12 @@ export class Metrics {
     registers: [this.registry],
   });
   /** Cache lookups by layer (l1, l2) and result (hit, miss). */
-  readonly cache = new Counter({ name: 'pymk_cache_lookups_total', help: 'Cache lookups by layer and result', labelNames: ['layer', 'result'] as const, registers: [this.registry] });
+  readonly cache = new HotCounter('pymk_cache_lookups_total', 'Cache lookups by layer and result', ['layer', 'result'], this.registry);
   /** Requests refused with 429, and limiter calls that failed (served without a limit). */
   readonly rateLimited = new Counter({ name: 'pymk_rate_limited_total', help: 'Requests refused with 429', registers: [this.registry] });
   readonly limiterFailures = new Counter({ name: 'pymk_rate_limiter_failures_total', help: 'Rate-limiter calls that failed (the request was served)', registers: [this.registry] });
   /** Time per stage: l2 (the shared cache read), then the recommend path's resolve, inputs (one store round trip), ann, score, rules, reasons. */
-  readonly stages = new Histogram({
-    name: 'pymk_stage_duration_seconds',
-    help: 'Time per stage of the recommend path',
-    labelNames: ['stage'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly stages = new HotHistogram('pymk_stage_duration_seconds', 'Time per stage of the recommend path', ['stage'], LATENCY_BUCKETS, this.registry);
 
   // Freshness (docs/events.md).
   /** Events appended through POST /v1/events. */
