@@ -68,7 +68,7 @@ export async function recommendOrDegrade(
 ): Promise<RecommendResult> {
   if (state.underPressure() || (state.maxInflight > 0 && state.inflight >= state.maxInflight)) {
     const cheap = await cheapPath(core, state, user, limit);
-    if (cheap) return degraded(state, cheap, 'overload');
+    if (cheap) return degraded(state, cheap, 'overload', limit);
   }
   state.inflight++;
   try {
@@ -78,7 +78,7 @@ export async function recommendOrDegrade(
     const reason = reasonOf(err);
     const fallback = (await storeDown(core, state, user, limit)) ?? stale(cache, user, limit);
     if (!fallback) throw isBreakerError(err) ? new PymkError('PYMK_STORE_UNAVAILABLE', `${core.store.url}: ${err.message}`) : err;
-    return degraded(state, fallback, reason);
+    return degraded(state, fallback, reason, limit);
   } finally {
     state.inflight--;
   }
@@ -91,7 +91,7 @@ async function fullPath(core: ServingCore, state: DegradeState, user: string, li
   } catch (err) {
     if (!(isPymkError(err) && err.code === 'PYMK_RANKER_UNAVAILABLE')) throw err;
     const r = await recommend({ ...core, scorer: HEURISTIC }, user, limit, opts);
-    return degraded(state, { ...r, path: 'heuristic' }, 'ranker-unavailable');
+    return degraded(state, { ...r, path: 'heuristic' }, 'ranker-unavailable', limit);
   }
 }
 
@@ -147,10 +147,16 @@ async function tryStatic(store: OnlineStore, state: DegradeState, user: string, 
   }
 }
 
+/**
+ * Static answers are read this many entries past the limit: the pairs excluded since the bundle are
+ * filtered out afterwards (degraded), and the answer is cut to the limit then, not short by them.
+ */
+export const STATIC_SLACK = 10;
+
 async function staticAnswer(store: OnlineStore, uid: number, user: string, limit: number, path: ServePath): Promise<RecommendResult | null> {
   const list = await store.staticList(uid);
   if (!list) return null;
-  const n = Math.min(limit, list.cand.length);
+  const n = Math.min(limit + STATIC_SLACK, list.cand.length);
   const ids = await store.externalIds(list.cand.subarray(0, n));
   return {
     user,
@@ -166,12 +172,13 @@ function stale(cache: ResultCache, user: string, limit: number): RecommendResult
   return r ? { ...r, source: 'stale-cache', path: 'stale-cache' } : null;
 }
 
-function degraded(state: DegradeState, r: RecommendResult, reason: DegradeReason): RecommendResult {
+/** A fallback's answer: counted, filtered by the exclusions since the bundle, then cut to the limit. */
+function degraded(state: DegradeState, r: RecommendResult, reason: DegradeReason, limit: number): RecommendResult {
   state.degraded++;
   state.onDegraded(r.path ?? 'full', reason);
   // The full path's fallbacks (heuristic) read the live store; the others are older than the events.
   const live = r.path === 'heuristic' || !state.exclusions ? r : state.exclusions.filter(r);
-  return { ...live, degraded: r.degraded ?? reason };
+  return { ...live, recommendations: live.recommendations.slice(0, limit), degraded: r.degraded ?? reason };
 }
 
 function reasonOf(err: unknown): DegradeReason {

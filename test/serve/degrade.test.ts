@@ -120,6 +120,22 @@ test('fallback answers leave out what events excluded since the bundle (blocks, 
   assert.deepEqual(c.recommendations.map((x) => x.id), ['fay']);
 });
 
+test('a fallback answer is cut to the limit after the exclusions are filtered out, so it is not short by them', async () => {
+  const { core, s } = setup();
+  const exclusions = new LiveExclusions();
+  const st = state({ exclusions });
+  s.set('down');
+  assert.deepEqual((await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 1)).recommendations.map((x) => x.id), ['dan']);
+  exclusions.add([['ann', 'dan']]);
+  assert.deepEqual((await recommendOrDegrade(core, new ResultCache(10, 60), st, 'ann', 1)).recommendations.map((x) => x.id), ['eve'], 'the next entry of the list fills the place');
+  const { core: memOnly, s: s2 } = setup({ local: false });
+  s2.set('up');
+  const over = state({ exclusions, underPressure: () => true });
+  const o = await recommendOrDegrade(memOnly, new ResultCache(10, 60), over, 'ann', 1);
+  assert.equal(o.path, 'static');
+  assert.deepEqual(o.recommendations.map((x) => x.id), ['eve']);
+});
+
 test('after enough failures the store breaker opens: answers come from the local bundle without calling the store', async () => {
   const { core, s } = setup();
   s.set('down');
