@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { generateWorld } from '../src/data/generate/index.js';
-import { readBundleVersion } from '../src/bundle/bundle.js';
+import { readBundleVersion, readManifest } from '../src/bundle/bundle.js';
 import { runPipeline } from '../src/pipeline/runner.js';
 import { PIPELINE_DEFAULTS, defaultStages } from '../src/pipeline/stages/index.js';
 import { machine, machineLine } from './lib/machine.js';
@@ -188,6 +188,9 @@ interface Row extends Load {
 async function main(): Promise<void> {
   const bundle = await ensureBundle();
   const m = machine();
+  // The model the server ranks with (PYMK_SCORER overrides the bundle's choice).
+  const rank = (await readManifest(bundle))?.stages.find((st) => st.name === 'rank');
+  const scorer = process.env.PYMK_SCORER ?? String((rank?.metrics as { served?: unknown } | undefined)?.served ?? 'none (no rank stage)');
   const redisPort = await freePort();
   const redisProc = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
   const redis = new Redis({ port: redisPort, lazyConnect: true });
@@ -301,12 +304,13 @@ async function main(): Promise<void> {
   const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
   const ceiling = (w: number): number => median(rows.filter((r) => r.workers === w && r.scenario.startsWith('bare')).map((r) => r.requestsPerSec));
   const cachedRatio = [...new Set(ratios.map((r) => r.workers))].map((w) => ({ workers: w, rounds: ratios.filter((r) => r.workers === w).map((r) => r.ratio), median: median(ratios.filter((r) => r.workers === w).map((r) => r.ratio)) }));
-  const result = { bench: 'serve', bundle, users, connections, durationSeconds: duration, hotUsers: HOT, coldWrapped: wrapped, machine: m, rows, cachedRatio, capacity, plannedUtilisation: PLANNED_UTILISATION, qpsTarget: QPS_TARGET };
+  const result = { bench: 'serve', bundle, scorer, users, connections, durationSeconds: duration, hotUsers: HOT, coldWrapped: wrapped, machine: m, rows, cachedRatio, capacity, plannedUtilisation: PLANNED_UTILISATION, qpsTarget: QPS_TARGET };
   const pct = (r: Row): string => (r.scenario.startsWith('bare') ? '' : `${Math.round((r.requestsPerSec / ceiling(r.workers)) * 100)}%`);
   const md = [
     '# Serving benchmark (Redis store, L1 + L2, ranker and ANN on)',
     '',
     `- ${users}-user generated world (seed 1), pipeline defaults, published to a private redis-server; \`pymk serve --store redis://… --workers N\` with L1 (200k entries) and L2 (Redis, 1 h); hot set ${HOT} users warmed before the hit-rate rows; misses are users not asked for before in the run${wrapped ? ` (wrapped ${wrapped}×)` : ''}`,
+    `- ranking model served: ${scorer}${process.env.PYMK_SCORER ? ' (PYMK_SCORER)' : " (the bundle's choice)"}`,
     `- autocannon in the benchmark process on the same box: ${connections} connections, ${duration} s per row; the server logs at warn`,
     `- machine: ${machineLine(m)}`,
     `- command: \`node dist/bench/serve.js ${process.argv.slice(2).join(' ')}\``,
