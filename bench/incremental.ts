@@ -19,7 +19,7 @@ import { Rng } from '../src/core/rng.js';
 import { Graph } from '../src/graph/csr.js';
 import { runPipeline, type RunResult } from '../src/pipeline/runner.js';
 import { exclusionMask } from '../src/pipeline/stages/candidates.js';
-import { changedUsers } from '../src/pipeline/stages/incremental.js';
+import { changedUsers } from '../src/pipeline/stages/affected.js';
 import { PIPELINE_DEFAULTS, defaultStages, type PipelineParams } from '../src/pipeline/stages/index.js';
 
 function arg(name: string, def: string): string {
