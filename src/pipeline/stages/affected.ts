@@ -5,9 +5,14 @@
  * stages add the users whose input rows (candidate list, pair features, exclusions) differ from BUNDLE's.
  * Every other user's rows are copied from BUNDLE (docs/pipeline.md#incremental-runs says what that leaves
  * stale). Patching needs stable dense ids: BUNDLE's ids a prefix of this run's.
+ *
+ * Each incremental stage records the users it recomputed (ARTIFACTS.recomputed*: {since, users}); the next
+ * stage starts from that set when it was made against the same BUNDLE — every other user's rows are then
+ * BUNDLE's by construction — and otherwise derives it by comparing its inputs with BUNDLE's.
  */
 import { ARTIFACTS, GRAPH_COLUMNS, PROFILE_COLUMNS } from '../../bundle/artifacts.js';
 import type { Bundle } from '../../bundle/bundle.js';
+import { PymkError } from '../../core/errors.js';
 import { readIds } from '../../bundle/read.js';
 import { Graph } from '../../graph/csr.js';
 import { exclusionMask } from '../../graph/exclusions.js';
@@ -46,4 +51,36 @@ export async function changedSince(prev: Bundle, g: Graph, exclude: Uint8Array):
   const pg = await prev.readArrays(ARTIFACTS.graph, GRAPH_COLUMNS);
   const prevExclude = exclusionMask((await prev.readArrays(ARTIFACTS.profiles, PROFILE_COLUMNS)).flags);
   return changedUsers(new Graph(pg.offsets.length - 1, pg.offsets, pg.targets, pg.times), prevExclude, g, exclude);
+}
+
+/** What an incremental stage recorded: the users it recomputed against bundle `since` (and their row lengths there, for candidate-aligned rows). */
+interface Recomputed {
+  since: string;
+  users: number[];
+  prevLengths?: number[];
+}
+
+/** Records the users a stage recomputed against `prev` (read back by readRecomputed); `prevLength(u)`: u's row length in `prev`. */
+export async function writeRecomputed(ctx: StageContext, name: string, prev: Bundle, marked: Uint8Array, prevLength?: (u: number) => number): Promise<void> {
+  const users: number[] = [];
+  for (let u = 0; u < marked.length; u++) if (marked[u]) users.push(u);
+  await ctx.writeJson(name, { since: prev.version, users, ...(prevLength && { prevLengths: users.map(prevLength) }) } satisfies Recomputed);
+}
+
+/**
+ * The users an earlier stage of this run recomputed against `prev`, as a mask over n users, with their row
+ * lengths in `prev` when recorded (per user, 0 elsewhere); null when it recorded none against `prev`.
+ */
+export async function readRecomputed(ctx: StageContext, name: string, prev: Bundle, n: number): Promise<{ marked: Uint8Array; prevLengths: Int32Array | null } | null> {
+  if (!ctx.has(name)) return null;
+  const r = await ctx.readJson<Recomputed>(name);
+  if (r?.since !== prev.version) return null;
+  if (!Array.isArray(r.users)) throw new PymkError('PYMK_BUNDLE_INVALID', `${name}: no users list`);
+  const marked = new Uint8Array(n);
+  const prevLengths = r.prevLengths ? new Int32Array(n) : null;
+  r.users.forEach((u, i) => {
+    marked[u] = 1;
+    if (prevLengths) prevLengths[u] = r.prevLengths![i];
+  });
+  return { marked, prevLengths };
 }

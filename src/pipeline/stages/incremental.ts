@@ -22,7 +22,7 @@ import { Graph } from '../../graph/csr.js';
 import { HEURISTIC_NAMES } from '../../graph/heuristics.js';
 import { shareGraph, toShared, twoHopParallel } from '../../graph/twoHopParallel.js';
 import type { Stage, StageContext } from '../stage.js';
-import { changedSince, patchProblem } from './affected.js';
+import { changedSince, patchProblem, writeRecomputed } from './affected.js';
 import { CANDIDATE_DEFAULTS, exclusionMask, streamCandidates, type CandidateParams, type CandidateRunOptions } from './candidates.js';
 import { markedUsers, patchRows } from './rows.js';
 
@@ -101,6 +101,8 @@ async function patch(
     bar.update(r.hi);
   });
   bar.done();
+  const n0 = old.offsets.length - 1;
+  await writeRecomputed(ctx, ARTIFACTS.recomputedCandidates, prev, changed, (u) => (u < n0 ? old.offsets[u + 1] - old.offsets[u] : 0));
   ctx.log(`recomputed ${recomputed} of ${g.n} users on ${s.workers} workers (connections or flags changed, or new), copied the others from ${join(prev.dir, ARTIFACTS.candidates)}`);
-  return { incremental: true, users: g.n, recomputed, copied: g.n - recomputed, newUsers: g.n - (old.offsets.length - 1), candidates: total, workers: s.workers };
+  return { incremental: true, users: g.n, recomputed, copied: g.n - recomputed, newUsers: g.n - n0, candidates: total, workers: s.workers };
 }

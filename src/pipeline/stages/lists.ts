@@ -15,12 +15,12 @@ import { DEFAULTS } from '../../core/config.js';
 import { MemoryStore } from '../../store/memory.js';
 import type { Snapshot } from '../../store/snapshot.js';
 import { ARTIFACTS, CANDIDATE_COLUMNS, EXCLUSION_COLUMNS, LIST_COLUMNS, PAIR_EXTRA_COLUMNS } from '../../bundle/artifacts.js';
-import { openBundle } from '../../bundle/bundle.js';
+import { openBundle, type Bundle } from '../../bundle/bundle.js';
 import { exclusionMask } from '../../graph/exclusions.js';
 import { snapshotFrom } from '../../store/fromBundle.js';
 import { ownedRanges, type Partition } from '../partition.js';
 import { stageParamsSha, type Stage, type StageContext } from '../stage.js';
-import { changedSince, patchProblem } from './affected.js';
+import { changedSince, patchProblem, readRecomputed, writeRecomputed } from './affected.js';
 import { stageModelReader } from './rank.js';
 import { markChangedRows, markedUsers, patchRows } from './rows.js';
 
@@ -122,6 +122,20 @@ async function patchSince(ctx: StageContext, since: string, snap: Snapshot, para
     return null;
   }
   const n = snap.ids.size;
+  // The users whose pair-feature rows (a superset of the recomputed candidate rows) were recomputed, else a comparison.
+  const marked = (await readRecomputed(ctx, ARTIFACTS.recomputedPairExtra, prev, n))?.marked ?? (await changedInputs(prev, snap));
+  const px = await prev.readArrays(ARTIFACTS.exclusions, EXCLUSION_COLUMNS);
+  markChangedRows(marked, { offsets: px.blockedOffsets, cols: { t: px.blockedTargets } }, { offsets: snap.blocked.offsets, cols: { t: snap.blocked.targets } }, ['t']);
+  markChangedRows(marked, { offsets: px.dismissedOffsets, cols: { t: px.dismissedTargets } }, { offsets: snap.dismissed.offsets, cols: { t: snap.dismissed.targets } }, ['t']);
+  const users = markedUsers(marked);
+  await writeRecomputed(ctx, ARTIFACTS.recomputedLists, prev, marked);
+  const pl = await prev.readArrays(ARTIFACTS.lists, LIST_COLUMNS);
+  ctx.log(`ranking ${users.length} of ${n} users (connections, flag, candidates, pair features or exclusions changed, or new), copying the others' lists from ${prev.dir}`);
+  return { marked, users, prev: { offsets: pl.offsets, cols: { cand: pl.cand, score: pl.score } }, version: prev.version ?? prev.dir };
+}
+
+/** The users whose own connections or flag changed, or whose candidate row or pair features differ from `prev`'s. */
+async function changedInputs(prev: Bundle, snap: Snapshot): Promise<Uint8Array> {
   const marked = await changedSince(prev, snap.graph, exclusionMask(snap.profiles.flags));
   const c = snap.candidates;
   const { offsets: prevOffsets, ...pc } = await prev.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
@@ -130,11 +144,5 @@ async function patchSince(ctx: StageContext, since: string, snap: Snapshot, para
     const pe = await prev.readArrays(ARTIFACTS.pairExtra, PAIR_EXTRA_COLUMNS);
     markChangedRows(marked, { offsets: prevOffsets, cols: pe }, { offsets: c.offsets, cols: c.features }, Object.keys(PAIR_EXTRA_COLUMNS) as (keyof typeof PAIR_EXTRA_COLUMNS)[]);
   }
-  const px = await prev.readArrays(ARTIFACTS.exclusions, EXCLUSION_COLUMNS);
-  markChangedRows(marked, { offsets: px.blockedOffsets, cols: { t: px.blockedTargets } }, { offsets: snap.blocked.offsets, cols: { t: snap.blocked.targets } }, ['t']);
-  markChangedRows(marked, { offsets: px.dismissedOffsets, cols: { t: px.dismissedTargets } }, { offsets: snap.dismissed.offsets, cols: { t: snap.dismissed.targets } }, ['t']);
-  const users = markedUsers(marked);
-  const pl = await prev.readArrays(ARTIFACTS.lists, LIST_COLUMNS);
-  ctx.log(`ranking ${users.length} of ${n} users (connections, flag, candidates, pair features or exclusions changed, or new), copying the others' lists from ${prev.dir}`);
-  return { marked, users, prev: { offsets: pl.offsets, cols: { cand: pl.cand, score: pl.score } }, version: prev.version ?? prev.dir };
+  return marked;
 }

@@ -9,13 +9,14 @@
  */
 import { ARTIFACTS, CANDIDATE_COLUMNS, EVENT_COLUMNS, GRAPH_COLUMNS, PAIR_EXTRA_COLUMNS, PROFILE_COLUMNS } from '../../bundle/artifacts.js';
 import { openBundle } from '../../bundle/bundle.js';
+import { readIds } from '../../bundle/read.js';
 import { Graph } from '../../graph/csr.js';
 import { exclusionMask } from '../../graph/exclusions.js';
 import { BehaviourIndex, dataTime, extraPairColumns } from '../../rank/behaviour.js';
 import type { Partition } from '../partition.js';
 import type { Stage, StageContext } from '../stage.js';
-import { changedSince, patchProblem } from './affected.js';
-import { markChangedRows, markedUsers, patchRows, type Rows } from './rows.js';
+import { changedSince, patchProblem, readRecomputed, writeRecomputed } from './affected.js';
+import { markChangedRows, markedUsers, patchRows } from './rows.js';
 
 const EXTRA_NAMES = Object.keys(PAIR_EXTRA_COLUMNS) as (keyof typeof PAIR_EXTRA_COLUMNS)[];
 
@@ -42,6 +43,7 @@ export function pairFeaturesStage(partition?: Partition, since?: string): Stage 
         ? patched.rows(extraPairColumns(graph, b, users, patched.fresh.offsets, patched.fresh.cand))
         : extraPairColumns(graph, b, users, c.offsets, c.cand);
       await ctx.writeArrays(ARTIFACTS.pairExtra, extra);
+      if (patched) await patched.record();
       let withBehaviour = 0;
       for (let i = 0; i < c.cand.length; i++) if (extra.views_out[i] || extra.views_in[i] || extra.impressions[i] || extra.rejections[i]) withBehaviour++;
       ctx.setSchema('pairExtra', { columns: Object.keys(extra), asOf, windowFrom: b.from });
@@ -62,18 +64,29 @@ async function patchSince(
   g: Graph,
   ev: EventCols,
   c: { offsets: Int32Array; cand: Int32Array; score: Float32Array },
-): Promise<{ fresh: { offsets: Int32Array; cand: Int32Array }; rows: (fresh: Extra) => Extra; metrics: Record<string, unknown> } | null> {
+): Promise<{ fresh: { offsets: Int32Array; cand: Int32Array }; rows: (fresh: Extra) => Extra; record: () => Promise<void>; metrics: Record<string, unknown> } | null> {
   const prev = await openBundle(since);
   const why = await patchProblem(ctx, prev, [ARTIFACTS.candidates, ARTIFACTS.pairExtra]);
   if (why !== null) {
     ctx.log(`computing every user: ${why}`);
     return null;
   }
-  const { flags } = await ctx.readArrays(ARTIFACTS.profiles, PROFILE_COLUMNS);
-  const marked = await changedSince(prev, g, exclusionMask(flags));
-  const pc = await prev.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
-  const prevCand: Rows<{ cand: Int32Array }> = { offsets: pc.offsets, cols: { cand: pc.cand } };
-  markChangedRows(marked, prevCand, { offsets: c.offsets, cols: { cand: c.cand } }, ['cand']);
+  // The users whose candidate rows the candidates stage recomputed (the others' rows are BUNDLE's), else a comparison.
+  const rec = await readRecomputed(ctx, ARTIFACTS.recomputedCandidates, prev, g.n);
+  let marked: Uint8Array;
+  let prevOffsets: Int32Array;
+  if (rec?.prevLengths) {
+    marked = rec.marked;
+    const n0 = (await readIds(prev)).size;
+    prevOffsets = new Int32Array(n0 + 1);
+    for (let u = 0; u < n0; u++) prevOffsets[u + 1] = prevOffsets[u] + (marked[u] ? rec.prevLengths[u] : c.offsets[u + 1] - c.offsets[u]);
+  } else {
+    const { flags } = await ctx.readArrays(ARTIFACTS.profiles, PROFILE_COLUMNS);
+    marked = await changedSince(prev, g, exclusionMask(flags));
+    const pc = await prev.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
+    markChangedRows(marked, { offsets: pc.offsets, cols: { cand: pc.cand } }, { offsets: c.offsets, cols: { cand: c.cand } }, ['cand']);
+    prevOffsets = pc.offsets;
+  }
   const prevAsOf = (prev.stage('pair-features')?.schema?.pairExtra as { asOf?: number } | undefined)?.asOf;
   if (prevAsOf !== undefined) {
     for (let i = 0; i < ev.type.length; i++) {
@@ -91,7 +104,8 @@ async function patchSince(
   const prevExtra = await prev.readArrays(ARTIFACTS.pairExtra, PAIR_EXTRA_COLUMNS);
   return {
     fresh: { offsets, cand },
-    rows: (fresh) => patchRows(marked, 0, g.n, { offsets, cols: fresh }, { offsets: pc.offsets, cols: prevExtra }, EXTRA_NAMES).cols as Extra,
+    rows: (fresh) => patchRows(marked, 0, g.n, { offsets, cols: fresh }, { offsets: prevOffsets, cols: prevExtra }, EXTRA_NAMES).cols as Extra,
+    record: () => writeRecomputed(ctx, ARTIFACTS.recomputedPairExtra, prev, marked),
     metrics: { incremental: true, recomputed, copied: g.n - recomputed, since: prev.version, staleAsOf: prevAsOf ?? null },
   };
 }
