@@ -25,7 +25,8 @@ import { Graph } from '../src/graph/csr.js';
 import { exclusionMask } from '../src/graph/exclusions.js';
 import { runPipeline, type RunResult } from '../src/pipeline/runner.js';
 import { changedUsers } from '../src/pipeline/stages/affected.js';
-import { PIPELINE_DEFAULTS, defaultStages, type PipelineParams } from '../src/pipeline/stages/index.js';
+import { PIPELINE_DEFAULTS, consistentParams, defaultStages, type PipelineParams } from '../src/pipeline/stages/index.js';
+import { keptRankStage } from '../src/pipeline/stages/keptModel.js';
 import { loadSnapshot } from '../src/store/fromBundle.js';
 import { openKvTarget, publishChanges, publishSnapshot } from '../src/store/index.js';
 import { machine, machineLine } from './lib/machine.js';
@@ -105,6 +106,13 @@ async function main(): Promise<void> {
     runPipeline({ out: join(work, 'inc'), stages: defaultStages(PARAMS, { incrementalFrom: weekly.dir }), inputs: { data: grown }, params: PARAMS, reuseFrom: weekly.dir, ...quiet }),
   );
   const [full, tFull] = await timed('full (after)', () => runPipeline({ out: join(work, 'full'), stages: defaultStages(PARAMS), inputs: { data: grown }, params: PARAMS, ...quiet }));
+  // The full run with the weekly model instead of a retrained one: the overlap with it is the incremental run's staleness alone.
+  const rank = consistentParams(PARAMS).rank;
+  const sameModel = rank
+    ? await timed('full (after), weekly model', () =>
+        runPipeline({ out: join(work, 'full-same-model'), stages: defaultStages(PARAMS).map((s) => (s.name === 'rank' ? keptRankStage(rank, weekly.dir) : s)), inputs: { data: grown }, params: PARAMS, ...quiet }),
+      )
+    : null;
 
   const graph = async (r: RunResult): Promise<Graph> => {
     const g = await readArrays(join(r.dir, 'graph/graph.bin'), GRAPH_COLUMNS);
@@ -116,18 +124,21 @@ async function main(): Promise<void> {
   const near = new Uint8Array(g1.n);
   for (let u = 0; u < g1.n; u++) if (changed[u]) for (const v of g1.neighbors(u)) if (!changed[v]) near[v] = 1;
   const li = await readArrays(join(inc.dir, 'lists/static.bin'), LIST_COLUMNS);
-  const lf = await readArrays(join(full.dir, 'lists/static.bin'), LIST_COLUMNS);
-  const groups: Record<string, [number, number]> = { changed: [0, 0], neighbours: [0, 0], others: [0, 0], all: [0, 0] };
-  for (let u = 0; u < g1.n; u++) {
-    const f = new Set(lf.cand.subarray(lf.offsets[u], Math.min(lf.offsets[u + 1], lf.offsets[u] + 20)));
-    if (f.size === 0) continue;
-    const i = li.cand.subarray(li.offsets[u], Math.min(li.offsets[u + 1], li.offsets[u] + 20));
-    const hit = Array.from(i).filter((v) => f.has(v)).length / f.size;
-    for (const k of [changed[u] ? 'changed' : near[u] ? 'neighbours' : 'others', 'all']) {
-      groups[k][0] += hit;
-      groups[k][1]++;
+  const overlap = async (ref: RunResult): Promise<Record<string, { users: number; overlap: number | null }>> => {
+    const lf = await readArrays(join(ref.dir, 'lists/static.bin'), LIST_COLUMNS);
+    const groups: Record<string, [number, number]> = { changed: [0, 0], neighbours: [0, 0], others: [0, 0], all: [0, 0] };
+    for (let u = 0; u < g1.n; u++) {
+      const f = new Set(lf.cand.subarray(lf.offsets[u], Math.min(lf.offsets[u + 1], lf.offsets[u] + 20)));
+      if (f.size === 0) continue;
+      const i = li.cand.subarray(li.offsets[u], Math.min(li.offsets[u + 1], li.offsets[u] + 20));
+      const hit = Array.from(i).filter((v) => f.has(v)).length / f.size;
+      for (const k of [changed[u] ? 'changed' : near[u] ? 'neighbours' : 'others', 'all']) {
+        groups[k][0] += hit;
+        groups[k][1]++;
+      }
     }
-  }
+    return Object.fromEntries(Object.entries(groups).map(([k, [s, c]]) => [k, { users: c, overlap: c ? +(s / c).toFixed(4) : null }]));
+  };
   const metrics = (r: RunResult, stage: string): Record<string, unknown> => r.manifest.stages.find((s) => s.name === stage)?.metrics ?? {};
   const recomputed = Object.fromEntries(['candidates', 'pair-features', 'lists'].map((s) => [s, +(((metrics(inc, s).recomputed as number) ?? NaN) / g1.n).toFixed(4)]));
   const result = {
@@ -138,11 +149,14 @@ async function main(): Promise<void> {
     grow,
     users: g1.n,
     heldBackConnections: heldBack,
-    runs: [tWeekly, tInc, tFull],
+    runs: [tWeekly, tInc, tFull, ...(sameModel ? [sameModel[1]] : [])],
     incrementalShareOfFull: +(tInc.seconds / tFull.seconds).toFixed(4),
     recomputedShare: recomputed,
     modelKept: metrics(inc, 'rank').kept === true,
-    recallAt20: Object.fromEntries(Object.entries(groups).map(([k, [s, c]]) => [k, { users: c, overlap: c ? +(s / c).toFixed(4) : null }])),
+    servedRetrained: metrics(full, 'rank').served ?? null,
+    servedWeekly: metrics(weekly, 'rank').served ?? null,
+    recallAt20: await overlap(full),
+    recallAt20SameModel: sameModel ? await overlap(sameModel[0]) : null,
     publish: redisUrl ? await publishBench(weekly.dir, inc.dir) : null,
   };
   console.log(JSON.stringify(result));
@@ -168,7 +182,8 @@ function markdown(r: Awaited<ReturnType<typeof resultShape>>): string {
   const stageNames = ['ingest', 'graph', 'candidates', 'pair-features', 'rank', 'lists'];
   const row = (t: Timed): string => `| ${t.run} | ${Number.isNaN(t.seconds) ? '–' : t.seconds} | ${stageNames.map((s) => t.stages[s] ?? '–').join(' | ')} |`;
   const rec = r.recallAt20 as Record<string, { users: number; overlap: number | null }>;
-  const p = r.publish as { full: { keysWritten: number; seconds: number }; changes: { keysWritten: number; keysDeleted: number; keysUnchanged: number; usersChanged: number; users: number; seconds: number } } | null;
+  const same = r.recallAt20SameModel as Record<string, { users: number; overlap: number | null }> | null;
+  const p = r.publish as { full: { keysWritten: number; seconds: number }; changes: { keysWritten: number; keysDeleted: number; keysUnchanged: number; stalePacks: number; usersChanged: number; users: number; seconds: number } } | null;
   return [
     `# Incremental run (${r.users.toLocaleString('en')} users, ${r.grow * 100}% new connections: ${r.newEdges}, ${r.grow * 100}% new users)`,
     '',
@@ -181,13 +196,15 @@ function markdown(r: Awaited<ReturnType<typeof resultShape>>): string {
     `Incremental run: **${(r.incrementalShareOfFull * 100).toFixed(1)}%** of the full run's wall time (target ≤ 15%); model kept: ${r.modelKept}.`,
     `Users recomputed: candidates ${pct(r.recomputedShare.candidates)}, pair features ${pct(r.recomputedShare['pair-features'])}, static lists ${pct(r.recomputedShare.lists)}.`,
     '',
-    '| users | count | static lists Recall@20 overlap with the full run |',
-    '|---|---:|---:|',
-    ...Object.entries(rec).map(([k, v]) => `| ${k} | ${v.users.toLocaleString('en')} | ${v.overlap ?? '–'} |`),
+    `Static lists' Recall@20 overlap with a full rerun — retrained (served: ${r.servedRetrained}, the weekly model: ${r.servedWeekly}), and with the weekly model kept (the incremental run's staleness alone):`,
+    '',
+    '| users | count | vs full rerun, retrained | vs full rerun, weekly model |',
+    '|---|---:|---:|---:|',
+    ...Object.entries(rec).map(([k, v]) => `| ${k} | ${v.users.toLocaleString('en')} | ${v.overlap ?? '–'} | ${same?.[k]?.overlap ?? '–'} |`),
     '',
     ...(p
       ? [
-          `Publish: full ${p.full.keysWritten.toLocaleString('en')} keys in ${p.full.seconds} s; \`publish --since\` wrote ${p.changes.keysWritten.toLocaleString('en')} and deleted ${p.changes.keysDeleted.toLocaleString('en')} keys (users touched ${p.changes.usersChanged.toLocaleString('en')} of ${p.changes.users.toLocaleString('en')}), left ${p.changes.keysUnchanged.toLocaleString('en')} untouched, in ${p.changes.seconds} s.`,
+          `Publish: full ${p.full.keysWritten.toLocaleString('en')} keys in ${p.full.seconds} s; \`publish --since\` wrote ${p.changes.keysWritten.toLocaleString('en')} and deleted ${p.changes.keysDeleted.toLocaleString('en')} keys (users touched ${p.changes.usersChanged.toLocaleString('en')} of ${p.changes.users.toLocaleString('en')}), left ${p.changes.keysUnchanged.toLocaleString('en')} untouched (${p.changes.stalePacks.toLocaleString('en')} of them profile packs of unaffected users that a full publish would rewrite for their candidates' new degrees), in ${p.changes.seconds} s.`,
           '',
         ]
       : []),
@@ -206,6 +223,9 @@ declare function resultShape(): Promise<{
   recomputedShare: Record<string, number>;
   modelKept: boolean;
   recallAt20: unknown;
+  recallAt20SameModel: unknown;
+  servedRetrained: unknown;
+  servedWeekly: unknown;
   publish: unknown;
 }>;
 

@@ -122,8 +122,10 @@ async function patchSince(ctx: StageContext, since: string, snap: Snapshot, para
     return null;
   }
   const n = snap.ids.size;
-  // The users whose pair-feature rows (a superset of the recomputed candidate rows) were recomputed, else a comparison.
-  const marked = (await readRecomputed(ctx, ARTIFACTS.recomputedPairExtra, prev, n))?.marked ?? (await changedInputs(prev, snap));
+  // When both earlier stages patched `prev`, the users whose pair-feature rows were recomputed (a superset of the
+  // recomputed candidate rows; every other row is `prev`'s by construction); otherwise a comparison with `prev`.
+  const patched = (await readRecomputed(ctx, ARTIFACTS.recomputedCandidates, prev, n)) && (await readRecomputed(ctx, ARTIFACTS.recomputedPairExtra, prev, n));
+  const marked = patched ? patched.marked : await changedInputs(prev, snap);
   const px = await prev.readArrays(ARTIFACTS.exclusions, EXCLUSION_COLUMNS);
   markChangedRows(marked, { offsets: px.blockedOffsets, cols: { t: px.blockedTargets } }, { offsets: snap.blocked.offsets, cols: { t: snap.blocked.targets } }, ['t']);
   markChangedRows(marked, { offsets: px.dismissedOffsets, cols: { t: px.dismissedTargets } }, { offsets: snap.dismissed.offsets, cols: { t: snap.dismissed.targets } }, ['t']);
