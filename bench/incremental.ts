@@ -1,26 +1,36 @@
 /**
  * An incremental run against a full run on a grown world.
  *
- *   node dist/bench/incremental.js --data DIR [--grow 0.01] [--seed 1] [--work /tmp/pymk-incremental] [--no-rank] [--keep]
+ *   node dist/bench/incremental.js --data DIR [--grow 0.01] [--new-edges random|latest] [--seed 1]
+ *     [--work /tmp/pymk-incremental] [--no-rank] [--keep] [--redis redis://127.0.0.1:PORT] [--out bench/results/incremental-NAME]
  *
- * Builds a full bundle of DIR (the "weekly" run), grows a copy of DIR by `--grow` new connections between
- * existing users and `--grow` new users (3 connections each), all dated a day after the data, then runs
- * `--incremental --since` the first bundle and a full run on the grown copy (embeddings off: the
- * incremental path does not cover them). Prints each run's wall time and stages, the share of users
- * recomputed, and the static lists' Recall@20 overlap with the full run for the changed users, their
- * neighbours (whose copied rows are stale) and the rest.
+ * Builds a full bundle (the "weekly" run), grows the world by `--grow` new connections and `--grow` new users
+ * (3 connections each, to random existing users), all dated a day after the data, then runs `--incremental
+ * --since` the weekly bundle and a full run on the grown world (embeddings off: the incremental path does
+ * not cover them). New connections (`--new-edges`): `random` — between uniformly random existing users;
+ * `latest` — the world's own latest connections by time, held back from the weekly run (where the
+ * generator's growth puts them: more often on active users). Prints and saves each run's wall time and
+ * stages, the share of users each incremental stage recomputed, and the static lists' Recall@20 overlap with
+ * the full run for the changed users, their neighbours (whose copied rows are stale) and the rest. With
+ * `--redis` (a server of the benchmark's own: it writes millions of keys), it also publishes the weekly
+ * bundle in full and then the incremental one with `publish --since` and reports the keys written.
  */
-import { appendFile, cp, readFile, rm } from 'node:fs/promises';
+import { appendFile, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readArrays } from '../src/bundle/binary.js';
 import { openBundle } from '../src/bundle/bundle.js';
 import { GRAPH_COLUMNS, LIST_COLUMNS, PROFILE_COLUMNS } from '../src/bundle/artifacts.js';
 import { Rng } from '../src/core/rng.js';
 import { Graph } from '../src/graph/csr.js';
+import { exclusionMask } from '../src/graph/exclusions.js';
 import { runPipeline, type RunResult } from '../src/pipeline/runner.js';
-import { exclusionMask } from '../src/pipeline/stages/candidates.js';
-import { changedUsers } from '../src/pipeline/stages/incremental.js';
-import { PIPELINE_DEFAULTS, defaultStages, type PipelineParams } from '../src/pipeline/stages/index.js';
+import { changedUsers } from '../src/pipeline/stages/affected.js';
+import { PIPELINE_DEFAULTS, consistentParams, defaultStages, type PipelineParams } from '../src/pipeline/stages/index.js';
+import { keptRankStage } from '../src/pipeline/stages/keptModel.js';
+import { loadSnapshot } from '../src/store/fromBundle.js';
+import { openKvTarget, publishChanges, publishSnapshot } from '../src/store/index.js';
+import { machine, machineLine } from './lib/machine.js';
+import { saveResults } from './lib/results.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,40 +40,79 @@ const data = arg('data', '');
 const grow = Number(arg('grow', '0.01'));
 const work = arg('work', '/tmp/pymk-incremental');
 const seed = Number(arg('seed', '1'));
+const newEdges = arg('new-edges', 'random');
+const redisUrl = arg('redis', '');
+const out = arg('out', '');
+if (!data || !['random', 'latest'].includes(newEdges)) throw new Error('usage: --data DIR [--new-edges random|latest] (see the header of bench/incremental.ts)');
 const PARAMS: PipelineParams = { ...PIPELINE_DEFAULTS, embed: false, ...(process.argv.includes('--no-rank') && { rank: false as const }) };
 const quiet = { progress: 'silent' as const, log: () => {} };
+const host = machine();
 
-async function timed(name: string, run: () => Promise<RunResult>): Promise<RunResult> {
+interface Timed {
+  run: string;
+  seconds: number;
+  stages: Record<string, number | 'reused'>;
+}
+
+async function timed(name: string, run: () => Promise<RunResult>): Promise<[RunResult, Timed]> {
   const t0 = performance.now();
   const r = await run();
-  const stages = Object.fromEntries(r.manifest.stages.map((s) => [s.name, s.reused ? 'reused' : +((s.ms ?? 0) / 1000).toFixed(1)]));
-  console.log(JSON.stringify({ run: name, seconds: +((performance.now() - t0) / 1000).toFixed(1), stages }));
-  return r;
+  const stages = Object.fromEntries(r.manifest.stages.map((s) => [s.name, s.reused ? ('reused' as const) : +((s.ms ?? 0) / 1000).toFixed(1)]));
+  const t = { run: name, seconds: +((performance.now() - t0) / 1000).toFixed(1), stages };
+  console.log(JSON.stringify(t));
+  return [r, t];
+}
+
+/** The weekly data (`latest`: without the world's latest connections) and the grown data, as folders under `work`. */
+async function worlds(): Promise<{ weeklyData: string; grown: string; heldBack: number }> {
+  const lines = (await readFile(join(data, 'connections.csv'), 'utf8')).trim().split('\n');
+  const [header, rows] = [lines[0], lines.slice(1)];
+  const k = Math.round(rows.length * grow);
+  let weeklyData = data;
+  let base = rows;
+  if (newEdges === 'latest') {
+    const byTime = rows.map((l, i) => [Number(l.split(',')[2]) || 0, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const late = new Set(byTime.slice(rows.length - k).map(([, i]) => i));
+    weeklyData = join(work, 'data-weekly');
+    await rm(weeklyData, { recursive: true, force: true });
+    await cp(data, weeklyData, { recursive: true });
+    base = rows.filter((_, i) => !late.has(i));
+    await writeFile(join(weeklyData, 'connections.csv'), `${[header, ...base].join('\n')}\n`);
+  }
+  const grown = join(work, 'grown');
+  await rm(grown, { recursive: true, force: true });
+  await cp(data, grown, { recursive: true });
+  return { weeklyData, grown, heldBack: newEdges === 'latest' ? k : 0 };
 }
 
 async function main(): Promise<void> {
   // --keep: take the "before" bundle from an earlier run of this benchmark when it is there and complete.
   const kept = process.argv.includes('--keep') ? await openBundle(join(work, 'weekly')).catch(() => null) : null;
   if (!kept) await rm(work, { recursive: true, force: true });
-  await rm(join(work, 'grown'), { recursive: true, force: true });
-  const weekly = kept
-    ? ({ dir: kept.dir, manifest: kept.manifest, ran: [], reused: [] } as RunResult)
-    : await timed('full (before)', () => runPipeline({ out: join(work, 'weekly'), stages: defaultStages(PARAMS), inputs: { data }, params: PARAMS, ...quiet }));
-  const grown = join(work, 'grown');
-  await cp(data, grown, { recursive: true });
-  const lines = (await readFile(join(data, 'connections.csv'), 'utf8')).trim().split('\n');
-  const n0 = (JSON.parse(await readFile(join(weekly.dir, 'users/ids.json'), 'utf8')) as string[]).length;
-  const ts = lines.slice(1).reduce((m, l) => Math.max(m, Number(l.split(',')[2]) || 0), 0) + 86_400;
+  const { weeklyData, grown, heldBack } = await worlds();
+  const [weekly, tWeekly] = kept
+    ? [{ dir: kept.dir, manifest: kept.manifest, ran: [], reused: [] } as RunResult, { run: 'full (before), kept from an earlier run', seconds: NaN, stages: {} }]
+    : await timed('full (before)', () => runPipeline({ out: join(work, 'weekly'), stages: defaultStages(PARAMS), inputs: { data: weeklyData }, params: PARAMS, ...quiet }));
   const ids = JSON.parse(await readFile(join(weekly.dir, 'users/ids.json'), 'utf8')) as string[];
+  const n0 = ids.length;
+  const lines = (await readFile(join(data, 'connections.csv'), 'utf8')).trim().split('\n');
+  const ts = lines.slice(1).reduce((m, l) => Math.max(m, Number(l.split(',')[2]) || 0), 0) + 86_400;
   const rng = new Rng(seed);
   const added: string[] = [];
-  for (let i = 0; i < Math.round((lines.length - 1) * grow); i++) added.push(`${ids[rng.int(n0)]},${ids[rng.int(n0)]},${ts}`);
+  if (newEdges === 'random') for (let i = 0; i < Math.round((lines.length - 1) * grow); i++) added.push(`${ids[rng.int(n0)]},${ids[rng.int(n0)]},${ts}`);
   for (let j = 0; j < Math.round(n0 * grow); j++) for (let k = 0; k < 3; k++) added.push(`grown${j},${ids[rng.int(n0)]},${ts}`);
   await appendFile(join(grown, 'connections.csv'), `${added.join('\n')}\n`);
-  const inc = await timed('incremental', () =>
+  const [inc, tInc] = await timed('incremental', () =>
     runPipeline({ out: join(work, 'inc'), stages: defaultStages(PARAMS, { incrementalFrom: weekly.dir }), inputs: { data: grown }, params: PARAMS, reuseFrom: weekly.dir, ...quiet }),
   );
-  const full = await timed('full (after)', () => runPipeline({ out: join(work, 'full'), stages: defaultStages(PARAMS), inputs: { data: grown }, params: PARAMS, ...quiet }));
+  const [full, tFull] = await timed('full (after)', () => runPipeline({ out: join(work, 'full'), stages: defaultStages(PARAMS), inputs: { data: grown }, params: PARAMS, ...quiet }));
+  // The full run with the weekly model instead of a retrained one: the overlap with it is the incremental run's staleness alone.
+  const rank = consistentParams(PARAMS).rank;
+  const sameModel = rank
+    ? await timed('full (after), weekly model', () =>
+        runPipeline({ out: join(work, 'full-same-model'), stages: defaultStages(PARAMS).map((s) => (s.name === 'rank' ? keptRankStage(rank, weekly.dir) : s)), inputs: { data: grown }, params: PARAMS, ...quiet }),
+      )
+    : null;
 
   const graph = async (r: RunResult): Promise<Graph> => {
     const g = await readArrays(join(r.dir, 'graph/graph.bin'), GRAPH_COLUMNS);
@@ -75,29 +124,109 @@ async function main(): Promise<void> {
   const near = new Uint8Array(g1.n);
   for (let u = 0; u < g1.n; u++) if (changed[u]) for (const v of g1.neighbors(u)) if (!changed[v]) near[v] = 1;
   const li = await readArrays(join(inc.dir, 'lists/static.bin'), LIST_COLUMNS);
-  const lf = await readArrays(join(full.dir, 'lists/static.bin'), LIST_COLUMNS);
-  const groups: Record<string, [number, number]> = { changed: [0, 0], neighbours: [0, 0], others: [0, 0], all: [0, 0] };
-  for (let u = 0; u < g1.n; u++) {
-    const f = new Set(lf.cand.subarray(lf.offsets[u], Math.min(lf.offsets[u + 1], lf.offsets[u] + 20)));
-    if (f.size === 0) continue;
-    const i = li.cand.subarray(li.offsets[u], Math.min(li.offsets[u + 1], li.offsets[u] + 20));
-    const hit = Array.from(i).filter((v) => f.has(v)).length / f.size;
-    for (const k of [changed[u] ? 'changed' : near[u] ? 'neighbours' : 'others', 'all']) {
-      groups[k][0] += hit;
-      groups[k][1]++;
+  const overlap = async (ref: RunResult): Promise<Record<string, { users: number; overlap: number | null }>> => {
+    const lf = await readArrays(join(ref.dir, 'lists/static.bin'), LIST_COLUMNS);
+    const groups: Record<string, [number, number]> = { changed: [0, 0], neighbours: [0, 0], others: [0, 0], all: [0, 0] };
+    for (let u = 0; u < g1.n; u++) {
+      const f = new Set(lf.cand.subarray(lf.offsets[u], Math.min(lf.offsets[u + 1], lf.offsets[u] + 20)));
+      if (f.size === 0) continue;
+      const i = li.cand.subarray(li.offsets[u], Math.min(li.offsets[u + 1], li.offsets[u] + 20));
+      const hit = Array.from(i).filter((v) => f.has(v)).length / f.size;
+      for (const k of [changed[u] ? 'changed' : near[u] ? 'neighbours' : 'others', 'all']) {
+        groups[k][0] += hit;
+        groups[k][1]++;
+      }
     }
-  }
-  const m = inc.manifest.stages.find((s) => s.name === 'candidates')!.metrics as { recomputed: number; users: number };
-  const cf = full.manifest.stages.find((s) => s.name === 'candidates')!;
-  const ci = inc.manifest.stages.find((s) => s.name === 'candidates')!;
-  console.log(
-    JSON.stringify({
-      users: g1.n,
-      recomputedShare: +(m.recomputed / m.users).toFixed(4),
-      candidatesSeconds: { incremental: +((ci.ms ?? 0) / 1000).toFixed(1), full: +((cf.ms ?? 0) / 1000).toFixed(1) },
-      recallAt20: Object.fromEntries(Object.entries(groups).map(([k, [s, c]]) => [k, { users: c, overlap: c ? +(s / c).toFixed(4) : null }])),
-    }),
-  );
+    return Object.fromEntries(Object.entries(groups).map(([k, [s, c]]) => [k, { users: c, overlap: c ? +(s / c).toFixed(4) : null }]));
+  };
+  const metrics = (r: RunResult, stage: string): Record<string, unknown> => r.manifest.stages.find((s) => s.name === stage)?.metrics ?? {};
+  const recomputed = Object.fromEntries(['candidates', 'pair-features', 'lists'].map((s) => [s, +(((metrics(inc, s).recomputed as number) ?? NaN) / g1.n).toFixed(4)]));
+  const result = {
+    machine: host,
+    command: `node dist/bench/incremental.js ${process.argv.slice(2).join(' ')}`,
+    data,
+    newEdges,
+    grow,
+    users: g1.n,
+    heldBackConnections: heldBack,
+    runs: [tWeekly, tInc, tFull, ...(sameModel ? [sameModel[1]] : [])],
+    incrementalShareOfFull: +(tInc.seconds / tFull.seconds).toFixed(4),
+    recomputedShare: recomputed,
+    modelKept: metrics(inc, 'rank').kept === true,
+    servedRetrained: metrics(full, 'rank').served ?? null,
+    servedWeekly: metrics(weekly, 'rank').served ?? null,
+    recallAt20: await overlap(full),
+    recallAt20SameModel: sameModel ? await overlap(sameModel[0]) : null,
+    publish: redisUrl ? await publishBench(weekly.dir, inc.dir) : null,
+  };
+  console.log(JSON.stringify(result));
+  if (out) await saveResults(out, result, markdown(result));
 }
+
+/** Publishes `weeklyDir` in full into a fresh prefix, then `incDir` with publishChanges; the reports of both. */
+async function publishBench(weeklyDir: string, incDir: string): Promise<Record<string, unknown>> {
+  const url = `${redisUrl}${redisUrl.includes('?') ? '&' : '?'}prefix=pymkbench-incremental-${process.pid}`;
+  const t = await openKvTarget(url);
+  try {
+    const full = await publishSnapshot(t.kv, t.space, await loadSnapshot(weeklyDir));
+    const changes = await publishChanges(t.kv, t.space, await loadSnapshot(incDir), await loadSnapshot(weeklyDir));
+    await t.kv.scan(`${t.space.prefix}:*`, (keys) => t.kv.del(keys));
+    console.log(JSON.stringify({ publishFull: full, publishChanges: changes }));
+    return { full, changes };
+  } finally {
+    await t.kv.close();
+  }
+}
+
+function markdown(r: Awaited<ReturnType<typeof resultShape>>): string {
+  const stageNames = ['ingest', 'graph', 'candidates', 'pair-features', 'rank', 'lists'];
+  const row = (t: Timed): string => `| ${t.run} | ${Number.isNaN(t.seconds) ? '–' : t.seconds} | ${stageNames.map((s) => t.stages[s] ?? '–').join(' | ')} |`;
+  const rec = r.recallAt20 as Record<string, { users: number; overlap: number | null }>;
+  const same = r.recallAt20SameModel as Record<string, { users: number; overlap: number | null }> | null;
+  const p = r.publish as { full: { keysWritten: number; seconds: number }; changes: { keysWritten: number; keysDeleted: number; keysUnchanged: number; stalePacks: number; usersChanged: number; users: number; seconds: number } } | null;
+  return [
+    `# Incremental run (${r.users.toLocaleString('en')} users, ${r.grow * 100}% new connections: ${r.newEdges}, ${r.grow * 100}% new users)`,
+    '',
+    `${machineLine(r.machine)}. Command: \`${r.command}\`.`,
+    '',
+    `| run | wall s | ${stageNames.join(' | ')} |`,
+    `|---|---:|${stageNames.map(() => '---:').join('|')}|`,
+    ...r.runs.map(row),
+    '',
+    `Incremental run: **${(r.incrementalShareOfFull * 100).toFixed(1)}%** of the full run's wall time (target ≤ 15%); model kept: ${r.modelKept}.`,
+    `Users recomputed: candidates ${pct(r.recomputedShare.candidates)}, pair features ${pct(r.recomputedShare['pair-features'])}, static lists ${pct(r.recomputedShare.lists)}.`,
+    '',
+    `Static lists' Recall@20 overlap with a full rerun — retrained (served: ${r.servedRetrained}, the weekly model: ${r.servedWeekly}), and with the weekly model kept (the incremental run's staleness alone):`,
+    '',
+    '| users | count | vs full rerun, retrained | vs full rerun, weekly model |',
+    '|---|---:|---:|---:|',
+    ...Object.entries(rec).map(([k, v]) => `| ${k} | ${v.users.toLocaleString('en')} | ${v.overlap ?? '–'} | ${same?.[k]?.overlap ?? '–'} |`),
+    '',
+    ...(p
+      ? [
+          `Publish: full ${p.full.keysWritten.toLocaleString('en')} keys in ${p.full.seconds} s; \`publish --since\` wrote ${p.changes.keysWritten.toLocaleString('en')} and deleted ${p.changes.keysDeleted.toLocaleString('en')} keys (users touched ${p.changes.usersChanged.toLocaleString('en')} of ${p.changes.users.toLocaleString('en')}), left ${p.changes.keysUnchanged.toLocaleString('en')} untouched (${p.changes.stalePacks.toLocaleString('en')} of them profile packs of unaffected users that a full publish would rewrite for their candidates' new degrees), in ${p.changes.seconds} s.`,
+          '',
+        ]
+      : []),
+  ].join('\n');
+}
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+/** The shape of the result object (for markdown's parameter type). */
+declare function resultShape(): Promise<{
+  machine: ReturnType<typeof machine>;
+  command: string;
+  users: number;
+  grow: number;
+  newEdges: string;
+  runs: Timed[];
+  incrementalShareOfFull: number;
+  recomputedShare: Record<string, number>;
+  modelKept: boolean;
+  recallAt20: unknown;
+  recallAt20SameModel: unknown;
+  servedRetrained: unknown;
+  servedWeekly: unknown;
+  publish: unknown;
+}>;
 
 await main();

@@ -21,6 +21,10 @@ export const ARTIFACTS = {
   /** Log-derived and path pair features of the stored candidates, row-aligned with `candidates` (EXTRA_PAIR_FEATURES). */
   pairExtra: 'candidates/pair-extra.bin',
   lists: 'lists/static.bin',
+  /** Incremental runs only (JSON {since, users}): the users whose rows each per-user stage recomputed against bundle `since`. */
+  recomputedCandidates: 'candidates/recomputed.json',
+  recomputedPairExtra: 'candidates/pair-extra-recomputed.json',
+  recomputedLists: 'lists/recomputed.json',
 } as const;
 
 export const PROFILE_COLUMNS = {

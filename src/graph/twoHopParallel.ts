@@ -30,6 +30,8 @@ export interface ParallelOptions {
   lo?: number;
   /** One past the last user to compute (default n). */
   hi?: number;
+  /** Compute only the users u with `only[u] === 1` (length n); the others come back with no candidates. */
+  only?: Uint8Array;
 }
 
 /** The candidates of users lo .. hi-1: user lo + i owns `counts[i]` consecutive entries, best first. */
@@ -57,6 +59,8 @@ export interface WorkerInit {
   offsets: Int32Array;
   targets: Int32Array;
   exclude: Uint8Array | null;
+  /** Users to compute (1) or skip (0); null: every user. */
+  only: Uint8Array | null;
   opts: Omit<TwoHopOptions, 'exclude'>;
   rangeSize: number;
 }
@@ -85,7 +89,7 @@ export function shareGraph(g: Graph): Graph {
 }
 
 /**
- * Computes the 2-hop candidates of users 0 .. n-1 (or par.lo .. par.hi-1) on a worker pool and calls
+ * Computes the 2-hop candidates of users 0 .. n-1 (or par.lo .. par.hi-1, or those par.only marks) on a worker pool and calls
  * `onRange` once per range, in user order (awaited: a slow consumer holds dispatching back). Rejects on the first worker or
  * consumer error, after stopping every worker.
  */
@@ -101,6 +105,7 @@ export async function twoHopParallel(
   if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi > g.n || lo > hi) {
     throw new PymkError('PYMK_BAD_PARAM', `users ${lo}..${hi} are not a range within 0..${g.n}`);
   }
+  if (par.only && par.only.length !== g.n) throw new PymkError('PYMK_BAD_PARAM', `the mask of users to compute has ${par.only.length} entries for ${g.n} users`);
   const perWorker = par.inFlightPerWorker ?? 2;
   const wanted = par.workers ?? availableParallelism();
   for (const [k, v] of [['workers', wanted], ['rangeSize', rangeSize], ['inFlightPerWorker', perWorker]] as const) {
@@ -116,6 +121,7 @@ export async function twoHopParallel(
     offsets: shared.offsets,
     targets: shared.targets,
     exclude: exclude ? toShared(exclude) : null,
+    only: par.only ? toShared(par.only) : null,
     opts: rest,
     rangeSize,
   };

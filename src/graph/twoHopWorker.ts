@@ -26,6 +26,7 @@ port.on('message', ({ lo, hi }: RangeRequest) => {
     const counts = new Int32Array(hi - lo);
     let pos = 0;
     for (let u = lo; u < hi; u++) {
+      if (init.only && init.only[u] === 0) continue; // counts[u - lo] stays 0
       const k = gen.run(u);
       counts[u - lo] = k;
       cand.set(gen.cand.subarray(0, k), pos);

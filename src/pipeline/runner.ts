@@ -14,7 +14,6 @@ import { dirname, join, resolve } from 'node:path';
 import { isPymkError, PymkError } from '../core/errors.js';
 import { artifactProblem, openBundle, readManifest, writeManifest, type Bundle } from '../bundle/bundle.js';
 import { hashInput, inputBytes, listFiles } from '../bundle/hash.js';
-import { createHash } from 'node:crypto';
 import { linkOrCopy } from './files.js';
 import {
   BUNDLE_FORMAT,
@@ -22,14 +21,13 @@ import {
   fingerprintOf,
   MANIFEST_FILE,
   mergedSchema,
-  stableJson,
   versionId,
   type InputRecord,
   type Manifest,
   type StageRecord,
 } from '../bundle/manifest.js';
 import { fmtSeconds, progressFactory, stderrLog, type LogFn, type ProgressFactory, type ProgressMode } from '../core/progress.js';
-import { StageRun, type Stage } from './stage.js';
+import { stageParamsSha, StageRun, type Stage } from './stage.js';
 
 export interface RunOptions {
   /** The bundle folder to produce; an existing bundle there is replaced only when the run succeeds. */
@@ -221,12 +219,6 @@ async function runStage(stage: Stage, rec: StageRecord, m: Manifest, staging: st
   rec.artifacts = [...ctx.artifacts];
   await writeManifest(staging, m);
   env.log(`stage ${stage.name}: done in ${fmtSeconds(rec.ms)}`);
-}
-
-/** SHA-256 of a stage's name, version and declared params; undefined when it declares none. */
-function stageParamsSha(s: Stage): string | undefined {
-  if (s.params === undefined) return undefined;
-  return createHash('sha256').update(stableJson({ name: s.name, version: s.version ?? '1', params: s.params })).digest('hex');
 }
 
 /** The earlier bundle's record of this stage when its params and everything it read are unchanged now. */

@@ -8,7 +8,8 @@ import { PymkError, unknownName } from '../core/errors.js';
 import { writeArrays, writeChunks, type Columns, type ColumnSpec, type ColumnsOf, type WrittenFile } from '../bundle/binary.js';
 import { artifactRecord, decodeArtifact, readArtifactBytes, type Bundle } from '../bundle/bundle.js';
 import { sha256File } from '../bundle/hash.js';
-import { MANIFEST_FILE, type ArtifactKind, type InputRecord, type Manifest } from '../bundle/manifest.js';
+import { createHash } from 'node:crypto';
+import { MANIFEST_FILE, stableJson, type ArtifactKind, type InputRecord, type Manifest } from '../bundle/manifest.js';
 import type { LogFn, ProgressFactory } from '../core/progress.js';
 
 /** Metrics a stage reports (JSON-serialisable); recorded in the manifest. */
@@ -60,6 +61,8 @@ export interface StageContext {
   addFile(name: string, kind?: ArtifactKind): Promise<void>;
   /** Whether an artifact exists (from this stage, an earlier one, or the run's base bundle). */
   has(name: string): boolean;
+  /** The SHA-256 recorded for an artifact of this run (or its base bundle) without reading it; null when there is none. */
+  checksum(name: string): string | null;
   /** An artifact's bytes, verified against its checksum. */
   readBytes(name: string): Promise<Buffer>;
   /** Reads an artifact of this or an earlier stage, verified against its checksum. */
@@ -68,6 +71,12 @@ export interface StageContext {
   readJson<T = unknown>(name: string): Promise<T>;
   /** Sets one entry of the bundle's feature schema (free-form; later stages win per key). */
   setSchema(key: string, value: unknown): void;
+}
+
+/** SHA-256 of a stage's name, version and declared params; undefined when it declares none. */
+export function stageParamsSha(s: Stage): string | undefined {
+  if (s.params === undefined) return undefined;
+  return createHash('sha256').update(stableJson({ name: s.name, version: s.version ?? '1', params: s.params })).digest('hex');
 }
 
 const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
@@ -123,6 +132,11 @@ export class StageRun implements StageContext {
 
   has(name: string): boolean {
     return this.owns(name) || (this.base?.has(name) ?? false);
+  }
+
+  checksum(name: string): string | null {
+    if (Object.hasOwn(this.manifest.artifacts, name)) return this.manifest.artifacts[name].sha256;
+    return this.base?.manifest.artifacts[name]?.sha256 ?? null;
   }
 
   /** Written in this run (finished or in flight). */

@@ -26,6 +26,7 @@ export type { Snapshot } from './snapshot.js';
 export { MemoryStore } from './memory.js';
 export { KvStore, STORE_REFRESH_MS } from './kvStore.js';
 export { publishSnapshot, PUBLISH_RETIRE_GRACE_MS, type PublishOptions, type PublishReport } from './publish.js';
+export { publishChanges, type ChangesOptions, type ChangesReport } from './publishChanges.js';
 export { verifyPublished, keyKind, claimLock, type VerifyReport, type VerifyState } from './verify.js';
 export { DEFAULT_TTL, TTL_KINDS, ttlConfig, type TtlConfig, type TtlKind } from './ttl.js';
 

@@ -38,6 +38,8 @@ interface Current {
   gen: number;
   keys: GenKeys;
   meta: GenMeta;
+  /** The meta's bytes as read: an incremental publish (publishChanges.ts) replaces them in the same generation. */
+  metaBytes: Buffer;
   dicts: Dicts;
   ttls: ValueTtls;
   /** value → code per field, built on the first createUser of the generation. */
@@ -118,7 +120,7 @@ export class KvStore implements OnlineStore {
     }
   }
 
-  /** Re-reads the pointer; loads the new generation's meta when it moved. Returns the version served. */
+  /** Re-reads the pointer; loads the new generation's meta when it moved, or when its meta's bytes changed (an incremental publish). Returns the version served. */
   async refresh(): Promise<string> {
     const ptr = await this.kv.get(this.space.pointer());
     this.lostData = ptr === null;
@@ -126,9 +128,11 @@ export class KvStore implements OnlineStore {
     const gen = Number(ptr.toString());
     if (this.cur && this.cur.gen === gen) {
       // Same generation: still there? (its keys can expire or be evicted while the pointer stays)
-      this.lostData = (await this.kv.get(this.cur.keys.meta())) === null;
-      if (this.lostData) throw new PymkError('PYMK_STORE_UNAVAILABLE', `${this.url}: generation ${gen} (version ${this.cur.meta.version}) has no meta (expired or evicted)`);
-      return this.cur.meta.version;
+      const metaBytes = await this.kv.get(this.cur.keys.meta());
+      this.lostData = metaBytes === null;
+      if (metaBytes === null) throw new PymkError('PYMK_STORE_UNAVAILABLE', `${this.url}: generation ${gen} (version ${this.cur.meta.version}) has no meta (expired or evicted)`);
+      // Patched in place (an incremental publish): the new meta and dictionaries, below.
+      if (metaBytes.equals(this.cur.metaBytes)) return this.cur.meta.version;
     }
     const probe = this.space.gen(gen, 1);
     const [metaBuf, dictBuf] = await this.kv.mget([probe.meta(), probe.dicts()]);
@@ -136,7 +140,7 @@ export class KvStore implements OnlineStore {
     if (metaBuf === null) throw new PymkError('PYMK_STORE_UNAVAILABLE', `${this.url}: generation ${gen} has no meta (expired?)`);
     const meta = decodeMeta(metaBuf, probe.meta());
     const dicts = decodeDicts(dictBuf, probe.dicts());
-    this.cur = { gen, keys: this.space.gen(gen, meta.buckets), meta, dicts, ttls: valueTtls(meta.ttl) };
+    this.cur = { gen, keys: this.space.gen(gen, meta.buckets), meta, metaBytes: metaBuf, dicts, ttls: valueTtls(meta.ttl) };
     return meta.version;
   }
 

@@ -101,6 +101,23 @@ test('an error in the consumer or a worker rejects the run', async () => {
   await assert.rejects(twoHopParallel(g, opts, { workers: 0 }, () => {}), { code: 'PYMK_BAD_PARAM' });
 });
 
+test('an `only` mask computes the marked users exactly as twoHopAll does and gives the others no candidates', async () => {
+  const only = new Uint8Array(n);
+  const rng = new Rng(17);
+  for (let u = 0; u < n; u++) only[u] = rng.next() < 0.25 ? 1 : 0;
+  const ranges: CandidateRange[] = [];
+  await twoHopParallel(g, opts, { workers: 2, rangeSize: 9, only }, (r) => void ranges.push(r));
+  const got = concat(ranges);
+  const want = expectedColumns(g, opts);
+  const row = (c: Record<string, Int32Array | Float32Array>, u: number): string =>
+    ['cand', 'score', ...HEURISTIC_NAMES].map((k) => Array.from(c[k].subarray(c.offsets[u], c.offsets[u + 1])).join(',')).join('|');
+  for (let u = 0; u < n; u++) {
+    if (only[u]) assert.equal(row(got, u), row(want, u), `marked user ${u}`);
+    else assert.equal(got.offsets[u + 1] - got.offsets[u], 0, `unmarked user ${u}`);
+  }
+  await assert.rejects(twoHopParallel(g, opts, { only: new Uint8Array(n - 1) }, () => {}), { code: 'PYMK_BAD_PARAM' });
+});
+
 test('a partition lo..hi gives the rows of those users, offsets from 0; a bad partition is refused', async () => {
   await withTmp(async (dir) => {
     const [lo, hi] = [37, 211];

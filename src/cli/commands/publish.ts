@@ -1,15 +1,19 @@
-/** `pymk publish --bundle DIR --store URL`: loads a bundle into Redis (one node or a cluster) and switches to it. */
+/**
+ * `pymk publish --bundle DIR --store URL`: loads a bundle into Redis (one node or a cluster) and switches to it.
+ * `--since OLD`: writes only the keys that differ from OLD into the generation serving OLD (store/publishChanges.ts).
+ */
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { PymkError } from '../../core/errors.js';
 import { progressFactory } from '../../core/progress.js';
 import { loadSnapshot } from '../../store/fromBundle.js';
-import { openKvTarget, publishSnapshot, ttlConfig, verifyPublished, type PublishOptions } from '../../store/index.js';
+import { openKvTarget, publishChanges, publishSnapshot, ttlConfig, verifyPublished, type PublishOptions } from '../../store/index.js';
 import { DEFAULT_BUCKETS } from '../../store/keys.js';
 import { intOption, type CommandModule } from '../command.js';
 
 interface PublishFlags {
   bundle: string;
+  since?: string;
   store?: string;
   ttl?: string;
   chunk: number;
@@ -30,6 +34,7 @@ export const publishCommand: CommandModule = {
       .description('load a bundle into the online store (Redis / Redis Cluster) and switch readers to it atomically; resumable')
       .requiredOption('--bundle <dir>', 'bundle folder')
       .option('--store <url>', 'redis://host:port[?prefix=pymk] or redis-cluster://host:port,host:port (default: env PYMK_STORE)')
+      .option('--since <bundle>', 'incremental: the store serves this earlier bundle; write only the keys whose value differs from it into the served generation (unchanged keys untouched; not atomic across users; docs/store.md)')
       .option('--ttl <spec>', 'TTL overrides, e.g. profile=1h,candidates=4h (kinds: embedding, pair, profile, behaviour, candidates, graph, ids, static)')
       .option('--chunk <users>', 'users per pipelined chunk', intOption('--chunk', 1), 2000)
       .option('--in-flight <n>', 'chunks written concurrently', intOption('--in-flight', 1), 4)
@@ -44,10 +49,16 @@ export const publishCommand: CommandModule = {
         const store = loadConfig({ store: o.store }).store;
         if (store.startsWith('memory:')) throw new PymkError('PYMK_CONFIG', 'pass --store URL (or set PYMK_STORE): publish writes to Redis or Redis Cluster');
         if (o.embeddingDtype !== 'f16' && o.embeddingDtype !== 'i8') throw new PymkError('PYMK_BAD_PARAM', `--embedding-dtype must be f16 or i8, got '${o.embeddingDtype}'`);
+        if (o.since !== undefined && (o.verify || o.force)) throw new PymkError('PYMK_BAD_PARAM', '--since is an incremental publish: not with --verify or --force');
         const ttl = ttlConfig(o.ttl ?? {});
         const target = await openKvTarget(store); // fails fast on a bad URL, before the bundle loads
         try {
           const snap = await loadSnapshot(o.bundle);
+          if (o.since !== undefined) {
+            const r = await publishChanges(target.kv, target.space, snap, await loadSnapshot(o.since), { chunkUsers: o.chunk, progress: progressFactory({ mode: o.progress ? 'auto' : 'silent' }) });
+            process.stdout.write(`${JSON.stringify(r)}\n`);
+            return;
+          }
           const opts: PublishOptions = {
             ttl,
             chunkUsers: o.chunk,

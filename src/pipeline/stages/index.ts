@@ -10,6 +10,7 @@ import { EMBED_DEFAULTS, embedStage, type EmbedParams } from './embed.js';
 import { graphStage } from './graph.js';
 import { incrementalCandidatesStage } from './incremental.js';
 import { ingestStage } from './ingest.js';
+import { keptRankStage } from './keptModel.js';
 import { LIST_DEFAULTS, listsStage, type ListParams } from './lists.js';
 import { RANK_DEFAULTS, pairFeaturesStage, rankStage, type RankParams } from './rank.js';
 
@@ -58,13 +59,16 @@ export function partitionStages(params: PipelineParams, partition: Partition): S
 }
 
 /**
- * `opts.incrementalFrom`: an earlier bundle whose candidates are patched (only users whose connections
- * changed are recomputed, stages/incremental.ts) instead of computed for everyone.
+ * `opts.incrementalFrom`: an earlier bundle whose per-user rows are patched instead of computed for everyone
+ * (candidates, pair features and static lists only for the users a change touches, stages/affected.ts), and
+ * whose ranking model is kept (stages/keptModel.ts); docs/pipeline.md#incremental-runs.
  * `opts.source`: the dataset source the ingest stage reads (default: the run's `data` input, by path or URL). */
 export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS, opts: { source?: Source; incrementalFrom?: string } = {}): Stage[] {
   const p = consistentParams(params);
-  const rank = p.rank === false || p.rank === undefined ? [] : [rankStage(p.rank)];
+  const since = opts.incrementalFrom;
+  const rank = p.rank === false || p.rank === undefined ? [] : [since === undefined ? rankStage(p.rank) : keptRankStage(p.rank, since)];
   const embed = p.embed === false ? [] : [embedStage(p.embed ?? EMBED_DEFAULTS), ...(p.ann === false ? [] : [annStage(p.ann ?? {})])];
   const ingest = ingestStage({ maxBadRows: p.maxBadRows, unknownUsers: p.unknownUsers, columns: p.columns, eventsSince: p.eventsSince }, opts.source);
-  return [ingest, graphStage(), ...embed, opts.incrementalFrom === undefined ? candidatesStage(p.candidates) : incrementalCandidatesStage(p.candidates, opts.incrementalFrom), pairFeaturesStage(), ...rank, listsStage(p.lists)];
+  const candidates = since === undefined ? candidatesStage(p.candidates) : incrementalCandidatesStage(p.candidates, since);
+  return [ingest, graphStage(), ...embed, candidates, pairFeaturesStage(undefined, since), ...rank, listsStage(p.lists, undefined, since)];
 }

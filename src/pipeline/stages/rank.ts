@@ -1,9 +1,7 @@
 /**
  * The ranking stages.
  *
- * `pair-features`: the log-derived pair features (profile views each way, impressions, rejections; the
- * reserved embedding-similarity and source columns) of every stored candidate as of the data time, written
- * row-aligned with the candidate lists (ARTIFACTS.pairExtra).
+ * `pair-features` (stages/pairFeatures.ts): the log-derived pair features of every stored candidate.
  *
  * `rank`: builds training examples from the logs with a time cut (src/rank/examples.ts), trains the MLP and
  * the tree ensemble, exports fp32 and INT8 MLP and tree ONNX files with a golden batch and a model card
@@ -13,42 +11,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Graph } from '../../graph/csr.js';
-import { BehaviourIndex, dataTime, extraPairColumns } from '../../rank/behaviour.js';
 import { buildExamples, EXAMPLE_DEFAULTS, type ExampleOptions } from '../../rank/examples.js';
 import { exportModel } from '../../rank/export.js';
 import { MODEL_FILES, type ModelReader, type Variant } from '../../rank/modelFiles.js';
 import { schemaDescription } from '../../rank/schema.js';
 import { chooseServed, RANK_MAX_USERS, trainRanker, TRAIN_DEFAULTS, type TrainOptions } from '../../rank/train.js';
-import { ARTIFACTS, CANDIDATE_COLUMNS, EVENT_COLUMNS, GRAPH_COLUMNS } from '../../bundle/artifacts.js';
+import { ARTIFACTS, EVENT_COLUMNS, GRAPH_COLUMNS } from '../../bundle/artifacts.js';
 import { readIds, readProfiles } from '../../bundle/read.js';
-import type { Partition } from '../partition.js';
 import type { Stage, StageContext } from '../stage.js';
 
-/** `partition`: only recorded (the candidates artifact already holds only the partition's rows). */
-export function pairFeaturesStage(partition?: Partition): Stage {
-  return {
-    name: 'pair-features',
-    params: { partition: partition ?? null },
-    async run(ctx) {
-      if (partition) ctx.setSchema('partition', partition);
-      const gc = await ctx.readArrays(ARTIFACTS.graph, GRAPH_COLUMNS);
-      const n = gc.offsets.length - 1;
-      const ev = await ctx.readArrays(ARTIFACTS.events, EVENT_COLUMNS);
-      const events = { count: ev.type.length, ...ev };
-      const c = await ctx.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
-      const asOf = dataTime(gc.times, events);
-      const b = BehaviourIndex.fromEvents(n, events, asOf + 1);
-      const users = Int32Array.from({ length: n }, (_, u) => u);
-      const graph = new Graph(n, gc.offsets, gc.targets, gc.times);
-      const extra = extraPairColumns(graph, b, users, c.offsets, c.cand);
-      await ctx.writeArrays(ARTIFACTS.pairExtra, extra);
-      let withBehaviour = 0;
-      for (let i = 0; i < c.cand.length; i++) if (extra.views_out[i] || extra.views_in[i] || extra.impressions[i] || extra.rejections[i]) withBehaviour++;
-      ctx.setSchema('pairExtra', { columns: Object.keys(extra), asOf, windowFrom: b.from });
-      return { asOf, pairsWithEvents: b.pairs, candidatesWithBehaviour: withBehaviour, candidates: c.cand.length };
-    },
-  };
-}
+export { pairFeaturesStage } from './pairFeatures.js';
 
 export interface RankParams {
   examples: ExampleOptions;

@@ -1,0 +1,111 @@
+/**
+ * The `pair-features` stage: the log-derived pair features (profile views each way, impressions,
+ * rejections; the reserved embedding-similarity and source columns; the path features) of every stored
+ * candidate as of the data time, written row-aligned with the candidate lists (ARTIFACTS.pairExtra).
+ *
+ * Incremental (`since`, `pymk pipeline --incremental`): computed only for the users whose candidate row
+ * differs from the earlier bundle's, whose own connections or flag changed (stages/affected.ts), or who have
+ * events newer than that bundle's data time; every other user's rows are copied from it.
+ */
+import { ARTIFACTS, CANDIDATE_COLUMNS, EVENT_COLUMNS, GRAPH_COLUMNS, PAIR_EXTRA_COLUMNS, PROFILE_COLUMNS } from '../../bundle/artifacts.js';
+import { openBundle } from '../../bundle/bundle.js';
+import { readIds } from '../../bundle/read.js';
+import { Graph } from '../../graph/csr.js';
+import { exclusionMask } from '../../graph/exclusions.js';
+import { BehaviourIndex, dataTime, extraPairColumns } from '../../rank/behaviour.js';
+import type { Partition } from '../partition.js';
+import type { Stage, StageContext } from '../stage.js';
+import { changedSince, patchProblem, readRecomputed, writeRecomputed } from './affected.js';
+import { markChangedRows, markedUsers, patchRows } from './rows.js';
+
+const EXTRA_NAMES = Object.keys(PAIR_EXTRA_COLUMNS) as (keyof typeof PAIR_EXTRA_COLUMNS)[];
+
+type EventCols = Awaited<ReturnType<StageContext['readArrays']>> & { type: Uint8Array; actor: Int32Array; target: Int32Array; ts: Uint32Array };
+
+/** `partition`: only recorded (the candidates artifact already holds only the partition's rows). `since`: patch that bundle's rows. */
+export function pairFeaturesStage(partition?: Partition, since?: string): Stage {
+  return {
+    name: 'pair-features',
+    params: { partition: partition ?? null, ...(since !== undefined && { incrementalSince: since }) },
+    async run(ctx) {
+      if (partition) ctx.setSchema('partition', partition);
+      const gc = await ctx.readArrays(ARTIFACTS.graph, GRAPH_COLUMNS);
+      const n = gc.offsets.length - 1;
+      const ev = (await ctx.readArrays(ARTIFACTS.events, EVENT_COLUMNS)) as EventCols;
+      const events = { count: ev.type.length, ...ev };
+      const c = await ctx.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
+      const asOf = dataTime(gc.times, events);
+      const b = BehaviourIndex.fromEvents(n, events, asOf + 1);
+      const users = Int32Array.from({ length: n }, (_, u) => u);
+      const graph = new Graph(n, gc.offsets, gc.targets, gc.times);
+      const patched = since === undefined ? null : await patchSince(ctx, since, graph, ev, c);
+      const extra = patched
+        ? patched.rows(extraPairColumns(graph, b, users, patched.fresh.offsets, patched.fresh.cand))
+        : extraPairColumns(graph, b, users, c.offsets, c.cand);
+      await ctx.writeArrays(ARTIFACTS.pairExtra, extra);
+      if (patched) await patched.record();
+      let withBehaviour = 0;
+      for (let i = 0; i < c.cand.length; i++) if (extra.views_out[i] || extra.views_in[i] || extra.impressions[i] || extra.rejections[i]) withBehaviour++;
+      ctx.setSchema('pairExtra', { columns: Object.keys(extra), asOf, windowFrom: b.from });
+      return { asOf, pairsWithEvents: b.pairs, candidatesWithBehaviour: withBehaviour, candidates: c.cand.length, ...patched?.metrics };
+    },
+  };
+}
+
+type Extra = Record<(typeof EXTRA_NAMES)[number], Float32Array>;
+
+/**
+ * The users to recompute against bundle `since`, their candidate rows (the others' left empty) and how
+ * to patch the result with `since`'s rows; null (logged) when `since` cannot be patched.
+ */
+async function patchSince(
+  ctx: StageContext,
+  since: string,
+  g: Graph,
+  ev: EventCols,
+  c: { offsets: Int32Array; cand: Int32Array; score: Float32Array },
+): Promise<{ fresh: { offsets: Int32Array; cand: Int32Array }; rows: (fresh: Extra) => Extra; record: () => Promise<void>; metrics: Record<string, unknown> } | null> {
+  const prev = await openBundle(since);
+  const why = await patchProblem(ctx, prev, [ARTIFACTS.candidates, ARTIFACTS.pairExtra]);
+  if (why !== null) {
+    ctx.log(`computing every user: ${why}`);
+    return null;
+  }
+  // The users whose candidate rows the candidates stage recomputed (the others' rows are BUNDLE's), else a comparison.
+  const rec = await readRecomputed(ctx, ARTIFACTS.recomputedCandidates, prev, g.n);
+  let marked: Uint8Array;
+  let prevOffsets: Int32Array;
+  if (rec?.prevLengths) {
+    marked = rec.marked;
+    const n0 = (await readIds(prev)).size;
+    prevOffsets = new Int32Array(n0 + 1);
+    for (let u = 0; u < n0; u++) prevOffsets[u + 1] = prevOffsets[u] + (marked[u] ? rec.prevLengths[u] : c.offsets[u + 1] - c.offsets[u]);
+  } else {
+    const { flags } = await ctx.readArrays(ARTIFACTS.profiles, PROFILE_COLUMNS);
+    marked = await changedSince(prev, g, exclusionMask(flags));
+    const pc = await prev.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
+    markChangedRows(marked, { offsets: pc.offsets, cols: { cand: pc.cand } }, { offsets: c.offsets, cols: { cand: c.cand } }, ['cand']);
+    prevOffsets = pc.offsets;
+  }
+  const prevAsOf = (prev.stage('pair-features')?.schema?.pairExtra as { asOf?: number } | undefined)?.asOf;
+  if (prevAsOf !== undefined) {
+    for (let i = 0; i < ev.type.length; i++) {
+      if (ev.ts[i] <= prevAsOf) continue;
+      for (const u of [ev.actor[i], ev.target[i]]) if (u >= 0 && u < g.n) marked[u] = 1;
+    }
+  }
+  const recomputed = markedUsers(marked).length;
+  // The marked users' candidate rows; everyone else's row is empty (nothing computed for them).
+  const offsets = new Int32Array(g.n + 1);
+  for (let u = 0; u < g.n; u++) offsets[u + 1] = offsets[u] + (marked[u] ? c.offsets[u + 1] - c.offsets[u] : 0);
+  const cand = new Int32Array(offsets[g.n]);
+  for (let u = 0; u < g.n; u++) if (marked[u]) cand.set(c.cand.subarray(c.offsets[u], c.offsets[u + 1]), offsets[u]);
+  ctx.log(`recomputed ${recomputed} of ${g.n} users (candidate row or connections changed, new, or new events), copied the others from ${prev.dir}`);
+  const prevExtra = await prev.readArrays(ARTIFACTS.pairExtra, PAIR_EXTRA_COLUMNS);
+  return {
+    fresh: { offsets, cand },
+    rows: (fresh) => patchRows(marked, 0, g.n, { offsets, cols: fresh }, { offsets: prevOffsets, cols: prevExtra }, EXTRA_NAMES).cols as Extra,
+    record: () => writeRecomputed(ctx, ARTIFACTS.recomputedPairExtra, prev, marked),
+    metrics: { incremental: true, recomputed, copied: g.n - recomputed, since: prev.version, staleAsOf: prevAsOf ?? null },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Per-user rows (CSR: `offsets` and row-aligned columns), as the incremental stages patch them: a user's
+ * row is taken from a fresh computation when the user is marked, from the earlier bundle otherwise.
+ */
+
+type Column = Int32Array | Float32Array;
+
+/** Users' rows: user u owns entries offsets[u] .. offsets[u + 1] - 1 of every column. */
+export interface Rows<C extends Record<string, Column> = Record<string, Column>> {
+  offsets: Int32Array;
+  cols: C;
+}
+
+/**
+ * The rows of users lo .. hi-1, offsets starting at 0: user u's from `fresh` when `marked[u]`, else from
+ * `prev`. `fresh` covers users lo .. hi-1 (offsets indexed u - lo; unmarked users' rows are ignored, so they
+ * are best left empty); `prev` covers users from 0 and must have a row for every unmarked user.
+ */
+export function patchRows<C extends Record<string, Column>, K extends keyof C & string>(
+  marked: Uint8Array,
+  lo: number,
+  hi: number,
+  fresh: Rows<C>,
+  prev: Rows<C>,
+  names: readonly K[],
+): Rows<Pick<C, K>> {
+  const offsets = new Int32Array(hi - lo + 1);
+  for (let u = lo; u < hi; u++) {
+    const len = marked[u] ? fresh.offsets[u - lo + 1] - fresh.offsets[u - lo] : prev.offsets[u + 1] - prev.offsets[u];
+    offsets[u - lo + 1] = offsets[u - lo] + len;
+  }
+  const cols = {} as Pick<C, K>;
+  for (const name of names) {
+    const Ctor = prev.cols[name].constructor as new (n: number) => C[K];
+    cols[name] = new Ctor(offsets[hi - lo]);
+  }
+  // Runs of users from the same side are copied as one slice per column.
+  for (let u = lo; u < hi; ) {
+    const side = marked[u];
+    let v = u;
+    while (v < hi && marked[v] === side) v++;
+    const [src, a, z] = side ? [fresh, fresh.offsets[u - lo], fresh.offsets[v - lo]] : [prev, prev.offsets[u], prev.offsets[v]];
+    for (const name of names) cols[name].set(src.cols[name].subarray(a, z), offsets[u - lo]);
+    u = v;
+  }
+  return { offsets, cols };
+}
+
+/**
+ * Marks (sets to 1) every user u < min(prev users, cur users) whose row in `cur` is not bit-for-bit the one
+ * in `prev` in any of `names`; users beyond `prev` are left as they are. Returns how many it marked.
+ */
+export function markChangedRows<C extends Record<string, Column>>(marked: Uint8Array, prev: Rows<C>, cur: Rows<C>, names: readonly (keyof C & string)[]): number {
+  const n = Math.min(prev.offsets.length, cur.offsets.length) - 1;
+  const bits = (c: Column): Int32Array => (c instanceof Int32Array ? c : new Int32Array(c.buffer, c.byteOffset, c.length));
+  const p = names.map((k) => bits(prev.cols[k]));
+  const c = names.map((k) => bits(cur.cols[k]));
+  let count = 0;
+  for (let u = 0; u < n; u++) {
+    if (marked[u]) continue;
+    const [a, b] = [prev.offsets[u], cur.offsets[u]];
+    const len = prev.offsets[u + 1] - a;
+    let same = len === cur.offsets[u + 1] - b;
+    for (let j = 0; same && j < p.length; j++) {
+      const [pj, cj] = [p[j], c[j]];
+      for (let i = 0; i < len; i++) {
+        if (pj[a + i] !== cj[b + i]) {
+          same = false;
+          break;
+        }
+      }
+    }
+    if (!same) {
+      marked[u] = 1;
+      count++;
+    }
+  }
+  return count;
+}
+
+/** The users marked, ascending. */
+export function markedUsers(marked: Uint8Array): Int32Array {
+  let k = 0;
+  for (let u = 0; u < marked.length; u++) k += marked[u];
+  const out = new Int32Array(k);
+  for (let u = 0, i = 0; u < marked.length; u++) if (marked[u]) out[i++] = u;
+  return out;
+}
