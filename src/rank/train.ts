@@ -117,14 +117,24 @@ export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, l
 export type ServedChoice = Variant | 'aa';
 
 /**
- * Model selection on the validation users' served lists: the model with the higher Recall@20 (NDCG@10 on a
- * tie; the MLP is served as INT8), or 'aa' — no model — when neither beats Adamic-Adar on the same lists.
+ * How much better (relative Recall@20 on the validation lists) the trees must be to be served instead of
+ * the INT8 MLP: the ONNX tree ensemble costs about 1.7x the server CPU per uncached answer
+ * (bench/results/serve-scorer-*.md: 0.848 vs 0.475 ms, 1,248 vs 2,213 req/s), while the trees' edge on the
+ * validation lists measured 0–3% where they had one (served-recall.json, the 100k serving world).
+ */
+export const GBDT_MARGIN = 0.05;
+
+/**
+ * Model selection on the validation users' served lists: among the models that beat Adamic-Adar on the same
+ * lists (higher Recall@20, NDCG@10 on a tie), the INT8 MLP unless the GBDT's Recall@20 is more than
+ * GBDT_MARGIN better; 'aa' — no model — when neither beats AA.
  */
 export function chooseServed(valid: TrainedRanker['metrics']['valid']): ServedChoice {
   const better = (a: ScoreMetrics, b: ScoreMetrics): boolean => a.recall20 > b.recall20 || (a.recall20 === b.recall20 && a.ndcg10 > b.ndcg10);
-  const best = better(valid.gbdt, valid.mlp) ? 'gbdt' : 'mlp-int8';
-  const m = best === 'gbdt' ? valid.gbdt : valid.mlp;
-  return better(m, valid.aa) ? best : 'aa';
+  const mlp = better(valid.mlp, valid.aa);
+  const gbdt = better(valid.gbdt, valid.aa);
+  if (mlp && gbdt) return valid.gbdt.recall20 > valid.mlp.recall20 * (1 + GBDT_MARGIN) ? 'gbdt' : 'mlp-int8';
+  return mlp ? 'mlp-int8' : gbdt ? 'gbdt' : 'aa';
 }
 
 /** Calibrates the MLP's static INT8 ranges on up to CALIBRATION.rows evenly spaced training rows. */
