@@ -177,7 +177,7 @@ export interface Sample {
 }
 
 /** `connections` closed loops of GET recommendations for random users, until stop(). */
-export function closedLoop(base: string, users: string[], connections: number): { t0: number; stop(): Promise<Sample[]> } {
+export function closedLoop(base: string, users: string[], connections: number): { t0: number; samples: readonly Sample[]; stop(): Promise<Sample[]> } {
   const samples: Sample[] = [];
   const t0 = performance.now();
   let running = true;
@@ -203,6 +203,8 @@ export function closedLoop(base: string, users: string[], connections: number): 
   const loops = Array.from({ length: connections }, loop);
   return {
     t0,
+    /** The answers so far (the run goes on adding to it). */
+    samples,
     stop: async () => {
       running = false;
       await Promise.all(loops);
@@ -256,7 +258,7 @@ export function summarize(samples: Sample[], from = 0, to = Infinity): Summary {
 }
 
 /** ms after `since` until answers are full-path again: the first 500-ms window from then on that is ≥ 95% full. */
-export function fullServiceAfter(samples: Sample[], since: number): number | null {
+export function fullServiceAfter(samples: readonly Sample[], since: number): number | null {
   const after = samples.filter((s) => s.t >= since);
   for (let w = since; w < (after.at(-1)?.t ?? since); w += 250) {
     const win = after.filter((s) => s.t >= w && s.t < w + 500);
