@@ -14,7 +14,7 @@
  * request of the server processes and of Redis, and, for the uncached rows, the time per stage; the
  * capacity model (cores for the seed's 25,000 QPS) is computed from those figures.
  *
- *   node dist/bench/serve.js [--users 100000] [--duration 10] [--connections 32] [--workers 1,2] [--hits 0,30,70] [--rate 500] [--rounds 3]
+ *   node dist/bench/serve.js [--bundle DIR] [--users 100000] [--duration 10] [--connections 32] [--workers 1,2] [--hits 0,30,70] [--rate 500] [--rounds 3] [--warmup 5]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -41,6 +41,7 @@ const { values: a } = parseArgs({
     rate: { type: 'string', default: '500' },
     hot: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '5' },
     out: { type: 'string', default: 'bench/results/serve' },
   },
 });
@@ -108,11 +109,11 @@ interface Load {
   errors: number;
 }
 
-async function load(port: number, path: () => string, rate = 0): Promise<Load> {
+async function load(port: number, path: () => string, rate = 0, seconds = duration): Promise<Load> {
   const r = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections,
-    duration,
+    duration: seconds,
     ...(rate > 0 ? { overallRate: rate } : {}),
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path() }) }],
   });
@@ -269,6 +270,9 @@ async function main(): Promise<void> {
         rows.push(row);
         console.error(JSON.stringify(row));
       };
+      // Uncached traffic at the fixed rate before the first measured row (not recorded): the first seconds
+      // of a fresh process's full path run slower (JIT, first reads), which is start-up, not steady state.
+      if (Number(a.warmup) > 0) await load(port, () => rec(coldUser()), Number(a.rate), Number(a.warmup));
       await measure(`uncached, fixed ${a.rate} req/s`, 0, () => rec(coldUser()), Number(a.rate));
       for (const h of a.hits!.split(',').map(Number)) {
         await measure(`L1+L2 hit rate ~${h}%`, h, () => (rand() * 100 < h ? rec(hot[Math.floor(rand() * hot.length)]) : rec(coldUser())));
@@ -309,7 +313,7 @@ async function main(): Promise<void> {
   const md = [
     '# Serving benchmark (Redis store, L1 + L2, ranker and ANN on)',
     '',
-    `- ${users}-user generated world (seed 1), pipeline defaults, published to a private redis-server; \`pymk serve --store redis://… --workers N\` with L1 (200k entries) and L2 (Redis, 1 h); hot set ${HOT} users warmed before the hit-rate rows; misses are users not asked for before in the run${wrapped ? ` (wrapped ${wrapped}×)` : ''}`,
+    `- ${users}-user generated world (seed 1), pipeline defaults, published to a private redis-server; \`pymk serve --store redis://… --workers N\` with L1 (200k entries) and L2 (Redis, 1 h); hot set ${HOT} users warmed before the hit-rate rows, then ${a.warmup} s of uncached load at the fixed rate (not recorded); misses are users not asked for before in the run${wrapped ? ` (wrapped ${wrapped}×)` : ''}`,
     `- ranking model served: ${scorer}${process.env.PYMK_SCORER ? ' (PYMK_SCORER)' : " (the bundle's choice)"}`,
     `- autocannon in the benchmark process on the same box: ${connections} connections, ${duration} s per row; the server logs at warn`,
     `- machine: ${machineLine(m)}`,
