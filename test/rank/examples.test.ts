@@ -13,7 +13,9 @@ import { loadDataset } from '../../src/data/load.js';
 import type { World } from '../../src/data/world.js';
 import { buildGraph } from '../../src/graph/csr.js';
 import { BEHAVIOUR_WINDOW_DAYS, COL, FEATURE_COUNT } from '../../src/rank/schema.js';
-import { buildExamples, EXAMPLE_DEFAULTS, filterEvents, type Examples } from '../../src/rank/examples.js';
+import { buildExamples, EXAMPLE_DEFAULTS, filterEvents, holdBackEdges, type Examples } from '../../src/rank/examples.js';
+import { Rng } from '../../src/core/rng.js';
+import { graphEdges } from '../../src/graph/splits.js';
 import { exclusionMask, exclusionsFromEvents } from '../../src/graph/exclusions.js';
 import { twoHopAll } from '../../src/graph/twoHop.js';
 import { consistentParams, PIPELINE_DEFAULTS } from '../../src/pipeline/stages/index.js';
@@ -100,6 +102,29 @@ test('without connection times, held-back edges are the labels and the features 
   // A held-back edge is not in the feature graph: its own endpoints' degree feature excludes it.
   const r = Array.from(e2.y.keys()).find((i) => e2.y[i] === 1)!;
   assert.ok(e2.X[r * FEATURE_COUNT + COL.user_degree] < Math.log1p(g.degree(e2.user[r])) - 1e-9);
+});
+
+test('with a cap on label users, only their connections are held back; without one, every coin', () => {
+  const g = buildGraph(w.ids.size, { ...w.connections, ts: new Uint32Array(w.connections.count) });
+  const edges = graphEdges(g);
+  const capped = holdBackEdges(g, edges, 0.1, 50, new Rng(3));
+  const all = holdBackEdges(g, edges, 0.1, 0, new Rng(3));
+  let heldCapped = 0;
+  let heldAll = 0;
+  const labelled = new Set<number>();
+  for (let i = 0; i < edges.count; i++) {
+    const [a, b] = [edges.src[i], edges.dst[i]];
+    if (capped.edge[i]) {
+      heldCapped++;
+      assert.ok(capped.user[a] || capped.user[b], `held-back edge ${a}-${b} touches no label user`);
+      assert.equal(all.edge[i], 1, 'the same coins either way');
+      for (const x of [a, b]) if (capped.user[x]) labelled.add(x);
+    }
+    heldAll += all.edge[i];
+  }
+  assert.equal(labelled.size, 50, 'users are taken until 50 have a held-back connection');
+  assert.ok(heldCapped > 0 && heldCapped < heldAll / 2, `${heldCapped} of ${heldAll} coins held back`);
+  assert.ok(Math.abs(heldAll / edges.count - 0.1) < 0.03, 'without a cap, a 10% share of all connections');
 });
 
 test("a training user's examples are exactly their served candidate list: the candidates stage's settings and count on the snapshot at the cut", async () => {
