@@ -7,7 +7,7 @@
 import { EVENT_CODE, type EventTable } from '../core/tables.js';
 import { pairFeatures, emptyPairFeatures, HEURISTIC_NAMES } from '../graph/heuristics.js';
 import type { Graph } from '../graph/csr.js';
-import { pathFeatureColumns } from '../graph/paths.js';
+import { pathFeatureColumns, type PathFeature } from '../graph/paths.js';
 import { EXTRA_PAIR_FEATURES, PAIR_FEATURES, type PairFeature } from '../store/snapshot.js';
 import { BEHAVIOUR_WINDOW_DAYS, SOURCE_CODES } from './schema.js';
 
@@ -92,6 +92,16 @@ export function extraPairColumns(
   offsets: Int32Array,
   cand: Int32Array,
 ): Record<(typeof EXTRA_PAIR_FEATURES)[number], Float32Array> {
+  return { ...behaviourPairColumns(b, users, offsets, cand), ...pathFeatureColumns(g, users, offsets, cand) };
+}
+
+/** extraPairColumns without the path features (p3, ra3), which the caller computes itself (e.g. on a worker pool). */
+export function behaviourPairColumns(
+  b: BehaviourIndex,
+  users: ArrayLike<number>,
+  offsets: Int32Array,
+  cand: Int32Array,
+): Record<Exclude<(typeof EXTRA_PAIR_FEATURES)[number], PathFeature>, Float32Array> {
   const m = cand.length;
   const out = {
     views_out: new Float32Array(m),
@@ -100,7 +110,6 @@ export function extraPairColumns(
     rejections: new Float32Array(m),
     emb_sim: new Float32Array(m),
     source: new Float32Array(m).fill(SOURCE_CODES['2-hop']),
-    ...pathFeatureColumns(g, users, offsets, cand),
   };
   for (let i = 0; i < users.length; i++) {
     const u = users[i];
