@@ -44,25 +44,32 @@ export function pairFeaturesStage(partition?: Partition, since?: string, workers
       const graph = new Graph(n, gc.offsets, gc.targets, gc.times);
       const patched = since === undefined ? null : await patchSince(ctx, since, graph, ev, c);
       const rows = patched ? patched.fresh : { offsets: c.offsets, cand: c.cand };
+      const t0 = performance.now();
       // The path features on the worker pool while this thread looks up the behaviour counts.
       const paths = pathFeaturesParallel(graph, users, rows.offsets, rows.cand, { workers });
-      const computed: Extra = { ...behaviourPairColumns(b, users, rows.offsets, rows.cand), ...(await paths) };
+      const behaviour = behaviourPairColumns(b, users, rows.offsets, rows.cand);
+      const t1 = performance.now();
+      const computed: Extra = { ...behaviour, ...(await paths) };
+      const t2 = performance.now();
       // Patched: the file streamed from the computed rows and BUNDLE's, run by run, never assembled in memory.
       const runs = patched ? patchRuns(patched.marked, 0, n, rows.offsets, patched.prevOffsets) : Int32Array.of(1, 0, c.cand.length);
       const prevExtra = patched ? patched.prevExtra : computed;
       if (patched) await ctx.writeArrayStream(ARTIFACTS.pairExtra, patchedChunks(runs, computed, prevExtra, EXTRA_NAMES));
       else await ctx.writeArrays(ARTIFACTS.pairExtra, computed);
       if (patched) await patched.record();
+      const seconds = { behaviourSeconds: secs(t1 - t0), computeSeconds: secs(t2 - t0), writeSeconds: secs(performance.now() - t2) };
       let withBehaviour = 0;
       for (let r = 0; r < runs.length; r += 3) {
         const x = runs[r] ? computed : prevExtra;
         for (let i = runs[r + 1]; i < runs[r + 2]; i++) if (x.views_out[i] || x.views_in[i] || x.impressions[i] || x.rejections[i]) withBehaviour++;
       }
       ctx.setSchema('pairExtra', { columns: [...EXTRA_NAMES], asOf, windowFrom: b.from });
-      return { asOf, pairsWithEvents: b.pairs, candidatesWithBehaviour: withBehaviour, candidates: c.cand.length, ...patched?.metrics };
+      return { asOf, pairsWithEvents: b.pairs, candidatesWithBehaviour: withBehaviour, candidates: c.cand.length, ...seconds, ...patched?.metrics };
     },
   };
 }
+
+const secs = (ms: number): number => Math.round(ms / 10) / 100;
 
 type Extra = Record<(typeof EXTRA_NAMES)[number], Float32Array>;
 
