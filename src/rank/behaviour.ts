@@ -7,7 +7,7 @@
 import { EVENT_CODE, type EventTable } from '../core/tables.js';
 import { pairFeatures, emptyPairFeatures, HEURISTIC_NAMES } from '../graph/heuristics.js';
 import type { Graph } from '../graph/csr.js';
-import { pathFeatureColumns } from '../graph/paths.js';
+import { pathFeatureColumns, type PathFeature } from '../graph/paths.js';
 import { EXTRA_PAIR_FEATURES, PAIR_FEATURES, type PairFeature } from '../store/snapshot.js';
 import { BEHAVIOUR_WINDOW_DAYS, SOURCE_CODES } from './schema.js';
 
@@ -60,8 +60,44 @@ export class BehaviourIndex {
 
   /** [views_out, views_in, impressions, rejections] of (u, v), or null when the pair has no events. */
   get(u: number, v: number): Float32Array | null {
-    const s = this.slot.get(u * this.n + v);
-    return s === undefined ? null : this.counts.subarray(4 * s, 4 * s + 4);
+    const s = this.slotOf(u, v);
+    return s < 0 ? null : this.counts.subarray(4 * s, 4 * s + 4);
+  }
+
+  /**
+   * The slot of (u, v), -1 when the pair has no events: a binary search among u's pairs (sorted by v), built
+   * once from the map on the first lookup — no per-lookup allocation (the map's u·n + v keys pass 2^31 and
+   * are heap numbers), which made the lookups of every stored candidate the slowest part of pair features.
+   */
+  private slotOf(u: number, v: number): number {
+    if (this.byUser === null) this.index();
+    const { offsets, vs, slots } = this.byUser!;
+    if (u < 0 || u >= this.n) return -1;
+    let lo = offsets[u];
+    let hi = offsets[u + 1];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (vs[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < offsets[u + 1] && vs[lo] === v ? slots[lo] : -1;
+  }
+
+  private byUser: { offsets: Int32Array; vs: Int32Array; slots: Int32Array } | null = null;
+
+  private index(): void {
+    const keys = Float64Array.from(this.slot.keys()).sort();
+    const offsets = new Int32Array(this.n + 1);
+    const vs = new Int32Array(keys.length);
+    const slots = new Int32Array(keys.length);
+    keys.forEach((key, i) => {
+      const u = Math.floor(key / this.n);
+      vs[i] = key - u * this.n;
+      slots[i] = this.slot.get(key)!;
+      offsets[u + 1]++;
+    });
+    for (let u = 0; u < this.n; u++) offsets[u + 1] += offsets[u];
+    this.byUser = { offsets, vs, slots };
   }
 
   get pairs(): number {
@@ -72,6 +108,7 @@ export class BehaviourIndex {
     const key = u * this.n + v;
     let s = this.slot.get(key);
     if (s === undefined) {
+      this.byUser = null; // a new pair: the lookup index is rebuilt
       s = this.used++;
       this.slot.set(key, s);
       if (4 * this.used > this.counts.length) {
@@ -92,6 +129,16 @@ export function extraPairColumns(
   offsets: Int32Array,
   cand: Int32Array,
 ): Record<(typeof EXTRA_PAIR_FEATURES)[number], Float32Array> {
+  return { ...behaviourPairColumns(b, users, offsets, cand), ...pathFeatureColumns(g, users, offsets, cand) };
+}
+
+/** extraPairColumns without the path features (p3, ra3), which the caller computes itself (e.g. on a worker pool). */
+export function behaviourPairColumns(
+  b: BehaviourIndex,
+  users: ArrayLike<number>,
+  offsets: Int32Array,
+  cand: Int32Array,
+): Record<Exclude<(typeof EXTRA_PAIR_FEATURES)[number], PathFeature>, Float32Array> {
   const m = cand.length;
   const out = {
     views_out: new Float32Array(m),
@@ -100,7 +147,6 @@ export function extraPairColumns(
     rejections: new Float32Array(m),
     emb_sim: new Float32Array(m),
     source: new Float32Array(m).fill(SOURCE_CODES['2-hop']),
-    ...pathFeatureColumns(g, users, offsets, cand),
   };
   for (let i = 0; i < users.length; i++) {
     const u = users[i];

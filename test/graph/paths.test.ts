@@ -5,6 +5,7 @@ import { Rng } from '../../src/core/rng.js';
 import { EdgeBuilder } from '../../src/core/tables.js';
 import { buildGraph } from '../../src/graph/csr.js';
 import { pathFeatureColumns, PathCounter } from '../../src/graph/paths.js';
+import { balancedCuts, pathFeaturesParallel } from '../../src/graph/pathsParallel.js';
 
 test('p3 counts the paths u–a–b–v and ra3 weighs each by 1/(d_a d_b), for any candidate rows', () => {
   const rng = new Rng(11);
@@ -40,4 +41,29 @@ test('p3 counts the paths u–a–b–v and ra3 weighs each by 1/(d_a d_b), for 
   // The scratch is clean after each user: computing again gives the same values.
   const again = pathFeatureColumns(g, users, offsets, cand, counter);
   assert.deepEqual(again, got);
+});
+
+test('pathFeaturesParallel equals pathFeatureColumns for any number of workers, empty rows and more workers than users included', async () => {
+  const rng = new Rng(12);
+  const b = new EdgeBuilder();
+  for (let i = 0; i < 3000; i++) {
+    const u = rng.int(300);
+    const v = rng.int(300);
+    if (u !== v) b.push(u, v, 0);
+  }
+  const g = buildGraph(300, b.finish());
+  const users = Array.from({ length: 300 }, (_, u) => u);
+  const lists = users.map((u) => (u % 3 === 0 ? [] : Array.from({ length: rng.int(40) }, () => rng.int(300))));
+  const offsets = Int32Array.from([0, ...lists.map((_, i) => lists.slice(0, i + 1).flat().length)]);
+  const cand = Int32Array.from(lists.flat());
+  const want = pathFeatureColumns(g, users, offsets, cand);
+  for (const workers of [1, 2, 3]) {
+    const got = await pathFeaturesParallel(g, users, offsets, cand, { workers, minRows: 0 });
+    assert.deepEqual(Array.from(got.p3), Array.from(want.p3), `${workers} workers`);
+    assert.deepEqual(Array.from(got.ra3), Array.from(want.ra3), `${workers} workers`);
+  }
+  const two = await pathFeaturesParallel(g, [7, 8], Int32Array.of(0, 2, 3), Int32Array.of(1, 2, 3), { workers: 4, minRows: 0 });
+  const ref = pathFeatureColumns(g, [7, 8], Int32Array.of(0, 2, 3), Int32Array.of(1, 2, 3));
+  assert.deepEqual(Array.from(two.p3), Array.from(ref.p3));
+  assert.deepEqual(balancedCuts(Int32Array.of(0, 0, 10, 10, 20), 4, 2), [0, 2, 4]);
 });

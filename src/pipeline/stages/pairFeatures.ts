@@ -12,18 +12,22 @@ import { openBundle } from '../../bundle/bundle.js';
 import { readIds } from '../../bundle/read.js';
 import { Graph } from '../../graph/csr.js';
 import { exclusionMask } from '../../graph/exclusions.js';
-import { BehaviourIndex, dataTime, extraPairColumns } from '../../rank/behaviour.js';
+import { BehaviourIndex, behaviourPairColumns, dataTime } from '../../rank/behaviour.js';
+import { pathFeaturesParallel } from '../../graph/pathsParallel.js';
 import type { Partition } from '../partition.js';
 import type { Stage, StageContext } from '../stage.js';
 import { changedSince, patchProblem, readRecomputed, writeRecomputed } from './affected.js';
-import { markChangedRows, markedUsers, patchRows } from './rows.js';
+import { markChangedRows, markedUsers, patchedChunks, patchRuns } from './rows.js';
 
 const EXTRA_NAMES = Object.keys(PAIR_EXTRA_COLUMNS) as (keyof typeof PAIR_EXTRA_COLUMNS)[];
 
 type EventCols = Awaited<ReturnType<StageContext['readArrays']>> & { type: Uint8Array; actor: Int32Array; target: Int32Array; ts: Uint32Array };
 
-/** `partition`: only recorded (the candidates artifact already holds only the partition's rows). `since`: patch that bundle's rows. */
-export function pairFeaturesStage(partition?: Partition, since?: string): Stage {
+/**
+ * `partition`: only recorded (the candidates artifact already holds only the partition's rows). `since`: patch that bundle's rows.
+ * `workers`: threads for the path features (default os.availableParallelism(); does not change the output).
+ */
+export function pairFeaturesStage(partition?: Partition, since?: string, workers?: number): Stage {
   return {
     name: 'pair-features',
     params: { partition: partition ?? null, ...(since !== undefined && { incrementalSince: since }) },
@@ -39,18 +43,33 @@ export function pairFeaturesStage(partition?: Partition, since?: string): Stage 
       const users = Int32Array.from({ length: n }, (_, u) => u);
       const graph = new Graph(n, gc.offsets, gc.targets, gc.times);
       const patched = since === undefined ? null : await patchSince(ctx, since, graph, ev, c);
-      const extra = patched
-        ? patched.rows(extraPairColumns(graph, b, users, patched.fresh.offsets, patched.fresh.cand))
-        : extraPairColumns(graph, b, users, c.offsets, c.cand);
-      await ctx.writeArrays(ARTIFACTS.pairExtra, extra);
+      const rows = patched ? patched.fresh : { offsets: c.offsets, cand: c.cand };
+      const t0 = performance.now();
+      // The path features on the worker pool while this thread looks up the behaviour counts.
+      const paths = pathFeaturesParallel(graph, users, rows.offsets, rows.cand, { workers });
+      const behaviour = behaviourPairColumns(b, users, rows.offsets, rows.cand);
+      const t1 = performance.now();
+      const computed: Extra = { ...behaviour, ...(await paths) };
+      const t2 = performance.now();
+      // Patched: the file streamed from the computed rows and BUNDLE's, run by run, never assembled in memory.
+      const runs = patched ? patchRuns(patched.marked, 0, n, rows.offsets, patched.prevOffsets) : Int32Array.of(1, 0, c.cand.length);
+      const prevExtra = patched ? patched.prevExtra : computed;
+      if (patched) await ctx.writeArrayStream(ARTIFACTS.pairExtra, patchedChunks(runs, computed, prevExtra, EXTRA_NAMES));
+      else await ctx.writeArrays(ARTIFACTS.pairExtra, computed);
       if (patched) await patched.record();
+      const seconds = { behaviourSeconds: secs(t1 - t0), computeSeconds: secs(t2 - t0), writeSeconds: secs(performance.now() - t2) };
       let withBehaviour = 0;
-      for (let i = 0; i < c.cand.length; i++) if (extra.views_out[i] || extra.views_in[i] || extra.impressions[i] || extra.rejections[i]) withBehaviour++;
-      ctx.setSchema('pairExtra', { columns: Object.keys(extra), asOf, windowFrom: b.from });
-      return { asOf, pairsWithEvents: b.pairs, candidatesWithBehaviour: withBehaviour, candidates: c.cand.length, ...patched?.metrics };
+      for (let r = 0; r < runs.length; r += 3) {
+        const x = runs[r] ? computed : prevExtra;
+        for (let i = runs[r + 1]; i < runs[r + 2]; i++) if (x.views_out[i] || x.views_in[i] || x.impressions[i] || x.rejections[i]) withBehaviour++;
+      }
+      ctx.setSchema('pairExtra', { columns: [...EXTRA_NAMES], asOf, windowFrom: b.from });
+      return { asOf, pairsWithEvents: b.pairs, candidatesWithBehaviour: withBehaviour, candidates: c.cand.length, ...seconds, ...patched?.metrics };
     },
   };
 }
+
+const secs = (ms: number): number => Math.round(ms / 10) / 100;
 
 type Extra = Record<(typeof EXTRA_NAMES)[number], Float32Array>;
 
@@ -64,7 +83,14 @@ async function patchSince(
   g: Graph,
   ev: EventCols,
   c: { offsets: Int32Array; cand: Int32Array; score: Float32Array },
-): Promise<{ fresh: { offsets: Int32Array; cand: Int32Array }; rows: (fresh: Extra) => Extra; record: () => Promise<void>; metrics: Record<string, unknown> } | null> {
+): Promise<{
+  fresh: { offsets: Int32Array; cand: Int32Array };
+  marked: Uint8Array;
+  prevOffsets: Int32Array;
+  prevExtra: Extra;
+  record: () => Promise<void>;
+  metrics: Record<string, unknown>;
+} | null> {
   const prev = await openBundle(since);
   const why = await patchProblem(ctx, prev, [ARTIFACTS.candidates, ARTIFACTS.pairExtra]);
   if (why !== null) {
@@ -104,7 +130,9 @@ async function patchSince(
   const prevExtra = await prev.readArrays(ARTIFACTS.pairExtra, PAIR_EXTRA_COLUMNS);
   return {
     fresh: { offsets, cand },
-    rows: (fresh) => patchRows(marked, 0, g.n, { offsets, cols: fresh }, { offsets: prevOffsets, cols: prevExtra }, EXTRA_NAMES).cols as Extra,
+    marked,
+    prevOffsets,
+    prevExtra,
     record: () => writeRecomputed(ctx, ARTIFACTS.recomputedPairExtra, prev, marked),
     metrics: { incremental: true, recomputed, copied: g.n - recomputed, since: prev.version, staleAsOf: prevAsOf ?? null },
   };
