@@ -136,8 +136,11 @@ export async function generateWorld(opts: GenerateOptions): Promise<GenerateResu
   const counts = countWorld(world);
   opts.onProgress?.('write', 0);
   const eventsWritten = writeInWorker({ kind: 'events', path: files.events, data: world.events });
-  await writeConnections(files.connections, world.connections);
-  await Promise.all([profilesWritten, eventsWritten]);
+  // Every writer is waited for, also when one fails: a rejection while another still writes would leave
+  // files appearing in the folder after generateWorld returned.
+  const written = await Promise.allSettled([writeConnections(files.connections, world.connections), profilesWritten, eventsWritten]);
+  const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   const summary = {
     generator: 'pymk generate',
     params: { ...p, startIso: iso(p.start), endIso: iso(p.end), logStartIso: iso(p.logStart) },
