@@ -1,9 +1,12 @@
 /** Searches in ascending typed arrays. */
 
-/** Number of entries of the ascending array `a` below `x` (the position `x` has or would take). */
-export function lowerBound(a: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = a.length;
+/**
+ * The position `x` has or would take in the ascending run a[from .. to) (the whole array by default): `from`
+ * plus the number of its entries below `x`.
+ */
+export function lowerBound(a: ArrayLike<number>, x: number, from = 0, to = a.length): number {
+  let lo = from;
+  let hi = to;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (a[mid] < x) lo = mid + 1;

@@ -4,6 +4,7 @@
  * implementation for the pipeline (every stored candidate) and the trainer (pairs as of the training cut),
  * so a pair gets the same values wherever its features are built.
  */
+import { lowerBound } from '../core/sorted.js';
 import { EVENT_CODE, type EventTable } from '../core/tables.js';
 import { pairFeatures, emptyPairFeatures, HEURISTIC_NAMES } from '../graph/heuristics.js';
 import type { Graph } from '../graph/csr.js';
@@ -73,14 +74,8 @@ export class BehaviourIndex {
     if (this.byUser === null) this.index();
     const { offsets, vs, slots } = this.byUser!;
     if (u < 0 || u >= this.n) return -1;
-    let lo = offsets[u];
-    let hi = offsets[u + 1];
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (vs[mid] < v) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < offsets[u + 1] && vs[lo] === v ? slots[lo] : -1;
+    const i = lowerBound(vs, v, offsets[u], offsets[u + 1]);
+    return i < offsets[u + 1] && vs[i] === v ? slots[i] : -1;
   }
 
   private byUser: { offsets: Int32Array; vs: Int32Array; slots: Int32Array } | null = null;
