@@ -29,6 +29,16 @@ export class Dictionary {
     return this.values.length;
   }
 
+  /**
+   * Where this dictionary stops extending `before` (its codes 0 .. before.size-1 the same values): the first
+   * code whose value differs, `before.size` when this one is shorter, -1 when it extends `before` (stable
+   * dense ids, as an append-only source gives).
+   */
+  firstDifferenceFrom(before: Dictionary): number {
+    for (let c = 0; c < before.size; c++) if (this.values[c] !== before.values[c]) return c;
+    return -1;
+  }
+
   toArray(): readonly string[] {
     return this.values;
   }

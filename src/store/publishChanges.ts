@@ -73,7 +73,8 @@ export async function publishChanges(kv: KvClient, space: KeySpace, snap: Snapsh
   if (meta.version !== prev.version) throw refuse(`the store serves ${meta.version}, not ${prev.version} (--since)`);
   const keys = space.gen(gen, meta.buckets);
   if (n < n0) throw refuse(`${snap.version} has fewer users (${n}) than ${prev.version} (${n0})`);
-  for (let u = 0; u < n0; u++) if (snap.ids.value(u) !== prev.ids.value(u)) throw refuse(`dense id ${u} is ${JSON.stringify(prev.ids.value(u))} in ${prev.version} but ${JSON.stringify(snap.ids.value(u))} in ${snap.version}`);
+  const u = snap.ids.firstDifferenceFrom(prev.ids);
+  if (u >= 0) throw refuse(`dense id ${u} is ${JSON.stringify(prev.ids.value(u))} in ${prev.version} but ${JSON.stringify(snap.ids.value(u))} in ${snap.version}`);
   const created = Number((await kv.get(keys.createdCounter()))?.toString() ?? '0');
   if (n > n0 && created > 0) throw refuse(`${created} users were created online in generation ${gen}; their ids are the ones ${snap.version} gives its ${n - n0} new users`);
   const dims = (s: Snapshot): number | null => s.embeddings?.dim ?? null;

@@ -24,10 +24,8 @@ export async function patchProblem(ctx: StageContext, prev: Bundle, needs: reado
   const before = await readIds(prev);
   const now = await readIds(ctx);
   if (now.size < before.size) return `${prev.dir} has more users (${before.size}) than this run (${now.size})`;
-  for (let u = 0; u < before.size; u++) {
-    if (before.value(u) !== now.value(u)) return `user ids are not stable: dense id ${u} was ${JSON.stringify(before.value(u))}, is ${JSON.stringify(now.value(u))}`;
-  }
-  return null;
+  const u = now.firstDifferenceFrom(before);
+  return u < 0 ? null : `user ids are not stable: dense id ${u} was ${JSON.stringify(before.value(u))}, is ${JSON.stringify(now.value(u))}`;
 }
 
 /** Which users' own rows changed: connections added or removed, new users, the exclusion flag changed. */
