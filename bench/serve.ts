@@ -7,7 +7,8 @@
  *   - a bare fastify hello-world with as many processes: the ceiling of the framework on this box;
  *   - the recommendations route at L1+L2 hit rates of about 0%, 30% and 70%: each request picks a
  *     user from a warmed hot set with that probability, else a user never asked for before in this run;
- *   - the uncached route at a fixed 500 req/s (the latency target) next to its closed-loop maximum;
+ *   - the uncached route at a fixed 500 req/s (the latency target), open-loop (bench/lib/openLoop.ts) and, for
+ *     comparison, in autocannon's rate mode (bursts each second), next to its closed-loop maximum;
  *   - L1 hits only (fully cached), alternating --rounds times with the ceiling: the ratio is their median.
  *
  * Each row records req/s, p50/p99/p999, the hit rate the server itself counted (from /metrics), CPU per
@@ -28,6 +29,7 @@ import { readBundleVersion, readManifest } from '../src/bundle/bundle.js';
 import { runPipeline } from '../src/pipeline/runner.js';
 import { PIPELINE_DEFAULTS, defaultStages } from '../src/pipeline/stages/index.js';
 import { machine, machineLine } from './lib/machine.js';
+import { openLoop } from './lib/openLoop.js';
 import { saveResults } from './lib/results.js';
 
 const { values: a } = parseArgs({
@@ -107,9 +109,20 @@ interface Load {
   requests: number;
   non2xx: number;
   errors: number;
+  /** Open-loop rows: how late the generator sent, p99 ms (its own share of the latency). */
+  sendLagP99ms?: number;
 }
 
-async function load(port: number, path: () => string, rate = 0, seconds = duration): Promise<Load> {
+/**
+ * Load on the server for `seconds`: closed-loop (autocannon, `connections` at full speed) when rate is 0; at a
+ * fixed rate, open-loop (evenly spaced, latency from each request's due time: bench/lib/openLoop.ts), or
+ * autocannon's own rate mode (per-connection budgets each second, so bursts) with `generator: 'autocannon'`.
+ */
+async function load(port: number, path: () => string, rate = 0, seconds = duration, generator: 'open' | 'autocannon' = 'open'): Promise<Load> {
+  if (rate > 0 && generator === 'open') {
+    const r = await openLoop({ port, rate, seconds, path, connections: 64 });
+    return { requestsPerSec: r.requestsPerSec, p50ms: r.p50ms, p99ms: r.p99ms, p999ms: r.p999ms, requests: r.requests, non2xx: r.non2xx, errors: r.errors, sendLagP99ms: r.sendLagP99ms };
+  }
   const r = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections,
@@ -240,10 +253,10 @@ async function main(): Promise<void> {
           for (let i = k; i < hot.length; i += 16) await fetch(`http://127.0.0.1:${port}${rec(hot[i])}`, { headers: { connection: 'close' } }).then((r) => r.arrayBuffer());
         }));
       }
-      const measure = async (scenario: string, hitTarget: number | null, path: () => string, rate = 0, round?: number): Promise<void> => {
+      const measure = async (scenario: string, hitTarget: number | null, path: () => string, rate = 0, round?: number, generator: 'open' | 'autocannon' = 'open'): Promise<void> => {
         const c0 = await counters(port);
         const r0 = await redisCpuSeconds(redis);
-        const l = await load(port, path, rate);
+        const l = await load(port, path, rate, duration, generator);
         const c1 = await counters(port);
         const r1 = await redisCpuSeconds(redis);
         const lookups = c1.l1Hit + c1.l1Miss - (c0.l1Hit + c0.l1Miss);
@@ -274,6 +287,8 @@ async function main(): Promise<void> {
       // of a fresh process's full path run slower (JIT, first reads), which is start-up, not steady state.
       if (Number(a.warmup) > 0) await load(port, () => rec(coldUser()), Number(a.rate), Number(a.warmup));
       await measure(`uncached, fixed ${a.rate} req/s`, 0, () => rec(coldUser()), Number(a.rate));
+      // The same rate through autocannon's rate mode (bursts at each second's start), as earlier runs measured it.
+      await measure(`uncached, ${a.rate} req/s by autocannon (per-second bursts)`, 0, () => rec(coldUser()), Number(a.rate), undefined, 'autocannon');
       for (const h of a.hits!.split(',').map(Number)) {
         await measure(`L1+L2 hit rate ~${h}%`, h, () => (rand() * 100 < h ? rec(hot[Math.floor(rand() * hot.length)]) : rec(coldUser())));
       }
@@ -296,7 +311,7 @@ async function main(): Promise<void> {
 
   // Capacity model: server and Redis CPU per request at each measured hit rate, planned at 60% utilisation.
   const capacity = rows
-    .filter((r) => r.workers === Math.max(...rows.map((x) => x.workers)) && r.hitTarget !== null && !r.scenario.startsWith('uncached, fixed') && (r.round ?? 0) === 0 && r.serverCpuMs !== null)
+    .filter((r) => r.workers === Math.max(...rows.map((x) => x.workers)) && r.hitTarget !== null && !r.scenario.startsWith('uncached,') && (r.round ?? 0) === 0 && r.serverCpuMs !== null)
     .map((r) => ({
       hitRate: r.hitMeasured,
       serverCpuMsPerRequest: r.serverCpuMs,
@@ -315,7 +330,7 @@ async function main(): Promise<void> {
     '',
     `- ${users}-user generated world (seed 1), pipeline defaults, published to a private redis-server; \`pymk serve --store redis://… --workers N\` with L1 (200k entries) and L2 (Redis, 1 h); hot set ${HOT} users warmed before the hit-rate rows, then ${a.warmup} s of uncached load at the fixed rate (not recorded); misses are users not asked for before in the run${wrapped ? ` (wrapped ${wrapped}×)` : ''}`,
     `- ranking model served: ${scorer}${process.env.PYMK_SCORER ? ' (PYMK_SCORER)' : " (the bundle's choice)"}`,
-    `- autocannon in the benchmark process on the same box: ${connections} connections, ${duration} s per row; the server logs at warn`,
+    `- load from the benchmark process on the same box, ${duration} s per row: autocannon with ${connections} connections for the closed-loop rows; the "uncached, fixed" row is open-loop (bench/lib/openLoop.ts: requests evenly spaced at the rate on up to 64 keep-alive connections, latency from each request's due time, so no coordinated omission; the generator's own send lag p99 in the JSON), the "by autocannon" row the same rate in autocannon's rate mode (each connection's budget per second spent at full speed as the second starts: bursts); the server logs at warn`,
     `- machine: ${machineLine(m)}`,
     `- command: \`node dist/bench/serve.js ${process.argv.slice(2).join(' ')}\``,
     '',
