@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 
 /** A CLI command: one file under commands/, registered in main.ts. */
 export interface CommandModule {
@@ -9,7 +9,7 @@ export interface CommandModule {
 export function intOption(name: string, min = 0): (v: string) => number {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got '${v}'`);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${v}'`);
     return n;
   };
 }

@@ -6,7 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { PymkError } from '../../core/errors.js';
 import { loadDataset } from '../../data/load.js';
 import { DEFAULT_KS, DEFAULT_METHODS, SPLITS, runEval, type EvalResult } from '../../eval/protocol.js';
@@ -130,19 +130,19 @@ export const evalCommand: CommandModule = {
 
 function fraction(v: string): number {
   const x = Number(v);
-  if (!(x > 0 && x < 1)) throw new Error(`--test-frac must be a number in (0, 1), got '${v}'`);
+  if (!(x > 0 && x < 1)) throw new InvalidArgumentError(`--test-frac must be a number in (0, 1), got '${v}'`);
   return x;
 }
 
 function timestamp(v: string): number {
   const x = /^\d+$/.test(v) ? Number(v) : Date.parse(v) / 1000;
-  if (!Number.isFinite(x) || x <= 0 || x > 0xffffffff) throw new Error(`--cut must be epoch seconds or an ISO 8601 time, got '${v}'`);
+  if (!Number.isFinite(x) || x <= 0 || x > 0xffffffff) throw new InvalidArgumentError(`--cut must be epoch seconds or an ISO 8601 time, got '${v}'`);
   return Math.floor(x);
 }
 
 function intList(v: string): number[] {
   const ks = v.split(',').map((s) => Number(s.trim()));
-  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) throw new Error(`--k must be positive integers separated by commas, got '${v}'`);
+  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) throw new InvalidArgumentError(`--k must be positive integers separated by commas, got '${v}'`);
   return ks;
 }
 

@@ -2,7 +2,7 @@
  * `pymk generate --users N --seed S --out DIR [--avg-degree D] [--days D] [--log-days D]`:
  * writes a synthetic dataset folder (docs/formats.md) plus world.json with the parameters and counts.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULTS, generateWorld } from '../../data/generate/index.js';
 import { intOption, type CommandModule } from '../command.js';
 
@@ -19,7 +19,7 @@ interface GenerateFlags {
 function positiveNumber(name: string): (v: string) => number {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${v}'`);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got '${v}'`);
     return n;
   };
 }
