@@ -241,7 +241,7 @@ async function main(): Promise<void> {
     // The ceiling runs beside the server (an idle server costs nothing) so the two alternate below.
     const hello = spawn(process.execPath, ['dist/bench/lib/hello.js', String(helloPort), String(workers)], { stdio: 'ignore' });
     await waitReady(`http://127.0.0.1:${helloPort}/`, hello, 'hello-world');
-    const env = { ...process.env, PYMK_LOG_LEVEL: 'warn', PYMK_L1_SIZE: '200000', PYMK_L2_TTL: '3600', PYMK_STORE: store };
+    const env = { ...process.env, PYMK_LOG_LEVEL: 'warn', PYMK_SHUTDOWN_DELAY_MS: '0', PYMK_L1_SIZE: '200000', PYMK_L2_TTL: '3600', PYMK_STORE: store };
     const server = spawn(process.execPath, [CLI, 'serve', '--bundle', bundle, '--store', store, '--port', String(port), '--workers', String(workers), '--watch', '0'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     try {
       await waitReady(`http://127.0.0.1:${port}/readyz`, server, 'pymk serve');

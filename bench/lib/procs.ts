@@ -27,7 +27,7 @@ export function worldBundle(users: number): { bundle: string; data: string } {
 /** `pymk serve` on `port` (with `extra` flags and environment) once its /readyz answers. */
 export async function startServer(port: number, args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), ...args], {
-    env: { ...process.env, PYMK_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PYMK_LOG_LEVEL: 'warn', PYMK_SHUTDOWN_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const deadline = Date.now() + 60_000;

@@ -71,6 +71,11 @@ const ConfigSchema = z
     /** How long an open circuit breaker (store, ranker) waits before it lets one trial request through, ms. */
     breakerResetMs: z.number().int().min(100).max(600_000),
     /**
+     * On SIGTERM, how long the server keeps answering while it announces its exit (/readyz 503, every answer
+     * `connection: close`) before it stops listening and drains, ms: the load balancer's time to take it out.
+     */
+    shutdownDelayMs: z.number().int().min(0).max(600_000),
+    /**
      * A server on Redis whose store lost its data (no pointer or meta) republishes the bundle on its disk,
      * one server of a fleet at a time (elected through the store); off: leave it to `pymk publish --verify`.
      */
@@ -135,6 +140,7 @@ export const DEFAULTS: z.infer<typeof ConfigSchema> = {
   maxInflight: 0,
   maxEventLoopDelayMs: 200,
   breakerResetMs: 2000,
+  shutdownDelayMs: 2000,
   repairStore: true,
   l1Size: 10_000,
   l1TtlSeconds: 300,
@@ -180,6 +186,7 @@ export const ENV_MAP: Record<string, [Key, (v: string) => unknown]> = {
   PYMK_MAX_INFLIGHT: ['maxInflight', num],
   PYMK_MAX_EVENT_LOOP_DELAY_MS: ['maxEventLoopDelayMs', num],
   PYMK_BREAKER_RESET_MS: ['breakerResetMs', num],
+  PYMK_SHUTDOWN_DELAY_MS: ['shutdownDelayMs', num],
   PYMK_REPAIR_STORE: ['repairStore', bool],
   PYMK_L1_SIZE: ['l1Size', num],
   PYMK_L1_TTL: ['l1TtlSeconds', num],
@@ -197,7 +204,8 @@ export function loadConfig(overrides: Record<string, unknown> = {}, env: NodeJS.
   const fromEnv: Record<string, unknown> = {};
   for (const [name, [key, parse]] of Object.entries(ENV_MAP)) {
     const v = env[name];
-    if (v !== undefined) fromEnv[key] = parse(v);
+    // Set but empty (`PYMK_KEYS_FILE=`) is unset: the default, as the shell idiom means.
+    if (v !== undefined && v !== '') fromEnv[key] = parse(v);
   }
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const parsed = ConfigSchema.safeParse({ ...DEFAULTS, ...fromEnv, ...defined });

@@ -131,11 +131,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Every request: its id in the answer; while draining, the stable 503 (callback-style hooks: the hot path
   // pays no promise per hook).
   let draining = false;
+  // Leaving (announceShutdown, before close): answers go on, each with `connection: close` so keep-alive
+  // clients reconnect elsewhere, and /readyz answers 503 so the load balancer takes this server out.
+  let leaving = false;
+  app.decorate('leaving', () => leaving);
+  app.decorate('announceShutdown', () => {
+    leaving = true;
+  });
   app.addHook('preClose', async () => {
     draining = true;
   });
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, req.id);
+    if (leaving && !draining) void reply.header('connection', 'close');
     if (!draining) return done();
     void reply.header('connection', 'close');
     done(new PymkError('PYMK_NOT_READY', 'the server is shutting down'));

@@ -50,6 +50,10 @@ declare module 'fastify' {
     eventSink: EventSink | null;
     /** L1, then L2, then the recommend path, with single-flight and the invalidation guard (answers.ts). */
     answers: Answers;
+    /** Whether the server announced its shutdown (readyz 503, answers close their connection). */
+    leaving: () => boolean;
+    /** Start announcing the shutdown; close() follows (the CLI waits shutdownDelayMs in between). */
+    announceShutdown: () => void;
   }
   interface FastifyRequest {
     /** Who made the request; null when auth is off or the route is public. */

@@ -89,7 +89,7 @@ export class RedisProcess {
 export async function startServe(args: string[], env: Record<string, string> = {}): Promise<{ base: string; proc: ChildProcess; log: () => string; stop(): Promise<void> }> {
   const port = await freePort();
   let log = '';
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', String(port), ...args], { env: { ...process.env, PYMK_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, 'serve', '--port', String(port), ...args], { env: { ...process.env, PYMK_LOG_LEVEL: 'warn', PYMK_SHUTDOWN_DELAY_MS: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.on('data', (c: Buffer) => void (log += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => void (log += c.toString()));
   const base = `http://127.0.0.1:${port}`;

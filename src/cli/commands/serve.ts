@@ -49,7 +49,7 @@ export const serveCommand: CommandModule = {
           invalidate: o.invalidate,
         });
         if (o.workers > 1 && cluster.isPrimary) {
-          superviseWorkers(o.workers, config.annLogWriter);
+          superviseWorkers(o.workers, config.annLogWriter, config.shutdownDelayMs);
           return;
         }
         const fresh = await openFreshness(config);
@@ -59,13 +59,24 @@ export const serveCommand: CommandModule = {
         const addr = await server.app.listen({ host: config.host, port: config.port });
         const live = `events ${fresh.log.url}${fresh.invalidator ? ', invalidator on' : ''}, invalidations ${fresh.bus.url}`;
         console.error(`pymk serving bundle ${config.bundle} at ${addr} (pid ${process.pid}; ${live})`);
-        const stop = async (): Promise<void> => {
+        // SIGTERM (an orchestrator): announce the exit for shutdownDelayMs (readyz 503, answers close their
+        // connections) so the load balancer moves traffic away, then stop listening and drain. SIGINT (Ctrl-C): at once.
+        let stopping = false;
+        const stop = async (announceMs: number): Promise<void> => {
+          // Once: under --workers a Ctrl-C reaches every process from the terminal and from the primary.
+          if (stopping) return;
+          stopping = true;
+          if (announceMs > 0) {
+            server.app.announceShutdown();
+            server.app.log.info(`shutting down in ${announceMs} ms: /readyz answers 503, answers close their connections`);
+            await new Promise((r) => setTimeout(r, announceMs));
+          }
           await server.close();
           await closeFreshness(fresh);
           process.exit(0);
         };
-        process.once('SIGINT', () => void stop());
-        process.once('SIGTERM', () => void stop());
+        process.on('SIGINT', () => void stop(0));
+        process.on('SIGTERM', () => void stop(config.shutdownDelayMs));
       });
   },
 };
@@ -75,7 +86,7 @@ export const serveCommand: CommandModule = {
  * At most one of them writes the ANN recent tier's log (PYMK_ANN_LOG_WRITER; none when the operator turned
  * it off), and the replacement of a dead process takes its role over.
  */
-function superviseWorkers(n: number, logWriter: boolean): void {
+function superviseWorkers(n: number, logWriter: boolean, shutdownDelayMs: number): void {
   let stopping = false;
   const writes = new Map<number, boolean>();
   const fork = (writer: boolean): void => {
@@ -91,11 +102,12 @@ function superviseWorkers(n: number, logWriter: boolean): void {
     writes.delete(worker.id);
     fork(writer);
   });
-  const stop = (): void => {
+  // The signal is passed on as it came: SIGTERM announces the exit for shutdownDelayMs first, SIGINT does not.
+  const stop = (signal: 'SIGINT' | 'SIGTERM'): void => {
     stopping = true;
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
-    setTimeout(() => process.exit(0), WORKERS_STOP_GRACE_MS).unref();
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+    setTimeout(() => process.exit(0), (signal === 'SIGTERM' ? shutdownDelayMs : 0) + WORKERS_STOP_GRACE_MS).unref();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
 }

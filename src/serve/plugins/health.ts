@@ -31,6 +31,7 @@ export const healthPlugin: FastifyPluginAsync = async (app) => {
     '/readyz',
     { schema: { ...healthRoute, summary: 'Readiness: 200 once a bundle is loaded (status degraded, with reasons, while answers may come from fallbacks), 503 before and while draining', operationId: 'getReadiness' }, config: { public: true } },
     async () => {
+      if (app.leaving()) throw new PymkError('PYMK_NOT_READY', 'the server is shutting down: take it out of rotation (answers go on until it stops listening)');
       const core = app.recommendCore();
       if (!core) throw new PymkError('PYMK_NOT_READY', 'no bundle loaded yet');
       const why = degradedBecause(app);
