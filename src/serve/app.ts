@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { rateLimitStoreUrl, type Config } from '../core/config.js';
-import { PymkError } from '../core/errors.js';
+import { PymkError, isPymkError } from '../core/errors.js';
 import { FailureTracker } from '../core/failures.js';
 import { openRateLimiter, type RateLimiter } from '../store/rateLimit.js';
 import { ResultCache } from './cache.js';
@@ -14,7 +14,7 @@ import type { DegradeState, ServingCore } from './degrade.js';
 import { LiveExclusions } from './liveExclusions.js';
 import underPressure from '@fastify/under-pressure';
 import { Breaker } from './breakers.js';
-import { clientErrorHandler, frameworkErrors, toErrorBody } from './errors.js';
+import { clientErrorHandler, frameworkErrors, requestErrorBody } from './errors.js';
 import { jwtVerifierFrom, type JwtVerifier } from './jwt.js';
 import { KeyRing } from './keys.js';
 import { Metrics } from './metrics.js';
@@ -160,7 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
   app.setErrorHandler((err, req, reply) => {
-    const body = toErrorBody(err);
+    const body = requestErrorBody(err, req);
     metrics.errors.inc({ code: body.code });
     if (body.statusCode >= 500) req.log.error({ err }, 'request failed');
     void reply.status(body.statusCode).send(body);
@@ -169,7 +169,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics.errors.inc({ code: 'PYMK_NOT_FOUND' });
     void reply.status(404).send(new PymkError('PYMK_NOT_FOUND', `route ${req.method} ${req.url} not found`).toBody());
   });
-  const limiter = config.rateLimitPerSecond > 0 ? (deps.rateLimiter ?? (await openRateLimiter(rateLimitStoreUrl(config)))) : null;
+  const limiter = config.rateLimitPerSecond > 0 ? (deps.rateLimiter ?? (await openLimiter(config))) : null;
   if (limiter && !deps.rateLimiter) app.addHook('onClose', () => limiter.close());
   const jwt = deps.jwt !== undefined ? deps.jwt : await jwtVerifierFrom(config);
 
@@ -187,4 +187,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(dashboardPlugin);
   await app.register(eventsPlugin);
   return app;
+}
+
+/** The configured rate limiter; a failure to open it says it is the limiter's store (PYMK_RATE_LIMIT_STORE). */
+async function openLimiter(config: Config): Promise<RateLimiter> {
+  const url = rateLimitStoreUrl(config);
+  try {
+    return await openRateLimiter(url);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    const from = config.rateLimitStore ? 'PYMK_RATE_LIMIT_STORE' : 'PYMK_RATE_LIMIT_STORE unset: the store URL';
+    throw new PymkError(isPymkError(e) && e.code === 'PYMK_CONFIG' ? 'PYMK_CONFIG' : 'PYMK_STORE_UNAVAILABLE', `the rate limiter's store (${from}) could not be opened: ${why}`);
+  }
 }

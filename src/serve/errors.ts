@@ -52,9 +52,29 @@ export function toErrorBody(err: unknown): ErrorBody {
   return new PymkError('PYMK_INTERNAL', 'internal error').toBody();
 }
 
+/** The longest message an error answer carries: fastify's own may quote the whole (over-long) URL. */
+const MAX_MESSAGE = 300;
+
+/**
+ * The error body for a request: toErrorBody, with fastify's terse messages for a body over the limit and an
+ * unaccepted content type replaced by ones that name the limit and what is accepted, and capped in length.
+ */
+export function requestErrorBody(err: unknown, req: FastifyRequest): ErrorBody {
+  const code = (err as { code?: string } | null)?.code;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new PymkError('PYMK_PAYLOAD_TOO_LARGE', `request body is larger than this route accepts (${req.routeOptions.bodyLimit ?? 'its limit'} bytes)`).toBody();
+  }
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    const type = req.headers['content-type'];
+    return new PymkError('PYMK_UNSUPPORTED_MEDIA_TYPE', `content type ${type ? `'${type.slice(0, 100)}'` : '(none)'} is not accepted: send application/json`).toBody();
+  }
+  const b = toErrorBody(err);
+  return b.message.length > MAX_MESSAGE ? { ...b, message: `${b.message.slice(0, MAX_MESSAGE)}…` } : b;
+}
+
 /** Fastify's `frameworkErrors`: FST_ERR_BAD_URL (400), FST_ERR_MAX_PARAM_LENGTH (414), FST_ERR_ASYNC_CONSTRAINT (500). */
 export function frameworkErrors(err: Error & { statusCode?: number }, req: FastifyRequest, reply: FastifyReply): void {
-  const b = toErrorBody(err);
+  const b = requestErrorBody(err, req);
   if (b.statusCode >= 500) req.log.error({ err }, 'framework error');
   void reply.status(b.statusCode).send(b);
 }

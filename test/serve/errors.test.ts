@@ -57,7 +57,13 @@ test('routes, methods, URLs and bodies: each a 4xx with the shape and a PYMK cod
     assert.equal(b.code, code, what);
     assert.equal(b.statusCode, status, what);
     assert.match(String(r.headers['content-type']), /application\/json/, what);
+    assert.ok(b.message.length <= 301, `${what}: a message of ${b.message.length} characters`);
   }
+  // The messages say what was wrong and what is accepted.
+  const tooBig = (await a.inject({ method: 'POST', url: '/v1/admin/cache/evict', payload: big })).json();
+  assert.match(tooBig.message, /larger than this route accepts \(\d+ bytes\)/);
+  const badType = (await a.inject({ method: 'POST', url: '/v1/admin/cache/evict', headers: { 'content-type': 'text/plain' }, payload: 'ann' })).json();
+  assert.equal(badType.message, "content type 'text/plain' is not accepted: send application/json");
   await a.close();
 });
 
