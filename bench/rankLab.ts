@@ -31,7 +31,7 @@ import { gbdtForward, trainGbdt, GBDT_DEFAULTS } from '../src/rank/gbdt.js';
 import { rankOrder } from '../src/rank/heuristic.js';
 import { MLP_DEFAULTS, mlpForward, trainMlp, type MlpOptions, type TrainingSet } from '../src/rank/mlp.js';
 import { COL, FEATURE_COUNT } from '../src/rank/schema.js';
-import { examplesWhere, isValidationUser, TRAIN_DEFAULTS } from '../src/rank/train.js';
+import { isValidationUser, TRAIN_DEFAULTS } from '../src/rank/train.js';
 import { MemoryStore } from '../src/store/memory.js';
 import type { Snapshot } from '../src/store/snapshot.js';
 
@@ -49,10 +49,6 @@ const VARIANTS: Record<string, Variant> = {
   base: { kind: 'mlp' },
   gbdt: { kind: 'gbdt' },
   ens: { kind: 'ens' },
-  list05: { kind: 'mlp', mlp: { listwise: 0.5 } },
-  list1: { kind: 'mlp', mlp: { listwise: 1 } },
-  list3: { kind: 'mlp', mlp: { listwise: 3 } },
-  list10: { kind: 'mlp', mlp: { listwise: 10 } },
   ep1: { kind: 'mlp', mlp: { epochs: 1 } },
   l2: { kind: 'mlp', mlp: { l2: 1e-4 } },
   small: { kind: 'mlp', mlp: { hidden: [32, 16] } },
@@ -349,13 +345,13 @@ async function lab(dir: string, variants: string[]): Promise<Record<string, numb
     // Rows at list position ≥ topk (the lists are best-first by AA): dropped (deep-weight 0) or down-weighted.
     const keep: number[] = [];
     for (let r = 0, pos = 0; r < train.rows; r++) {
-      pos = r > 0 && train.group![r] === train.group![r - 1] ? pos + 1 : 0;
+      pos = r > 0 && train.user[r] === train.user[r - 1] ? pos + 1 : 0;
       if (pos < topk) keep.push(r);
       else if (deepW > 0) { keep.push(r); train.w[r] *= train.y[r] > 0 ? 1 : deepW; }
     }
     const X = new Float32Array(keep.length * F);
     keep.forEach((r, i) => X.set(train.X.subarray(r * F, (r + 1) * F), i * F));
-    train = { X, rows: keep.length, features: F, y: Float32Array.from(keep, (r) => train.y[r]), w: Float32Array.from(keep, (r) => train.w[r]), group: Int32Array.from(keep, (r) => train.group![r]) };
+    train = { X, rows: keep.length, features: F, y: Float32Array.from(keep, (r) => train.y[r]), w: Float32Array.from(keep, (r) => train.w[r]), user: Int32Array.from(keep, (r) => train.user[r]) };
     console.error(`  trained on list positions < ${topk} (deeper weight ${deepW}): ${train.rows} rows`);
   }
   console.error(`${dir} [${extraNames.join(",")}] x${rounds}: ${exAll.rows} example rows, ${train.rows} training, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -460,13 +456,13 @@ async function lab(dir: string, variants: string[]): Promise<Record<string, numb
   return out;
 }
 
-function examplesWhereF(ex: TrainingSet & { user: Int32Array; cand: Int32Array }, F: number, keep: (u: number, v: number) => boolean): TrainingSet {
-  if (F === FEATURE_COUNT) return examplesWhere(ex as Parameters<typeof examplesWhere>[0], keep);
+/** As train.ts's examplesWhere (same rows, same order), for any width, keeping each row's user. */
+function examplesWhereF(ex: TrainingSet & { user: Int32Array; cand: Int32Array }, F: number, keep: (u: number, v: number) => boolean): TrainingSet & { user: Int32Array } {
   const idx: number[] = [];
   for (let r = 0; r < ex.rows; r++) if (keep(ex.user[r], ex.cand[r])) idx.push(r);
   const X = new Float32Array(idx.length * F);
   idx.forEach((r, i) => X.set(ex.X.subarray(r * F, (r + 1) * F), i * F));
-  return { X, rows: idx.length, features: F, y: Float32Array.from(idx, (r) => ex.y[r]), w: Float32Array.from(idx, (r) => ex.w[r]), group: Int32Array.from(idx, (r) => ex.user[r]) };
+  return { X, rows: idx.length, features: F, y: Float32Array.from(idx, (r) => ex.y[r]), w: Float32Array.from(idx, (r) => ex.w[r]), user: Int32Array.from(idx, (r) => ex.user[r]) };
 }
 
 function logit(p: Float32Array): Float32Array {

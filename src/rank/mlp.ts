@@ -24,16 +24,10 @@ export interface MlpOptions {
   lr: number;
   /** L2 penalty on the weights (not the biases). */
   l2: number;
-  /**
-   * Weight of a listwise term (softmax cross-entropy over each user's list, ListNet with the positives'
-   * weights as the target) added to the pointwise binary cross-entropy; 0 = pointwise only. Needs the
-   * training set's `group` (each user's rows contiguous); batches are then whole lists.
-   */
-  listwise: number;
   seed: number;
 }
 
-export const MLP_DEFAULTS: MlpOptions = { hidden: [64, 32], epochs: 3, minSteps: 1500, batch: 256, lr: 2e-3, l2: 1e-6, listwise: 0, seed: 1 };
+export const MLP_DEFAULTS: MlpOptions = { hidden: [64, 32], epochs: 3, minSteps: 1500, batch: 256, lr: 2e-3, l2: 1e-6, seed: 1 };
 
 /** Training rows: X is rows × F row-major; y in [0, 1]; w the sample weights. */
 export interface TrainingSet {
@@ -42,8 +36,6 @@ export interface TrainingSet {
   features: number;
   y: Float32Array;
   w: Float32Array;
-  /** The list (user) of each row, each list's rows contiguous: for the listwise loss. */
-  group?: Int32Array;
 }
 
 export interface EpochInfo {
@@ -71,45 +63,20 @@ export function trainMlp(data: TrainingSet, opts: MlpOptions = MLP_DEFAULTS, onE
   const m1 = params.map((p) => new Float32Array(p.length));
   const m2 = params.map((p) => new Float32Array(p.length));
   const B = opts.batch;
-  const lists = opts.listwise > 0 ? listRanges(data) : null;
-  let longest = 0;
-  if (lists) for (let l = 0; l < lists.length; l += 2) longest = Math.max(longest, lists[l + 1] - lists[l]);
-  const cap = Math.max(B, longest);
-  const acts = sizes.map((n) => new Float32Array(cap * n));
-  const deltas = sizes.map((n) => new Float32Array(cap * n));
+  const acts = sizes.map((n) => new Float32Array(B * n));
+  const deltas = sizes.map((n) => new Float32Array(B * n));
   const order = Int32Array.from({ length: rows }, (_, i) => i);
-  const listOrder = lists ? Int32Array.from({ length: lists.length / 2 }, (_, i) => i) : null;
-  // Batch boundaries in `order`: every B rows, or (listwise) whole lists up to B rows (at least one list).
-  const ends: number[] = [];
   const b1 = 0.9;
   const b2 = 0.999;
   let step = 0;
   const epochs = Math.min(50, Math.max(opts.epochs, Math.ceil((opts.minSteps * B) / Math.max(rows, 1))));
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const t0 = performance.now();
-    ends.length = 0;
-    if (lists && listOrder) {
-      rng.shuffle(listOrder);
-      let k = 0;
-      let size = 0;
-      for (const l of listOrder) {
-        const len = lists[2 * l + 1] - lists[2 * l];
-        if (size > 0 && size + len > B) {
-          ends.push(k);
-          size = 0;
-        }
-        for (let r = lists[2 * l]; r < lists[2 * l + 1]; r++) order[k++] = r;
-        size += len;
-      }
-      if (size > 0) ends.push(k);
-    } else {
-      rng.shuffle(order);
-      for (let e = B; e < rows + B; e += B) ends.push(Math.min(e, rows));
-    }
+    rng.shuffle(order);
     let lossSum = 0;
     let weightSum = 0;
-    for (let bi = 0, start = 0; bi < ends.length; start = ends[bi++]) {
-      const bs = ends[bi] - start;
+    for (let start = 0; start < rows; start += B) {
+      const bs = Math.min(B, rows - start);
       // Input: standardised rows of the batch.
       const a0 = acts[0];
       let wsum = 0;
@@ -129,7 +96,6 @@ export function trainMlp(data: TrainingSet, opts: MlpOptions = MLP_DEFAULTS, onE
         d[i] = (data.w[r] * (p - data.y[r])) / wsum;
         lossSum += data.w[r] * (softplus(zi) - data.y[r] * zi);
       }
-      if (lists) listwiseDelta(z, d, order, start, bs, data, opts.listwise);
       weightSum += wsum;
       for (const g of grads) g.fill(0);
       for (let l = L - 1; l >= 0; l--) {
@@ -290,57 +256,6 @@ export function standardiser(X: Float32Array, rows: number, F: number): { mean: 
     invStd[f] = v > 1e-12 ? 1 / Math.sqrt(v) : 1;
   }
   return { mean, invStd };
-}
-
-/** [start, end) of each run of equal `group` values, flattened; throws without groups. */
-function listRanges(data: TrainingSet): Int32Array {
-  const g = data.group;
-  if (!g || g.length !== data.rows) throw new Error('the listwise loss needs the training rows\' group (one per row)');
-  const out: number[] = [];
-  for (let r = 0; r < data.rows; r++) if (r === 0 || g[r] !== g[r - 1]) out.push(r);
-  const ranges = new Int32Array(out.length * 2);
-  out.forEach((s, i) => {
-    ranges[2 * i] = s;
-    ranges[2 * i + 1] = i + 1 < out.length ? out[i + 1] : data.rows;
-  });
-  return ranges;
-}
-
-/**
- * Adds `weight` × the gradient of the listwise loss to d: per list in the batch (runs of equal group in
- * order[start..start+bs)), softmax p over its logits against t = w·y / Σ w·y: ∂/∂z_i = p_i − t_i, averaged
- * over the batch's lists that have a positive (a list without one has no target).
- */
-function listwiseDelta(z: Float32Array, d: Float32Array, order: Int32Array, start: number, bs: number, data: TrainingSet, weight: number): void {
-  const g = data.group!;
-  const runs: number[] = [];
-  for (let i = 0; i < bs; i++) if (i === 0 || g[order[start + i]] !== g[order[start + i - 1]]) runs.push(i);
-  runs.push(bs);
-  let withPositive = 0;
-  for (let k = 0; k + 1 < runs.length; k++) {
-    let t = 0;
-    for (let i = runs[k]; i < runs[k + 1]; i++) t += data.w[order[start + i]] * data.y[order[start + i]];
-    if (t > 0) withPositive++;
-  }
-  if (withPositive === 0) return;
-  for (let k = 0; k + 1 < runs.length; k++) {
-    const lo = runs[k];
-    const hi = runs[k + 1];
-    let t = 0;
-    let m = -Infinity;
-    for (let i = lo; i < hi; i++) {
-      const r = order[start + i];
-      t += data.w[r] * data.y[r];
-      if (z[i] > m) m = z[i];
-    }
-    if (t <= 0) continue;
-    let sum = 0;
-    for (let i = lo; i < hi; i++) sum += Math.exp(z[i] - m);
-    for (let i = lo; i < hi; i++) {
-      const r = order[start + i];
-      d[i] += (weight * (Math.exp(z[i] - m) / sum - (data.w[r] * data.y[r]) / t)) / withPositive;
-    }
-  }
 }
 
 function softplus(z: number): number {

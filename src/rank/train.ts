@@ -65,7 +65,7 @@ export function examplesWhere(ex: Examples, keep: (u: number, v: number) => bool
   const F = FEATURE_COUNT;
   const X = new Float32Array(idx.length * F);
   idx.forEach((r, i) => X.set(ex.X.subarray(r * F, (r + 1) * F), i * F));
-  return { X, rows: idx.length, features: F, y: Float32Array.from(idx, (r) => ex.y[r]), w: Float32Array.from(idx, (r) => ex.w[r]), group: Int32Array.from(idx, (r) => ex.user[r]) };
+  return { X, rows: idx.length, features: F, y: Float32Array.from(idx, (r) => ex.y[r]), w: Float32Array.from(idx, (r) => ex.w[r]) };
 }
 
 export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, log: (s: string) => void = () => {}): TrainedRanker {
