@@ -81,6 +81,8 @@ export interface Examples extends TrainingSet {
   labels: { mode: 'log' | 'edges'; cut: number | null; users: number; positives: number; positivesOutsideLists: number; impressions: number; rows: number };
   /** Per label user: their label pairs that are not in their candidate list (no scorer can rank them). */
   outside: Map<number, number>;
+  /** The training snapshot's graph the rows' features were computed on. */
+  graph: Graph;
 }
 
 const IMPRESSION = EVENT_CODE.impression;
@@ -217,6 +219,7 @@ export async function buildExamples(src: RankSource, opts: ExampleOptions = EXAM
     cand: candArr,
     labels: { mode: cut !== null ? 'log' : 'edges', cut, users: users.length, positives, positivesOutsideLists, impressions: impressed.size, rows },
     outside,
+    graph: g0,
   };
 }
 

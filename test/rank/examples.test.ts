@@ -80,6 +80,9 @@ test('features are those of the graph and log before the cut; labels are what ha
     if (vo > 0) viewed++;
   }
   assert.ok(viewed > 0, 'some examples have profile views before the cut');
+  // The snapshot graph the examples carry is the graph before the cut, edge for edge.
+  assert.equal(ex.graph.n, n);
+  for (let u = 0; u < n; u++) assert.deepEqual(Array.from(ex.graph.neighbors(u)), Array.from(before.neighbors(u)), `neighbours of ${u} in the carried snapshot`);
 });
 
 test('without connection times, held-back edges are the labels and the features never see them', async () => {
