@@ -14,19 +14,20 @@ export interface RecallReport {
 
 /**
  * Mean recall@k of `index` for `sample` rows of `vectors` (ids = row numbers, rows that are all zeros
- * skipped), each query excluding itself, against brute force over the same rows.
+ * skipped; drawn from `among` when given), each query excluding itself, against brute force over the same rows.
  */
-export function sampledRecall(index: VectorIndex, vectors: Float32Array, dim: number, metric: Metric, k = 10, sample = 200, seed = 1): RecallReport {
+export function sampledRecall(index: VectorIndex, vectors: Float32Array, dim: number, metric: Metric, k = 10, sample = 200, seed = 1, among?: ArrayLike<number>): RecallReport {
   const n = vectors.length / dim;
   const exact = new ExactIndex(dim, metric, false, n);
   const ids = Int32Array.from({ length: n }, (_, i) => i);
   const live = ids.filter((i) => !isZero(vectors, i, dim));
   exact.addBatch(live, gather(vectors, live, dim));
   const rng = new Rng(seed);
-  const queries = Math.min(sample, live.length);
+  const from = among ? Int32Array.from(among).filter((i) => i < n && !isZero(vectors, i, dim)) : live;
+  const queries = Math.min(sample, from.length);
   let hit = 0;
   for (let s = 0; s < queries; s++) {
-    const id = live[rng.int(live.length)];
+    const id = from[rng.int(from.length)];
     const q = vectors.subarray(id * dim, (id + 1) * dim);
     const exclude = new Set([id]);
     const want = new Set(exact.search(q, { k, exclude }).ids);
