@@ -25,7 +25,7 @@ import { embedAll, towerAll } from '../../src/embed/infer.js';
 import { Graph } from '../../src/graph/csr.js';
 import { runPipeline, type RunResult } from '../../src/pipeline/runner.js';
 import { incrementalAnnStage, RECENT_ARTIFACTS } from '../../src/pipeline/stages/annIncremental.js';
-import { EMBED_DEFAULTS, type EmbedParams } from '../../src/pipeline/stages/embed.js';
+import { EMBED_DEFAULTS, embedStage, type EmbedParams } from '../../src/pipeline/stages/embed.js';
 import { PIPELINE_DEFAULTS, defaultStages, type PipelineParams } from '../../src/pipeline/stages/index.js';
 
 const EMBED: EmbedParams = { ...EMBED_DEFAULTS, train: { dim: 32, hidden: 32, fanouts: [5, 5], epochs: 1, maxEdges: 6000, batchSize: 256 }, inferFanouts: [8, 8] };
@@ -165,3 +165,14 @@ test('past the recent tier limit the index is rebuilt whole, as a full run build
   assert.equal(ix.size(), USERS + 20);
   ix.close();
 });
+
+test('vectors of a newly trained encoder rebuild the index instead of keeping the earlier one', async () => {
+  // The embed stage of a full run (it trains: seed 2) inside an otherwise incremental run.
+  const stages = incremental(first.dir, { maxRecentFraction: 1, minCos: 0.98 }).map((s) => (s.name === 'embed' ? embedStage({ ...EMBED, resumeFrom: 'none', train: { ...EMBED.train, seed: 2 } }) : s));
+  const r = await runPipeline({ out: join(root, 'retrained'), stages, inputs: { data: grown }, params: PARAMS, ...quiet });
+  const am = metrics(r, 'ann') as { incremental: boolean; why: string };
+  assert.equal(am.incremental, false);
+  assert.match(am.why, /another encoder/);
+  assert.equal(readBundleAnn(r.dir).recent, undefined);
+});
+

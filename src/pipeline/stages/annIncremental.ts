@@ -4,7 +4,8 @@
  * main one (ann/layered.ts serves the two as one); or rebuilds the whole index as a full run does when the
  * recent tier would pass `maxRecentFraction` of the indexed users.
  *
- * Which users go to the recent tier: new users, and users whose vector's cosine to the one the main index
+ * The main index is kept only when this run's vectors come from the same encoder as BUNDLE's (the incremental
+ * embed stage keeps it; if that stage had to train, the index is rebuilt). Which users go to the recent tier: new users, and users whose vector's cosine to the one the main index
  * was built from (the f16 rows recorded as `mainVectors`, linked along from the bundle that built it) is
  * below `minCos`. A user that moved less stays in the main index: the graph routes by its old codes, but
  * serving re-ranks every candidate from this bundle's f32 vectors, so its distances are exact; the price is
@@ -26,7 +27,8 @@ import { fromHalf } from '../../core/half.js';
 import { linkOrCopy } from '../files.js';
 import { stageParamsSha, type Stage, type StageContext } from '../stage.js';
 import { patchProblem } from './affected.js';
-import { ANN_INDEX_ARTIFACT, annParams, annStage, buildIndex, readEmbeddings, served, type AnnStageParams } from './ann.js';
+import type { EmbeddingsMeta } from '../../embed/checkpoint.js';
+import { ANN_INDEX_ARTIFACT, EMBEDDINGS_META, annParams, annStage, buildIndex, readEmbeddings, served, type AnnStageParams } from './ann.js';
 
 export interface RecentTierParams {
   /** Rebuild instead when the recent tier (plus removed users) would hold more than this share of the indexed users. */
@@ -147,6 +149,9 @@ async function unusable(ctx: StageContext, prev: Bundle, fullSha: string | undef
   const r = prev.stage('ann');
   if (r === undefined || r.status !== 'done' || !prev.has(BUNDLE_ANN_MANIFEST)) return `${prev.dir} has no finished ann stage`;
   if (((r.metrics.annParamsSha as string | undefined) ?? r.paramsSha) !== fullSha) return `${prev.dir}'s index was made with other ann params`;
+  // Vectors of another encoder are another space: the kept index's neighbourhoods would mean nothing.
+  const [was, now] = [await prev.readJson<Partial<EmbeddingsMeta>>(EMBEDDINGS_META), await ctx.readJson<Partial<EmbeddingsMeta>>(EMBEDDINGS_META)];
+  if (was.modelVersion !== now.modelVersion) return `this run's embeddings come from another encoder (${now.modelVersion}) than ${prev.dir}'s (${was.modelVersion})`;
   const pm = await prev.readJson<BundleAnnManifest>(BUNDLE_ANN_MANIFEST);
   if (!pm.mainVectors) return `${prev.dir}'s index does not record the vectors it was built from`;
   const needs = [pm.index, `${pm.index}.json`, pm.mainVectors, pm.vectors, ...(pm.recent ? [pm.recent.masked] : [])];
