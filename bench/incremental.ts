@@ -29,6 +29,7 @@ import { exclusionMask } from '../src/graph/exclusions.js';
 import { runPipeline, type RunResult } from '../src/pipeline/runner.js';
 import { changedUsers } from '../src/pipeline/stages/affected.js';
 import { PIPELINE_DEFAULTS, consistentParams, defaultStages, type PipelineParams } from '../src/pipeline/stages/index.js';
+import { RECENT_TIER_DEFAULTS } from '../src/pipeline/stages/annIncremental.js';
 import { keptRankStage } from '../src/pipeline/stages/keptModel.js';
 import { loadSnapshot } from '../src/store/fromBundle.js';
 import { openKvTarget, publishChanges, publishSnapshot } from '../src/store/index.js';
@@ -237,7 +238,7 @@ function embedMarkdown(e: EmbedReport, c: EmbedComparison): string[] {
       `(${pct(Number(i.reembedded) / Number(i.users))}; connections changed or new: ${i.connectionsChanged}, profiles changed: ${i.inputsChanged}) in ${Number(i.inferSeconds).toFixed(1)} s; ` +
       `the full run trained ${Number(e.full.trainEdges).toLocaleString('en')} edges in ${Number(e.full.trainSeconds).toFixed(1)} s and embedded everyone in ${Number(e.full.inferSeconds).toFixed(1)} s.`,
     a.incremental
-      ? `ANN: kept the weekly main index; recent tier ${Number(a.recent).toLocaleString('en')} users (new, or cos < 0.98 to the main index's vector), ${Number(a.tolerated).toLocaleString('en')} moved less and stay in the main index (smallest cos ${Number(a.minCosSeen).toFixed(4)}); built in ${Number(a.buildSeconds).toFixed(2)} s; recall@10 ${Number(a.recallAt10).toFixed(4)}, recent-tier users ${Number(a.recentRecallAt10).toFixed(4)} (full rebuild: ${Number(e.fullAnn.recallAt10).toFixed(4)}, ${Number(e.fullAnn.buildSeconds).toFixed(1)} s).`
+      ? `ANN: kept the weekly main index; recent tier ${Number(a.recent).toLocaleString('en')} users (new, or cos < ${RECENT_TIER_DEFAULTS.minCos} to the main index's vector), ${Number(a.tolerated).toLocaleString('en')} moved less and stay in the main index (smallest cos ${Number(a.minCosSeen).toFixed(4)}); built in ${Number(a.buildSeconds).toFixed(2)} s; recall@10 ${Number(a.recallAt10).toFixed(4)}, recent-tier users ${Number(a.recentRecallAt10).toFixed(4)} (full rebuild: ${Number(e.fullAnn.recallAt10).toFixed(4)}, ${Number(e.fullAnn.buildSeconds).toFixed(1)} s).`
       : `ANN: rebuilt (${a.why}); recall@10 ${a.recallAt10}.`,
     '',
     `Top-20 neighbours of sampled users (${c.sampled.affected} re-embedded, ${c.sampled.others} copied):`,
