@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openBundleIndex, openSpec, readBundleAnn, servingSpec } from '../../src/ann/open.js';
+import { mainSpecOf, openBundleIndex, openSpec, readBundleAnn, servingSpec } from '../../src/ann/open.js';
+import { SearchPool } from '../../src/ann/pool.js';
 import { ExactIndex } from '../../src/ann/exact.js';
 import { readArrays } from '../../src/bundle/binary.js';
 import { openBundle } from '../../src/bundle/bundle.js';
@@ -137,6 +138,27 @@ test('the incremental index opens as serving opens it, serves the recent-tier us
   } finally {
     ix.close();
     tiered.close();
+  }
+});
+
+test('the serving pool opens the incremental bundle: searches by user, online inserts and compaction over the layered main tier', async () => {
+  const { vectors } = await vectorsOf(inc);
+  const masked = (await readArrays(join(inc.dir, RECENT_ARTIFACTS.masked), { ids: 'int32' })).ids;
+  const u = masked[masked.length - 1];
+  const ann = await SearchPool.start({ spec: servingSpec(inc.dir, inc.manifest.version!, join(root, 'pool-state')), workers: 2 });
+  try {
+    const near = await ann.searchUser(u, { k: 5 });
+    assert.ok(near && near.ids.length === 5 && !near.ids.includes(u));
+    const own = await ann.search(vectors.slice(u * 32, (u + 1) * 32), { k: 1 });
+    assert.equal(own.ids[0], u);
+    const v = vectors.slice(0, 32);
+    await ann.upsert(USERS + 20, v); // a user who joined after the bundle
+    assert.equal(await ann.size(), USERS + 21);
+    const c = await ann.compact(mainSpecOf(readBundleAnn(inc.dir)));
+    assert.equal(c.vectors, USERS + 21);
+    assert.equal((await ann.search(vectors.slice(u * 32, (u + 1) * 32), { k: 1 })).ids[0], u);
+  } finally {
+    await ann.close();
   }
 });
 
