@@ -2,18 +2,21 @@
  * An incremental run against a full run on a grown world.
  *
  *   node dist/bench/incremental.js --data DIR [--grow 0.01] [--new-edges random|latest] [--seed 1]
- *     [--work /tmp/pymk-incremental] [--no-rank] [--keep] [--redis redis://127.0.0.1:PORT] [--out bench/results/incremental-NAME]
+ *     [--work /tmp/pymk-incremental] [--no-rank] [--no-embed] [--fine-tune] [--keep] [--redis redis://127.0.0.1:PORT]
+ *     [--out bench/results/incremental-NAME]
  *
  * Builds a full bundle (the "weekly" run), grows the world by `--grow` new connections and `--grow` new users
  * (3 connections each, to random existing users), all dated a day after the data, then runs `--incremental
- * --since` the weekly bundle and a full run on the grown world (embeddings off: the incremental path does
- * not cover them). New connections (`--new-edges`): `random` — between uniformly random existing users;
+ * --since` the weekly bundle and a full run on the grown world (embeddings and the ANN index on unless
+ * `--no-embed`: the incremental run keeps the weekly encoder frozen and its index with a recent tier). New connections (`--new-edges`): `random` — between uniformly random existing users;
  * `latest` — the world's own latest connections by time, held back from the weekly run (where the
  * generator's growth puts them: more often on active users). Prints and saves each run's wall time and
  * stages, the share of users each incremental stage recomputed, and the static lists' Recall@20 overlap with
  * the full run for the changed users, their neighbours (whose copied rows are stale) and the rest. With
  * `--redis` (a server of the benchmark's own: it writes millions of keys), it also publishes the weekly
- * bundle in full and then the incremental one with `publish --since` and reports the keys written.
+ * bundle in full and then the incremental one with `publish --since` and reports the keys written. With
+ * embeddings, it compares the incremental bundle's vectors and index with the full rerun's
+ * (bench/lib/incrementalEmbed.ts), and with `--fine-tune` measures the alternative to the frozen encoder.
  */
 import { appendFile, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,9 +29,11 @@ import { exclusionMask } from '../src/graph/exclusions.js';
 import { runPipeline, type RunResult } from '../src/pipeline/runner.js';
 import { changedUsers } from '../src/pipeline/stages/affected.js';
 import { PIPELINE_DEFAULTS, consistentParams, defaultStages, type PipelineParams } from '../src/pipeline/stages/index.js';
+import { RECENT_TIER_DEFAULTS } from '../src/pipeline/stages/annIncremental.js';
 import { keptRankStage } from '../src/pipeline/stages/keptModel.js';
 import { loadSnapshot } from '../src/store/fromBundle.js';
 import { openKvTarget, publishChanges, publishSnapshot } from '../src/store/index.js';
+import { compareEmbeddings, type EmbedComparison } from './lib/incrementalEmbed.js';
 import { machine, machineLine } from './lib/machine.js';
 import { saveResults } from './lib/results.js';
 
@@ -44,7 +49,8 @@ const newEdges = arg('new-edges', 'random');
 const redisUrl = arg('redis', '');
 const out = arg('out', '');
 if (!data || !['random', 'latest'].includes(newEdges)) throw new Error('usage: --data DIR [--new-edges random|latest] (see the header of bench/incremental.ts)');
-const PARAMS: PipelineParams = { ...PIPELINE_DEFAULTS, embed: false, ...(process.argv.includes('--no-rank') && { rank: false as const }) };
+const withEmbed = !process.argv.includes('--no-embed');
+const PARAMS: PipelineParams = { ...PIPELINE_DEFAULTS, ...(!withEmbed && { embed: false as const }), ...(process.argv.includes('--no-rank') && { rank: false as const }) };
 const quiet = { progress: 'silent' as const, log: () => {} };
 const host = machine();
 
@@ -107,10 +113,12 @@ async function main(): Promise<void> {
   );
   const [full, tFull] = await timed('full (after)', () => runPipeline({ out: join(work, 'full'), stages: defaultStages(PARAMS), inputs: { data: grown }, params: PARAMS, ...quiet }));
   // The full run with the weekly model instead of a retrained one: the overlap with it is the incremental run's staleness alone.
+  // The lists do not read the embeddings, so this run leaves them (and the index) out: its time is not a full run's.
   const rank = consistentParams(PARAMS).rank;
+  const noEmbed = { ...PARAMS, embed: false as const };
   const sameModel = rank
-    ? await timed('full (after), weekly model', () =>
-        runPipeline({ out: join(work, 'full-same-model'), stages: defaultStages(PARAMS).map((s) => (s.name === 'rank' ? keptRankStage(rank, weekly.dir) : s)), inputs: { data: grown }, params: PARAMS, ...quiet }),
+    ? await timed(withEmbed ? 'full (after), weekly model, no embeddings' : 'full (after), weekly model', () =>
+        runPipeline({ out: join(work, 'full-same-model'), stages: defaultStages(noEmbed).map((s) => (s.name === 'rank' ? keptRankStage(rank, weekly.dir) : s)), inputs: { data: grown }, params: noEmbed, ...quiet }),
       )
     : null;
 
@@ -158,6 +166,8 @@ async function main(): Promise<void> {
     recallAt20: await overlap(full),
     recallAt20SameModel: sameModel ? await overlap(sameModel[0]) : null,
     publish: redisUrl ? await publishBench(weekly.dir, inc.dir) : null,
+    embed: withEmbed ? { incremental: metrics(inc, 'embed'), ann: metrics(inc, 'ann'), full: metrics(full, 'embed'), fullAnn: metrics(full, 'ann') } : null,
+    embedComparison: withEmbed ? await compareEmbeddings(weekly.dir, inc.dir, full.dir, { fineTune: process.argv.includes('--fine-tune'), sample: 500, seed }) : null,
   };
   console.log(JSON.stringify(result));
   if (out) await saveResults(out, result, markdown(result));
@@ -179,7 +189,7 @@ async function publishBench(weeklyDir: string, incDir: string): Promise<Record<s
 }
 
 function markdown(r: Awaited<ReturnType<typeof resultShape>>): string {
-  const stageNames = ['ingest', 'graph', 'candidates', 'pair-features', 'rank', 'lists'];
+  const stageNames = ['ingest', 'graph', ...(r.embed ? ['embed', 'ann'] : []), 'candidates', 'pair-features', 'rank', 'lists'];
   const row = (t: Timed): string => `| ${t.run} | ${Number.isNaN(t.seconds) ? '–' : t.seconds} | ${stageNames.map((s) => t.stages[s] ?? '–').join(' | ')} |`;
   const rec = r.recallAt20 as Record<string, { users: number; overlap: number | null }>;
   const same = r.recallAt20SameModel as Record<string, { users: number; overlap: number | null }> | null;
@@ -208,7 +218,45 @@ function markdown(r: Awaited<ReturnType<typeof resultShape>>): string {
           '',
         ]
       : []),
+    ...(r.embed ? embedMarkdown(r.embed as EmbedReport, r.embedComparison as EmbedComparison) : []),
   ].join('\n');
+}
+
+interface EmbedReport {
+  incremental: Record<string, number | boolean | string | null>;
+  ann: Record<string, number | boolean | string | null>;
+  full: Record<string, number | boolean | string | null>;
+  fullAnn: Record<string, number | boolean | string | null>;
+}
+
+function embedMarkdown(e: EmbedReport, c: EmbedComparison): string[] {
+  const i = e.incremental;
+  const a = e.ann;
+  const pair = (x: { affected: number; others: number }): string => `${x.affected} | ${x.others}`;
+  return [
+    `Embeddings: the incremental run kept the weekly encoder (kept: ${i.kept}) and re-embedded ${Number(i.reembedded).toLocaleString('en')} of ${Number(i.users).toLocaleString('en')} users ` +
+      `(${pct(Number(i.reembedded) / Number(i.users))}; connections changed or new: ${i.connectionsChanged}, profiles changed: ${i.inputsChanged}) in ${Number(i.inferSeconds).toFixed(1)} s; ` +
+      `the full run trained ${Number(e.full.trainEdges).toLocaleString('en')} edges in ${Number(e.full.trainSeconds).toFixed(1)} s and embedded everyone in ${Number(e.full.inferSeconds).toFixed(1)} s.`,
+    a.incremental
+      ? `ANN: kept the weekly main index; recent tier ${Number(a.recent).toLocaleString('en')} users (new, or cos < ${RECENT_TIER_DEFAULTS.minCos} to the main index's vector), ${Number(a.tolerated).toLocaleString('en')} moved less and stay in the main index (smallest cos ${Number(a.minCosSeen).toFixed(4)}); built in ${Number(a.buildSeconds).toFixed(2)} s; recall@10 ${Number(a.recallAt10).toFixed(4)}, recent-tier users ${Number(a.recentRecallAt10).toFixed(4)} (full rebuild: ${Number(e.fullAnn.recallAt10).toFixed(4)}, ${Number(e.fullAnn.buildSeconds).toFixed(1)} s).`
+      : `ANN: rebuilt (${a.why}); recall@10 ${a.recallAt10}.`,
+    '',
+    `Top-20 neighbours of sampled users (${c.sampled.affected} re-embedded, ${c.sampled.others} copied):`,
+    '',
+    '| comparison | re-embedded users | copied users |',
+    '|---|---:|---:|',
+    `| incremental bundle's served index vs exact over its vectors | ${pair(c.indexRecallAt20)} |`,
+    `| incremental bundle's served index vs the full rerun's (retrained encoder) | ${pair(c.vsFullRerunAt20)} |`,
+    ...(c.fineTune
+      ? [
+          `| mixed space (fine-tuned for re-embedded users, weekly vectors copied) vs the fine-tuned model's full re-embed, exact | ${pair(c.fineTune.mixedVsFineTunedAt20)} |`,
+          `| frozen encoder (the incremental bundle) vs the fine-tuned model's full re-embed, exact | ${pair(c.fineTune.frozenVsFineTunedAt20)} |`,
+          '',
+          `Fine-tuning from the weekly checkpoint (the embed stage's budget: ${c.fineTune.trainEdges.toLocaleString('en')} edges) took ${c.fineTune.seconds} s, and moved the copied users' vectors to mean cos ${c.fineTune.meanCosCopiedToFineTuned} from the fine-tuned model's.`,
+        ]
+      : []),
+    '',
+  ];
 }
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 /** The shape of the result object (for markdown's parameter type). */
@@ -227,6 +275,8 @@ declare function resultShape(): Promise<{
   servedRetrained: unknown;
   servedWeekly: unknown;
   publish: unknown;
+  embed: unknown;
+  embedComparison: unknown;
 }>;
 
 await main();

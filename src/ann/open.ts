@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PymkError } from '../core/errors.js';
 import { MANIFEST_FILE, parseManifest } from '../bundle/manifest.js';
+import { checkColumns, decodeArrays } from '../bundle/binary.js';
+import { LayeredIndex } from './layered.js';
 import { openIndex, type OpenMode } from './registry.js';
 import { RerankedIndex, type RerankOptions } from './rerank.js';
 import { TieredIndex, type MainSpec, type TieredOptions } from './tiered.js';
@@ -31,6 +33,19 @@ export interface BundleAnnManifest {
   rows?: number;
   kind: string;
   options: Record<string, unknown>;
+  /**
+   * The f16 rows (a pymk array file, column 'vectors') the main index was built from; an incremental run
+   * measures how far each user's vector moved from them. Absent in bundles made before it was recorded
+   * (their main index was built from the bundle's own embeddings).
+   */
+  mainVectors?: string;
+  /**
+   * Set by an incremental run that kept an earlier bundle's main index (`index`, hard-linked): the users
+   * whose vectors moved too far from the ones it holds, or are new, are in a small `recent` index of the
+   * same kind (re-ranked from the same `vectors`), and masked out of the main one (`masked`: a pymk array
+   * file, column 'ids', int32).
+   */
+  recent?: { index: string; masked: string; count: number; maskedCount: number; since: string };
 }
 
 export const BUNDLE_ANN_MANIFEST = 'ann/index.json';
@@ -97,7 +112,18 @@ export function openBundleIndex(dir: string, ef?: number): VectorIndex {
   const m = readBundleAnn(dir);
   // With no re-rank the vectors file still answers vector(id) (searchUser), but searches pass straight through.
   const rerank = m.rerank > 0 ? { factor: Math.max(1, m.rerank), trust: m.rerankTrust ?? 0 } : { factor: 0, trust: 0 };
-  return openReranked(join(dir, m.index), join(dir, m.vectors), m.column, rerank, ef);
+  const main = openReranked(join(dir, m.index), join(dir, m.vectors), m.column, rerank, ef);
+  if (!m.recent) return main;
+  const file = join(dir, m.recent.masked);
+  let ids: Int32Array;
+  try {
+    ids = checkColumns(decodeArrays(readFileSync(file)), { ids: 'int32' }, file).ids;
+  } catch (e) {
+    main.close();
+    throw e instanceof PymkError ? e : new PymkError('PYMK_BUNDLE_INVALID', `${file}: cannot read the masked ids (${(e as Error).message})`, { file });
+  }
+  const recent = openReranked(join(dir, m.recent.index), join(dir, m.vectors), m.column, rerank, ef);
+  return new LayeredIndex(main, recent, new Set(ids));
 }
 
 function openReranked(path: string, vectors: string, column: string, rerank: RerankOptions, ef?: number): VectorIndex {

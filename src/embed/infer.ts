@@ -8,6 +8,7 @@
  * equals the block computation exactly (tested); otherwise each user's neighbours are sampled once,
  * seeded, as in training.
  */
+import { PymkError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { Graph } from '../graph/csr.js';
 import { BlockSampler } from './block.js';
@@ -25,6 +26,13 @@ export interface InferOptions {
   kernels?: DenseKernels;
   /** Called with (users done, total) as the last layer proceeds. */
   onProgress?: (done: number, total: number) => void;
+}
+
+/** embedAll for some users only: the rows of the users marked in `only` are computed, the others kept as in `into`. */
+export interface PartialInferOptions extends InferOptions {
+  only?: Uint8Array;
+  /** The output (n × dim), e.g. the earlier vectors; its marked rows are overwritten (default: zeros). */
+  into?: Float32Array;
 }
 
 /** Unit-norm GNN embeddings of `nodes` (count × dim), computed through sampled blocks without dropout. */
@@ -49,8 +57,11 @@ export function embedNodes(m: Model, g: Graph, inp: NodeInputs, nodes: ArrayLike
   return out;
 }
 
-/** Writes the (≤ k) sampled neighbours of u into buf; returns how many. Seeded per user, so order-free. */
-function sampleNeighbours(g: Graph, u: number, k: number, seed: number, buf: Int32Array): number {
+/**
+ * Writes the (≤ k) sampled neighbours of u into buf; returns how many. Seeded per user and depending only on
+ * u's neighbour list, so order-free, and the same in two graphs where u's neighbours are the same.
+ */
+export function sampleNeighbours(g: Graph, u: number, k: number, seed: number, buf: Int32Array): number {
   const start = g.offsets[u];
   const deg = g.offsets[u + 1] - start;
   if (deg <= k) {
@@ -68,8 +79,15 @@ function sampleNeighbours(g: Graph, u: number, k: number, seed: number, buf: Int
   return c;
 }
 
-/** Unit-norm GNN embeddings of all g.n users (n × dim), layer by layer. */
-export function embedAll(m: Model, g: Graph, inp: NodeInputs, opts: InferOptions = {}): Float32Array {
+/** The layer-1 and layer-2 neighbour samples' seeds (embedAll; stages/affected.ts for embeddings follows them). */
+export const LAYER_SEEDS = { layer1: (seed: number): number => seed, layer2: (seed: number): number => seed ^ 0x2f2f } as const;
+
+/**
+ * Unit-norm GNN embeddings of all g.n users (n × dim), layer by layer. With `only`, just the marked users'
+ * rows are computed (layer 1 for them and their layer-2 samples): each row is computed by the same
+ * operations in the same order as in a full pass, so it is bit-identical to that pass's row.
+ */
+export function embedAll(m: Model, g: Graph, inp: NodeInputs, opts: PartialInferOptions = {}): Float32Array {
   const { hidden: h, dim: d, identity } = m.config;
   const { A, B, I, b1, W2, b2 } = m.params;
   const n = g.n;
@@ -77,6 +95,7 @@ export function embedAll(m: Model, g: Graph, inp: NodeInputs, opts: InferOptions
   const seed = opts.seed ?? 1;
   const kern = opts.kernels ?? jsKernels();
   const batch = opts.batch ?? 4096;
+  const only = opts.only ?? null;
   const nb = new Int32Array(Math.max(f1, f2));
   const rowSum = (T: Float32Array, u: number, out: Float32Array, o: number): void => {
     for (let p = inp.offsets[u]; p < inp.offsets[u + 1]; p++) {
@@ -86,15 +105,34 @@ export function embedAll(m: Model, g: Graph, inp: NodeInputs, opts: InferOptions
     }
     if (identity && u < m.users) for (let k = 0; k < h; k++) out[o + k] += I[u * h + k];
   };
-  // Layer 1: P for everyone, then h1 for everyone.
+  // Which users need h1 (everyone, or the marked users and their layer-2 samples), and which P (their layer-1 samples).
+  let need1: Uint8Array | null = null;
+  let needP: Uint8Array | null = null;
+  if (only) {
+    need1 = new Uint8Array(n);
+    needP = new Uint8Array(n);
+    for (let u = 0; u < n; u++) {
+      if (!only[u]) continue;
+      need1[u] = 1;
+      const c = sampleNeighbours(g, u, f2, LAYER_SEEDS.layer2(seed), nb);
+      for (let q = 0; q < c; q++) need1[nb[q]] = 1;
+    }
+    for (let u = 0; u < n; u++) {
+      if (!need1[u]) continue;
+      const c = sampleNeighbours(g, u, f1, LAYER_SEEDS.layer1(seed), nb);
+      for (let q = 0; q < c; q++) needP[nb[q]] = 1;
+    }
+  }
+  // Layer 1: P for everyone (needed), then h1 for everyone (needed).
   let P: Float32Array | null = new Float32Array(n * h);
-  for (let u = 0; u < n; u++) rowSum(B, u, P, u * h);
+  for (let u = 0; u < n; u++) if (!needP || needP[u]) rowSum(B, u, P, u * h);
   const h1 = new Float32Array(n * h);
   for (let u = 0; u < n; u++) {
+    if (need1 && !need1[u]) continue;
     const o = u * h;
     for (let k = 0; k < h; k++) h1[o + k] = b1[k];
     rowSum(A, u, h1, o);
-    const c = sampleNeighbours(g, u, f1, seed, nb);
+    const c = sampleNeighbours(g, u, f1, LAYER_SEEDS.layer1(seed), nb);
     for (let q = 0; q < c; q++) {
       const po = nb[q] * h;
       for (let k = 0; k < h; k++) h1[o + k] += P[po + k] / c;
@@ -102,23 +140,32 @@ export function embedAll(m: Model, g: Graph, inp: NodeInputs, opts: InferOptions
     for (let k = 0; k < h; k++) if (h1[o + k] < 0) h1[o + k] = 0;
   }
   P = null;
-  // Layer 2 in row batches.
-  const out = new Float32Array(n * d);
+  // Layer 2 in row batches (of marked users, with `only`).
+  const out = opts.into ?? new Float32Array(n * d);
+  if (out.length !== n * d) throw new PymkError('PYMK_BAD_PARAM', `embedAll: 'into' holds ${out.length} floats, expected ${n} × ${d}`);
+  const rowsOf = new Int32Array(batch);
   const C = new Float32Array(batch * 2 * h);
   const Z = new Float32Array(batch * d);
-  for (let s = 0; s < n; s += batch) {
-    const e = Math.min(n, s + batch);
+  const total = only ? only.reduce((a, x) => a + (x ? 1 : 0), 0) : n;
+  let done = 0;
+  for (let s = 0; s < n; ) {
+    let rows = 0;
+    while (s < n && rows < batch) {
+      if (!only || only[s]) rowsOf[rows++] = s;
+      s++;
+    }
+    if (rows === 0) continue;
     C.fill(0);
-    for (let u = s; u < e; u++) {
-      const o = (u - s) * 2 * h;
+    for (let t = 0; t < rows; t++) {
+      const u = rowsOf[t];
+      const o = t * 2 * h;
       C.set(h1.subarray(u * h, (u + 1) * h), o);
-      const c = sampleNeighbours(g, u, f2, seed ^ 0x2f2f, nb);
+      const c = sampleNeighbours(g, u, f2, LAYER_SEEDS.layer2(seed), nb);
       for (let q = 0; q < c; q++) {
         const io = nb[q] * h;
         for (let k = 0; k < h; k++) C[o + h + k] += h1[io + k] / c;
       }
     }
-    const rows = e - s;
     kern.mm(C, W2, rows, 2 * h, d, Z);
     for (let t = 0; t < rows; t++) {
       let ss = 0;
@@ -127,9 +174,11 @@ export function embedAll(m: Model, g: Graph, inp: NodeInputs, opts: InferOptions
         ss += Z[t * d + k] * Z[t * d + k];
       }
       const inv = 1 / (Math.sqrt(ss) + 1e-12);
-      for (let k = 0; k < d; k++) out[(s + t) * d + k] = Z[t * d + k] * inv;
+      const o = rowsOf[t] * d;
+      for (let k = 0; k < d; k++) out[o + k] = Z[t * d + k] * inv;
     }
-    opts.onProgress?.(e, n);
+    done += rows;
+    opts.onProgress?.(done, total);
   }
   return out;
 }

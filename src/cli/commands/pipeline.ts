@@ -53,7 +53,7 @@ export const pipelineCommand: CommandModule = {
       })
       .requiredOption('--out <dir>', 'bundle folder to write (replaced atomically on success)')
       .option('--since <bundle>', 'reuse every stage of this earlier bundle whose params and inputs (artifacts and data it read) are unchanged; rerun the rest')
-      .option('--incremental', 'with --since: recompute the 2-hop candidates, pair features and static lists only of the users a change touches since that bundle, copy the others, keep its ranking model (docs/pipeline.md#incremental-runs)')
+      .option('--incremental', 'with --since: recompute the 2-hop candidates, pair features and static lists only of the users a change touches since that bundle, copy the others, keep its ranking model and its encoder (re-embedding only the users whose vectors it changes) and its ANN index (with a recent tier for the moved users) (docs/pipeline.md#incremental-runs)')
       .option('--snapshot-only', 'split runs: build only the shared snapshot (every stage but candidates, pair-features, lists)')
       .option('--snapshot <dir>', 'split runs: the shared snapshot the --partition run reads (instead of --data/--source)')
       .option('--partition <i/N>', 'split runs: compute the per-user stages for partition i of N only (then pymk merge)')

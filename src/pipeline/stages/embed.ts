@@ -21,7 +21,7 @@ import { ARTIFACTS, GRAPH_COLUMNS } from '../../bundle/artifacts.js';
 import { openBundle } from '../../bundle/bundle.js';
 import type { Progress } from '../../core/progress.js';
 import { readIds, readProfiles } from '../../bundle/read.js';
-import type { Stage } from '../stage.js';
+import type { Stage, StageContext } from '../stage.js';
 
 export interface EmbedParams {
   train: Partial<TrainOptions>;
@@ -61,9 +61,13 @@ async function startingModel(from: string, ids: Dictionary, log: (s: string) => 
     log(`${from} has no embedding checkpoint: training from scratch`);
     return null;
   }
+  return rekeyIdentity(m, await readIds(b), ids);
+}
+
+/** The model with its identity rows (if any) moved from the users' ids in `old` to their ids in `ids` (new users: zero rows). */
+export function rekeyIdentity(m: Model, old: Dictionary, ids: Dictionary): Model {
   if (!m.config.identity) return m;
   // Dense ids may differ between bundles: move each identity row to the user's new id (new users: zero).
-  const old = await readIds(b);
   const h = m.config.hidden;
   const grown = growModel({ ...m, users: 0, params: { ...m.params, I: new Float32Array(0) } }, ids.size);
   for (let u = 0; u < ids.size; u++) {
@@ -79,6 +83,50 @@ function anyProfile(p: ProfileTable): boolean {
   return p.seniority.some((v) => v >= 0) || p.joinedAt.some((v) => v > 0);
 }
 
+/**
+ * Refuses to use the checkpoint of `previous` on users none of whom has a profile: its profile tower was
+ * trained on profile values, and fine-tuning it (or embedding with it) on none collapses the vectors (the
+ * operator's run failed two stages later at the ANN recall floor). Fails here, naming why.
+ */
+export function checkProfilesFor(profiles: ProfileTable, n: number, what: string, previous: string): void {
+  if (n === 0 || anyProfile(profiles)) return;
+  throw new PymkError(
+    'PYMK_BAD_INPUT',
+    `every one of the ${n} users has an empty profile (the profile file is empty, unusable or missing): refusing to ${what} ` +
+      `the checkpoint of ${previous} on them; fix the profile file (see data/import-report.json), or train from scratch with "embed": {"resumeFrom": "none"}`,
+  );
+}
+
+/** Writes the vectors in every form (f32 + source, f16, i8) and their description; returns the description. */
+export async function writeEmbeddings(ctx: StageContext, vectors: Float32Array, source: Uint8Array, dim: number, modelVersion: string): Promise<EmbeddingsMeta> {
+  const n = source.length;
+  await ctx.writeArrays(EMBED_ARTIFACTS.vectors, { vectors, source });
+  await ctx.writeArrays(EMBED_ARTIFACTS.vectorsF16, { vectors: toF16(vectors) });
+  const i8 = toI8(vectors);
+  await ctx.writeArrays(EMBED_ARTIFACTS.vectorsI8, { vectors: i8.codes, scale: Float32Array.of(i8.scale) });
+  let tower = 0;
+  for (let u = 0; u < n; u++) tower += source[u];
+  const desc: EmbeddingsMeta = {
+    format: 'pymk-embeddings',
+    version: 1,
+    count: n,
+    dim,
+    normalization: 'l2',
+    metric: 'dot',
+    modelVersion,
+    architecture: ARCHITECTURE,
+    sources: { gnn: n - tower, tower },
+    files: {
+      f32: { artifact: EMBED_ARTIFACTS.vectors, column: 'vectors', dtype: 'float32' },
+      f16: { artifact: EMBED_ARTIFACTS.vectorsF16, column: 'vectors', dtype: 'uint16', encoding: 'binary16' },
+      i8: { artifact: EMBED_ARTIFACTS.vectorsI8, column: 'vectors', dtype: 'int8', scale: i8.scale, offset: 0 },
+    },
+  };
+  await ctx.writeJson(EMBED_ARTIFACTS.meta, desc);
+  ctx.setSchema('embeddings', { dim, normalization: 'l2', metric: 'dot', modelVersion, artifact: EMBED_ARTIFACTS.vectors });
+  return desc;
+}
+
 export function embedStage(params: EmbedParams = EMBED_DEFAULTS): Stage {
   return {
     name: 'embed',
@@ -92,15 +140,7 @@ export function embedStage(params: EmbedParams = EMBED_DEFAULTS): Stage {
       // The bundle this run replaces is the staging folder's name without '.partial' (pipeline/runner.ts).
       const previous = params.resumeFrom === 'previous' ? ctx.dir.replace(/\.partial$/, '') : params.resumeFrom;
       const init = await startingModel(previous, ids, (s) => ctx.log(s));
-      if (init && n > 0 && !anyProfile(profiles)) {
-        // The checkpoint's profile tower was trained on profile values; fine-tuning it on none collapses the
-        // vectors (the operator's run failed two stages later at the ANN recall floor). Fail here, naming why.
-        throw new PymkError(
-          'PYMK_BAD_INPUT',
-          `every one of the ${n} users has an empty profile (the profile file is empty, unusable or missing): refusing to fine-tune ` +
-            `the checkpoint of ${previous} on them; fix the profile file (see data/import-report.json), or train from scratch with "embed": {"resumeFrom": "none"}`,
-        );
-      }
+      if (init) checkProfilesFor(profiles, n, 'fine-tune', previous);
       if (init) ctx.log(`fine-tuning from ${previous}`);
 
       const bars: { train: Progress | null; infer: Progress | null } = { train: null, infer: null };
@@ -127,32 +167,10 @@ export function embedStage(params: EmbedParams = EMBED_DEFAULTS): Stage {
       const d = r.model.config.dim;
       const training = { ...r.train.stats, validAuc: r.train.best.validAuc, fineTunedFrom: r.fineTuned ? previous : null };
       const meta = modelMeta(r.model, training);
-      await ctx.writeArrays(EMBED_ARTIFACTS.vectors, { vectors: r.vectors, source: r.source });
-      await ctx.writeArrays(EMBED_ARTIFACTS.vectorsF16, { vectors: toF16(r.vectors) });
-      const i8 = toI8(r.vectors);
-      await ctx.writeArrays(EMBED_ARTIFACTS.vectorsI8, { vectors: i8.codes, scale: Float32Array.of(i8.scale) });
-      let tower = 0;
-      for (let u = 0; u < n; u++) tower += r.source[u];
-      const desc: EmbeddingsMeta = {
-        format: 'pymk-embeddings',
-        version: 1,
-        count: n,
-        dim: d,
-        normalization: 'l2',
-        metric: 'dot',
-        modelVersion: meta.modelVersion,
-        architecture: ARCHITECTURE,
-        sources: { gnn: n - tower, tower },
-        files: {
-          f32: { artifact: EMBED_ARTIFACTS.vectors, column: 'vectors', dtype: 'float32' },
-          f16: { artifact: EMBED_ARTIFACTS.vectorsF16, column: 'vectors', dtype: 'uint16', encoding: 'binary16' },
-          i8: { artifact: EMBED_ARTIFACTS.vectorsI8, column: 'vectors', dtype: 'int8', scale: i8.scale, offset: 0 },
-        },
-      };
-      await ctx.writeJson(EMBED_ARTIFACTS.meta, desc);
+      const desc = await writeEmbeddings(ctx, r.vectors, r.source, d, meta.modelVersion);
+      const tower = desc.sources.tower;
       await ctx.writeArrays(EMBED_ARTIFACTS.model, modelColumns(r.model));
       await ctx.writeJson(EMBED_ARTIFACTS.modelMeta, meta);
-      ctx.setSchema('embeddings', { dim: d, normalization: 'l2', metric: 'dot', modelVersion: meta.modelVersion, artifact: EMBED_ARTIFACTS.vectors });
       ctx.log(`${n} users embedded (${tower} by the profile tower); ${Math.round(r.train.stats.edgesPerSecond)} training edges/s, inference ${r.inferSeconds.toFixed(1)} s`);
       return {
         users: n,

@@ -5,11 +5,13 @@ import type { Source } from '../../data/sources/index.js';
 import type { Partition } from '../partition.js';
 import type { Stage } from '../stage.js';
 import { annStage, type AnnStageParams } from './ann.js';
+import { incrementalAnnStage } from './annIncremental.js';
 import { CANDIDATE_DEFAULTS, candidatesStage, type CandidateParams } from './candidates.js';
 import { EMBED_DEFAULTS, embedStage, type EmbedParams } from './embed.js';
 import { graphStage } from './graph.js';
 import { incrementalCandidatesStage } from './incremental.js';
 import { ingestStage } from './ingest.js';
+import { keptEmbedStage } from './keptEmbed.js';
 import { keptRankStage } from './keptModel.js';
 import { LIST_DEFAULTS, listsStage, type ListParams } from './lists.js';
 import { RANK_DEFAULTS, pairFeaturesStage, rankStage, type RankParams } from './rank.js';
@@ -60,14 +62,23 @@ export function partitionStages(params: PipelineParams, partition: Partition): S
 
 /**
  * `opts.incrementalFrom`: an earlier bundle whose per-user rows are patched instead of computed for everyone
- * (candidates, pair features and static lists only for the users a change touches, stages/affected.ts), and
- * whose ranking model is kept (stages/keptModel.ts); docs/pipeline.md#incremental-runs.
+ * (candidates, pair features and static lists only for the users a change touches, stages/affected.ts),
+ * whose encoder is kept frozen to re-embed only the users it would embed differently (stages/keptEmbed.ts),
+ * whose ANN index is kept with a recent tier for the moved users (stages/annIncremental.ts), and whose
+ * ranking model is kept (stages/keptModel.ts); docs/pipeline.md#incremental-runs.
  * `opts.source`: the dataset source the ingest stage reads (default: the run's `data` input, by path or URL). */
 export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS, opts: { source?: Source; incrementalFrom?: string } = {}): Stage[] {
   const p = consistentParams(params);
   const since = opts.incrementalFrom;
   const rank = p.rank === false || p.rank === undefined ? [] : [since === undefined ? rankStage(p.rank) : keptRankStage(p.rank, since)];
-  const embed = p.embed === false ? [] : [embedStage(p.embed ?? EMBED_DEFAULTS), ...(p.ann === false ? [] : [annStage(p.ann ?? {})])];
+  const embedParams = p.embed === false ? null : (p.embed ?? EMBED_DEFAULTS);
+  const embed =
+    embedParams === null
+      ? []
+      : [
+          since === undefined ? embedStage(embedParams) : keptEmbedStage(embedParams, since),
+          ...(p.ann === false ? [] : [since === undefined ? annStage(p.ann ?? {}) : incrementalAnnStage(p.ann ?? {}, since)]),
+        ];
   const ingest = ingestStage({ maxBadRows: p.maxBadRows, unknownUsers: p.unknownUsers, columns: p.columns, eventsSince: p.eventsSince }, opts.source);
   const candidates = since === undefined ? candidatesStage(p.candidates) : incrementalCandidatesStage(p.candidates, since);
   return [ingest, graphStage(), ...embed, candidates, pairFeaturesStage(undefined, since), ...rank, listsStage(p.lists, undefined, since)];
