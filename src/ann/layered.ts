@@ -6,9 +6,8 @@
  * online tiers (tiered.ts) sit on top of it unchanged.
  */
 import { checkK, checkRows } from './distance.js';
-import { exclusionSet, unionExclusion } from './exclude.js';
 import { readOnlyError } from './files.js';
-import { mergeHits } from './topk.js';
+import { searchEach, searchTwoTiers } from './twoTiers.js';
 import type { BatchOptions, Hits, Metric, SearchOptions, VectorIndex } from './types.js';
 import { PymkError } from '../core/errors.js';
 
@@ -55,15 +54,11 @@ export class LayeredIndex implements VectorIndex {
   search(query: Float32Array, opts: SearchOptions): Hits {
     checkK(opts.k);
     checkRows(query, this.dim, 'query');
-    const ex = exclusionSet(opts.exclude);
-    const fromMain = this.main.search(query, { k: opts.k, exclude: unionExclusion(ex, this.masked.size ? this.masked : null) ?? undefined });
-    if (this.recent.size() === 0) return fromMain;
-    return mergeHits([fromMain, this.recent.search(query, { k: opts.k, exclude: ex ?? undefined })], opts.k);
+    return searchTwoTiers(this.main, this.masked, this.recent, query, opts);
   }
 
   searchBatch(queries: Float32Array, opts: BatchOptions): Hits[] {
-    const n = checkRows(queries, this.dim, 'queries');
-    return Array.from({ length: n }, (_, i) => this.search(queries.subarray(i * this.dim, (i + 1) * this.dim), { k: opts.k, exclude: opts.excludes?.[i] }));
+    return searchEach(this.dim, queries, opts, (q, o) => this.search(q, o));
   }
 
   vector(id: number): Float32Array | null {
