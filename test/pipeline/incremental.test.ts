@@ -7,12 +7,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readArrays } from '../../src/bundle/binary.js';
 import { CANDIDATE_COLUMNS, EXCLUSION_COLUMNS, GRAPH_COLUMNS, LIST_COLUMNS, PAIR_EXTRA_COLUMNS, PROFILE_COLUMNS } from '../../src/bundle/artifacts.js';
-import { Rng } from '../../src/core/rng.js';
+import { growWorld } from '../helpers/grownWorld.js';
 import { generateWorld } from '../../src/data/generate/index.js';
 import { Graph } from '../../src/graph/csr.js';
 import { runPipeline, type RunResult } from '../../src/pipeline/runner.js';
@@ -38,14 +38,7 @@ before(async () => {
   first = await runPipeline({ out: join(root, 'first'), stages: defaultStages(PARAMS), inputs: { data }, params: PARAMS, ...quiet });
   // The world a day later: 1% more connections between existing users, and 20 new users with 3 each.
   const grown = join(root, 'grown');
-  await cp(data, grown, { recursive: true });
-  const lines = (await readFile(join(data, 'connections.csv'), 'utf8')).trim().split('\n');
-  const ts = Math.max(...lines.slice(1).map((l) => Number(l.split(',')[2]) || 0)) + 86_400;
-  const rng = new Rng(4);
-  const added: string[] = [];
-  for (let i = 0; i < Math.round((lines.length - 1) / 100); i++) added.push(`u${rng.int(USERS)},u${rng.int(USERS)},${ts}`);
-  for (let j = 0; j < 20; j++) for (let k = 0; k < 3; k++) added.push(`new${j},u${rng.int(USERS)},${ts}`);
-  await appendFile(join(grown, 'connections.csv'), `${added.join('\n')}\n`);
+  await growWorld(data, grown, USERS);
   inc = await runPipeline({ out: join(root, 'inc'), stages: defaultStages(PARAMS, { incrementalFrom: first.dir }), inputs: { data: grown }, params: PARAMS, reuseFrom: first.dir, ...quiet });
   full = await runPipeline({ out: join(root, 'full'), stages: defaultStages(PARAMS), inputs: { data: grown }, params: PARAMS, ...quiet });
   const stages = defaultStages(PARAMS, { incrementalFrom: first.dir }).map((st) => (st.name === 'candidates' ? candidatesStage(PARAMS.candidates) : st));

@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mainSpecOf, openBundleIndex, openSpec, readBundleAnn, servingSpec } from '../../src/ann/open.js';
@@ -17,7 +17,7 @@ import { readArrays } from '../../src/bundle/binary.js';
 import { openBundle } from '../../src/bundle/bundle.js';
 import { GRAPH_COLUMNS } from '../../src/bundle/artifacts.js';
 import { readProfiles } from '../../src/bundle/read.js';
-import { Rng } from '../../src/core/rng.js';
+import { growWorld } from '../helpers/grownWorld.js';
 import { generateWorld } from '../../src/data/generate/index.js';
 import { EMBED_ARTIFACTS, loadBundleModel } from '../../src/embed/checkpoint.js';
 import { inputsFor, subsetInputs } from '../../src/embed/embedUsers.js';
@@ -50,14 +50,7 @@ before(async () => {
   await generateWorld({ users: USERS, seed: 9, out: data });
   first = await runPipeline({ out: join(root, 'first'), stages: defaultStages(PARAMS), inputs: { data }, params: PARAMS, ...quiet });
   grown = join(root, 'grown');
-  await cp(data, grown, { recursive: true });
-  const lines = (await readFile(join(data, 'connections.csv'), 'utf8')).trim().split('\n');
-  const ts = Math.max(...lines.slice(1).map((l) => Number(l.split(',')[2]) || 0)) + 86_400;
-  const rng = new Rng(4);
-  const added: string[] = [];
-  for (let i = 0; i < Math.round((lines.length - 1) / 100); i++) added.push(`u${rng.int(USERS)},u${rng.int(USERS)},${ts}`);
-  for (let j = 0; j < 20; j++) for (let k = 0; k < 3; k++) added.push(`new${j},u${rng.int(USERS)},${ts}`);
-  await appendFile(join(grown, 'connections.csv'), `${added.join('\n')}\n`);
+  await growWorld(data, grown, USERS);
   // Five users move to another company.
   const users = (await readFile(join(grown, 'users.jsonl'), 'utf8')).trim().split('\n');
   for (const u of [3, 300, 700, 1200, 1999]) users[u] = JSON.stringify({ ...JSON.parse(users[u]), company: `Moved Co ${u}` });
