@@ -39,12 +39,18 @@ export const RANKER_SHARE = 0.35;
 /** The L2 read's share: a cache lookup that takes longer than this is not worth waiting for. */
 export const L2_SHARE = 0.2;
 
+/** Where pino writes its JSON lines. */
+export interface LogStream {
+  write(line: string): void;
+}
+
 export interface AppDeps {
   config: Config;
   /** The current recommend dependencies; null while no bundle is loaded (readyz answers 503). */
   core: () => ServingCore | null;
   cache?: ResultCache;
-  logger?: boolean;
+  /** Request and server logs: true = pino lines on stdout; a stream = pino lines written there (tests). */
+  logger?: boolean | LogStream;
   /** Concurrent full-path requests above which answers come from the static ranking (0 = never). */
   maxInflight?: number;
   /** The rate limiter (default: opened from the config, rateLimitStoreUrl, and closed with the app). */
@@ -64,7 +70,7 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: deps.logger ? { level: config.logLevel } : false,
+    logger: deps.logger ? { level: config.logLevel, ...(typeof deps.logger === 'object' ? { stream: deps.logger } : {}) } : false,
     requestIdHeader: false, // requestIdOf reads the header itself, and keeps only ids safe to log
     genReqId: requestIdOf,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },

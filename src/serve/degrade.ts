@@ -30,6 +30,8 @@ import type { LiveExclusions } from './liveExclusions.js';
 export interface ServingCore extends RecommendDeps {
   /** The bundle this server loaded, as a local store (lists and graph only); null when the store is local. */
   local?: OnlineStore | null;
+  /** The version of the bundle the model, ANN index and local fallback come from (may differ from the store's). */
+  loaded?: string;
 }
 
 type ServePath = AnswerPath;

@@ -25,7 +25,7 @@ import { hostname } from 'node:os';
 import { closeLater, openAnn, type AnnCandidates } from '../recommend/ann.js';
 import { ColdStart } from '../recommend/coldStart.js';
 import type { OnlineStore, Snapshot } from '../store/index.js';
-import { buildApp } from './app.js';
+import { buildApp, type LogStream } from './app.js';
 import { ResultCache } from './cache.js';
 import type { EventSink, InvalidationFeed } from './context.js';
 import type { AnswerCache } from '../store/answerCache.js';
@@ -62,7 +62,8 @@ export const REPUBLISH_TTL_FRACTION = 0.5;
 export const REPAIR_LOCK_MS = 120_000;
 
 export interface ServerOptions {
-  logger?: boolean;
+  /** As buildApp's: true = pino lines on stdout; a stream = pino lines written there. */
+  logger?: boolean | LogStream;
   /** Poll the bundle folder for a newer version every this many ms (0/undefined = off; the CLI's default is BUNDLE_POLL_MS). */
   watchMs?: number;
   /** TTLs of the embedded store (default: the seed's). */
@@ -155,8 +156,16 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   };
   // A remote store follows publishes itself (kvStore.ts); the scorer, the ANN index and the local fallback
   // follow it from the bundle folder when the folder holds the version the store now serves.
-  let loaded = store.version();
+  let loaded = core.loaded ?? store.version();
   let mismatch: string | null = null;
+  const warnMismatch = (served: string, onDisk: string | null): void => {
+    if (mismatch === `${served}|${onDisk}`) return;
+    mismatch = `${served}|${onDisk}`;
+    app.log.warn(
+      `the store serves ${served} but ${bundleDir} holds ${onDisk ?? 'no bundle'}: ranking with the model, ANN index and local fallback of ${loaded}, and no self-repair, until the folder holds ${served}`,
+    );
+  };
+  if (store instanceof KvStore && store.version() !== loaded) warnMismatch(store.version(), loaded);
   let repairing = false;
   const repair = async (): Promise<void> => {
     if (repairing || !(store instanceof KvStore)) return;
@@ -182,10 +191,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     if (config.repairStore && store instanceof KvStore && store.lost() && served === loaded && onDisk === loaded) void repair();
     if (served === loaded) return served;
     if (onDisk !== served) {
-      if (mismatch !== `${served}|${onDisk}`) {
-        mismatch = `${served}|${onDisk}`;
-        app.log.warn(`the store serves ${served} but ${bundleDir} holds ${onDisk ?? 'no bundle'}: ranking with the model, ANN index and local fallback of ${loaded}`);
-      }
+      warnMismatch(served, onDisk);
       return served;
     }
     const seen = await folderState(bundleDir, onDisk);
@@ -297,9 +303,9 @@ export async function startCore(
  * The recommend core of a bundle over `store`: its scorer, its ANN index (following the users the store
  * creates online) and the profile cold start built from its snapshot.
  */
-function bundleCore(store: OnlineStore, config: Config, scorer: Scorer, ann: AnnCandidates | null, snap: Snapshot, manifest: Manifest): RecommendDeps {
+function bundleCore(store: OnlineStore, config: Config, scorer: Scorer, ann: AnnCandidates | null, snap: Snapshot, manifest: Manifest): ServingCore {
   ann?.follow(store);
-  return coreFor(store, config, scorer, ann, ColdStart.build(snap, candidatesPerUser(manifest)));
+  return { ...coreFor(store, config, scorer, ann, ColdStart.build(snap, candidatesPerUser(manifest))), loaded: snap.version };
 }
 
 /** Releases what startCore opened. */

@@ -18,8 +18,12 @@ export function degradedBecause(app: FastifyInstance): string[] {
   if (breakers.store.state() !== 'closed') why.push(`store breaker ${breakers.store.state()}`);
   if (breakers.ranker.state() !== 'closed') why.push(`ranker breaker ${breakers.ranker.state()}`);
   if (app.degrade.underPressure()) why.push('under pressure (event-loop delay past PYMK_MAX_EVENT_LOOP_DELAY_MS)');
-  const store = app.recommendCore()?.store.health?.();
+  const core = app.recommendCore();
+  const store = core?.store.health?.();
   if (store) why.push(store);
+  if (core?.loaded && core.loaded !== core.store.version()) {
+    why.push(`the store serves ${core.store.version()}; the model, ANN index and local fallback are those of ${core.loaded} (the bundle folder)`);
+  }
   return why;
 }
 

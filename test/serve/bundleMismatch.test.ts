@@ -1,0 +1,87 @@
+/**
+ * A server whose bundle folder does not hold the version the Redis store serves: it says so when it starts
+ * (a warning naming both versions) and on /readyz (degraded, with the reason), keeps answering from the
+ * store, and once the folder holds the served version it loads that bundle's model, index and local
+ * fallback, and the reason goes away.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/core/config.js';
+import { generateWorld } from '../../src/data/generate/index.js';
+import { runPipeline } from '../../src/pipeline/runner.js';
+import { PIPELINE_DEFAULTS, defaultStages } from '../../src/pipeline/stages/index.js';
+import { RANK_DEFAULTS } from '../../src/pipeline/stages/rank.js';
+import { createServer } from '../../src/serve/server.js';
+import { loadSnapshot } from '../../src/store/fromBundle.js';
+import { openKvTarget, publishSnapshot } from '../../src/store/index.js';
+import { redisServerSkip } from '../helpers/services.js';
+import { startRedis } from '../helpers/redisCluster.js';
+
+const PARAMS = {
+  ...PIPELINE_DEFAULTS,
+  rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
+};
+
+async function bundleOf(root: string, name: string, seed: number): Promise<string> {
+  const data = join(root, `data-${name}`);
+  const out = join(root, name);
+  await generateWorld({ users: 300, seed, out: data });
+  await runPipeline({ out, stages: defaultStages(PARAMS), inputs: { data }, params: PARAMS, progress: 'silent', log: () => {} });
+  return out;
+}
+
+test('the store serves another version than the bundle folder holds: a warning at start, readyz names it, and it clears once the folder holds the served version', { skip: await redisServerSkip() }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'pymk-bundle-mismatch-'));
+  const redis = await startRedis();
+  try {
+    const a = await bundleOf(root, 'a', 7);
+    const b = await bundleOf(root, 'b', 8);
+    const url = `${redis.url}?prefix=mismatch&refreshMs=50`;
+    const target = await openKvTarget(url);
+    const snapB = await loadSnapshot(b);
+    await publishSnapshot(target.kv, target.space, snapB, { log: () => {} });
+
+    const served = join(root, 'served');
+    await cp(a, served, { recursive: true });
+    const lines: { level: number; msg: string }[] = [];
+    const logger = { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) };
+    const server = await createServer(loadConfig({ bundle: served, store: url, l2TtlSeconds: 0 }, {}), { logger });
+    try {
+      const snapA = await loadSnapshot(a);
+      const warned = lines.filter((l) => l.level === 40 && l.msg.includes(`the store serves ${snapB.version} but ${served} holds ${snapA.version}`));
+      assert.equal(warned.length, 1, JSON.stringify(lines.map((l) => l.msg)));
+      assert.match(warned[0].msg, /no self-repair/);
+
+      const ready = (await server.app.inject({ url: '/readyz' })).json<{ status: string; version: string; degraded: string[] }>();
+      assert.equal(ready.status, 'degraded');
+      assert.equal(ready.version, snapB.version);
+      assert.ok(ready.degraded.some((d) => d.includes(snapA.version) && d.includes(snapB.version)), ready.degraded.join('; '));
+
+      const u = snapB.ids.value(3);
+      const r = await server.app.inject({ url: `/v1/users/${u}/recommendations?limit=5` });
+      assert.equal(r.statusCode, 200, r.body);
+      assert.equal(r.json<{ version: string }>().version, snapB.version);
+
+      // A second poll with the folder unchanged warns no more.
+      await server.reload();
+      assert.equal(lines.filter((l) => l.level === 40 && l.msg.includes('the store serves')).length, 1);
+
+      await rm(served, { recursive: true });
+      await cp(b, served, { recursive: true });
+      await server.reload();
+      assert.equal(server.core().loaded, snapB.version);
+      assert.equal(server.core().local?.version(), snapB.version);
+      const after = (await server.app.inject({ url: '/readyz' })).json<{ status: string; degraded: string[] }>();
+      assert.equal(after.status, 'ready', after.degraded.join('; '));
+    } finally {
+      await server.close();
+      await target.kv.close();
+    }
+  } finally {
+    await redis.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+});
