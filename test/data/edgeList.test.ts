@@ -129,3 +129,11 @@ test('an empty file reads as no edges; ids keep their text ("017" is not "17")',
   const r = await read('017 17\n');
   assert.deepEqual(r.edges, [['017', '17', 0]]);
 });
+
+test('the first line decides the separator: a line with another one is skipped, naming file:line and the separator expected', async () => {
+  const r = await read('a,b\nc\td\ne f\ng,h\n', { maxBadRows: 100 }, 'mixed.csv');
+  assert.deepEqual(r.edges.map((e) => e.slice(0, 2)), [['a', 'b'], ['g', 'h']]);
+  assert.deepEqual(r.report.skipped, { wrong_column_count: 2 });
+  assert.match(r.report.samples[0], /mixed\.csv:2: expected 2 or 3 columns \(src dst \[ts\]\) separated by ',', got 1/);
+  assert.match(r.report.samples[1], /mixed\.csv:3: /);
+});

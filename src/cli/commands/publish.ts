@@ -20,7 +20,6 @@ interface PublishFlags {
   inFlight: number;
   buckets: number;
   grace: number;
-  embeddingDtype: string;
   force: boolean;
   verify: boolean;
   repair: boolean;
@@ -40,7 +39,6 @@ export const publishCommand: CommandModule = {
       .option('--in-flight <n>', 'chunks written concurrently', intOption('--in-flight', 1), 4)
       .option('--buckets <n>', 'hash-tag buckets for batch-read rows', intOption('--buckets', 1), DEFAULT_BUCKETS)
       .option('--grace <seconds>', 'how long the replaced version stays readable', intOption('--grace', 0), 60)
-      .option('--embedding-dtype <t>', 'f16 or i8', 'f16')
       .option('--force', 'write a fresh copy even if this version is already served (refreshes TTLs)', false)
       .option('--verify', 'compare the store with the bundle per kind of key and republish it when anything is missing (the store lost its data); prints the report', false)
       .option('--no-repair', 'with --verify: report only, write nothing (exit 3 when something is missing)')
@@ -48,7 +46,6 @@ export const publishCommand: CommandModule = {
       .action(async (o: PublishFlags) => {
         const store = loadConfig({ store: o.store }).store;
         if (store.startsWith('memory:')) throw new PymkError('PYMK_CONFIG', 'pass --store URL (or set PYMK_STORE): publish writes to Redis or Redis Cluster');
-        if (o.embeddingDtype !== 'f16' && o.embeddingDtype !== 'i8') throw new PymkError('PYMK_BAD_PARAM', `--embedding-dtype must be f16 or i8, got '${o.embeddingDtype}'`);
         if (o.since !== undefined && (o.verify || o.force)) throw new PymkError('PYMK_BAD_PARAM', '--since is an incremental publish: not with --verify or --force');
         const ttl = ttlConfig(o.ttl ?? {});
         const target = await openKvTarget(store); // fails fast on a bad URL, before the bundle loads
@@ -65,7 +62,6 @@ export const publishCommand: CommandModule = {
             inFlight: o.inFlight,
             buckets: o.buckets,
             graceMs: o.grace * 1000,
-            embeddingDtype: o.embeddingDtype,
             force: o.force,
             progress: progressFactory({ mode: o.progress ? 'auto' : 'silent' }),
           };
