@@ -8,6 +8,8 @@
  *   embeddings/users.json     dim, normalisation, metric, model version, files
  *   embeddings/model.bin/json the checkpoint (the next run fine-tunes from it; serving's embedProfile uses it)
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Dictionary } from '../../core/dictionary.js';
 import { PymkError } from '../../core/errors.js';
 import { PROFILE_FIELDS, type ProfileTable } from '../../core/tables.js';
@@ -19,6 +21,7 @@ import type { TrainOptions } from '../../embed/train.js';
 import { Graph } from '../../graph/csr.js';
 import { ARTIFACTS, GRAPH_COLUMNS } from '../../bundle/artifacts.js';
 import { openBundle } from '../../bundle/bundle.js';
+import { MANIFEST_FILE } from '../../bundle/manifest.js';
 import type { Progress } from '../../core/progress.js';
 import { readIds, readProfiles } from '../../bundle/read.js';
 import type { Stage, StageContext } from '../stage.js';
@@ -48,12 +51,16 @@ export const EMBED_DEFAULTS: EmbedParams = {
 /** The checkpoint to start from, with its identity rows re-keyed to this bundle's user ids; null = none. */
 async function startingModel(from: string, ids: Dictionary, log: (s: string) => void): Promise<Model | null> {
   if (from === 'none') return null;
+  if (!existsSync(join(from, MANIFEST_FILE))) {
+    log(`no earlier bundle at ${from}: training the encoder from scratch (a later run there fine-tunes from this one)`);
+    return null;
+  }
   let b;
   try {
     b = await openBundle(from);
   } catch (e) {
-    // The bundle to fine-tune from is optional: its absence or a refusal is logged with the reason.
-    log(`no complete bundle at ${from} (${e instanceof Error ? e.message : String(e)}): training from scratch`);
+    // The bundle to fine-tune from is optional: a refusal is logged with the reason.
+    log(`refused the bundle at ${from} to fine-tune from (${e instanceof Error ? e.message : String(e)}): training from scratch`);
     return null;
   }
   const m = await loadBundleModel(b);
