@@ -145,11 +145,26 @@ function jsonValue(rng: Rng, depth: number): unknown {
   return Object.fromEntries(Array.from({ length: rng.int(5) }, () => [pick(rng, ['type', 'user', 'target', 'users', 'events', 'ts', 'profile', 'x', randomText(rng, 8)]), jsonValue(rng, depth + 1)]));
 }
 
+/** A v1 event (docs/events.md), valid about half the time: a wrong type, field or value otherwise. */
+function event(rng: Rng, u: () => string): Record<string, unknown> {
+  const e: Record<string, unknown> = { id: `fz-${rng.int(1e9)}`, v: 1, at: Date.now() - rng.int(1e6), type: pick(rng, ['connection.created', 'connection.removed', 'block', 'unblock', 'dismiss', 'impression']), actor: u(), target: u() };
+  if (e.type === 'impression') {
+    delete e.target;
+    e.targets = [u(), u()];
+  }
+  if (rng.chance(0.5)) {
+    const field = pick(rng, ['id', 'v', 'at', 'type', 'actor', 'target', 'extra']);
+    if (rng.chance(0.3)) delete e[field];
+    else e[field] = jsonValue(rng, 2);
+  }
+  return e;
+}
+
 function body(rng: Rng, t: FuzzTarget): Buffer {
   const u = () => pick(rng, t.users);
   return pick(rng, [
-    () => Buffer.from(JSON.stringify({ type: pick(rng, ['connection.created', 'connection.removed', 'user.blocked', 'user.unblocked', 'suggestion.dismissed', 'bogus']), user: u(), target: u(), ts: rng.int(2e9) })),
-    () => Buffer.from(JSON.stringify({ events: Array.from({ length: rng.int(4) }, () => ({ type: 'user.blocked', user: u(), target: rng.chance(0.5) ? u() : randomText(rng, 10) })) })),
+    () => Buffer.from(JSON.stringify(event(rng, u))),
+    () => Buffer.from(JSON.stringify({ events: Array.from({ length: rng.int(4) }, () => event(rng, u)) })),
     () => Buffer.from(JSON.stringify({ users: Array.from({ length: rng.int(5) }, u) })),
     () => Buffer.from(JSON.stringify(jsonValue(rng, 0))),
     () => Buffer.from('{"users": ['),

@@ -109,9 +109,12 @@ function issuesOf(x: unknown, root: string): { ok: PymkEvent } | { issues: strin
   return { issues };
 }
 
+/** Issues named in the message; the rest are counted (every one is in the error's `issues`). */
+const ISSUES_SHOWN = 4;
+
 function badEvent(issues: string[]): PymkError {
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-  return new PymkError('PYMK_BAD_EVENT', `${issues[0]}${more}`, { issues });
+  const more = issues.length > ISSUES_SHOWN ? ` (and ${issues.length - ISSUES_SHOWN} more)` : '';
+  return new PymkError('PYMK_BAD_EVENT', `${issues.slice(0, ISSUES_SHOWN).join('; ')}${more}`, { issues });
 }
 
 /** The event, validated (ids trimmed), or PYMK_BAD_EVENT naming the field path under `root`. */

@@ -168,7 +168,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err, req, reply) => {
     const body = requestErrorBody(err, req);
     metrics.errors.inc({ code: body.code });
-    if (body.statusCode >= 500) req.log.error({ err }, 'request failed');
+    // A 503 the server means (not ready yet, or draining: what /readyz is for) is its state, not a failure.
+    if (body.code === 'PYMK_NOT_READY') req.log.info({ code: body.code }, body.message);
+    else if (body.statusCode >= 500) req.log.error({ err }, 'request failed');
     void reply.status(body.statusCode).send(body);
   });
   app.setNotFoundHandler((req, reply) => {

@@ -80,7 +80,7 @@ test('a batch is validated whole: one bad event rejects it, naming events[i]', (
   const batch = [ONE_OF_EACH[0], ONE_OF_EACH[1], ONE_OF_EACH[2], { ...ONE_OF_EACH[0], b: '' }, ONE_OF_EACH[4]];
   const msg = badMessage(() => parseEvents(batch));
   assert.equal(msg, 'events[3].b: expected a user id (1-256 bytes, no control characters)');
-  assert.match(badMessage(() => parseEvents([{}, ONE_OF_EACH[0], { ...ONE_OF_EACH[2], extra: 1 }])), /^events\[0\]\.type: .* \(and 1 more\)$/);
+  assert.match(badMessage(() => parseEvents([{}, ONE_OF_EACH[0], { ...ONE_OF_EACH[2], extra: 1 }])), /^events\[0\]\.type: .*; events\[2\]\.extra: unknown field$/);
   assert.match(badMessage(() => parseEvents({ events: [] })), /^events: expected a list of events/);
   assert.deepEqual(parseEvents(ONE_OF_EACH), ONE_OF_EACH);
   assert.deepEqual(parseEvents([]), []);
@@ -100,4 +100,11 @@ test('openEventLog fails on an unknown scheme with the list of known ones', asyn
   const { openEventLog } = await import('../../src/events/index.js');
   await assert.rejects(openEventLog('rabbit://x'), /unknown event log scheme 'rabbit:'; expected one of: memory:, redis-streams:, nats:, kafka:/);
   await assert.rejects(openEventLog('memory://x?claimMs=-1'), (e: Error & { code?: string }) => e.code === 'PYMK_CONFIG');
+});
+
+test('an event with several bad fields names up to four of them in the message, and counts the rest', () => {
+  const msg = badMessage(() => parseEvent({ type: 'block', user: '0', target: '1' }));
+  for (const f of ['event.id', 'event.v', 'event.at', 'event.actor']) assert.ok(msg.includes(f), `${f} in: ${msg}`);
+  assert.match(msg, /; /);
+  assert.match(msg, /\(and 1 more\)$/, msg);
 });

@@ -37,6 +37,19 @@ export const serveCommand: CommandModule = {
       .option('--invalidate', 'run the invalidator in this process: apply the log\'s events to the store (env PYMK_INVALIDATE; always on for memory://)')
       .option('--watch <ms>', 'poll the bundle folder for a newer version every <ms> ms (0 = off)', intOption('--watch'), BUNDLE_POLL_MS)
       .option('--workers <n>', 'server processes sharing the port (node:cluster); each holds its own L1 cache', intOption('--workers', 1), 1)
+      .addHelpText(
+        'after',
+        [
+          '',
+          'Everything else is set by environment variables (README "Configuration"; docs/serving.md), e.g.:',
+          '  rate limits    PYMK_RATE_LIMIT (requests/s per client, 0 = off), PYMK_RATE_BURST, PYMK_RATE_LIMIT_STORE (redis://… to share across processes)',
+          '  JWTs           PYMK_JWT_SECRET | PYMK_JWT_PUBLIC_KEY | PYMK_JWKS, with PYMK_JWT_ISSUER and PYMK_JWT_AUDIENCE',
+          '  caches         PYMK_L1_SIZE, PYMK_L1_TTL, PYMK_L2_TTL, PYMK_L2_STORE',
+          '  deadlines      PYMK_DEADLINE_MS (150), PYMK_MAX_EVENT_LOOP_DELAY_MS, PYMK_MAX_INFLIGHT',
+          '  shutdown       PYMK_SHUTDOWN_DELAY_MS (SIGTERM: /readyz 503 for this long, then drain)',
+          '  logs           PYMK_LOG_LEVEL (info logs every request; warn for load)',
+        ].join('\n'),
+      )
       .action(async (o: Flags) => {
         const config = loadConfig({
           bundle: o.bundle,
