@@ -29,7 +29,7 @@ import { buildApp, type LogStream } from './app.js';
 import { ResultCache } from './cache.js';
 import type { EventSink, InvalidationFeed } from './context.js';
 import type { AnswerCache } from '../store/answerCache.js';
-import { coreFor, type RecommendDeps } from '../recommend/recommend.js';
+import { coreFor } from '../recommend/recommend.js';
 import type { ServingCore } from './degrade.js';
 import { localFallback } from './local.js';
 import { heuristicScorer } from '../rank/heuristic.js';
@@ -98,7 +98,10 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   let warn: WarnFn = (err, what) => early.push({ err, what });
   let info = (what: string): void => void early.push({ what });
   const every = opts.every ?? intervalEvery;
-  let core = await startCore(config, bundleDir, ttl, (err, what) => warn(err, what), { info: (what) => info(what), clock: opts.clock });
+  // A Redis store that moves to another version: look at the bundle folder then, not at the next poll, so the
+  // model, ANN index and cold start of the new version follow within a store refresh (set once polling exists).
+  let storeMoved = (): void => {};
+  let core = await startCore(config, bundleDir, ttl, (err, what) => warn(err, what), { info: (what) => info(what), clock: opts.clock, onStoreVersion: () => storeMoved() });
   const store = core.store;
   const cache = new ResultCache(config.l1Size, config.l1TtlSeconds);
   const app = await buildApp({ config, core: () => core, cache, logger: opts.logger, events: opts.events, invalidations: opts.invalidations, answerCache: opts.answerCache });
@@ -247,6 +250,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   };
   const poll = (): void => void reload().catch((err: unknown) => warn(err, `bundle poll failed; still serving ${store.version()}`));
   const stopWatch = opts.watchMs ? every(opts.watchMs, poll) : null;
+  if (opts.watchMs) storeMoved = poll;
   // The embedded store expires values on the seed's TTLs, as Redis would. The bundle on disk is what they are
   // published from, so the server re-publishes it in-process within the shortest TTL (as a cron would to Redis).
   const shortest = Math.min(...Object.values(ttl).filter((s) => s > 0));
@@ -259,6 +263,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     core: () => core,
     close: async () => {
       closed = true;
+      storeMoved = () => {};
       stopWatch?.();
       stopRepublish?.();
       await app.close();
@@ -285,12 +290,20 @@ export async function startCore(
   bundleDir: string,
   ttl: TtlConfig,
   warn: WarnFn,
-  opts: { info?: (what: string) => void; clock?: () => number } = {},
+  opts: { info?: (what: string) => void; clock?: () => number; onStoreVersion?: (version: string) => void } = {},
 ): Promise<ServingCore> {
   const info = opts.info ?? (() => {});
   const b = await openBundle(bundleDir, { verify: 'full' });
   const snap = await snapshotFrom(b, b.version);
-  const store = await openStore(config.store, { snapshot: snap, ttl, clock: opts.clock, liveTopN: candidatesPerUser(b.manifest), onError: warn, onRecover: info });
+  const store = await openStore(config.store, {
+    snapshot: snap,
+    ttl,
+    clock: opts.clock,
+    liveTopN: candidatesPerUser(b.manifest),
+    onError: warn,
+    onRecover: info,
+    onVersion: opts.onStoreVersion,
+  });
   const scorer = await startupScorer(config.scorer, b);
   if (scorer.refused) warn(scorer.refused, `ranking model refused; scoring with '${scorer.scorer.name}'`);
   const ann = await openAnn(config, bundleDir, snap, (err) => warn(err, 'ANN index not opened; serving without ANN candidates'), { onError: warn, onRecover: info });

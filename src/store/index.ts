@@ -40,6 +40,8 @@ export interface OpenStoreOptions extends FailureReport {
   ttl?: TtlConfig | string;
   /** Milliseconds clock for the memory store's TTL checks (tests). */
   clock?: () => number;
+  /** Called when a Redis store's refresh finds another version published (not on open). */
+  onVersion?: (version: string) => void;
 }
 
 type Opener = (url: string, opts: OpenStoreOptions) => Promise<OnlineStore>;
@@ -92,9 +94,9 @@ export async function openKvTarget(url: string): Promise<KvTarget> {
   return { kv: await connect(url), space, refreshMs };
 }
 
-async function openKvStore(url: string, opts: FailureReport): Promise<OnlineStore> {
+async function openKvStore(url: string, opts: OpenStoreOptions): Promise<OnlineStore> {
   const t = await openKvTarget(url);
-  return KvStore.open(t.kv, t.space, { url, refreshMs: t.refreshMs, onError: opts.onError, onRecover: opts.onRecover });
+  return KvStore.open(t.kv, t.space, { url, refreshMs: t.refreshMs, onError: opts.onError, onRecover: opts.onRecover, onVersion: opts.onVersion });
 }
 
 /** Live 2-hop candidates over the snapshot's graph, with one reusable scratch buffer per graph size. */

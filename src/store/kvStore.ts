@@ -32,6 +32,8 @@ export interface KvStoreOptions extends FailureReport {
   url: string;
   /** How often the pointer key is re-read (default STORE_REFRESH_MS; 0 = only on refresh()). */
   refreshMs?: number;
+  /** Called when a refresh finds another version published than the one served (not on open). */
+  onVersion?: (version: string) => void;
 }
 
 interface Current {
@@ -54,6 +56,7 @@ export class KvStore implements OnlineStore {
   private lostData = false;
   /** The timer's refreshes: a failed one keeps the generation being served (onError/onRecover on each change). */
   private readonly refreshes: FailureTracker;
+  private readonly onVersion?: (version: string) => void;
 
   private constructor(
     readonly kv: KvClient,
@@ -61,6 +64,7 @@ export class KvStore implements OnlineStore {
     opts: KvStoreOptions,
   ) {
     this.url = opts.url;
+    this.onVersion = opts.onVersion;
     this.refreshes = new FailureTracker(`store refresh of ${opts.url}`, opts);
     const every = opts.refreshMs ?? STORE_REFRESH_MS;
     if (every > 0) {
@@ -140,7 +144,9 @@ export class KvStore implements OnlineStore {
     if (metaBuf === null) throw new PymkError('PYMK_STORE_UNAVAILABLE', `${this.url}: generation ${gen} has no meta (expired?)`);
     const meta = decodeMeta(metaBuf, probe.meta());
     const dicts = decodeDicts(dictBuf, probe.dicts());
+    const before = this.cur?.meta.version;
     this.cur = { gen, keys: this.space.gen(gen, meta.buckets), meta, metaBytes: metaBuf, dicts, ttls: valueTtls(meta.ttl) };
+    if (before !== undefined && before !== meta.version) this.onVersion?.(meta.version);
     return meta.version;
   }
 

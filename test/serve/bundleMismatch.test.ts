@@ -2,7 +2,8 @@
  * A server whose bundle folder does not hold the version the Redis store serves: it says so when it starts
  * (a warning naming both versions) and on /readyz (degraded, with the reason), keeps answering from the
  * store, and once the folder holds the served version it loads that bundle's model, index and local
- * fallback, and the reason goes away.
+ * fallback, and the reason goes away. And when the store moves to a version the folder already holds, the
+ * server loads it at the store's refresh, not at its next folder poll.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,7 @@ import { loadSnapshot } from '../../src/store/fromBundle.js';
 import { openKvTarget, publishSnapshot } from '../../src/store/index.js';
 import { redisServerSkip } from '../helpers/services.js';
 import { startRedis } from '../helpers/redisCluster.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 const PARAMS = {
   ...PIPELINE_DEFAULTS,
@@ -76,6 +78,44 @@ test('the store serves another version than the bundle folder holds: a warning a
       assert.equal(server.core().local?.version(), snapB.version);
       const after = (await server.app.inject({ url: '/readyz' })).json<{ status: string; degraded: string[] }>();
       assert.equal(after.status, 'ready', after.degraded.join('; '));
+    } finally {
+      await server.close();
+      await target.kv.close();
+    }
+  } finally {
+    await redis.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('the store moves to a version the folder already holds: its model, index and local fallback follow at the store refresh, not the next poll', { skip: await redisServerSkip() }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'pymk-bundle-follow-'));
+  const redis = await startRedis();
+  try {
+    const a = await bundleOf(root, 'a', 9);
+    const b = await bundleOf(root, 'b', 10);
+    const url = `${redis.url}?prefix=follow&refreshMs=50`;
+    const target = await openKvTarget(url);
+    await publishSnapshot(target.kv, target.space, await loadSnapshot(a), { log: () => {} });
+    const served = join(root, 'served');
+    await cp(a, served, { recursive: true });
+    // A poll far away: only the store's move can make the server look at the folder within the test.
+    const server = await createServer(loadConfig({ bundle: served, store: url, l2TtlSeconds: 0 }, {}), { watchMs: 600_000 });
+    try {
+      const snapA = await loadSnapshot(a);
+      assert.equal(server.core().loaded, snapA.version);
+      // The folder gets B first (as a deploy would sync it), then B is published.
+      await rm(served, { recursive: true });
+      await cp(b, served, { recursive: true });
+      const snapB = await loadSnapshot(b);
+      const t0 = Date.now();
+      await publishSnapshot(target.kv, target.space, snapB, { log: () => {} });
+      await waitFor(async () => server.core().loaded === snapB.version, { what: "B's model and index loaded after the store moved", everyMs: 20, timeoutMs: 10_000 });
+      assert.equal(server.core().store.version(), snapB.version);
+      assert.equal(server.core().local?.version(), snapB.version);
+      assert.ok(Date.now() - t0 < 10_000);
+      const ready = (await server.app.inject({ url: '/readyz' })).json<{ status: string; degraded: string[] }>();
+      assert.equal(ready.status, 'ready', ready.degraded.join('; '));
     } finally {
       await server.close();
       await target.kv.close();
