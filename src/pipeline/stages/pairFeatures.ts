@@ -19,6 +19,8 @@ import type { Stage, StageContext } from '../stage.js';
 import { changedSince, patchProblem, readRecomputed, writeRecomputed } from './affected.js';
 import { markChangedRows, markedUsers, patchedChunks, patchRuns } from './rows.js';
 
+/** The columns of the candidates artifact this stage reads. */
+const CANDIDATE_IDS = { offsets: CANDIDATE_COLUMNS.offsets, cand: CANDIDATE_COLUMNS.cand } as const;
 const EXTRA_NAMES = Object.keys(PAIR_EXTRA_COLUMNS) as (keyof typeof PAIR_EXTRA_COLUMNS)[];
 
 type EventCols = Awaited<ReturnType<StageContext['readArrays']>> & { type: Uint8Array; actor: Int32Array; target: Int32Array; ts: Uint32Array };
@@ -37,7 +39,8 @@ export function pairFeaturesStage(partition?: Partition, since?: string, workers
       const n = gc.offsets.length - 1;
       const ev = (await ctx.readArrays(ARTIFACTS.events, EVENT_COLUMNS)) as EventCols;
       const events = { count: ev.type.length, ...ev };
-      const c = await ctx.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
+      // Only the candidate ids and their offsets (not the heuristic columns: most of the file).
+      const c = await ctx.readColumns(ARTIFACTS.candidates, CANDIDATE_IDS);
       const asOf = dataTime(gc.times, events);
       const b = BehaviourIndex.fromEvents(n, events, asOf + 1);
       const users = Int32Array.from({ length: n }, (_, u) => u);
@@ -82,7 +85,7 @@ async function patchSince(
   since: string,
   g: Graph,
   ev: EventCols,
-  c: { offsets: Int32Array; cand: Int32Array; score: Float32Array },
+  c: { offsets: Int32Array; cand: Int32Array },
 ): Promise<{
   fresh: { offsets: Int32Array; cand: Int32Array };
   marked: Uint8Array;
@@ -109,7 +112,7 @@ async function patchSince(
   } else {
     const { flags } = await ctx.readArrays(ARTIFACTS.profiles, PROFILE_COLUMNS);
     marked = await changedSince(prev, g, exclusionMask(flags));
-    const pc = await prev.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
+    const pc = await prev.readColumns(ARTIFACTS.candidates, CANDIDATE_IDS);
     markChangedRows(marked, { offsets: pc.offsets, cols: { cand: pc.cand } }, { offsets: c.offsets, cols: { cand: c.cand } }, ['cand']);
     prevOffsets = pc.offsets;
   }
