@@ -75,6 +75,9 @@ export interface StageContext {
   setSchema(key: string, value: unknown): void;
 }
 
+/** Milliseconds as seconds to two decimals, for the timings stages report in their metrics. */
+export const roundSeconds = (ms: number): number => Math.round(ms / 10) / 100;
+
 /** SHA-256 of a stage's name, version and declared params; undefined when it declares none. */
 export function stageParamsSha(s: Stage): string | undefined {
   if (s.params === undefined) return undefined;

@@ -21,7 +21,7 @@ import { ColumnStreamWriter } from '../../bundle/columnStream.js';
 import { Graph } from '../../graph/csr.js';
 import { HEURISTIC_NAMES } from '../../graph/heuristics.js';
 import { shareGraph, toShared, twoHopParallel, type CandidateRange } from '../../graph/twoHopParallel.js';
-import type { Stage, StageContext } from '../stage.js';
+import { roundSeconds, type Stage, type StageContext } from '../stage.js';
 import { changedSince, patchProblem, writeRecomputed } from './affected.js';
 import { CANDIDATE_DEFAULTS, exclusionMask, streamCandidates, type CandidateParams, type CandidateRunOptions } from './candidates.js';
 import { markedUsers, patchedChunks, patchedOffsets, patchRuns } from './rows.js';
@@ -79,9 +79,11 @@ async function unusable(ctx: StageContext, prev: Bundle): Promise<string | null>
  * are read once and written once, with no spill files.
  */
 async function patch(ctx: StageContext, prev: Bundle, g: Graph, exclude: Uint8Array, params: CandidateParams, run: CandidateRunOptions): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
   const changed = await changedSince(prev, g, exclude);
   const recomputed = markedUsers(changed).length;
   const old = await prev.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
+  const t1 = performance.now();
   const opts = { topN: params.topN, score: params.score, maxFanout: params.maxFanout, hubMode: params.hubMode, exactFeatures: params.exactFeatures, exclude };
   const counts = new Int32Array(g.n);
   const ranges: CandidateRange[] = [];
@@ -92,16 +94,18 @@ async function patch(ctx: StageContext, prev: Bundle, g: Graph, exclude: Uint8Ar
     bar.update(r.hi);
   });
   bar.done();
+  const t2 = performance.now();
   const freshOffsets = new Int32Array(g.n + 1);
   for (let u = 0; u < g.n; u++) freshOffsets[u + 1] = freshOffsets[u] + counts[u];
   const fresh = joinRanges(ranges, freshOffsets[g.n]);
   const offsets = patchedOffsets(changed, 0, g.n, freshOffsets, old.offsets);
   const runs = patchRuns(changed, 0, g.n, freshOffsets, old.offsets);
   await ctx.writeArrayStream(ARTIFACTS.candidates, patchedChunks(runs, fresh, old, ROW_COLUMNS, { offsets }));
+  const seconds = { readSeconds: roundSeconds(t1 - t0), computeSeconds: roundSeconds(t2 - t1), writeSeconds: roundSeconds(performance.now() - t2) };
   const n0 = old.offsets.length - 1;
   await writeRecomputed(ctx, ARTIFACTS.recomputedCandidates, prev, changed, (u) => (u < n0 ? old.offsets[u + 1] - old.offsets[u] : 0));
   ctx.log(`recomputed ${recomputed} of ${g.n} users on ${s.workers} workers (connections or flags changed, or new), copied the others from ${join(prev.dir, ARTIFACTS.candidates)}`);
-  return { incremental: true, users: g.n, recomputed, copied: g.n - recomputed, newUsers: g.n - n0, candidates: offsets[g.n], workers: s.workers };
+  return { incremental: true, users: g.n, recomputed, copied: g.n - recomputed, newUsers: g.n - n0, candidates: offsets[g.n], workers: s.workers, ...seconds };
 }
 
 /** The computed ranges' columns, concatenated in user order (`total` entries). */
@@ -116,3 +120,4 @@ function joinRanges(ranges: readonly CandidateRange[], total: number): Record<(t
   }
   return cols;
 }
+

@@ -15,7 +15,7 @@ import { exclusionMask } from '../../graph/exclusions.js';
 import { BehaviourIndex, behaviourPairColumns, dataTime } from '../../rank/behaviour.js';
 import { pathFeaturesParallel } from '../../graph/pathsParallel.js';
 import type { Partition } from '../partition.js';
-import type { Stage, StageContext } from '../stage.js';
+import { roundSeconds, type Stage, type StageContext } from '../stage.js';
 import { changedSince, patchProblem, readRecomputed, writeRecomputed } from './affected.js';
 import { markChangedRows, markedUsers, patchedChunks, patchRuns } from './rows.js';
 
@@ -60,7 +60,7 @@ export function pairFeaturesStage(partition?: Partition, since?: string, workers
       if (patched) await ctx.writeArrayStream(ARTIFACTS.pairExtra, patchedChunks(runs, computed, prevExtra, EXTRA_NAMES));
       else await ctx.writeArrays(ARTIFACTS.pairExtra, computed);
       if (patched) await patched.record();
-      const seconds = { behaviourSeconds: secs(t1 - t0), computeSeconds: secs(t2 - t0), writeSeconds: secs(performance.now() - t2) };
+      const seconds = { behaviourSeconds: roundSeconds(t1 - t0), computeSeconds: roundSeconds(t2 - t0), writeSeconds: roundSeconds(performance.now() - t2) };
       let withBehaviour = 0;
       for (let r = 0; r < runs.length; r += 3) {
         const x = runs[r] ? computed : prevExtra;
@@ -72,7 +72,6 @@ export function pairFeaturesStage(partition?: Partition, since?: string, workers
   };
 }
 
-const secs = (ms: number): number => Math.round(ms / 10) / 100;
 
 type Extra = Record<(typeof EXTRA_NAMES)[number], Float32Array>;
 
