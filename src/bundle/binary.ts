@@ -195,20 +195,19 @@ export interface DecodeOptions {
   file?: string;
 }
 
-/** Decodes a whole file's bytes into column views over `bytes` (copied once only if misaligned). */
-export function decodeArrays(bytes: Uint8Array, opts: DecodeOptions = {}): Columns {
-  assertLittleEndian();
-  const file = opts.file ?? '<buffer>';
-  if (bytes.byteLength < HEADER_BYTES) throw invalid(file, `truncated: ${bytes.byteLength} bytes, header needs ${HEADER_BYTES}`);
-  if (bytes.byteOffset % 8 !== 0) bytes = new Uint8Array(bytes); // copy to an aligned buffer
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/**
+ * Checks the header and table of contents at the start of `buf` (at least the header; the TOC too once its
+ * length is known) against a file of `fileBytes` bytes, and returns the TOC's entries.
+ */
+function parseHead(buf: Buffer, fileBytes: number, file: string): { tocBytes: number; entries: TocEntry[] } {
+  if (buf.length < HEADER_BYTES) throw invalid(file, `truncated: ${buf.length} bytes, header needs ${HEADER_BYTES}`);
   if (!buf.subarray(0, 8).equals(MAGIC)) throw invalid(file, 'not a pymk array file (bad magic)');
   const version = buf.readUInt32LE(8);
   if (version !== FORMAT_VERSION) throw invalid(file, `unsupported array format version ${version} (expected ${FORMAT_VERSION})`);
-  const fileBytes = Number(buf.readBigUInt64LE(16));
-  if (fileBytes !== buf.length) throw invalid(file, `truncated or padded: header says ${fileBytes} bytes, file has ${buf.length}`);
+  const said = Number(buf.readBigUInt64LE(16));
+  if (said !== fileBytes) throw invalid(file, `truncated or padded: header says ${said} bytes, file has ${fileBytes}`);
   const tocBytes = buf.readUInt32LE(12);
-  if (HEADER_BYTES + tocBytes > buf.length) throw invalid(file, 'table of contents runs past the end of the file');
+  if (HEADER_BYTES + tocBytes > fileBytes || HEADER_BYTES + tocBytes > buf.length) throw invalid(file, 'table of contents runs past the end of the file');
   const tocBuf = buf.subarray(HEADER_BYTES, HEADER_BYTES + tocBytes);
   if (crc32(tocBuf) !== buf.readUInt32LE(24)) throw invalid(file, 'table of contents is corrupt (CRC mismatch)');
   let entries: TocEntry[];
@@ -217,19 +216,71 @@ export function decodeArrays(bytes: Uint8Array, opts: DecodeOptions = {}): Colum
   } catch {
     throw invalid(file, 'table of contents is not valid JSON');
   }
-  const out: Columns = {};
   for (const e of entries) {
     const C = Object.hasOwn(DTYPES, e.dtype) ? DTYPES[e.dtype] : undefined;
     if (!C) throw invalid(file, `column '${e.name}' has unknown dtype '${e.dtype}'`);
-    const byteLength = e.length * C.BYTES_PER_ELEMENT;
-    if (e.offset % 8 !== 0 || e.offset < HEADER_BYTES + tocBytes || e.offset + byteLength > buf.length) {
+    if (e.offset % 8 !== 0 || e.offset < HEADER_BYTES + tocBytes || e.offset + e.length * C.BYTES_PER_ELEMENT > fileBytes) {
       throw invalid(file, `column '${e.name}' lies outside the file`);
     }
-    const payload = buf.subarray(e.offset, e.offset + byteLength);
+  }
+  return { tocBytes, entries };
+}
+
+/** Decodes a whole file's bytes into column views over `bytes` (copied once only if misaligned). */
+export function decodeArrays(bytes: Uint8Array, opts: DecodeOptions = {}): Columns {
+  assertLittleEndian();
+  const file = opts.file ?? '<buffer>';
+  if (bytes.byteLength < HEADER_BYTES) throw invalid(file, `truncated: ${bytes.byteLength} bytes, header needs ${HEADER_BYTES}`);
+  if (bytes.byteOffset % 8 !== 0) bytes = new Uint8Array(bytes); // copy to an aligned buffer
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { entries } = parseHead(buf, buf.length, file);
+  const out: Columns = {};
+  for (const e of entries) {
+    const C = DTYPES[e.dtype];
+    const payload = buf.subarray(e.offset, e.offset + e.length * C.BYTES_PER_ELEMENT);
     if (opts.verify !== false && crc32(payload) !== e.crc32) throw invalid(file, `column '${e.name}' is corrupt (CRC mismatch)`);
     out[e.name] = new C(buf.buffer as ArrayBuffer, buf.byteOffset + e.offset, e.length);
   }
   return out;
+}
+
+/**
+ * Reads only the columns of `expect` from a typed-array file: the header and table of contents, then each
+ * column's bytes (one fresh aligned buffer per column), each checked against its CRC-32 unless `verify` is
+ * false — the same checks decodeArrays makes, for those columns, without reading the others.
+ */
+export async function readColumns<S extends ColumnSpec>(path: string, expect: S, opts: DecodeOptions = {}): Promise<ColumnsOf<S>> {
+  assertLittleEndian();
+  const file = opts.file ?? path;
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const readAt = async (pos: number, len: number): Promise<Buffer> => {
+      const buf = Buffer.allocUnsafeSlow(len);
+      for (let done = 0; done < len; ) {
+        const { bytesRead } = await fh.read(buf, done, Math.min(len - done, 1 << 30), pos + done);
+        if (bytesRead === 0) throw invalid(file, `truncated: ended at ${pos + done} of ${size} bytes`);
+        done += bytesRead;
+      }
+      return buf;
+    };
+    const head = await readAt(0, Math.min(size, HEADER_BYTES));
+    if (head.length < HEADER_BYTES) throw invalid(file, `truncated: ${head.length} bytes, header needs ${HEADER_BYTES}`);
+    const tocBytes = head.readUInt32LE(12);
+    const { entries } = parseHead(await readAt(0, Math.min(size, HEADER_BYTES + tocBytes)), size, file);
+    const out: Columns = {};
+    for (const name of Object.keys(expect)) {
+      const e = entries.find((x) => x.name === name);
+      if (!e) throw invalid(file, `missing column '${name}' (has: ${entries.map((x) => x.name).join(', ') || 'none'})`);
+      const C = DTYPES[e.dtype];
+      const payload = await readAt(e.offset, e.length * C.BYTES_PER_ELEMENT);
+      if (opts.verify !== false && crc32(payload) !== e.crc32) throw invalid(file, `column '${e.name}' is corrupt (CRC mismatch)`);
+      out[name] = new C(payload.buffer as ArrayBuffer, payload.byteOffset, e.length);
+    }
+    return checkColumns(out, expect, file);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Checks that `cols` has every column of `expect` with its dtype, naming the file and column otherwise. */

@@ -17,7 +17,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PymkError } from '../core/errors.js';
 import type { WarnFn } from '../core/failures.js';
-import { checkColumns, decodeArrays, readWholeFile, writeChunks, type Columns, type ColumnSpec, type ColumnsOf } from './binary.js';
+import { checkColumns, decodeArrays, readColumns, readWholeFile, writeChunks, type Columns, type ColumnSpec, type ColumnsOf } from './binary.js';
 import { sha256Bytes, sha256File } from './hash.js';
 import { MANIFEST_FILE, parseManifest, type ArtifactRecord, type Manifest, type StageRecord } from './manifest.js';
 
@@ -96,6 +96,23 @@ export async function readArtifactBytes(dir: string, name: string, rec: Artifact
   return buf;
 }
 
+/**
+ * Reads some columns of an 'arrays' artifact without reading the others (binary.ts readColumns): the file's
+ * size is checked against its record, and with `verify` each column read against its CRC-32.
+ */
+export async function readArtifactColumns<S extends ColumnSpec>(dir: string, name: string, rec: ArtifactRecord, verify: boolean, expect: S): Promise<ColumnsOf<S>> {
+  const path = join(dir, name);
+  if (rec.kind !== 'arrays') throw invalid(path, `is a '${rec.kind}' artifact, not typed-array columns`);
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (e) {
+    throw invalid(path, isAbsent(e) ? 'artifact file is missing' : `artifact file cannot be read (${reason(e)})`);
+  }
+  if (size !== rec.bytes) throw invalid(path, `size ${size} bytes, manifest says ${rec.bytes}`);
+  return readColumns(path, expect, { file: path, verify });
+}
+
 /** Decodes an 'arrays' artifact, checking its column CRCs when `verify`. */
 export function decodeArtifact(buf: Buffer, path: string, verify: boolean, expect?: ColumnSpec): Columns {
   const cols = decodeArrays(buf, { file: path, verify });
@@ -164,6 +181,20 @@ export class Bundle {
   async readArrays<S extends ColumnSpec>(name: string, expect: S): Promise<ColumnsOf<S>>;
   async readArrays(name: string, expect?: ColumnSpec): Promise<Columns> {
     return decodeArtifact(await this.readBytes(name), join(this.dir, name), this.verifyOnRead, expect);
+  }
+
+  /** Reads only the columns of `expect` of a typed-array artifact (readArtifactColumns), verified as readArrays verifies them. */
+  async readColumns<S extends ColumnSpec>(name: string, expect: S): Promise<ColumnsOf<S>> {
+    const rec = artifactRecord(this.manifest, this.dir, name);
+    let cols: ColumnsOf<S>;
+    try {
+      cols = await readArtifactColumns(this.dir, name, rec, this.verifyOnRead, expect);
+    } catch (e) {
+      await this.assertNotReplaced();
+      throw e;
+    }
+    await this.assertNotReplaced();
+    return cols;
   }
 
   /** Reads a JSON artifact. The type parameter is the caller's claim; validate what matters. */

@@ -6,10 +6,10 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PymkError, unknownName } from '../core/errors.js';
 import { writeArrays, writeChunks, type Columns, type ColumnSpec, type ColumnsOf, type WrittenFile } from '../bundle/binary.js';
-import { artifactRecord, decodeArtifact, readArtifactBytes, type Bundle } from '../bundle/bundle.js';
+import { artifactRecord, decodeArtifact, readArtifactBytes, readArtifactColumns, type Bundle } from '../bundle/bundle.js';
 import { sha256File } from '../bundle/hash.js';
 import { createHash } from 'node:crypto';
-import { MANIFEST_FILE, stableJson, type ArtifactKind, type InputRecord, type Manifest } from '../bundle/manifest.js';
+import { MANIFEST_FILE, stableJson, type ArtifactKind, type ArtifactRecord, type InputRecord, type Manifest } from '../bundle/manifest.js';
 import type { LogFn, ProgressFactory } from '../core/progress.js';
 
 /** Metrics a stage reports (JSON-serialisable); recorded in the manifest. */
@@ -68,10 +68,15 @@ export interface StageContext {
   /** Reads an artifact of this or an earlier stage, verified against its checksum. */
   readArrays(name: string): Promise<Columns>;
   readArrays<S extends ColumnSpec>(name: string, expect: S): Promise<ColumnsOf<S>>;
+  /** Reads only the columns of `expect` of a typed-array artifact (each verified by its CRC-32), not the whole file. */
+  readColumns<S extends ColumnSpec>(name: string, expect: S): Promise<ColumnsOf<S>>;
   readJson<T = unknown>(name: string): Promise<T>;
   /** Sets one entry of the bundle's feature schema (free-form; later stages win per key). */
   setSchema(key: string, value: unknown): void;
 }
+
+/** Milliseconds as seconds to two decimals, for the timings stages report in their metrics. */
+export const roundSeconds = (ms: number): number => Math.round(ms / 10) / 100;
 
 /** SHA-256 of a stage's name, version and declared params; undefined when it declares none. */
 export function stageParamsSha(s: Stage): string | undefined {
@@ -144,14 +149,20 @@ export class StageRun implements StageContext {
     return Object.hasOwn(this.manifest.artifacts, name) || this.pending.has(name);
   }
 
-  async readBytes(name: string): Promise<Buffer> {
+  /** Where artifact `name` is read from — the base bundle, or this run's record of it — with the read recorded. */
+  private readFrom(name: string): Bundle | ArtifactRecord {
     if (this.base && !this.owns(name) && this.base.has(name)) {
       this.reads[name] = this.base.manifest.artifacts[name].sha256;
-      return this.base.readBytes(name);
+      return this.base;
     }
     const rec = artifactRecord(this.manifest, this.dir, name);
     if (!this.artifacts.includes(name)) this.reads[name] = rec.sha256;
-    return readArtifactBytes(this.dir, name, rec, true);
+    return rec;
+  }
+
+  async readBytes(name: string): Promise<Buffer> {
+    const from = this.readFrom(name);
+    return 'dir' in from ? from.readBytes(name) : readArtifactBytes(this.dir, name, from, true);
   }
 
   async writeArrays(name: string, cols: Columns): Promise<void> {
@@ -181,6 +192,11 @@ export class StageRun implements StageContext {
   async readArrays<S extends ColumnSpec>(name: string, expect: S): Promise<ColumnsOf<S>>;
   async readArrays(name: string, expect?: ColumnSpec): Promise<Columns> {
     return decodeArtifact(await this.readBytes(name), join(this.dir, name), true, expect);
+  }
+
+  async readColumns<S extends ColumnSpec>(name: string, expect: S): Promise<ColumnsOf<S>> {
+    const from = this.readFrom(name);
+    return 'dir' in from ? from.readColumns(name, expect) : readArtifactColumns(this.dir, name, from, true, expect);
   }
 
   async readJson<T = unknown>(name: string): Promise<T> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/rng.js';
 import { isPymkError } from '../../src/core/errors.js';
-import { decodeArrays, DTYPES, dtypeOf, encodeArrays, readArrays, writeArrays, type Columns, type DType } from '../../src/bundle/binary.js';
+import { decodeArrays, DTYPES, dtypeOf, encodeArrays, readArrays, readColumns, writeArrays, type Columns, type DType } from '../../src/bundle/binary.js';
 
 /** Random values covering each dtype's full range (including negatives, NaN-free floats, big ints). */
 function randomColumn(dtype: DType, n: number, rng: Rng): Columns[string] {
@@ -136,4 +136,41 @@ test('every single-byte corruption is either detected or provably harmless (padd
   // Only the reserved header word and the zero padding after 'a' (3 → 8 bytes) and 'b' (8 bytes, none) are unchecked.
   assert.equal(harmless, 4 + 5);
   assert.equal(detected, good.length - harmless);
+});
+
+test('readColumns reads some columns of a file, checked as decodeArrays checks them, and refuses what readArrays refuses', async () => {
+  const dir = await tmp();
+  try {
+    const p = join(dir, 'cols.bin');
+    const rng = new Rng(4);
+    const cols = { a: randomColumn('int32', 1001, rng), b: randomColumn('float32', 7, rng), c: randomColumn('uint8', 13, rng) };
+    await writeArrays(p, cols);
+    const some = await readColumns(p, { c: 'uint8', a: 'int32' });
+    assert.deepEqual(Object.keys(some), ['c', 'a']);
+    assert.deepEqual(Array.from(some.a), Array.from(cols.a as Int32Array));
+    assert.deepEqual(Array.from(some.c), Array.from(cols.c as Uint8Array));
+    const invalid = (part: string) => (e: unknown) => isPymkError(e) && e.code === 'PYMK_BUNDLE_INVALID' && e.message.includes(p) && e.message.includes(part);
+    await assert.rejects(readColumns(p, { d: 'int32' }), invalid("missing column 'd'"));
+    await assert.rejects(readColumns(p, { b: 'int32' }), invalid("column 'b' is float32"));
+    const good = await readFile(p);
+    // A flipped byte in column a's payload: a read of a fails its CRC, a read of c alone does not look at it.
+    const toc = JSON.parse(good.subarray(32, 32 + good.readUInt32LE(12)).toString('utf8')) as { columns: { name: string; offset: number }[] };
+    const bad = Buffer.from(good);
+    bad[toc.columns.find((x) => x.name === 'a')!.offset + 5] ^= 1;
+    await writeFile(p, bad);
+    await assert.rejects(readColumns(p, { a: 'int32' }), invalid("column 'a' is corrupt"));
+    assert.deepEqual(Array.from((await readColumns(p, { c: 'uint8' })).c), Array.from(cols.c as Uint8Array));
+    for (const [what, bytes] of [
+      ['truncated by 1', good.subarray(0, good.length - 1)],
+      ['truncated to header', good.subarray(0, 40)],
+      ['truncated to nothing', good.subarray(0, 0)],
+      ['trailing byte', Buffer.concat([good, Buffer.alloc(1)])],
+      ['bad magic', Buffer.concat([Buffer.from('NOTPYMK!'), good.subarray(8)])],
+    ] as const) {
+      await writeFile(p, bytes);
+      await assert.rejects(readColumns(p, { c: 'uint8' }), invalid(''), what);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

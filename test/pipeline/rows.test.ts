@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeArrays, encodeArrays } from '../../src/bundle/binary.js';
 import { Rng } from '../../src/core/rng.js';
-import { markChangedRows, markedUsers, patchedChunks, patchRows, patchRuns } from '../../src/pipeline/stages/rows.js';
+import { markChangedRows, markedUsers, patchedChunks, patchedOffsets, patchRows, patchRuns } from '../../src/pipeline/stages/rows.js';
 
 /** Rows of `lists` (one per user) in CSR form, with a float column 10× the ids. */
 function rowsOf(lists: number[][]): { offsets: Int32Array; cols: { id: Int32Array; x: Float32Array } } {
@@ -42,9 +42,15 @@ test('markChangedRows marks users whose row differs in length or in any bit of a
 });
 
 /** The file patchedChunks streams, as one buffer (each chunk copied: the writer reuses its buffer). */
-async function streamed(runs: Int32Array, fresh: Record<string, Int32Array | Float32Array>, prev: Record<string, Int32Array | Float32Array>, names: string[]): Promise<Buffer> {
+async function streamed(
+  runs: Int32Array,
+  fresh: Record<string, Int32Array | Float32Array>,
+  prev: Record<string, Int32Array | Float32Array>,
+  names: string[],
+  lead?: Record<string, Int32Array | Float32Array>,
+): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const c of patchedChunks(runs, fresh, prev, names)) parts.push(Buffer.from(c));
+  for await (const c of patchedChunks(runs, fresh, prev, names, lead)) parts.push(Buffer.from(c));
   return Buffer.concat(parts);
 }
 
@@ -75,6 +81,11 @@ test('patchedChunks streams the file writeArrays writes of patchRows\'s columns:
     assert.deepEqual(got, Buffer.concat(encodeArrays({ id: want.cols.id, x: want.cols.x })), what);
     const back = decodeArrays(new Uint8Array(got));
     assert.deepEqual(Array.from(back.id as Int32Array), Array.from(want.cols.id), what);
+    // With the patched offsets as a lead column: the whole CSR file, as writeArrays({ offsets, ...columns }) writes it.
+    const offsets = patchedOffsets(marked, 0, n, fresh.offsets, prev.offsets);
+    assert.deepEqual(offsets, want.offsets, what);
+    const whole = await streamed(runs, fresh.cols, prev.cols, ['id', 'x'], { offsets });
+    assert.deepEqual(whole, Buffer.concat(encodeArrays({ offsets: want.offsets, id: want.cols.id, x: want.cols.x })), what);
   }
   // Every row empty: a file of empty columns.
   const empty = rowsOf([[], []]);

@@ -20,12 +20,11 @@ import { openBundle, type Bundle } from '../../bundle/bundle.js';
 import { ColumnStreamWriter } from '../../bundle/columnStream.js';
 import { Graph } from '../../graph/csr.js';
 import { HEURISTIC_NAMES } from '../../graph/heuristics.js';
-import { shareGraph, toShared, twoHopParallel } from '../../graph/twoHopParallel.js';
-import type { Stage, StageContext } from '../stage.js';
+import { shareGraph, toShared, twoHopParallel, type CandidateRange } from '../../graph/twoHopParallel.js';
+import { roundSeconds, type Stage, type StageContext } from '../stage.js';
 import { changedSince, patchProblem, writeRecomputed } from './affected.js';
 import { CANDIDATE_DEFAULTS, exclusionMask, streamCandidates, type CandidateParams, type CandidateRunOptions } from './candidates.js';
-import { markedUsers, patchRows } from './rows.js';
-
+import { markedUsers, patchedChunks, patchedOffsets, patchRuns } from './rows.js';
 
 /** The candidate columns besides the offsets, in the artifact's order. */
 const ROW_COLUMNS = ['cand', 'score', ...HEURISTIC_NAMES] as const;
@@ -41,25 +40,28 @@ export function incrementalCandidatesStage(params: CandidateParams = CANDIDATE_D
       const g = shareGraph(new Graph(gc.offsets.length - 1, gc.offsets, gc.targets, gc.times));
       const { flags } = await ctx.readArrays(ARTIFACTS.profiles, PROFILE_COLUMNS);
       const exclude = toShared(exclusionMask(flags));
-      await mkdir(dirname(ctx.path(ARTIFACTS.candidates)), { recursive: true });
-      const out = await ColumnStreamWriter.open(ctx.path(ARTIFACTS.candidates), CANDIDATE_COLUMNS);
-      let stats: Record<string, unknown>;
-      try {
-        const why = await unusable(ctx, prev);
-        if (why !== null) {
-          ctx.log(`computing every user: ${why}`);
-          const s = await streamCandidates(g, exclude, params, run, out);
-          stats = { incremental: false, why, users: s.users, recomputed: s.users, copied: 0, candidates: s.candidates, workers: s.workers };
-        } else stats = await patch(ctx, prev, g, exclude, params, run, out);
-      } catch (e) {
-        await out.close();
-        throw e;
-      }
-      await ctx.writeArrayStream(ARTIFACTS.candidates, out.chunks());
+      const why = await unusable(ctx, prev);
+      const stats = why === null ? await patch(ctx, prev, g, exclude, params, run) : await everyone(ctx, g, exclude, params, run, why);
       ctx.setSchema('candidates', { source: '2-hop', score: params.score, topN: params.topN, features: [...HEURISTIC_NAMES] });
       return { ...params, ...stats, since: prev.version, seconds: Math.round(performance.now() - t0) / 1000 };
     },
   };
+}
+
+/** Every user's candidates, as the full stage computes them (streamed through spill files). */
+async function everyone(ctx: StageContext, g: Graph, exclude: Uint8Array, params: CandidateParams, run: CandidateRunOptions, why: string): Promise<Record<string, unknown>> {
+  ctx.log(`computing every user: ${why}`);
+  await mkdir(dirname(ctx.path(ARTIFACTS.candidates)), { recursive: true });
+  const out = await ColumnStreamWriter.open(ctx.path(ARTIFACTS.candidates), CANDIDATE_COLUMNS);
+  let s: Awaited<ReturnType<typeof streamCandidates>>;
+  try {
+    s = await streamCandidates(g, exclude, params, run, out);
+  } catch (e) {
+    await out.close();
+    throw e;
+  }
+  await ctx.writeArrayStream(ARTIFACTS.candidates, out.chunks());
+  return { incremental: false, why, users: s.users, recomputed: s.users, copied: 0, candidates: s.candidates, workers: s.workers };
 }
 
 /** Why the earlier bundle's candidates cannot be patched (null: they can). */
@@ -71,38 +73,51 @@ async function unusable(ctx: StageContext, prev: Bundle): Promise<string | null>
   return patchProblem(ctx, prev, [ARTIFACTS.candidates]);
 }
 
-async function patch(
-  ctx: StageContext,
-  prev: Bundle,
-  g: Graph,
-  exclude: Uint8Array,
-  params: CandidateParams,
-  run: CandidateRunOptions,
-  out: ColumnStreamWriter<typeof CANDIDATE_COLUMNS>,
-): Promise<Record<string, unknown>> {
+/**
+ * The changed users' rows computed on the pool (the others come back empty) and kept in memory — a share of
+ * the whole — then the artifact streamed from them and BUNDLE's rows (rows.ts patchedChunks): BUNDLE's rows
+ * are read once and written once, with no spill files.
+ */
+async function patch(ctx: StageContext, prev: Bundle, g: Graph, exclude: Uint8Array, params: CandidateParams, run: CandidateRunOptions): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
   const changed = await changedSince(prev, g, exclude);
   const recomputed = markedUsers(changed).length;
   const old = await prev.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
-  const prevRows = { offsets: old.offsets, cols: old };
+  const t1 = performance.now();
   const opts = { topN: params.topN, score: params.score, maxFanout: params.maxFanout, hubMode: params.hubMode, exactFeatures: params.exactFeatures, exclude };
-  await out.append({ offsets: Int32Array.of(0) });
-  let total = 0;
+  const counts = new Int32Array(g.n);
+  const ranges: CandidateRange[] = [];
   const bar = ctx.progress('2-hop candidates (changed users)', g.n);
-  // The pool computes the changed users only (the others come back empty); each range is patched with BUNDLE's rows.
-  const s = await twoHopParallel(g, opts, { ...run, only: changed }, async (r) => {
-    const counts = new Int32Array(r.counts.length + 1);
-    for (let i = 0; i < r.counts.length; i++) counts[i + 1] = counts[i] + r.counts[i];
-    const fresh = { offsets: counts, cols: { cand: r.cand, score: r.score, ...r.features } };
-    const rows = patchRows(changed, r.lo, r.hi, fresh, prevRows, ROW_COLUMNS);
-    const offsets = rows.offsets.slice(1);
-    for (let i = 0; i < offsets.length; i++) offsets[i] += total;
-    total += rows.offsets[r.hi - r.lo];
-    await out.append({ offsets, ...rows.cols });
+  const s = await twoHopParallel(g, opts, { ...run, only: changed }, (r) => {
+    counts.set(r.counts, r.lo);
+    if (r.cand.length > 0) ranges.push(r);
     bar.update(r.hi);
   });
   bar.done();
+  const t2 = performance.now();
+  const freshOffsets = new Int32Array(g.n + 1);
+  for (let u = 0; u < g.n; u++) freshOffsets[u + 1] = freshOffsets[u] + counts[u];
+  const fresh = joinRanges(ranges, freshOffsets[g.n]);
+  const offsets = patchedOffsets(changed, 0, g.n, freshOffsets, old.offsets);
+  const runs = patchRuns(changed, 0, g.n, freshOffsets, old.offsets);
+  await ctx.writeArrayStream(ARTIFACTS.candidates, patchedChunks(runs, fresh, old, ROW_COLUMNS, { offsets }));
+  const seconds = { readSeconds: roundSeconds(t1 - t0), computeSeconds: roundSeconds(t2 - t1), writeSeconds: roundSeconds(performance.now() - t2) };
   const n0 = old.offsets.length - 1;
   await writeRecomputed(ctx, ARTIFACTS.recomputedCandidates, prev, changed, (u) => (u < n0 ? old.offsets[u + 1] - old.offsets[u] : 0));
   ctx.log(`recomputed ${recomputed} of ${g.n} users on ${s.workers} workers (connections or flags changed, or new), copied the others from ${join(prev.dir, ARTIFACTS.candidates)}`);
-  return { incremental: true, users: g.n, recomputed, copied: g.n - recomputed, newUsers: g.n - n0, candidates: total, workers: s.workers };
+  return { incremental: true, users: g.n, recomputed, copied: g.n - recomputed, newUsers: g.n - n0, candidates: offsets[g.n], workers: s.workers, ...seconds };
 }
+
+/** The computed ranges' columns, concatenated in user order (`total` entries). */
+function joinRanges(ranges: readonly CandidateRange[], total: number): Record<(typeof ROW_COLUMNS)[number], Int32Array | Float32Array> {
+  const cols = { cand: new Int32Array(total), score: new Float32Array(total), ...Object.fromEntries(HEURISTIC_NAMES.map((h) => [h, new Float32Array(total)])) } as Record<(typeof ROW_COLUMNS)[number], Int32Array | Float32Array>;
+  let pos = 0;
+  for (const r of ranges) {
+    cols.cand.set(r.cand, pos);
+    cols.score.set(r.score, pos);
+    for (const h of HEURISTIC_NAMES) cols[h].set(r.features[h], pos);
+    pos += r.cand.length;
+  }
+  return cols;
+}
+

@@ -19,7 +19,7 @@ import { openBundle, type Bundle } from '../../bundle/bundle.js';
 import { exclusionMask } from '../../graph/exclusions.js';
 import { snapshotFrom } from '../../store/fromBundle.js';
 import { ownedRanges, type Partition } from '../partition.js';
-import { stageParamsSha, type Stage, type StageContext } from '../stage.js';
+import { roundSeconds, stageParamsSha, type Stage, type StageContext } from '../stage.js';
 import { changedSince, patchProblem, readRecomputed, writeRecomputed } from './affected.js';
 import { stageModelReader } from './rank.js';
 import { markChangedRows, markedUsers, patchRows } from './rows.js';
@@ -49,6 +49,7 @@ export function listsStage(params: ListParams = LIST_DEFAULTS, partition?: Parti
     name: 'lists',
     params: { params, partition: partition ?? null },
     async run(ctx) {
+      const t0 = performance.now();
       const snap = await snapshotFrom(ctx, 'offline');
       const n = snap.ids.size;
       const scorer = await selectScorer(params.scorer ?? 'auto', stageModelReader(ctx));
@@ -61,16 +62,19 @@ export function listsStage(params: ListParams = LIST_DEFAULTS, partition?: Parti
       else for (const [lo, hi] of ranges) for (let s = lo; s < hi; s += USERS_PER_BATCH) batches.push(Int32Array.from({ length: Math.min(USERS_PER_BATCH, hi - s) }, (_, i) => s + i));
       const users = batches.reduce((a, b) => a + b.length, 0);
       const bar = ctx.progress(patch ? 'static lists (changed users)' : 'static lists', users);
+      const t1 = performance.now();
       const ranked = await rankBatches(deps, batches, n, params.k, (done) => bar.update(done));
       bar.done();
+      const t2 = performance.now();
       const lists = patch ? patchRows(patch.marked, 0, n, ranked, patch.prev, ['cand', 'score'] as const) : ranked;
       await ctx.writeArrays(ARTIFACTS.lists, { offsets: lists.offsets, cand: lists.cols.cand, score: lists.cols.score });
       scorer.dispose?.();
       ctx.setSchema('lists', { k: params.k, rules: params.rules, scorer: scorer.name });
       if (partition) ctx.setSchema('partition', partition);
+      const seconds = { loadSeconds: roundSeconds(t1 - t0), rankSeconds: roundSeconds(t2 - t1), writeSeconds: roundSeconds(performance.now() - t2) };
       const total = lists.offsets[n];
       const listed = patch ? n : users;
-      return { users: listed, k: params.k, meanLength: listed > 0 ? total / listed : 0, ...(patch && { incremental: true, recomputed: users, copied: n - users, since: patch.version }) };
+      return { users: listed, k: params.k, meanLength: listed > 0 ? total / listed : 0, ...seconds, ...(patch && { incremental: true, recomputed: users, copied: n - users, since: patch.version }) };
     },
   };
   return self;
@@ -148,3 +152,4 @@ async function changedInputs(prev: Bundle, snap: Snapshot): Promise<Uint8Array> 
   }
   return marked;
 }
+

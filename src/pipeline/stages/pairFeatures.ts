@@ -15,10 +15,12 @@ import { exclusionMask } from '../../graph/exclusions.js';
 import { BehaviourIndex, behaviourPairColumns, dataTime } from '../../rank/behaviour.js';
 import { pathFeaturesParallel } from '../../graph/pathsParallel.js';
 import type { Partition } from '../partition.js';
-import type { Stage, StageContext } from '../stage.js';
+import { roundSeconds, type Stage, type StageContext } from '../stage.js';
 import { changedSince, patchProblem, readRecomputed, writeRecomputed } from './affected.js';
 import { markChangedRows, markedUsers, patchedChunks, patchRuns } from './rows.js';
 
+/** The columns of the candidates artifact this stage reads. */
+const CANDIDATE_IDS = { offsets: CANDIDATE_COLUMNS.offsets, cand: CANDIDATE_COLUMNS.cand } as const;
 const EXTRA_NAMES = Object.keys(PAIR_EXTRA_COLUMNS) as (keyof typeof PAIR_EXTRA_COLUMNS)[];
 
 type EventCols = Awaited<ReturnType<StageContext['readArrays']>> & { type: Uint8Array; actor: Int32Array; target: Int32Array; ts: Uint32Array };
@@ -37,7 +39,8 @@ export function pairFeaturesStage(partition?: Partition, since?: string, workers
       const n = gc.offsets.length - 1;
       const ev = (await ctx.readArrays(ARTIFACTS.events, EVENT_COLUMNS)) as EventCols;
       const events = { count: ev.type.length, ...ev };
-      const c = await ctx.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
+      // Only the candidate ids and their offsets (not the heuristic columns: most of the file).
+      const c = await ctx.readColumns(ARTIFACTS.candidates, CANDIDATE_IDS);
       const asOf = dataTime(gc.times, events);
       const b = BehaviourIndex.fromEvents(n, events, asOf + 1);
       const users = Int32Array.from({ length: n }, (_, u) => u);
@@ -57,7 +60,7 @@ export function pairFeaturesStage(partition?: Partition, since?: string, workers
       if (patched) await ctx.writeArrayStream(ARTIFACTS.pairExtra, patchedChunks(runs, computed, prevExtra, EXTRA_NAMES));
       else await ctx.writeArrays(ARTIFACTS.pairExtra, computed);
       if (patched) await patched.record();
-      const seconds = { behaviourSeconds: secs(t1 - t0), computeSeconds: secs(t2 - t0), writeSeconds: secs(performance.now() - t2) };
+      const seconds = { behaviourSeconds: roundSeconds(t1 - t0), computeSeconds: roundSeconds(t2 - t0), writeSeconds: roundSeconds(performance.now() - t2) };
       let withBehaviour = 0;
       for (let r = 0; r < runs.length; r += 3) {
         const x = runs[r] ? computed : prevExtra;
@@ -69,7 +72,6 @@ export function pairFeaturesStage(partition?: Partition, since?: string, workers
   };
 }
 
-const secs = (ms: number): number => Math.round(ms / 10) / 100;
 
 type Extra = Record<(typeof EXTRA_NAMES)[number], Float32Array>;
 
@@ -82,7 +84,7 @@ async function patchSince(
   since: string,
   g: Graph,
   ev: EventCols,
-  c: { offsets: Int32Array; cand: Int32Array; score: Float32Array },
+  c: { offsets: Int32Array; cand: Int32Array },
 ): Promise<{
   fresh: { offsets: Int32Array; cand: Int32Array };
   marked: Uint8Array;
@@ -109,7 +111,7 @@ async function patchSince(
   } else {
     const { flags } = await ctx.readArrays(ARTIFACTS.profiles, PROFILE_COLUMNS);
     marked = await changedSince(prev, g, exclusionMask(flags));
-    const pc = await prev.readArrays(ARTIFACTS.candidates, CANDIDATE_COLUMNS);
+    const pc = await prev.readColumns(ARTIFACTS.candidates, CANDIDATE_IDS);
     markChangedRows(marked, { offsets: pc.offsets, cols: { cand: pc.cand } }, { offsets: c.offsets, cols: { cand: c.cand } }, ['cand']);
     prevOffsets = pc.offsets;
   }

@@ -26,11 +26,7 @@ export function patchRows<C extends Record<string, Column>, K extends keyof C & 
   prev: Rows<C>,
   names: readonly K[],
 ): Rows<Pick<C, K>> {
-  const offsets = new Int32Array(hi - lo + 1);
-  for (let u = lo; u < hi; u++) {
-    const len = marked[u] ? fresh.offsets[u - lo + 1] - fresh.offsets[u - lo] : prev.offsets[u + 1] - prev.offsets[u];
-    offsets[u - lo + 1] = offsets[u - lo] + len;
-  }
+  const offsets = patchedOffsets(marked, lo, hi, fresh.offsets, prev.offsets);
   const cols = {} as Pick<C, K>;
   for (const name of names) {
     const Ctor = prev.cols[name].constructor as new (n: number) => C[K];
@@ -46,6 +42,16 @@ export function patchRows<C extends Record<string, Column>, K extends keyof C & 
     u = v;
   }
   return { offsets, cols };
+}
+
+/** The offsets (from 0) of patchRows(marked, lo, hi, …)'s rows: user u's row length from `freshOffsets` (indexed u - lo) when marked, else from `prevOffsets`. */
+export function patchedOffsets(marked: Uint8Array, lo: number, hi: number, freshOffsets: Int32Array, prevOffsets: Int32Array): Int32Array {
+  const offsets = new Int32Array(hi - lo + 1);
+  for (let u = lo; u < hi; u++) {
+    const len = marked[u] ? freshOffsets[u - lo + 1] - freshOffsets[u - lo] : prevOffsets[u + 1] - prevOffsets[u];
+    offsets[u - lo + 1] = offsets[u - lo] + len;
+  }
+  return offsets;
 }
 
 /**
@@ -112,25 +118,39 @@ const CHUNK_BYTES = 8 << 20;
  * The typed-array file (bundle/binary.ts) whose columns `names` are the runs' rows (patchRuns) of `fresh` and
  * `prev`, as chunks for ctx.writeArrayStream: byte-identical to writeArrays of patchRows's columns, without
  * building them — one CRC-32 pass over the rows where they lie, then the rows copied into one reused buffer
- * of at most 8 MiB per write. Each chunk is valid until the next is asked for (writeChunks writes it first).
+ * of at most 8 MiB per write. `lead`: columns written whole before those (e.g. the patched rows' offsets,
+ * patchedOffsets), as writeArrays({ ...lead, ...patched columns }) would. Each chunk is valid until the next
+ * is asked for (writeChunks writes it first).
  */
-export async function* patchedChunks<C extends Record<string, Column>>(runs: Int32Array, fresh: C, prev: C, names: readonly (keyof C & string)[]): AsyncGenerator<Uint8Array> {
+export async function* patchedChunks<C extends Record<string, Column>>(
+  runs: Int32Array,
+  fresh: C,
+  prev: C,
+  names: readonly (keyof C & string)[],
+  lead: Record<string, Column> = {},
+): AsyncGenerator<Uint8Array> {
   const bytes = (c: Column, a: number, z: number): Uint8Array => new Uint8Array(c.buffer, c.byteOffset + a * c.BYTES_PER_ELEMENT, (z - a) * c.BYTES_PER_ELEMENT);
-  const info = names.map((name) => {
+  // Each column with its runs and the two sides they index (a lead column: one run of the whole column).
+  const columns = [
+    ...Object.entries(lead).map(([name, c]) => ({ name, dtype: dtypeOf(c), runs: Int32Array.of(1, 0, c.length), fresh: c, prev: c })),
+    ...names.map((name) => ({ name, dtype: dtypeOf(prev[name]), runs, fresh: fresh[name] as Column, prev: prev[name] as Column })),
+  ];
+  const slice = (col: (typeof columns)[number], r: number): Uint8Array => bytes(col.runs[r] ? col.fresh : col.prev, col.runs[r + 1], col.runs[r + 2]);
+  const info = columns.map((col) => {
     let crc = 0;
     let length = 0;
-    for (let r = 0; r < runs.length; r += 3) {
-      crc = crc32(bytes((runs[r] ? fresh : prev)[name], runs[r + 1], runs[r + 2]), crc);
-      length += runs[r + 2] - runs[r + 1];
+    for (let r = 0; r < col.runs.length; r += 3) {
+      crc = crc32(slice(col, r), crc);
+      length += col.runs[r + 2] - col.runs[r + 1];
     }
-    return { name, dtype: dtypeOf(prev[name]), length, crc32: crc };
+    return { name: col.name, dtype: col.dtype, length, crc32: crc };
   });
   yield encodeHeader(info);
   const buf = new Uint8Array(CHUNK_BYTES);
   let used = 0;
-  for (const name of names) {
-    for (let r = 0; r < runs.length; r += 3) {
-      let src = bytes((runs[r] ? fresh : prev)[name], runs[r + 1], runs[r + 2]);
+  for (const col of columns) {
+    for (let r = 0; r < col.runs.length; r += 3) {
+      let src = slice(col, r);
       while (src.length > 0) {
         const take = Math.min(src.length, CHUNK_BYTES - used);
         buf.set(src.subarray(0, take), used);
