@@ -77,6 +77,7 @@ const VARIANTS: Record<string, Variant> = {
   avg5: { kind: 'avg', of: ['base', 'seed2', 'seed3', 'seed4', 'seed5'] },
   avg3g: { kind: 'avg', of: ['base', 'seed2', 'seed3'], gbdt: true },
   ema3avg: { kind: 'avg', of: ['ema', 'ema2', 'ema3'] },
+  ema3avgg: { kind: 'avg', of: ['ema', 'ema2', 'ema3'], gbdt: true },
   merged3: { kind: 'avg', of: ['base', 'seed2', 'seed3'] }, // as avg3, but through averageMlps (one MLP)
 };
 
