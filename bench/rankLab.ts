@@ -5,10 +5,12 @@
  * assembleFeatures) against the hidden edges: Recall@20 of each variant ÷ AA's. fp32 forward passes (no
  * ONNX, no INT8), so figures are close to but not the served ones; confirm with bench/servedRecall.ts.
  *
- *   node dist/bench/rankLab.js --split DIR[,DIR...] [--variants base,gbdt,ens,lr5,...] [--extras walk4w,recip,...]
+ *   node dist/bench/rankLab.js --split DIR[,DIR...] [--variants base,gbdt,ens,avg3,lr5,avg3@rb0.5,...] [--extras walk4w,recip,...]
  *     [--log aa,ra,ra3] [--log-extras 1] [--topk K --deep-weight W] [--rounds R] [--max-users N] [--shift 1]
  *
- * --variants: trainer settings (VARIANTS); --extras: candidate columns appended after the schema's, computed
+ * --variants: trainer settings (VARIANTS; avgN: the mean logit of N MLP seeds, merged3 the same as one MLP by
+ * averageMlps; NAME@rbL: NAME's rank within each list blended with AA's, model rank + L × AA rank); each is
+ * also scored on the pipeline's validation users (trainRanker's) — what a model selection would read; --extras: candidate columns appended after the schema's, computed
  * here from the graph the rows use (the training snapshot for the examples, the training graph for the
  * queries) — screening only, not schema features; --log: log1p of schema columns; --topk: train only on
  * list positions < K (or weight deeper negatives by W); --rounds: examples built R times with seeds 1..R
@@ -29,9 +31,9 @@ import { BehaviourIndex, pairFeatureColumns } from '../src/rank/behaviour.js';
 import { buildExamples, LIST_DEFAULTS } from '../src/rank/examples.js';
 import { gbdtForward, trainGbdt, GBDT_DEFAULTS } from '../src/rank/gbdt.js';
 import { rankOrder } from '../src/rank/heuristic.js';
-import { MLP_DEFAULTS, mlpForward, trainMlp, type MlpOptions, type TrainingSet } from '../src/rank/mlp.js';
+import { averageMlps, MLP_DEFAULTS, mlpForward, trainMlp, type MlpOptions, type MlpParams, type TrainingSet } from '../src/rank/mlp.js';
 import { COL, FEATURE_COUNT } from '../src/rank/schema.js';
-import { isValidationUser, TRAIN_DEFAULTS } from '../src/rank/train.js';
+import { isValidationUser, scoreMetrics, TRAIN_DEFAULTS } from '../src/rank/train.js';
 import { MemoryStore } from '../src/store/memory.js';
 import type { Snapshot } from '../src/store/snapshot.js';
 
@@ -42,8 +44,11 @@ const flag = (name: string, def: string): string => {
 };
 
 interface Variant {
-  kind: 'mlp' | 'gbdt' | 'ens';
+  kind: 'mlp' | 'gbdt' | 'ens' | 'avg';
   mlp?: Partial<MlpOptions>;
+  /** kind 'avg': the mean of these variants' logits (plus the GBDT's logit when `gbdt`). */
+  of?: string[];
+  gbdt?: boolean;
 }
 const VARIANTS: Record<string, Variant> = {
   base: { kind: 'mlp' },
@@ -62,6 +67,18 @@ const VARIANTS: Record<string, Variant> = {
   seed3: { kind: 'mlp', mlp: { seed: 3 } },
   wide: { kind: 'mlp', mlp: { hidden: [128, 64] } },
   ep6: { kind: 'mlp', mlp: { epochs: 6 } },
+  seed4: { kind: 'mlp', mlp: { seed: 4 } },
+  seed5: { kind: 'mlp', mlp: { seed: 5 } },
+  ema: { kind: 'mlp', mlp: { ema: 0.999 } },
+  ema2: { kind: 'mlp', mlp: { ema: 0.999, seed: 2 } },
+  ema3: { kind: 'mlp', mlp: { ema: 0.999, seed: 3 } },
+  avg2: { kind: 'avg', of: ['base', 'seed2'] },
+  avg3: { kind: 'avg', of: ['base', 'seed2', 'seed3'] },
+  avg5: { kind: 'avg', of: ['base', 'seed2', 'seed3', 'seed4', 'seed5'] },
+  avg3g: { kind: 'avg', of: ['base', 'seed2', 'seed3'], gbdt: true },
+  ema3avg: { kind: 'avg', of: ['ema', 'ema2', 'ema3'] },
+  ema3avgg: { kind: 'avg', of: ['ema', 'ema2', 'ema3'], gbdt: true },
+  merged3: { kind: 'avg', of: ['base', 'seed2', 'seed3'] }, // as avg3, but through averageMlps (one MLP)
 };
 
 /** Extra candidate columns for screening (appended after the schema's), from the graph the rows use. */
@@ -429,29 +446,92 @@ async function lab(dir: string, variants: string[]): Promise<Record<string, numb
     out.ceiling = round(sum / queries.length);
     console.error(`  the lists hold ${out.ceiling} of the hidden edges (recall@${CANDIDATES_PER_USER})`);
   }
-  const cache = new Map<string, Float32Array>();
-  const score = (name: string): Float32Array => {
+  // The pipeline's validation users (trainRanker's): their served lists in the training snapshot, for the
+  // validation Recall@20 a model selection would read (printed beside the protocol's ratio).
+  const vRows = Int32Array.from({ length: ex.rows }, (_, r) => r).filter((r) => isValidationUser(ex.user[r], opts));
+  const vX = new Float32Array(vRows.length * F);
+  vRows.forEach((r, i) => vX.set(parts[0].x.X.subarray(r * F, (r + 1) * F), i * F));
+  const vY = Float32Array.from(vRows, (r) => ex.y[r]);
+  const vUser = Int32Array.from(vRows, (r) => ex.user[r]);
+  const vCand = Int32Array.from(vRows, (r) => ex.cand[r]);
+  const vOutside = new Map([...ex.outside].filter(([u]) => isValidationUser(u, opts)));
+  const vRecall = (s: Float32Array): number => scoreMetrics(s, vY, vUser, false, vOutside, vCand).recall20;
+  const vAa = vRecall(Float32Array.from(vRows, (r) => ex.X[r * FEATURE_COUNT + COL.aa]));
+  out.validAa = vAa;
+  // Position of each row in its user's list (the lists are in AA order, best first): for rank blends.
+  const position = (user: Int32Array): Float32Array => {
+    const pos = new Float32Array(user.length);
+    for (let r = 1; r < user.length; r++) pos[r] = user[r] === user[r - 1] ? pos[r - 1] + 1 : 0;
+    return pos;
+  };
+  const qPos = position(qUser);
+  const vPos = position(vUser);
+  /** Rank blend with AA: −(model rank + λ · AA rank) within each user's list. */
+  const blend = (s: Float32Array, user: Int32Array, cand: Int32Array, pos: Float32Array, lambda: number): Float32Array => {
+    const outS = new Float32Array(s.length);
+    for (let lo = 0; lo < s.length; ) {
+      let hi = lo;
+      while (hi < s.length && user[hi] === user[lo]) hi++;
+      const order = rankOrder(s.subarray(lo, hi), cand.subarray(lo, hi));
+      for (let k = 0; k < order.length; k++) outS[lo + order[k]] = -(k + lambda * pos[lo + order[k]]);
+      lo = hi;
+    }
+    return outS;
+  };
+  type Scores = { q: Float32Array; v: Float32Array };
+  const cache = new Map<string, Scores>();
+  const models = new Map<string, MlpParams>();
+  const both = (f: (X: Float32Array, rows: number) => Float32Array): Scores => ({ q: logit(f(qX, candArr.length)), v: logit(f(vX, vRows.length)) });
+  const score = (name: string): Scores => {
     const hit = cache.get(name);
     if (hit) return hit;
+    const at = name.indexOf('@rb');
+    if (at > 0) {
+      const inner = score(name.slice(0, at));
+      const lambda = Number(name.slice(at + 3));
+      const r = { q: blend(inner.q, qUser, candArr, qPos, lambda), v: blend(inner.v, vUser, vCand, vPos, lambda) };
+      cache.set(name, r);
+      return r;
+    }
     const v = VARIANTS[name];
     if (!v) throw new Error(`unknown variant ${name}; known: ${Object.keys(VARIANTS).join(', ')}`);
     t0 = performance.now();
-    let s: Float32Array;
-    if (v.kind === 'mlp') s = logit(mlpForward(trainMlp(train, { ...MLP_DEFAULTS, seed: 1, ...v.mlp }), qX, candArr.length));
-    else if (v.kind === 'gbdt') s = logit(gbdtForward(trainGbdt(train, { ...GBDT_DEFAULTS, seed: 1 }), qX, candArr.length));
-    else {
-      const a = score('base');
-      const b = score('gbdt');
-      s = Float32Array.from(a, (x, i) => x + b[i]);
+    let s: Scores;
+    if (v.kind === 'mlp') {
+      const m = trainMlp(train, { ...MLP_DEFAULTS, seed: 1, ...v.mlp });
+      models.set(name, m);
+      s = both((X, rows) => mlpForward(m, X, rows));
+    } else if (v.kind === 'gbdt') {
+      const m = trainGbdt(train, { ...GBDT_DEFAULTS, seed: 1 });
+      s = both((X, rows) => gbdtForward(m, X, rows));
+    } else if (v.kind === 'avg' && name.startsWith('merged')) {
+      for (const m of v.of!) score(m);
+      const m = averageMlps(v.of!.map((k) => models.get(k)!));
+      s = both((X, rows) => mlpForward(m, X, rows));
+    } else {
+      const members = v.kind === 'ens' ? ['base', 'gbdt'] : [...v.of!, ...(v.gbdt ? ['gbdt'] : [])];
+      // The mean of the first k members' logits, plus the others' (the GBDT's) as they are.
+      const ms = members.map(score);
+      const k = v.kind === 'ens' ? 1 : v.of!.length;
+      const combine = (get: (p: Scores) => Float32Array): Float32Array => {
+        const o = new Float32Array(get(ms[0]).length);
+        for (const p of ms.slice(0, k)) { const a = get(p); for (let i = 0; i < o.length; i++) o[i] += a[i] / k; }
+        for (const p of ms.slice(k)) { const a = get(p); for (let i = 0; i < o.length; i++) o[i] += a[i]; }
+        return o;
+      };
+      s = { q: combine((p) => p.q), v: combine((p) => p.v) };
     }
     console.error(`  ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     cache.set(name, s);
     return s;
   };
   for (const name of variants) {
-    const r = recall(score(name));
+    const scores = score(name);
+    const r = recall(scores.q);
+    const vr = vRecall(scores.v);
     out[name] = round(r / aa, 4);
-    console.error(`  ${name}: R@20 ${r.toFixed(4)} vs AA ${aa.toFixed(4)} = ${(r / aa).toFixed(4)}`);
+    out[`valid:${name}`] = round(vr / vAa, 4);
+    console.error(`  ${name}: R@20 ${r.toFixed(4)} vs AA ${aa.toFixed(4)} = ${(r / aa).toFixed(4)}; validation ${vr.toFixed(4)} vs AA ${vAa.toFixed(4)} = ${(vr / vAa).toFixed(4)}`);
   }
   return out;
 }

@@ -25,6 +25,8 @@ export interface MlpOptions {
   /** L2 penalty on the weights (not the biases). */
   l2: number;
   seed: number;
+  /** Serve an exponential moving average of the weights with this decay per update (0 or absent: the last weights). */
+  ema?: number;
 }
 
 export const MLP_DEFAULTS: MlpOptions = { hidden: [64, 32], epochs: 3, minSteps: 1500, batch: 256, lr: 2e-3, l2: 1e-6, seed: 1 };
@@ -68,6 +70,8 @@ export function trainMlp(data: TrainingSet, opts: MlpOptions = MLP_DEFAULTS, onE
   const order = Int32Array.from({ length: rows }, (_, i) => i);
   const b1 = 0.9;
   const b2 = 0.999;
+  const ema = opts.ema ?? 0;
+  const shadow = ema > 0 ? params.map((p) => Float32Array.from(p)) : null;
   let step = 0;
   const epochs = Math.min(50, Math.max(opts.epochs, Math.ceil((opts.minSteps * B) / Math.max(rows, 1))));
   for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -150,10 +154,61 @@ export function trainMlp(data: TrainingSet, opts: MlpOptions = MLP_DEFAULTS, onE
           P[i] -= (opts.lr * (M[i] / c1)) / (Math.sqrt(V[i] / c2) + 1e-8);
         }
       }
+      if (shadow) {
+        // Bias-corrected like Adam's moments would be: early updates weigh as much as the warm-up allows.
+        const d = Math.min(ema, (1 + step) / (10 + step));
+        for (let p = 0; p < params.length; p++) {
+          const P = params[p];
+          const S = shadow[p];
+          for (let i = 0; i < P.length; i++) S[i] = d * S[i] + (1 - d) * P[i];
+        }
+      }
     }
     onEpoch?.({ epoch, loss: lossSum / Math.max(weightSum, 1e-12), seconds: (performance.now() - t0) / 1000 });
   }
+  if (shadow) return { sizes, mean, invStd, weights: shadow.slice(0, L), biases: shadow.slice(L) };
   return { sizes, mean, invStd, weights, biases };
+}
+
+/**
+ * One MLP whose logit is the mean of the given MLPs' logits (same inputs, standardisation and depth): the
+ * layers side by side — the first layers' columns concatenated, the hidden layers block-diagonal, the
+ * output weights concatenated and divided by the count, its bias the mean. Exported and quantized as any MLP.
+ */
+export function averageMlps(ps: MlpParams[]): MlpParams {
+  if (ps.length === 0) throw new RangeError('averageMlps: no models');
+  if (ps.length === 1) return ps[0];
+  const base = ps[0];
+  const L = base.sizes.length - 1;
+  for (const p of ps) {
+    if (p.sizes.length !== base.sizes.length || p.sizes[0] !== base.sizes[0] || p.sizes[L] !== 1) throw new RangeError('averageMlps: the models differ in inputs or depth');
+    for (let f = 0; f < base.sizes[0]; f++) if (p.mean[f] !== base.mean[f] || p.invStd[f] !== base.invStd[f]) throw new RangeError('averageMlps: the models differ in standardisation');
+  }
+  const K = ps.length;
+  const sizes = base.sizes.map((_, l) => (l === 0 || l === L ? base.sizes[l] : ps.reduce((s, p) => s + p.sizes[l], 0)));
+  const weights: Float32Array[] = [];
+  const biases: Float32Array[] = [];
+  for (let l = 0; l < L; l++) {
+    const W = new Float32Array(sizes[l] * sizes[l + 1]);
+    const b = new Float32Array(sizes[l + 1]);
+    let rowOff = 0;
+    let colOff = 0;
+    for (const p of ps) {
+      const nIn = p.sizes[l];
+      const nOut = p.sizes[l + 1];
+      const scale = l === L - 1 ? 1 / K : 1;
+      for (let i = 0; i < nIn; i++) {
+        const r = l === 0 ? i : rowOff + i; // the input layer is shared; later ones take their own block
+        for (let j = 0; j < nOut; j++) W[r * sizes[l + 1] + (l === L - 1 ? j : colOff + j)] = p.weights[l][i * nOut + j] * scale;
+      }
+      for (let j = 0; j < nOut; j++) b[l === L - 1 ? j : colOff + j] += p.biases[l][j] * scale;
+      rowOff += nIn;
+      colOff += nOut;
+    }
+    weights.push(W);
+    biases.push(b);
+  }
+  return { sizes, mean: base.mean, invStd: base.invStd, weights, biases };
 }
 
 /** Probabilities for rows × F raw feature rows: the reference the ONNX graphs must match. */
