@@ -10,10 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer as createTcpServer, connect, type Server as TcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateWorld } from '../../src/data/generate/index.js';
-import { runPipeline } from '../../src/pipeline/runner.js';
-import { PIPELINE_DEFAULTS, defaultStages } from '../../src/pipeline/stages/index.js';
-import { RANK_DEFAULTS } from '../../src/pipeline/stages/rank.js';
+import { quickBundle } from '../helpers/quickBundle.js';
 import { redisAnswers } from '../helpers/redisCluster.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -39,17 +36,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A generated world run through the default pipeline (short training), as a bundle folder. */
+/** A generated world run through the default pipeline (short training), as `root/bundle`. */
 export async function worldBundle(root: string, users: number, seed = 11): Promise<string> {
-  const data = join(root, 'data');
-  const out = join(root, 'bundle');
-  const params = {
-    ...PIPELINE_DEFAULTS,
-    rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
-  };
-  await generateWorld({ users, seed, out: data });
-  await runPipeline({ out, stages: defaultStages(params), inputs: { data }, params, progress: 'silent', log: () => {} });
-  return out;
+  return quickBundle(root, 'bundle', users, seed);
 }
 
 /** A redis-server on a fixed port that can be killed (SIGKILL) and started again, from `dir` (its dump) or empty. */

@@ -11,29 +11,15 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/core/config.js';
-import { generateWorld } from '../../src/data/generate/index.js';
-import { runPipeline } from '../../src/pipeline/runner.js';
-import { PIPELINE_DEFAULTS, defaultStages } from '../../src/pipeline/stages/index.js';
-import { RANK_DEFAULTS } from '../../src/pipeline/stages/rank.js';
 import { createServer } from '../../src/serve/server.js';
 import { loadSnapshot } from '../../src/store/fromBundle.js';
 import { openKvTarget, publishSnapshot } from '../../src/store/index.js';
 import { redisServerSkip } from '../helpers/services.js';
 import { startRedis } from '../helpers/redisCluster.js';
+import { quickBundle } from '../helpers/quickBundle.js';
 import { waitFor } from '../helpers/waitFor.js';
 
-const PARAMS = {
-  ...PIPELINE_DEFAULTS,
-  rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
-};
-
-async function bundleOf(root: string, name: string, seed: number): Promise<string> {
-  const data = join(root, `data-${name}`);
-  const out = join(root, name);
-  await generateWorld({ users: 300, seed, out: data });
-  await runPipeline({ out, stages: defaultStages(PARAMS), inputs: { data }, params: PARAMS, progress: 'silent', log: () => {} });
-  return out;
-}
+const bundleOf = (root: string, name: string, seed: number): Promise<string> => quickBundle(root, name, 300, seed);
 
 test('the store serves another version than the bundle folder holds: a warning at start, readyz names it, and it clears once the folder holds the served version', { skip: await redisServerSkip() }, async () => {
   const root = await mkdtemp(join(tmpdir(), 'pymk-bundle-mismatch-'));
