@@ -14,14 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { openBundle } from '../../src/bundle/bundle.js';
 import { generateWorld } from '../../src/data/generate/index.js';
 import { runPipeline, stagingDir } from '../../src/pipeline/runner.js';
-import { PIPELINE_DEFAULTS, defaultStages, type PipelineParams } from '../../src/pipeline/stages/index.js';
-import { RANK_DEFAULTS } from '../../src/pipeline/stages/rank.js';
+import { defaultStages, type PipelineParams } from '../../src/pipeline/stages/index.js';
 import { record } from './harness.js';
+import { QUICK_PARAMS } from '../helpers/quickBundle.js';
 
-const PARAMS: PipelineParams = {
-  ...PIPELINE_DEFAULTS,
-  rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
-};
+const PARAMS: PipelineParams = QUICK_PARAMS;
 const dist = fileURLToPath(new URL('../../src/', import.meta.url));
 const STAGES = defaultStages(PARAMS).map((s) => s.name);
 

@@ -13,14 +13,11 @@ import { loadConfig } from '../../src/core/config.js';
 import { ARTIFACTS } from '../../src/bundle/artifacts.js';
 import { generateWorld } from '../../src/data/generate/index.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
-import { PIPELINE_DEFAULTS, defaultStages } from '../../src/pipeline/stages/index.js';
-import { RANK_DEFAULTS } from '../../src/pipeline/stages/rank.js';
+import { defaultStages } from '../../src/pipeline/stages/index.js';
 import { createServer } from '../../src/serve/server.js';
+import { QUICK_PARAMS } from '../helpers/quickBundle.js';
 
-const PARAMS = {
-  ...PIPELINE_DEFAULTS,
-  rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
-};
+const PARAMS = QUICK_PARAMS;
 
 /** Publishes a copy of `src` at `dest` under a new version, with one byte of `corrupt` (if any) flipped in place (same size). */
 async function publishCopy(src: string, dest: string, version: string, corrupt?: string): Promise<void> {

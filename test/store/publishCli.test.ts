@@ -12,19 +12,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { generateWorld } from '../../src/data/generate/index.js';
 import { runPipeline } from '../../src/pipeline/runner.js';
-import { PIPELINE_DEFAULTS, defaultStages } from '../../src/pipeline/stages/index.js';
-import { RANK_DEFAULTS } from '../../src/pipeline/stages/rank.js';
+import { defaultStages } from '../../src/pipeline/stages/index.js';
 import { openKvTarget } from '../../src/store/index.js';
 import { testRedis } from '../helpers/services.js';
+import { QUICK_PARAMS } from '../helpers/quickBundle.js';
 
 const run = promisify(execFile);
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const redis = await testRedis();
 const up = !redis.skip;
-const PARAMS = {
-  ...PIPELINE_DEFAULTS,
-  rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 50 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 5 } } },
-};
+const PARAMS = QUICK_PARAMS;
 const prefix = `pymktest-cli-${process.pid}-${randomBytes(3).toString('hex')}`;
 const store = `${redis.url}?prefix=${prefix}`;
 let root = '';
