@@ -149,9 +149,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('onRequest', (req, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, req.id);
-    if (leaving && !draining) void reply.header('connection', 'close');
+    if (leaving || draining) void reply.header('connection', 'close');
     if (!draining) return done();
-    void reply.header('connection', 'close');
     done(new PymkError('PYMK_NOT_READY', 'the server is shutting down'));
   });
   // The request histogram's children by route, method and status, bound once (label hashing per request is

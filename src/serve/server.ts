@@ -115,6 +115,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   // The poll's manifest reads: a manifest that stays unreadable is logged once, not on every poll.
   const polls = new FailureTracker(`reading ${bundleDir}/manifest.json`, { onError: (err, what) => warn(err, what), onRecover: (what) => info(what) });
 
+  // The version the model, ANN index and local fallback come from: the bundle of the current core.
+  const loaded = (): string => core.loaded ?? store.version();
   // The refused version and the state of its folder (see folderState): not retried until either changes.
   let refused: string | null = null;
   const check = async (): Promise<string> => {
@@ -148,7 +150,6 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       core = bundleCore(store, config, next, nextAnn, snap, b.manifest);
       old.scorer.dispose?.(); // released once the requests already scoring with it have finished
       closeLater(old.ann); // searches already sent to the old pool get time to finish
-      loaded = b.version;
       refused = null;
       app.log.info({ version: store.version(), scorer: next.name }, 'swapped in a new bundle');
     } catch (err) {
@@ -159,16 +160,15 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   };
   // A remote store follows publishes itself (kvStore.ts); the scorer, the ANN index and the local fallback
   // follow it from the bundle folder when the folder holds the version the store now serves.
-  let loaded = core.loaded ?? store.version();
   let mismatch: string | null = null;
   const warnMismatch = (served: string, onDisk: string | null): void => {
     if (mismatch === `${served}|${onDisk}`) return;
     mismatch = `${served}|${onDisk}`;
     app.log.warn(
-      `the store serves ${served} but ${bundleDir} holds ${onDisk ?? 'no bundle'}: ranking with the model, ANN index and local fallback of ${loaded}, and no self-repair, until the folder holds ${served}`,
+      `the store serves ${served} but ${bundleDir} holds ${onDisk ?? 'no bundle'}: ranking with the model, ANN index and local fallback of ${loaded()}, and no self-repair, until the folder holds ${served}`,
     );
   };
-  if (store instanceof KvStore && store.version() !== loaded) warnMismatch(store.version(), loaded);
+  if (store instanceof KvStore && store.version() !== loaded()) warnMismatch(store.version(), loaded());
   let repairing = false;
   const repair = async (): Promise<void> => {
     if (repairing || !(store instanceof KvStore)) return;
@@ -177,9 +177,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       const lock = store.space.repairLock();
       if (!(await claimLock(store.kv, lock, `${hostname()}:${process.pid}`, REPAIR_LOCK_MS))) return; // another server repairs
       const snap = await loadSnapshot(bundleDir);
-      if (snap.version === loaded) {
+      if (snap.version === loaded()) {
         const v = await verifyPublished(store.kv, store.space, snap, { ttl, log: (line) => info(line) });
-        app.log.warn({ state: v.state, present: v.present, expected: v.expected, gen: v.repaired?.gen }, `the store had lost ${loaded}: ${v.repaired ? 'republished it' : 'nothing to repair'} from ${bundleDir}`);
+        app.log.warn({ state: v.state, present: v.present, expected: v.expected, gen: v.repaired?.gen }, `the store had lost ${loaded()}: ${v.repaired ? 'republished it' : 'nothing to repair'} from ${bundleDir}`);
       }
       await store.kv.del([lock]);
     } catch (err) {
@@ -191,8 +191,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const follow = async (onDisk: string | null): Promise<string> => {
     const served = store.version();
     // The store lost the version this server loaded, and the folder still holds it: put it back.
-    if (config.repairStore && store instanceof KvStore && store.lost() && served === loaded && onDisk === loaded) void repair();
-    if (served === loaded) return served;
+    if (config.repairStore && store instanceof KvStore && store.lost() && served === loaded() && onDisk === loaded()) void repair();
+    if (served === loaded()) return served;
     if (onDisk !== served) {
       warnMismatch(served, onDisk);
       return served;
@@ -216,13 +216,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       core = { ...bundleCore(store, config, next, nextAnn, snap, b.manifest), local: localFallback(snap, candidatesPerUser(b.manifest)) };
       old.scorer.dispose?.();
       closeLater(old.ann);
-      loaded = b.version;
       refused = null;
       mismatch = null;
       app.log.info({ version: b.version, scorer: next.name }, 'the store moved to a new bundle: its model, ANN index and local fallback are loaded');
     } catch (err) {
       refused = seen;
-      app.log.error({ err }, `refused the model and index of ${onDisk}; still ranking with those of ${loaded} (not retried until the bundle folder changes)`);
+      app.log.error({ err }, `refused the model and index of ${onDisk}; still ranking with those of ${loaded()} (not retried until the bundle folder changes)`);
     }
     return served;
   };

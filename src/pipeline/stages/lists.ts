@@ -152,4 +152,3 @@ async function changedInputs(prev: Bundle, snap: Snapshot): Promise<Uint8Array> 
   }
   return marked;
 }
-

@@ -72,7 +72,6 @@ export function pairFeaturesStage(partition?: Partition, since?: string, workers
   };
 }
 
-
 type Extra = Record<(typeof EXTRA_NAMES)[number], Float32Array>;
 
 /**
