@@ -21,6 +21,7 @@ import { TRAIN_DEFAULTS as EMBED_TRAIN_DEFAULTS } from '../embed/train.js';
 import { VARIANTS } from '../rank/modelFiles.js';
 import type { RuleConfig } from '../recommend/rules.js';
 import { ANN_DEFAULTS } from './stages/ann.js';
+import { RECENT_TIER_DEFAULTS } from './stages/annIncremental.js';
 import { CANDIDATE_DEFAULTS } from './stages/candidates.js';
 import { EMBED_DEFAULTS } from './stages/embed.js';
 import { consistentParams, PIPELINE_DEFAULTS, type PipelineParams } from './stages/index.js';
@@ -56,6 +57,7 @@ export const PipelineFileSchema = z
     lists: shaped({ k: LIST_DEFAULTS.k }, { k: count.max(1_000), scorer: z.string().min(1) }),
     embed: z.union([z.literal(false), shaped(EMBED_DEFAULTS, { train: shaped({ ...EMBED_TRAIN_DEFAULTS, identityStd: 0 }, { fanouts }), inferFanouts: fanouts })]),
     ann: z.union([z.literal(false), shaped(ANN_DEFAULTS, { kind: z.enum(INDEX_KINDS as [string, ...string[]]), metric: z.enum(METRICS), options: z.record(z.string(), z.unknown()) })]),
+    recentTier: shaped(RECENT_TIER_DEFAULTS, { minCos: z.number().min(-1).max(1), maxRecentFraction: z.number().min(0).max(1) }),
     rank: z.union([z.literal(false), shaped(RANK_DEFAULTS, { examples: shaped(exampleDefaults), served: z.enum([...VARIANTS, 'auto']) })]),
     maxBadRows: z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?%$/, 'expected an integer or a share "P%"').refine((v) => Number(v.slice(0, -1)) <= 100, 'a share is at most 100%')]),
     unknownUsers: z.enum(['keep', 'reject']),

@@ -10,6 +10,7 @@ import { isPymkError } from '../../src/core/errors.js';
 import { parsePipelineFile, pipelineParams, readPipelineFile } from '../../src/pipeline/config.js';
 import { defaultStages, PIPELINE_DEFAULTS } from '../../src/pipeline/stages/index.js';
 import { EMBED_DEFAULTS } from '../../src/pipeline/stages/embed.js';
+import { RECENT_TIER_DEFAULTS } from '../../src/pipeline/stages/annIncremental.js';
 import { rulesOf } from '../../src/recommend/rules.js';
 
 const RULES = rulesOf(loadConfig({}, {}));
@@ -61,6 +62,16 @@ test('values must have the type and range of their defaults', () => {
   assert.throws(() => parsePipelineFile({ rank: { served: 'xgboost' } }), configError('rank.served'));
   assert.throws(() => parsePipelineFile({ ann: { metric: 'hamming' } }), configError('ann.metric'));
   assert.throws(() => parsePipelineFile([]), configError('(root)'));
+  assert.throws(() => parsePipelineFile({ recentTier: { minCos: 1.5 } }), configError('recentTier.minCos'));
+  assert.throws(() => parsePipelineFile({ recentTier: { maxRecentFraction: 2 } }), configError('recentTier.maxRecentFraction'));
+});
+
+test("recentTier from the file reaches an incremental run's ann stage, the defaults filling the rest", () => {
+  const tierOf = (p: ReturnType<typeof pipelineParams>) =>
+    (defaultStages(p, { incrementalFrom: '/bundles/weekly' }).find((s) => s.name === 'ann')!.params as { tier: unknown }).tier;
+  assert.deepEqual(tierOf(pipelineParams({}, {}, RULES)), RECENT_TIER_DEFAULTS);
+  assert.deepEqual(tierOf(pipelineParams(parsePipelineFile({ recentTier: { minCos: 0.99 } }), {}, RULES)), { ...RECENT_TIER_DEFAULTS, minCos: 0.99 });
+  assert.notEqual(RECENT_TIER_DEFAULTS.minCos, 0.99);
 });
 
 test('the static lists take the business rules of the serving configuration', () => {

@@ -5,7 +5,7 @@ import type { Source } from '../../data/sources/index.js';
 import type { Partition } from '../partition.js';
 import type { Stage } from '../stage.js';
 import { annStage, type AnnStageParams } from './ann.js';
-import { incrementalAnnStage } from './annIncremental.js';
+import { incrementalAnnStage, RECENT_TIER_DEFAULTS, type RecentTierParams } from './annIncremental.js';
 import { CANDIDATE_DEFAULTS, candidatesStage, type CandidateParams } from './candidates.js';
 import { EMBED_DEFAULTS, embedStage, type EmbedParams } from './embed.js';
 import { graphStage } from './graph.js';
@@ -25,6 +25,8 @@ export interface PipelineParams {
   embed?: EmbedParams | false;
   /** The ANN index over the embeddings (false: none; serving then has no ANN candidates). */
   ann?: Partial<AnnStageParams> | false;
+  /** An incremental run's ANN recent tier: who goes there, and when to rebuild instead (default RECENT_TIER_DEFAULTS). */
+  recentTier?: Partial<RecentTierParams>;
   /** Malformed rows allowed per input file: N or "P%" of its rows (default: see data/readers/accounting.ts). */
   maxBadRows?: BadRowLimit;
   /** Rows naming users absent from a present profile file: 'keep' (flagged) or 'reject' (default: the dataset's, else keep). */
@@ -77,7 +79,7 @@ export function defaultStages(params: PipelineParams = PIPELINE_DEFAULTS, opts: 
       ? []
       : [
           since === undefined ? embedStage(embedParams) : keptEmbedStage(embedParams, since),
-          ...(p.ann === false ? [] : [since === undefined ? annStage(p.ann ?? {}) : incrementalAnnStage(p.ann ?? {}, since)]),
+          ...(p.ann === false ? [] : [since === undefined ? annStage(p.ann ?? {}) : incrementalAnnStage(p.ann ?? {}, since, { ...RECENT_TIER_DEFAULTS, ...p.recentTier })]),
         ];
   const ingest = ingestStage({ maxBadRows: p.maxBadRows, unknownUsers: p.unknownUsers, columns: p.columns, eventsSince: p.eventsSince }, opts.source);
   const candidates = since === undefined ? candidatesStage(p.candidates) : incrementalCandidatesStage(p.candidates, since);
