@@ -22,6 +22,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CANDIDATES_PER_USER } from '../src/core/config.js';
 import { loadDataset } from '../src/data/load.js';
+import { embedUsers } from '../src/embed/embedUsers.js';
+import { EMBED_DEFAULTS } from '../src/pipeline/stages/embed.js';
 import { buildGraph, type Graph } from '../src/graph/csr.js';
 import { exclusionMask } from '../src/graph/exclusions.js';
 import { TwoHopGenerator } from '../src/graph/twoHop.js';
@@ -214,6 +216,54 @@ const EXTRAS: Record<string, { cols: number; fn: Extra }> = {
       }
     },
   },
+  // Cannistraci-Hebb local-community columns over the common neighbours z of (u, v): i_z = z's links to other common
+  // neighbours, e_z = its links outside CN ∪ {u, v}. CH2-L2 = Σ (1 + i_z) / (1 + e_z); LCL = Σ i_z / 2 (links among the
+  // common neighbours); RA-CH = Σ (1 + i_z) / d_z.
+  ch: {
+    cols: 3,
+    fn(g, u, cand, lo, hi, out) {
+      const { offsets: o, targets: t } = g;
+      const s = sc(g.n);
+      const mark = s.mark.fill(0);
+      const inCn = s.mark2;
+      for (let i = o[u]; i < o[u + 1]; i++) mark[t[i]] = 1;
+      const cn: number[] = [];
+      for (let p = lo; p < hi; p++) {
+        const v = cand[p];
+        cn.length = 0;
+        for (let j = o[v]; j < o[v + 1]; j++) if (mark[t[j]]) { cn.push(t[j]); inCn[t[j]] = 1; }
+        let ch2 = 0, lcl = 0, rach = 0;
+        for (const z of cn) {
+          let iz = 0;
+          for (let q = o[z]; q < o[z + 1]; q++) iz += inCn[t[q]];
+          const dz = deg(g, z);
+          const ez = Math.max(0, dz - iz - 2);
+          ch2 += (1 + iz) / (1 + ez);
+          lcl += iz;
+          rach += (1 + iz) / dz;
+        }
+        for (const z of cn) inCn[z] = 0;
+        out[0][p] = ch2;
+        out[1][p] = Math.log1p(lcl / 2);
+        out[2][p] = rach;
+      }
+    },
+  },
+  ch2: { cols: 1, fn(g, u, cand, lo, hi, out) { const three = [new Float32Array(cand.length), new Float32Array(cand.length), new Float32Array(cand.length)]; EXTRAS.ch.fn(g, u, cand, lo, hi, three); for (let i = lo; i < hi; i++) out[0][i] = three[0][i]; } },
+  // Embedding similarity: cosine of the pipeline's GraphSAGE vectors (EMBED_DEFAULTS), trained on the graph the rows
+  // use (the examples' snapshot lacks the held-back positives, so no leak; the queries' graph is the training graph).
+  emb: {
+    cols: 1,
+    fn(g, u, cand, lo, hi, out) {
+      const { vectors: x, dim } = embeddingsOf(g);
+      for (let p = lo; p < hi; p++) {
+        let d = 0;
+        const a = u * dim, b = cand[p] * dim;
+        for (let k = 0; k < dim; k++) d += x[a + k] * x[b + k];
+        out[0][p] = d;
+      }
+    },
+  },
   // Personalised PageRank from u (α = 0.15, forward push to r ≤ 1e-4 · d), of v; and from v of u (push per candidate).
   ppr: {
     cols: 1,
@@ -234,6 +284,18 @@ const EXTRAS: Record<string, { cols: number; fn: Extra }> = {
   },
 };
 
+let labProfiles: Parameters<typeof embedUsers>[1] | null = null;
+const embCache = new WeakMap<Graph, { vectors: Float32Array; dim: number }>();
+function embeddingsOf(g: Graph): { vectors: Float32Array; dim: number } {
+  const hit = embCache.get(g);
+  if (hit) return hit;
+  const t0 = performance.now();
+  const r = embedUsers(g, labProfiles!, { train: EMBED_DEFAULTS.train, inferFanouts: EMBED_DEFAULTS.inferFanouts });
+  const e = { vectors: r.vectors, dim: r.vectors.length / g.n };
+  console.error(`  embedded ${g.n} users in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  embCache.set(g, e);
+  return e;
+}
 const statsCache = new WeakMap<Graph, { top1: Float32Array; top20: Float32Array; off: Int32Array; cand: Int32Array }>();
 function listStats(g: Graph): { top1: Float32Array; top20: Float32Array; off: Int32Array; cand: Int32Array } {
   const hit = statsCache.get(g);
@@ -326,6 +388,7 @@ function withExtras(X: Float32Array, rows: number, g: Graph, user: Int32Array, c
 
 async function lab(dir: string, variants: string[]): Promise<Record<string, number>> {
   const world = await loadDataset(join(dir, 'train.csv'));
+  labProfiles = world.profiles;
   const n = world.ids.size;
   const g = buildGraph(n, world.connections);
   let t0 = performance.now();
