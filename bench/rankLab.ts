@@ -74,12 +74,15 @@ const VARIANTS: Record<string, Variant> = {
   ema: { kind: 'mlp', mlp: { ema: 0.999 } },
   ema2: { kind: 'mlp', mlp: { ema: 0.999, seed: 2 } },
   ema3: { kind: 'mlp', mlp: { ema: 0.999, seed: 3 } },
+  ema4: { kind: 'mlp', mlp: { ema: 0.999, seed: 4 } },
+  ema5: { kind: 'mlp', mlp: { ema: 0.999, seed: 5 } },
   avg2: { kind: 'avg', of: ['base', 'seed2'] },
   avg3: { kind: 'avg', of: ['base', 'seed2', 'seed3'] },
   avg5: { kind: 'avg', of: ['base', 'seed2', 'seed3', 'seed4', 'seed5'] },
   avg3g: { kind: 'avg', of: ['base', 'seed2', 'seed3'], gbdt: true },
   ema3avg: { kind: 'avg', of: ['ema', 'ema2', 'ema3'] },
   ema3avgg: { kind: 'avg', of: ['ema', 'ema2', 'ema3'], gbdt: true },
+  ema5avgg: { kind: 'avg', of: ['ema', 'ema2', 'ema3', 'ema4', 'ema5'], gbdt: true },
   merged3: { kind: 'avg', of: ['base', 'seed2', 'seed3'] }, // as avg3, but through averageMlps (one MLP)
 };
 
