@@ -51,6 +51,8 @@ interface Variant {
   /** kind 'avg': the mean of these variants' logits (plus the GBDT's logit when `gbdt`). */
   of?: string[];
   gbdt?: boolean;
+  /** The GBDT logit's weight in the blend (default 1). */
+  gbdtWeight?: number;
 }
 const VARIANTS: Record<string, Variant> = {
   base: { kind: 'mlp' },
@@ -82,6 +84,7 @@ const VARIANTS: Record<string, Variant> = {
   avg3g: { kind: 'avg', of: ['base', 'seed2', 'seed3'], gbdt: true },
   ema3avg: { kind: 'avg', of: ['ema', 'ema2', 'ema3'] },
   ema3avgg: { kind: 'avg', of: ['ema', 'ema2', 'ema3'], gbdt: true },
+  ema3avgh: { kind: 'avg', of: ['ema', 'ema2', 'ema3'], gbdt: true, gbdtWeight: 0.5 },
   ema5avgg: { kind: 'avg', of: ['ema', 'ema2', 'ema3', 'ema4', 'ema5'], gbdt: true },
   merged3: { kind: 'avg', of: ['base', 'seed2', 'seed3'] }, // as avg3, but through averageMlps (one MLP)
 };
@@ -582,7 +585,8 @@ async function lab(dir: string, variants: string[]): Promise<Record<string, numb
       const combine = (get: (p: Scores) => Float32Array): Float32Array => {
         const o = new Float32Array(get(ms[0]).length);
         for (const p of ms.slice(0, k)) { const a = get(p); for (let i = 0; i < o.length; i++) o[i] += a[i] / k; }
-        for (const p of ms.slice(k)) { const a = get(p); for (let i = 0; i < o.length; i++) o[i] += a[i]; }
+        const wg = v.gbdtWeight ?? 1;
+        for (const p of ms.slice(k)) { const a = get(p); for (let i = 0; i < o.length; i++) o[i] += wg * a[i]; }
         return o;
       };
       s = { q: combine((p) => p.q), v: combine((p) => p.v) };
