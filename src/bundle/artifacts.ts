@@ -66,4 +66,9 @@ export const PAIR_EXTRA_COLUMNS = {
   source: 'float32',
   p3: 'float32',
   ra3: 'float32',
+  p4: 'float32',
+  ra4: 'float32',
+  ch2: 'float32',
+  cn_links: 'float32',
+  ra_ch: 'float32',
 } as const satisfies ColumnSpec;

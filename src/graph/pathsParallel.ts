@@ -1,8 +1,8 @@
 /**
- * The length-3 path features (paths.ts) of many candidate rows on a pool of worker threads: the rows are cut
+ * The path features (paths.ts) of many candidate rows on a pool of worker threads: the rows are cut
  * into one contiguous slice of users per worker, balanced by candidate count; each worker runs its own
  * PathCounter over the graph shared once in SharedArrayBuffers (graph/twoHopParallel.ts's shareGraph) and
- * transfers its slice's p3 and ra3 back. A row's values depend only on the graph, the user and its
+ * transfers its slice's columns back. A row's values depend only on the graph, the user and its
  * candidates, so the result equals pathFeatureColumns's for any number of workers. The caller's thread is
  * free while the pool works (the pair-features stage does its behaviour lookups meanwhile).
  */
@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { PymkError } from '../core/errors.js';
 import type { Graph } from './csr.js';
-import { pathFeatureColumns, type PathFeature } from './paths.js';
+import { emptyPathColumns, pathFeatureColumns, PATH_FEATURES, type PathFeature } from './paths.js';
 import { shareGraph } from './twoHopParallel.js';
 
 /** What each worker is started with (see pathsWorker.ts). */
@@ -23,13 +23,13 @@ export interface PathsWorkerInit {
   rowOffsets: Int32Array;
   cand: Int32Array;
 }
-export type PathsReply = { ok: true; p3: Float32Array; ra3: Float32Array } | { ok: false; error: string };
+export type PathsReply = { ok: true; columns: Record<PathFeature, Float32Array> } | { ok: false; error: string };
 
 const WORKER_URL = new URL('./pathsWorker.js', import.meta.url);
 /** Below this many candidate rows (default of `minRows`) the pool's start-up costs more than it saves. */
 const MIN_PARALLEL_ROWS = 200_000;
 
-/** p3 and ra3 of every candidate row (user users[i] owns rows offsets[i] .. offsets[i+1]-1), on `workers` threads. */
+/** Every PATH_FEATURES column of every candidate row (user users[i] owns rows offsets[i] .. offsets[i+1]-1), on `workers` threads. */
 export async function pathFeaturesParallel(
   g: Graph,
   users: ArrayLike<number>,
@@ -42,7 +42,7 @@ export async function pathFeaturesParallel(
   const rows = offsets[users.length] - offsets[0];
   if (workers === 1 || rows < (opts.minRows ?? MIN_PARALLEL_ROWS)) return pathFeatureColumns(g, users, offsets, cand);
   const shared = shareGraph(g);
-  const out = { p3: new Float32Array(cand.length), ra3: new Float32Array(cand.length) };
+  const out = emptyPathColumns(cand.length);
   const cuts = balancedCuts(offsets, users.length, workers);
   const pool: Worker[] = [];
   try {
@@ -60,9 +60,11 @@ export async function pathFeaturesParallel(
           worker.once('exit', (code) => reject(new PymkError('PYMK_INTERNAL', `path-features worker exited early (code ${code})`)));
         });
         if (!reply.ok) throw new PymkError('PYMK_INTERNAL', `path-features worker failed: ${reply.error}`);
-        if (reply.p3.length !== z - a || reply.ra3.length !== z - a) throw new PymkError('PYMK_INTERNAL', `path-features worker sent ${reply.p3.length} rows for ${z - a}`);
-        out.p3.set(reply.p3, a);
-        out.ra3.set(reply.ra3, a);
+        for (const f of PATH_FEATURES) {
+          const col = reply.columns[f];
+          if (col?.length !== z - a) throw new PymkError('PYMK_INTERNAL', `path-features worker sent ${col?.length ?? 'no'} ${f} rows for ${z - a}`);
+          out[f].set(col, a);
+        }
       }),
     );
   } finally {

@@ -11,9 +11,9 @@ let reply: PathsReply;
 let transfer: ArrayBuffer[] = [];
 try {
   const g = new Graph(init.n, init.offsets, init.targets, new Uint32Array(0));
-  const { p3, ra3 } = pathFeatureColumns(g, init.users, init.rowOffsets, init.cand);
-  reply = { ok: true, p3, ra3 };
-  transfer = [p3.buffer as ArrayBuffer, ra3.buffer as ArrayBuffer];
+  const columns = pathFeatureColumns(g, init.users, init.rowOffsets, init.cand);
+  reply = { ok: true, columns };
+  transfer = Object.values(columns).map((c) => c.buffer as ArrayBuffer);
 } catch (e) {
   reply = { ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
 }

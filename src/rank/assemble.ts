@@ -57,6 +57,11 @@ export function assembleFeatures(inputs: RankingInputs, out?: Float32Array): Flo
     x[o + C.hpi] = cn > 0 && du > 0 && dv > 0 ? cn / Math.min(du, dv) : 0;
     x[o + C.hdi] = cn > 0 && du > 0 && dv > 0 ? cn / Math.max(du, dv) : 0;
     x[o + C.ra3] = col(f.ra3, i, C.ra3, false);
+    x[o + C.p4] = col(f.p4, i, C.p4, true);
+    x[o + C.ra4] = col(f.ra4, i, C.ra4, false);
+    x[o + C.ch2] = col(f.ch2, i, C.ch2, false);
+    x[o + C.cn_links] = col(f.cn_links, i, C.cn_links, true);
+    x[o + C.ra_ch] = col(f.ra_ch, i, C.ra_ch, false);
   }
   return x;
 }

@@ -127,7 +127,7 @@ export function extraPairColumns(
   return { ...behaviourPairColumns(b, users, offsets, cand), ...pathFeatureColumns(g, users, offsets, cand) };
 }
 
-/** extraPairColumns without the path features (p3, ra3), which the caller computes itself (e.g. on a worker pool). */
+/** extraPairColumns without the path features (graph/paths.ts), which the caller computes itself (e.g. on a worker pool). */
 export function behaviourPairColumns(
   b: BehaviourIndex,
   users: ArrayLike<number>,

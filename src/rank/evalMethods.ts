@@ -79,7 +79,7 @@ function rankMethod(name: string, variant: Variant, description: string): EvalMe
       const file = p.exported.card.variants[variant]?.file;
       const bytes = file ? p.exported.files.get(file) : undefined;
       if (!bytes) throw new Error(`${name}: variant ${variant} was refused at export: ${p.exported.refused[variant]}`);
-      const golden = { x: p.trained.golden.x, mlp: p.trained.golden.mlp, gbdt: p.trained.golden.gbdt };
+      const golden = p.trained.golden;
       const v = await validateVariant(variant, bytes, golden, `${name} (${variant})`);
       const scorer: ModelScorer = modelScorer({ variant, card: p.exported.card, session: v.session, maxGoldenDiff: v.maxGoldenDiff });
       const g = p.snap.graph;

@@ -1,10 +1,11 @@
 /**
- * Exports a trained ranker: the MLP as fp32 and INT8 ONNX graphs and the trees as a TreeEnsembleRegressor
- * graph, each validated against the trainer's forward pass on the golden batch before it is listed in the
+ * Exports a trained ranker: the MLP as fp32 and INT8 ONNX graphs, the trees as a TreeEnsembleRegressor
+ * graph and the blend of the INT8 MLP and the trees as one graph, each validated against the trainer's forward pass on the golden batch before it is listed in the
  * model card. A variant that fails is left out (and reported); when it is the one asked to be served, the
- * next variant that passed is served instead (fp32 MLP, then trees), so a bundle never lists an unchecked model.
+ * next variant that passed is served instead (fp32 MLP, then trees, then the INT8 MLP), so a bundle never lists an unchecked model.
  */
 import { PymkError } from '../core/errors.js';
+import { blendGraph } from './blendGraph.js';
 import { mlpGraph } from './mlpGraph.js';
 import { MODEL_FILES, REFERENCE, validateVariant, type ModelCard, type Variant } from './modelFiles.js';
 import { encodeModel } from './onnxModel.js';
@@ -27,12 +28,14 @@ export function exportGraphs(t: TrainedRanker): Record<Variant, Uint8Array> {
     mlp: encodeModel(mlpGraph(t.mlp, { variant: 'fp32', metadata })),
     'mlp-int8': encodeModel(mlpGraph(t.mlp, { variant: 'int8-static', calibration: t.calibration, metadata })),
     gbdt: encodeModel(treeGraph(t.gbdt, metadata)),
+    blend: encodeModel(blendGraph(t.mlp, t.calibration, t.gbdt, t.treeWeight, 'fp32', metadata)),
+    'blend-int8': encodeModel(blendGraph(t.mlp, t.calibration, t.gbdt, t.treeWeight, 'int8-static', metadata)),
   };
 }
 
 export async function exportModel(t: TrainedRanker, served: Variant, metrics: Record<string, unknown> = {}): Promise<ExportedModel> {
   const graphs = exportGraphs(t);
-  const golden = { x: t.golden.x, mlp: t.golden.mlp, gbdt: t.golden.gbdt };
+  const golden = t.golden;
   const card: ModelCard = { format: 1, schema: { id: SCHEMA_ID, features: [...FEATURE_NAMES] }, served, variants: {}, metrics };
   const files = new Map<string, Uint8Array>();
   const refused: Record<string, string> = {};

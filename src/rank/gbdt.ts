@@ -216,8 +216,8 @@ export function trainGbdt(data: TrainingSet, opts: GbdtOptions = GBDT_DEFAULTS, 
   }
 }
 
-/** Probabilities for rows × F raw feature rows (the flat evaluator). */
-export function gbdtForward(e: Ensemble, X: Float32Array, rows: number): Float32Array {
+/** Probabilities (or the logits: base + leaf sums) for rows × F raw feature rows (the flat evaluator). */
+export function gbdtForward(e: Ensemble, X: Float32Array, rows: number, output: 'probability' | 'logit' = 'probability'): Float32Array {
   const F = e.features;
   const out = new Float32Array(rows);
   const T = e.roots.length - 1;
@@ -229,7 +229,7 @@ export function gbdtForward(e: Ensemble, X: Float32Array, rows: number): Float32
       while (e.feature[i] >= 0) i = X[o + e.feature[i]] <= e.threshold[i] ? e.left[i] : e.right[i];
       s += e.value[i];
     }
-    out[r] = 1 / (1 + Math.exp(-(e.base + s)));
+    out[r] = output === 'logit' ? e.base + s : 1 / (1 + Math.exp(-(e.base + s)));
   }
   return out;
 }

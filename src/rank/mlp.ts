@@ -211,8 +211,8 @@ export function averageMlps(ps: MlpParams[]): MlpParams {
   return { sizes, mean: base.mean, invStd: base.invStd, weights, biases };
 }
 
-/** Probabilities for rows × F raw feature rows: the reference the ONNX graphs must match. */
-export function mlpForward(p: MlpParams, X: Float32Array, rows: number): Float32Array {
+/** Probabilities (or the logits) for rows × F raw feature rows: the reference the ONNX graphs must match. */
+export function mlpForward(p: MlpParams, X: Float32Array, rows: number, output: 'probability' | 'logit' = 'probability'): Float32Array {
   const F = p.sizes[0];
   const out = new Float32Array(rows);
   const B = 512;
@@ -226,7 +226,7 @@ export function mlpForward(p: MlpParams, X: Float32Array, rows: number): Float32
     }
     forwardBatch(p.sizes, p.weights, p.biases, acts, bs);
     const z = acts[acts.length - 1];
-    for (let i = 0; i < bs; i++) out[start + i] = 1 / (1 + Math.exp(-z[i]));
+    for (let i = 0; i < bs; i++) out[start + i] = output === 'logit' ? z[i] : 1 / (1 + Math.exp(-z[i]));
   }
   return out;
 }

@@ -15,18 +15,20 @@ export const MODEL_FILES = {
   onnx: (variant: string) => `model/${variant}.onnx`,
 } as const;
 
-/** The variants a bundle may carry: the MLP in fp32 and INT8, and the tree ensemble. */
-export const VARIANTS = ['mlp', 'mlp-int8', 'gbdt'] as const;
+/** The variants a bundle may carry: the MLP in fp32 and INT8, the tree ensemble, and the MLP (fp32 or INT8) and the trees blended. */
+export const VARIANTS = ['mlp', 'mlp-int8', 'gbdt', 'blend', 'blend-int8'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 /** Which trainer output each variant must reproduce, and how closely (max absolute difference). */
-export const REFERENCE: Record<Variant, { golden: 'mlp' | 'gbdt'; tolerance: number }> = {
+export const REFERENCE: Record<Variant, { golden: 'mlp' | 'gbdt' | 'blend'; tolerance: number }> = {
   mlp: { golden: 'mlp', tolerance: 1e-4 },
   'mlp-int8': { golden: 'mlp', tolerance: 0.15 },
   gbdt: { golden: 'gbdt', tolerance: 1e-4 },
+  blend: { golden: 'blend', tolerance: 1e-4 },
+  'blend-int8': { golden: 'blend', tolerance: 0.15 },
 };
 
-export const GOLDEN_COLUMNS = { x: 'float32', mlp: 'float32', gbdt: 'float32' } as const satisfies ColumnSpec;
+export const GOLDEN_COLUMNS = { x: 'float32', mlp: 'float32', gbdt: 'float32', blend: 'float32' } as const satisfies ColumnSpec;
 
 export interface ModelCard {
   format: 1;

@@ -50,6 +50,11 @@ export const FEATURES: readonly FeatureSpec[] = Object.freeze([
   { name: 'hpi', kind: 'value', default: 0, doc: 'common neighbours / the smaller degree (hub-promoted)' },
   { name: 'hdi', kind: 'value', default: 0, doc: 'common neighbours / the larger degree (hub-depressed)' },
   { name: 'ra3', kind: 'value', default: 0, doc: 'length-3 paths weighted by 1/(degree · degree) of their inner nodes (a 3-step random walk)' },
+  { name: 'p4', kind: 'log1p', default: 0, doc: 'walks of length 4 between the two (A⁴)' },
+  { name: 'ra4', kind: 'value', default: 0, doc: 'length-4 walks weighted by 1/(degree · degree · degree) of their inner nodes (a 4-step random walk)' },
+  { name: 'ch2', kind: 'value', default: 0, doc: 'CH2-L2 over the common neighbours: Σ (1 + links to other common neighbours) / (1 + links outside them and the pair)' },
+  { name: 'cn_links', kind: 'log1p', default: 0, doc: 'links among the common neighbours' },
+  { name: 'ra_ch', kind: 'value', default: 0, doc: 'Σ over the common neighbours of (1 + links to other common neighbours) / degree' },
 ] as const satisfies readonly FeatureSpec[]);
 
 export const FEATURE_NAMES: readonly string[] = FEATURES.map((f) => f.name);

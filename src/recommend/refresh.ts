@@ -23,7 +23,7 @@
 import { FailureTracker, type FailureReport } from '../core/failures.js';
 import { exclusionMask } from '../graph/exclusions.js';
 import { HEURISTIC_NAMES, type HeuristicName } from '../graph/heuristics.js';
-import { PathCounter, PATH_FEATURES, type PathFeature } from '../graph/paths.js';
+import { emptyPathColumns, PathCounter, PATH_FEATURES, type PathFeature } from '../graph/paths.js';
 import { subgraph } from '../graph/subgraph.js';
 import { twoHop, type TwoHopOptions } from '../graph/twoHop.js';
 import { SOURCE_CODES } from '../rank/schema.js';
@@ -80,21 +80,30 @@ export async function recomputeCandidates(store: OnlineStore, uid: number, param
 }
 
 /**
- * p3 and ra3 of the user's candidates (graph/paths.ts), exact on the live graph: the 2-paths come from the
- * friends' rows, each candidate's row is read, and so is every row of a user both a candidate and the user
- * reach (ra3 divides by its degree) — one more round trip.
+ * The path features of the user's candidates (graph/paths.ts), exact on the live graph. They need the rows
+ * of every user two steps from the user (the friends' rows name them; 3-step walks continue from their
+ * rows), the candidates' rows (read by the second 2-hop pass), and the rows of each candidate's neighbours
+ * that a 2- or 3-step walk reaches (ra3 and ra4 divide by their degrees): two more round trips.
  */
 async function pathFeatures(store: OnlineStore, rows: Map<number, Int32Array>, uid: number, cand: Int32Array): Promise<Record<PathFeature, Float32Array>> {
-  const reach = new Set<number>();
-  for (const a of rows.get(uid) ?? []) for (const b of rows.get(a) ?? []) reach.add(b);
-  const need = new Set<number>();
-  for (const v of cand) for (const b of rows.get(v) ?? []) if (reach.has(b) && !rows.has(b)) need.add(b);
-  const ids = [...need];
-  (await store.neighbors(ids)).forEach((r, i) => rows.set(ids[i], r));
+  const reach2 = new Set<number>();
+  for (const a of rows.get(uid) ?? []) for (const b of rows.get(a) ?? []) reach2.add(b);
+  await readRows(store, rows, [...reach2]);
+  const reach3 = new Set<number>();
+  for (const b of reach2) for (const c of rows.get(b) ?? []) reach3.add(c);
+  const need: number[] = [];
+  for (const v of cand) for (const c of rows.get(v) ?? []) if ((reach3.has(c) || reach2.has(c)) && !rows.has(c)) need.push(c);
+  await readRows(store, rows, need);
   const sub = subgraph(rows);
-  const out = { p3: new Float32Array(cand.length), ra3: new Float32Array(cand.length) };
+  const out = emptyPathColumns(cand.length);
   new PathCounter(sub.g).fill(sub.local(uid), Int32Array.from(cand, (v) => sub.local(v)), 0, cand.length, out);
   return out;
+}
+
+/** Reads the rows of `ids` not yet in `rows` (one round trip). */
+async function readRows(store: OnlineStore, rows: Map<number, Int32Array>, ids: number[]): Promise<void> {
+  const unread = [...new Set(ids)].filter((x) => !rows.has(x));
+  if (unread.length) (await store.neighbors(unread)).forEach((r, i) => rows.set(unread[i], r));
 }
 
 /** One pipeline 2-hop pass over a graph of `rows`, never offering `left` (nor ids `outside` says); ids are global. */

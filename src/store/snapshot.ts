@@ -12,7 +12,7 @@ export type { Adjacency };
 /**
  * Pair features from the activity log and reserved slots, stored after the heuristics: profile views each
  * way, impressions, rejections (dismissals and ignored invites, either way), embedding similarity, and the
- * candidate source code (0 = 2-hop, 1 = ANN, 2 = both), and the length-3 path features p3 and ra3
+ * candidate source code (0 = 2-hop, 1 = ANN, 2 = both), and the path features (graph/paths.ts: p3, ra3, p4, ra4, ch2, cn_links, ra_ch)
  * (src/graph/paths.ts). 0 where not computed. Defined in src/rank/schema.ts.
  */
 export const EXTRA_PAIR_FEATURES = ['views_out', 'views_in', 'impressions', 'rejections', 'emb_sim', 'source', ...PATH_FEATURES] as const;

@@ -1,10 +1,10 @@
-/** Length-3 path features against brute force over every path u–a–b–v. */
+/** Path and local-community features against brute force over every walk and every common neighbour. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
 import { EdgeBuilder } from '../../src/core/tables.js';
 import { buildGraph } from '../../src/graph/csr.js';
-import { pathFeatureColumns, PathCounter } from '../../src/graph/paths.js';
+import { pathFeatureColumns, PathCounter, PATH_FEATURES } from '../../src/graph/paths.js';
 import { balancedCuts, pathFeaturesParallel } from '../../src/graph/pathsParallel.js';
 
 test('p3 counts the paths u–a–b–v and ra3 weighs each by 1/(d_a d_b), for any candidate rows', () => {
@@ -59,11 +59,58 @@ test('pathFeaturesParallel equals pathFeatureColumns for any number of workers, 
   const want = pathFeatureColumns(g, users, offsets, cand);
   for (const workers of [1, 2, 3]) {
     const got = await pathFeaturesParallel(g, users, offsets, cand, { workers, minRows: 0 });
-    assert.deepEqual(Array.from(got.p3), Array.from(want.p3), `${workers} workers`);
-    assert.deepEqual(Array.from(got.ra3), Array.from(want.ra3), `${workers} workers`);
+    for (const f of PATH_FEATURES) assert.deepEqual(Array.from(got[f]), Array.from(want[f]), `${f}, ${workers} workers`);
   }
   const two = await pathFeaturesParallel(g, [7, 8], Int32Array.of(0, 2, 3), Int32Array.of(1, 2, 3), { workers: 4, minRows: 0 });
   const ref = pathFeatureColumns(g, [7, 8], Int32Array.of(0, 2, 3), Int32Array.of(1, 2, 3));
-  assert.deepEqual(Array.from(two.p3), Array.from(ref.p3));
+  for (const f of PATH_FEATURES) assert.deepEqual(Array.from(two[f]), Array.from(ref[f]), f);
   assert.deepEqual(balancedCuts(Int32Array.of(0, 0, 10, 10, 20), 4, 2), [0, 2, 4]);
+});
+
+test('p4 and ra4 count and weigh the 4-step walks u–a–b–c–v; ch2, cn_links and ra_ch follow the common neighbours\' links', () => {
+  const rng = new Rng(13);
+  const b = new EdgeBuilder();
+  for (let i = 0; i < 420; i++) {
+    const u = rng.int(60);
+    const v = rng.int(60);
+    if (u !== v) b.push(u, v, 0);
+  }
+  const g = buildGraph(60, b.finish());
+  const users = [0, 9, 33, 59];
+  const lists = users.map(() => Array.from({ length: 20 }, () => rng.int(60)));
+  const offsets = Int32Array.from([0, ...lists.map((_, i) => lists.slice(0, i + 1).flat().length)]);
+  const cand = Int32Array.from(lists.flat());
+  const got = pathFeatureColumns(g, users, offsets, cand);
+  const close = (a: number, e: number, what: string): void => assert.ok(Math.abs(a - e) <= 1e-5 * Math.max(1, Math.abs(e)), `${what}: ${a} vs ${e}`);
+  let withCn = 0;
+  let withLinks = 0;
+  users.forEach((u, i) => {
+    for (let p = offsets[i]; p < offsets[i + 1]; p++) {
+      const v = cand[p];
+      let walks = 0;
+      let weight = 0;
+      for (const a of g.neighbors(u)) for (const x of g.neighbors(a)) for (const c of g.neighbors(x)) if (g.hasEdge(c, v)) {
+        walks++;
+        weight += 1 / (g.degree(a) * g.degree(x) * g.degree(c));
+      }
+      assert.equal(got.p4[p], walks, `p4(${u}, ${v})`);
+      close(got.ra4[p], weight, `ra4(${u}, ${v})`);
+      const cn = [...g.neighbors(u)].filter((z) => g.hasEdge(z, v));
+      let ch2 = 0;
+      let links = 0;
+      let rach = 0;
+      for (const z of cn) {
+        const iz = cn.filter((y) => y !== z && g.hasEdge(z, y)).length;
+        ch2 += (1 + iz) / (1 + Math.max(0, g.degree(z) - iz - 2));
+        links += iz;
+        rach += (1 + iz) / g.degree(z);
+      }
+      close(got.ch2[p], ch2, `ch2(${u}, ${v})`);
+      assert.equal(got.cn_links[p], links / 2, `cn_links(${u}, ${v})`);
+      close(got.ra_ch[p], rach, `ra_ch(${u}, ${v})`);
+      if (cn.length > 0) withCn++;
+      if (links > 0) withLinks++;
+    }
+  });
+  assert.ok(withCn > 20 && withLinks > 5, `${withCn} pairs with common neighbours, ${withLinks} with links among them`);
 });

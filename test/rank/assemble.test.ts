@@ -144,5 +144,10 @@ function direct(inp: RankingInputs, i: number): Record<string, number> {
     hpi: f.cn[i] > 0 ? f.cn[i] / Math.min(u.degree[0], c.degree[i]) : 0,
     hdi: f.cn[i] > 0 ? f.cn[i] / Math.max(u.degree[0], c.degree[i]) : 0,
     ra3: f.ra3[i],
+    p4: Math.log1p(f.p4[i]),
+    ra4: f.ra4[i],
+    ch2: f.ch2[i],
+    cn_links: Math.log1p(f.cn_links[i]),
+    ra_ch: f.ra_ch[i],
   };
 }

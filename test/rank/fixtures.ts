@@ -3,7 +3,7 @@ import { Rng } from '../../src/core/rng.js';
 import { trainGbdt, GBDT_DEFAULTS } from '../../src/rank/gbdt.js';
 import { MLP_DEFAULTS, trainMlp, type TrainingSet } from '../../src/rank/mlp.js';
 import { FEATURE_COUNT } from '../../src/rank/schema.js';
-import { calibrateOn, type TrainedRanker } from '../../src/rank/train.js';
+import { blendForward, calibrateOn, type TrainedRanker } from '../../src/rank/train.js';
 import { mlpForward } from '../../src/rank/mlp.js';
 import { gbdtForward } from '../../src/rank/gbdt.js';
 
@@ -31,7 +31,8 @@ export function tinyRanker(seed = 1, hidden = [16, 8]): TrainedRanker {
     mlp,
     calibration: calibrateOn(mlp, train),
     gbdt,
-    golden: { x: g.X, mlp: mlpForward(mlp, g.X, g.rows), gbdt: gbdtForward(gbdt, g.X, g.rows) },
+    treeWeight: 0.5,
+    golden: { x: g.X, mlp: mlpForward(mlp, g.X, g.rows), gbdt: gbdtForward(gbdt, g.X, g.rows), blend: blendForward(mlp, gbdt, 0.5, g.X, g.rows) },
     metrics: {} as TrainedRanker['metrics'],
   };
 }

@@ -9,8 +9,10 @@ import { exportGraphs, exportModel } from '../../src/rank/export.js';
 import { gbdtForward } from '../../src/rank/gbdt.js';
 import { mlpForward } from '../../src/rank/mlp.js';
 import { mlpGraph } from '../../src/rank/mlpGraph.js';
+import { REFERENCE } from '../../src/rank/modelFiles.js';
 import { RankSession } from '../../src/rank/onnxRuntime.js';
 import { FEATURE_COUNT } from '../../src/rank/schema.js';
+import { blendForward } from '../../src/rank/train.js';
 import { syntheticSet, tinyRanker } from './fixtures.js';
 
 const t = tinyRanker(1);
@@ -36,16 +38,42 @@ test('the trainers learn the synthetic rule (AUC well above chance on fresh rows
   assert.ok(rocAuc(pos(g), neg(g)) > 0.9, `gbdt auc ${rocAuc(pos(g), neg(g))}`);
 });
 
-test('fp32 MLP and tree ONNX models match the trainer within 1e-4 on rows outside the golden batch', async () => {
+test('fp32 MLP, tree and fp32 blend ONNX models match the trainer within 1e-4 on rows outside the golden batch', async () => {
   for (const [variant, ref] of [
     ['mlp', mlpForward(t.mlp, check.X, check.rows)],
     ['gbdt', gbdtForward(t.gbdt, check.X, check.rows)],
+    ['blend', blendForward(t.mlp, t.gbdt, t.treeWeight, check.X, check.rows)],
   ] as const) {
     const s = await RankSession.load(graphs[variant], FEATURE_COUNT, variant);
     const got = await s.run(check.X, check.rows);
     assert.ok(maxDiff(got, ref) < 1e-4, `${variant}: max diff ${maxDiff(got, ref)}`);
     s.dispose();
   }
+});
+
+test('the blend graph is sigmoid(INT8 MLP logit + w × trees\' logit), within the INT8 tolerance of the trainer\'s blend', async () => {
+  const g = exportGraphs(t);
+  const run = async (v: keyof typeof g): Promise<Float32Array> => {
+    const s = await RankSession.load(g[v], FEATURE_COUNT, v);
+    const out = await s.run(check.X, check.rows);
+    s.dispose();
+    return out;
+  };
+  const [blend, i8, trees] = [await run('blend-int8'), await run('mlp-int8'), await run('gbdt')];
+  const logit = (p: number): number => Math.log(p / (1 - p));
+  let worst = 0;
+  let moved = 0;
+  for (let r = 0; r < check.rows; r++) {
+    const p = i8[r];
+    if (p < 1e-4 || p > 1 - 1e-4 || trees[r] < 1e-4 || trees[r] > 1 - 1e-4) continue; // logits of saturated probabilities are imprecise
+    const want = 1 / (1 + Math.exp(-(logit(p) + t.treeWeight * logit(trees[r]))));
+    worst = Math.max(worst, Math.abs(blend[r] - want));
+    if (Math.abs(blend[r] - p) > 0.01) moved++;
+  }
+  assert.ok(worst < 1e-4, `blend vs its parts: ${worst}`);
+  assert.ok(moved > 50, `the trees move ${moved} rows by more than 0.01`);
+  const ref = blendForward(t.mlp, t.gbdt, t.treeWeight, check.X, check.rows);
+  assert.ok(maxDiff(blend, ref) < REFERENCE['blend-int8'].tolerance, `blend vs trainer: ${maxDiff(blend, ref)}`);
 });
 
 test('INT8 MLP stays within tolerance of fp32: scores, top-20 agreement and AUC', async () => {
@@ -55,11 +83,12 @@ test('INT8 MLP stays within tolerance of fp32: scores, top-20 agreement and AUC'
   const i8 = await RankSession.load(g['mlp-int8'], FEATURE_COUNT, 'int8');
   const a = await f32.run(check.X, check.rows);
   const b = await i8.run(check.X, check.rows);
-  // Per-row error: most rows within 0.03 of fp32, none past 0.1 (the worst row grows with the feature
-  // count: 0.053 at 25 features on this fixture); the ranking criteria below are what serving needs.
+  // Per-row error: most rows within 0.04 of fp32, none past 0.1 (both grow with the feature count on this
+  // fixture, whose feature f spans 1 + f: at 25 features the worst row was 0.053, at 30 the p99 0.032); the
+  // ranking criteria below are what serving needs.
   const diffs = Array.from(a, (x, i) => Math.abs(x - b[i])).sort((x, y) => x - y);
   const p99 = diffs[Math.floor(0.99 * diffs.length)];
-  assert.ok(p99 < 0.03, `p99 diff ${p99}`);
+  assert.ok(p99 < 0.04, `p99 diff ${p99}`);
   assert.ok(maxDiff(a, b) < 0.1, `max diff ${maxDiff(a, b)}`);
   // Agreement per 200-row "request", as the server scores lists.
   let agree = 0;
@@ -99,7 +128,7 @@ test('weights that training left as float32 denormals are exported as 0 (ONNX Ru
 
 test('every variant passes export validation and the card lists it with its measured golden difference', async () => {
   const e = await exportModel(t, 'mlp-int8');
-  assert.deepEqual(Object.keys(e.card.variants).sort(), ['gbdt', 'mlp', 'mlp-int8']);
+  assert.deepEqual(Object.keys(e.card.variants).sort(), ['blend', 'blend-int8', 'gbdt', 'mlp', 'mlp-int8']);
   assert.deepEqual(e.refused, {});
   for (const v of Object.values(e.card.variants)) assert.ok(v!.maxGoldenDiff <= v!.tolerance);
 });
