@@ -81,12 +81,16 @@ log(`gbdt: ${SCALE_TREES} trees over ${big.rows} rows in ${gbdtSeconds.toFixed(1
 // 3. Scoring latency.
 const graphs = exportGraphs(ranker);
 const compareGraphs = exportGraphs(compare);
+// The served MLP is TRAIN_DEFAULTS.members networks side by side (train.ts): its width is theirs summed.
+const servedWidth = ranker.mlp.sizes.slice(1, -1).join('x');
 const models: Record<string, Uint8Array> = {
-  [`mlp ${MLP_DEFAULTS.hidden.join('x')} fp32`]: graphs.mlp,
-  [`mlp ${MLP_DEFAULTS.hidden.join('x')} int8`]: graphs['mlp-int8'],
+  [`mlp ${servedWidth} fp32`]: graphs.mlp,
+  [`mlp ${servedWidth} int8`]: graphs['mlp-int8'],
   [`mlp ${compareName} fp32`]: compareGraphs.mlp,
   [`mlp ${compareName} int8`]: compareGraphs['mlp-int8'],
   [`gbdt ${GBDT_DEFAULTS.trees} trees (ORT)`]: graphs.gbdt,
+  [`blend (mlp ${servedWidth} fp32 + trees)`]: graphs.blend,
+  [`blend-int8 (mlp ${servedWidth} int8 + trees)`]: graphs['blend-int8'],
 };
 const latency: { model: string; threads: number; p50: number; p99: number }[] = [];
 for (const threads of [1, 2]) {
@@ -103,7 +107,7 @@ const asm = await assemblyLatency();
 // 4. INT8 vs fp32 on the validation rows.
 const accuracy: Record<string, unknown>[] = [];
 for (const [label, g] of [
-  [MLP_DEFAULTS.hidden.join('x'), graphs],
+  [servedWidth, graphs],
   [compareName, compareGraphs],
 ] as const) {
   const a = await RankSession.load(g.mlp, F, 'fp32');
@@ -217,9 +221,13 @@ function markdown(r: typeof result): string {
     ...[...new Set(r.latencyMs.map((x) => x.model))].map((m) => row([m, lat(m, 1)?.p50 ?? '–', lat(m, 1)?.p99 ?? '–', lat(m, 2)?.p50 ?? '–', lat(m, 2)?.p99 ?? '–'])),
     row(['feature assembly (JS)', r.assemblyMs.p50, r.assemblyMs.p99, '', '']),
     '',
-    ...[MLP_DEFAULTS.hidden.join('x'), compareName].map((wd) => {
+    ...[servedWidth, compareName].map((wd) => {
       const ratio = (th: number): string => ((lat(`mlp ${wd} fp32`, th)?.p50 ?? NaN) / (lat(`mlp ${wd} int8`, th)?.p50 ?? NaN)).toFixed(2);
       return `- MLP ${wd}: INT8 is **${ratio(1)}×** faster than fp32 at p50 with 1 thread, ${ratio(2)}× with 2 (same run, requests interleaved)`;
+    }),
+    ...[1, 2].map((th) => {
+      const b = lat(`blend-int8 (mlp ${servedWidth} int8 + trees)`, th)?.p50 ?? NaN;
+      return `- blend-int8 (served by default) ÷ mlp int8 at p50, ${th} thread${th > 1 ? 's' : ''}: **${(b / (lat(`mlp ${servedWidth} int8`, th)?.p50 ?? NaN)).toFixed(2)}×**; ÷ the trees alone ${(b / (lat(`gbdt ${GBDT_DEFAULTS.trees} trees (ORT)`, th)?.p50 ?? NaN)).toFixed(2)}×`;
     }),
     '',
     '## INT8 against fp32 (validation rows; agreement per 1,000-row request)',

@@ -7,6 +7,7 @@
  * validation users, next to AA on the same lists).
  *
  *   node dist/bench/servedRecall.js [--seeds 1,2,3] [--graphs ego-facebook,musae-facebook,...] [--pipeline "--no-embed"] [--tag NAME]
+ *   node dist/bench/servedRecall.js --render bench/results/served-recall.json   (rewrites the .md from a run's JSON)
  *
  * Writes bench/results/served-recall[-TAG].{json,md}.
  */
@@ -15,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { machine, type Machine } from './lib/machine.js';
+import { chooseServed, type TrainedRanker } from '../src/rank/train.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, def: string): string => {
@@ -55,16 +57,22 @@ interface Row {
   pipelineSeconds: number;
   stageSeconds: Record<string, number>;
   manifestValid: unknown;
+  /** The variant the rank stage served (absent in runs before it was recorded: chooseServed on manifestValid). */
+  servedVariant?: string;
 }
 
 const seeds = flag('seeds', '1,2,3').split(',').map(Number);
 const graphs = flag('graphs', Object.keys(GRAPHS).join(',')).split(',');
 const pipelineExtra = flag('pipeline', '').split(' ').filter(Boolean);
 const tag = flag('tag', '');
-const rows: Row[] = [];
+const render = flag('render', '');
+const previous = render ? (JSON.parse(readFileSync(render, 'utf8')) as { command: string; machine: Machine; rows: Row[] }) : null;
+const rows: Row[] = previous?.rows ?? [];
 const work = mkdtempSync(join(tmpdir(), 'pymk-served-'));
-const m: Machine = machine();
+const m: Machine = previous?.machine ?? machine();
 try {
+  if (previous) graphs.splice(0, graphs.length, ...new Set(rows.map((r) => r.graph)));
+  else
   for (const graph of graphs) {
     const src = GRAPHS[graph];
     if (!src) throw new Error(`unknown graph ${graph}; known: ${Object.keys(GRAPHS).join(', ')}`);
@@ -85,7 +93,8 @@ try {
         const x = r.methods.find((mm) => mm.method === name)!;
         return { recall20: round(x.ranking.recall[20]), ndcg20: round(x.ranking.ndcg[20]), meanList: round(x.meanListLength) };
       };
-      const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as { stages: { name: string; ms: number; metrics: { valid?: unknown } }[] };
+      const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as { stages: { name: string; ms: number; metrics: { valid?: unknown; served?: string } }[] };
+      const rank = manifest.stages.find((s) => s.name === 'rank');
       const row: Row = {
         graph,
         seed,
@@ -95,7 +104,8 @@ try {
         missing: r.missing,
         pipelineSeconds: round(pipelineSeconds, 1),
         stageSeconds: Object.fromEntries(manifest.stages.map((s) => [s.name, round(s.ms / 1000, 1)])),
-        manifestValid: manifest.stages.find((s) => s.name === 'rank')?.metrics.valid ?? null,
+        manifestValid: rank?.metrics.valid ?? null,
+        servedVariant: rank?.metrics.served ?? 'aa',
       };
       row.ratio = round(row.served.recall20 / row.aa.recall20, 3);
       rows.push(row);
@@ -112,7 +122,17 @@ function round(x: number, d = 4): number {
   return Math.round(x * f) / f;
 }
 
-const command = `node dist/bench/servedRecall.js ${argv.join(' ')}`.trim();
+const command = previous?.command ?? `node dist/bench/servedRecall.js ${argv.join(' ')}`.trim();
+const seedsRun = previous ? [...new Set(rows.map((r) => r.seed))] : seeds;
+type Valid = TrainedRanker['metrics']['valid'];
+/** The served model's validation Recall@20 (MLP, trees or blend; AA when no model) and the variant's name. */
+function servedValid(r: Row): { variant: string; recall20: number; aa: number } | null {
+  const v = r.manifestValid as Partial<Valid> | null;
+  if (!v?.aa) return null;
+  const variant = r.servedVariant ?? (v.mlp && v.gbdt && v.blend ? chooseServed(v as Valid) : 'mlp-int8');
+  const metrics = variant.startsWith('blend') ? v.blend : variant === 'gbdt' ? v.gbdt : variant === 'aa' ? v.aa : v.mlp;
+  return metrics ? { variant, recall20: metrics.recall20, aa: v.aa.recall20 } : null;
+}
 const byGraph = graphs.map((g) => {
   const rs = rows.filter((r) => r.graph === g);
   const ratios = rs.map((r) => r.ratio);
@@ -122,18 +142,22 @@ const byGraph = graphs.map((g) => {
 const md = [
   `# Served Recall@20 vs Adamic-Adar${tag ? ` (${tag})` : ''}`,
   '',
-  `- protocol: random 10% of the edges hidden (seeds ${seeds.join(', ')}), 1,000 query users with hidden edges, Recall@20 and NDCG@20 of`,
+  `- protocol: random 10% of the edges hidden (seeds ${seedsRun.join(', ')}), 1,000 query users with hidden edges, Recall@20 and NDCG@20 of`,
   '  the hidden edges among `pymk recommend --limit 20` (default scorer, business rules on) vs Adamic-Adar on the same training',
   '  graph with the tie rule (higher score, then lower mix(id), then lower id)',
-  `- pipeline: \`pymk pipeline --connections train.csv ${pipelineExtra.join(' ')}\`${pipelineExtra.length ? '' : '(defaults)'}`,
+  `- pipeline: \`${['pymk pipeline --connections train.csv', ...pipelineExtra].join(' ')}\`${pipelineExtra.length ? '' : ' (defaults)'}`,
   `- command: \`${command}\``,
   `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, SIMD ${m.simd.join(' ') || 'none listed'}, node ${m.node}, load ${m.loadAverage.join(' ')}; ${m.at}`,
   '',
-  '| graph | seed | served R@20 | AA R@20 | served / AA | served NDCG@20 | AA NDCG@20 | mean list | pipeline s | manifest valid R@20 (MLP / AA) |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  'The last two columns: the manifest\'s validation Recall@20 of the served model (and AA on the same validation lists), and',
+  'that figure ÷ the served Recall@20 the protocol measures (issue #13 asks for 0.9–1.1).',
+  '',
+  '| graph | seed | served R@20 | AA R@20 | served / AA | served NDCG@20 | AA NDCG@20 | mean list | pipeline s | served model | manifest valid R@20 (model / AA) | valid ÷ served |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|',
   ...rows.map((r) => {
-    const v = r.manifestValid as { mlp?: { recall20: number }; aa?: { recall20: number } } | null;
-    return `| ${r.graph} | ${r.seed} | ${r.served.recall20} | ${r.aa.recall20} | ${r.ratio} | ${r.served.ndcg20} | ${r.aa.ndcg20} | ${r.served.meanList} | ${r.pipelineSeconds} | ${v?.mlp ? `${v.mlp.recall20} / ${v.aa?.recall20}` : '–'} |`;
+    const v = servedValid(r);
+    const cells = v ? [v.variant, `${v.recall20} / ${v.aa}`, round(v.recall20 / r.served.recall20, 3)] : ['–', '–', '–'];
+    return `| ${r.graph} | ${r.seed} | ${r.served.recall20} | ${r.aa.recall20} | ${r.ratio} | ${r.served.ndcg20} | ${r.aa.ndcg20} | ${r.served.meanList} | ${r.pipelineSeconds} | ${cells.join(' | ')} |`;
   }),
   '',
   '| graph | served / AA per seed | mean | min | target ≥ 1.05 |',
@@ -142,8 +166,8 @@ const md = [
   '',
 ].join('\n');
 mkdirSync('bench/results', { recursive: true });
-const base = `bench/results/served-recall${tag ? `-${tag}` : ''}`;
-writeFileSync(`${base}.json`, JSON.stringify({ command, machine: m, rows, byGraph }, null, 2) + '\n');
+const base = render ? render.replace(/\.json$/, '') : `bench/results/served-recall${tag ? `-${tag}` : ''}`;
+if (!render) writeFileSync(`${base}.json`, JSON.stringify({ command, machine: m, rows, byGraph }, null, 2) + '\n');
 writeFileSync(`${base}.md`, md);
 process.stdout.write(md);
 

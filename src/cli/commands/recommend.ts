@@ -16,7 +16,7 @@ export const recommendCommand: CommandModule = {
       .option('--user <id>', 'one user id (as in the input data)')
       .option('--users <file>', 'a file with one user id per line')
       .option('--limit <k>', 'recommendations per user', intOption('--limit', 1), 10)
-      .option('--scorer <name>', "ranking: 'auto' (the bundle's model if it has one), 'model', 'mlp', 'mlp-int8', 'gbdt', or a heuristic ('stored', 'aa', …); default PYMK_SCORER, else auto")
+      .option('--scorer <name>', "ranking: 'auto' (the bundle's model if it has one), 'model', 'blend-int8', 'blend', 'mlp', 'mlp-int8', 'gbdt', or a heuristic ('stored', 'aa', …); default PYMK_SCORER, else auto")
       .action(async (o: { bundle: string; user?: string; users?: string; limit: number; scorer?: string }) => {
         if (!o.user === !o.users) throw new PymkError('PYMK_BAD_PARAM', 'pass exactly one of --user ID or --users FILE');
         const users = o.user ? [o.user] : (await readFile(o.users!, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);

@@ -31,7 +31,7 @@ export const serveCommand: CommandModule = {
       .option('--host <host>', 'address to listen on (env PYMK_HOST)')
       .option('--port <port>', 'port to listen on (env PYMK_PORT)', intOption('--port'))
       .option('--store <url>', 'online store URL (env PYMK_STORE)')
-      .option('--scorer <name>', "ranking: auto (the bundle's model, else the stored score), model, mlp, mlp-int8, gbdt or a heuristic (env PYMK_SCORER)")
+      .option('--scorer <name>', "ranking: auto (the bundle's model, else the stored score), model, blend-int8, blend, mlp, mlp-int8, gbdt or a heuristic (env PYMK_SCORER)")
       .option('--keys-file <file>', 'API keys file (pymk keys create); auth is on when it is set (env PYMK_KEYS_FILE)')
       .option('--events <url>', 'event log POST /v1/events appends to: memory:// (default), redis-streams://host:6379?stream=events, nats://host:4222 (env PYMK_EVENT_LOG)')
       .option('--invalidate', 'run the invalidator in this process: apply the log\'s events to the store (env PYMK_INVALIDATE; always on for memory://)')
