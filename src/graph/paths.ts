@@ -111,13 +111,17 @@ export class PathCounter {
         const c = targets[j];
         candNbr[c] = 1;
         if (friend[c]) cn.push(c);
+        // A node reached by a walk has degree ≥ 1 in a whole graph; in a partial one (the refresher's, when a
+        // row changed between its reads) it may not: its terms are left out rather than made infinite.
+        const dc = deg(c);
+        if (dc === 0) continue;
         if (w3[c] !== 0) {
           p4 += w3[c];
-          ra4 += r3[c] / deg(c);
+          ra4 += r3[c] / dc;
         }
         if (w2[c] === 0) continue;
         p3 += w2[c];
-        ra3 += r2[c] / deg(c);
+        ra3 += r2[c] / dc;
       }
       let ch2 = 0;
       let links = 0;
@@ -128,6 +132,7 @@ export class PathCounter {
         const at = friendAt[z];
         for (let q = triOffsets[at]; q < triOffsets[at + 1]; q++) iz += candNbr[triTargets[q]];
         const dz = deg(z);
+        if (dz === 0) continue; // as above: only in a partial graph
         ch2 += (1 + iz) / (1 + Math.max(0, dz - iz - 2));
         links += iz;
         rach += (1 + iz) / dz;

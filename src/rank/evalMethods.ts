@@ -115,6 +115,7 @@ function rankMethod(name: string, variant: Variant, description: string): EvalMe
   };
 }
 
+registerMethod(rankMethod('rank-blend-int8', 'blend-int8', 'learned ranker: INT8 MLP + trees blended (the default), ONNX, over 2-hop candidates'));
 registerMethod(rankMethod('rank-mlp-int8', 'mlp-int8', 'learned ranker: MLP, INT8 ONNX, over 2-hop candidates'));
 registerMethod(rankMethod('rank-mlp', 'mlp', 'learned ranker: MLP, fp32 ONNX, over 2-hop candidates'));
 registerMethod(rankMethod('rank-gbdt', 'gbdt', 'learned ranker: gradient-boosted trees, ONNX, over 2-hop candidates'));

@@ -1,8 +1,9 @@
 /**
  * Exports a trained ranker: the MLP as fp32 and INT8 ONNX graphs, the trees as a TreeEnsembleRegressor
- * graph and the blend of the INT8 MLP and the trees as one graph, each validated against the trainer's forward pass on the golden batch before it is listed in the
- * model card. A variant that fails is left out (and reported); when it is the one asked to be served, the
- * next variant that passed is served instead (fp32 MLP, then trees, then the INT8 MLP), so a bundle never lists an unchecked model.
+ * graph, and the blend of the MLP (fp32 and INT8) and the trees as one graph each, every one validated
+ * against the trainer's forward pass on the golden batch before it is listed in the model card. A variant
+ * that fails is left out (and reported); when it is the one asked to be served, the nearest variant that
+ * passed is served instead (FALLBACK), so a bundle never lists an unchecked model.
  */
 import { PymkError } from '../core/errors.js';
 import { blendGraph } from './blendGraph.js';
@@ -33,6 +34,15 @@ export function exportGraphs(t: TrainedRanker): Record<Variant, Uint8Array> {
   };
 }
 
+/** What is served when a variant fails its check: the same model at the other precision first, then the closest. */
+export const FALLBACK: Record<Variant, Variant[]> = {
+  'blend-int8': ['blend', 'mlp-int8', 'mlp', 'gbdt'],
+  blend: ['blend-int8', 'mlp', 'mlp-int8', 'gbdt'],
+  'mlp-int8': ['mlp', 'blend-int8', 'blend', 'gbdt'],
+  mlp: ['mlp-int8', 'blend', 'blend-int8', 'gbdt'],
+  gbdt: ['blend', 'blend-int8', 'mlp', 'mlp-int8'],
+};
+
 export async function exportModel(t: TrainedRanker, served: Variant, metrics: Record<string, unknown> = {}): Promise<ExportedModel> {
   const graphs = exportGraphs(t);
   const golden = t.golden;
@@ -52,7 +62,7 @@ export async function exportModel(t: TrainedRanker, served: Variant, metrics: Re
   }
   if (!card.variants[served]) {
     // The requested variant failed its check: serve the next one that passed rather than none.
-    const fallback = (['mlp', 'gbdt', 'mlp-int8'] as Variant[]).find((v) => card.variants[v]);
+    const fallback = FALLBACK[served].find((v) => card.variants[v]);
     if (!fallback) throw new PymkError('PYMK_MODEL_INVALID', `no variant passed validation: ${JSON.stringify(refused)}`);
     card.served = fallback;
   }

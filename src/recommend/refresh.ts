@@ -125,7 +125,8 @@ interface TwoHopList {
 /** Features the refresh computes on the live graph; the others are carried over from the old list. */
 const LIVE_FEATURES: readonly (HeuristicName | PathFeature)[] = [...HEURISTIC_NAMES, ...PATH_FEATURES];
 const LIVE = new Set<PairFeature>(LIVE_FEATURES);
-const HEURISTICS = new Set<PairFeature>(HEURISTIC_NAMES);
+/** Columns computed over the common neighbours: 0 for a pair that has none. */
+const OVER_COMMON_NEIGHBOURS = new Set<PairFeature>([...HEURISTIC_NAMES, 'ch2', 'cn_links', 'ra_ch']);
 
 /** The 2-hop list, heuristics from the 2-hop pass, other columns carried from the old list, old ANN-only entries after. */
 function withCarriedFeatures(inputs: RankingInputs, fresh: TwoHopList, left: ReadonlySet<number>): StoredCandidates {
@@ -155,8 +156,9 @@ function withCarriedFeatures(inputs: RankingInputs, fresh: TwoHopList, left: Rea
     const r = m + j;
     ids[r] = old!.ids[o];
     score[r] = old!.score[o];
-    // Not within two hops now: no common neighbours; the other columns (path counts included) as they were.
-    for (const f of PAIR_FEATURES) features[f][r] = HEURISTICS.has(f) ? 0 : old!.features[f][o];
+    // Not within two hops now: no common neighbours (so none of the columns over them); the others (walk counts
+    // included) as they were.
+    for (const f of PAIR_FEATURES) features[f][r] = OVER_COMMON_NEIGHBOURS.has(f) ? 0 : old!.features[f][o];
   });
   return { ids, score, features };
 }

@@ -150,6 +150,16 @@ test('when the variant asked to be served fails validation, the next one that pa
     assert.equal(e.card.served, 'mlp');
     assert.equal(e.card.variants['mlp-int8'], undefined);
     assert.match(e.refused['mlp-int8'], /golden batch differs/);
+    // The default, the INT8 blend, falls back to the fp32 blend (the same model), not to another one.
+    const savedBlend = REFERENCE['blend-int8'].tolerance;
+    REFERENCE['blend-int8'].tolerance = 0;
+    try {
+      const b = await exportModel(t, 'blend-int8');
+      assert.equal(b.card.served, 'blend');
+      assert.match(b.refused['blend-int8'], /golden batch differs/);
+    } finally {
+      REFERENCE['blend-int8'].tolerance = savedBlend;
+    }
   } finally {
     REFERENCE['mlp-int8'].tolerance = saved;
   }

@@ -13,7 +13,7 @@ import { DEFAULT_KS, DEFAULT_METHODS, SPLITS, runEval, type EvalResult } from '.
 import { scoreServed, SPLIT_FILES, writeSplit } from '../../eval/served.js';
 import { getMethod, methodNames } from '../../eval/methods.js';
 import '../../embed/evalMethods.js'; // registers 'embed' and '2hop+embed'
-import '../../rank/evalMethods.js'; // registers rank-mlp-int8, rank-mlp, rank-gbdt
+import '../../rank/evalMethods.js'; // registers rank-blend-int8, rank-mlp-int8, rank-mlp, rank-gbdt
 import { formatMarkdown, toReport } from '../../eval/report.js';
 import { intOption, type CommandModule } from '../command.js';
 import { addSourceOptions, sourcePath, type SourceFlags } from './dataSource.js';

@@ -3,8 +3,8 @@
  *
  * `pair-features` (stages/pairFeatures.ts): the log-derived pair features of every stored candidate.
  *
- * `rank`: builds training examples from the logs with a time cut (src/rank/examples.ts), trains the MLP and
- * the tree ensemble, exports fp32 and INT8 MLP and tree ONNX files with a golden batch and a model card
+ * `rank`: builds training examples from the logs with a time cut (src/rank/examples.ts), trains the MLPs and
+ * the tree ensemble, exports fp32 and INT8 MLP, tree and blend ONNX files with a golden batch and a model card
  * into `model/`, each validated against the trainer before it is listed. The `lists` stage after it ranks
  * the static lists with the served model.
  */
@@ -58,10 +58,10 @@ export function rankStage(params: RankParams = RANK_DEFAULTS): Stage {
       const trained = trainRanker(ex, params.train, (s) => ctx.log(s));
       const metrics = { examples: ex.labels, examplesSeconds: Math.round(examplesSeconds * 100) / 100, ...trained.metrics };
       const v = trained.metrics.valid;
-      ctx.log(`validation on the served lists, Recall@20: mlp ${v.mlp.recall20}, gbdt ${v.gbdt.recall20}, AA ${v.aa.recall20}`);
+      ctx.log(`validation on the served lists, Recall@20: blend ${v.blend.recall20}, mlp ${v.mlp.recall20}, gbdt ${v.gbdt.recall20}, AA ${v.aa.recall20}`);
       const choice = params.served === 'auto' ? chooseServed(v) : params.served;
       if (choice === 'aa') {
-        ctx.log('neither model beats Adamic-Adar on the validation lists: no model (lists and serving use the stored AA score)');
+        ctx.log('no model beats Adamic-Adar on the validation lists: no model (lists and serving use the stored AA score)');
         return { ...metrics, skipped: 'no model beats AA on the validation lists', served: 'aa', requested: params.served };
       }
       const exported = await exportModel(trained, choice, metrics);
