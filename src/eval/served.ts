@@ -27,7 +27,8 @@ export const SPLIT_FILES = { train: 'train.csv', hidden: 'hidden.csv', users: 'u
 interface SplitMeta {
   dataset: string;
   split: EvalResult['split'];
-  counts: { users: number; trainEdges: number; hiddenEdges: number; queryUsers: number; eligibleQueryUsers: number };
+  /** hiddenEdges: the held-out edges between users with training connections (hidden.csv); coldHiddenEdges: the others, left out. */
+  counts: { users: number; trainEdges: number; hiddenEdges: number; coldHiddenEdges?: number; queryUsers: number; eligibleQueryUsers: number };
 }
 
 /** Writes the protocol's split of `world` into `dir`; returns what split.json records. */
@@ -48,7 +49,7 @@ export async function writeSplit(world: World, name: string, dir: string, opts: 
   const meta: SplitMeta = {
     dataset: name,
     split: { kind: p.kind, testFrac: opts.testFrac ?? 0.1, cut: p.split.cut ?? null, keepConnected: opts.keepConnected ?? false, seed: opts.seed ?? 1, notes: p.split.notes, ...(p.fallback && { fallback: p.fallback }) },
-    counts: { users: n, trainEdges: t.count, hiddenEdges: h.count, queryUsers: p.queries.length, eligibleQueryUsers: p.eligible.length },
+    counts: { users: n, trainEdges: t.count, hiddenEdges: h.count, coldHiddenEdges: p.split.test.count - h.count, queryUsers: p.queries.length, eligibleQueryUsers: p.eligible.length },
   };
   await writeFile(join(dir, SPLIT_FILES.meta), JSON.stringify(meta, null, 2) + '\n');
   return meta;

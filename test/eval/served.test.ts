@@ -17,11 +17,16 @@ async function split(t: { after: (f: () => void) => void }): Promise<string> {
   const rng = new Rng(5);
   const lines = ['src,dst'];
   for (let u = 0; u < 200; u++) for (let v = u + 1; v < 200; v++) if (rng.chance(Math.floor(u / 20) === Math.floor(v / 20) ? 0.35 : 0.01)) lines.push(`user${u},user${v}`);
+  // Leaves with one connection: when it is hidden, the leaf has none left to train on (a cold user).
+  for (let l = 0; l < 60; l++) lines.push(`user${l % 200},leaf${l}`);
   writeFileSync(join(dir, 'edges.csv'), lines.join('\n') + '\n');
   const w = await loadDataset(join(dir, 'edges.csv'));
   const meta = await writeSplit(w, 'communities', join(dir, 'split'), { seed: 3, users: 50 });
   assert.equal(meta.split.kind, 'random');
   assert.equal(meta.counts.queryUsers, 50);
+  // Every edge is a training edge, a hidden one, or a hidden one left out because an endpoint went cold.
+  assert.equal(meta.counts.trainEdges + meta.counts.hiddenEdges + meta.counts.coldHiddenEdges!, lines.length - 1);
+  assert.ok(meta.counts.coldHiddenEdges! > 0, 'some leaves lose their only connection');
   return join(dir, 'split');
 }
 

@@ -3,23 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
 import { EdgeBuilder } from '../../src/core/tables.js';
-import { buildGraph } from '../../src/graph/csr.js';
+import { buildGraph, type Graph } from '../../src/graph/csr.js';
 import { pathFeatureColumns, PathCounter, PATH_FEATURES } from '../../src/graph/paths.js';
 import { balancedCuts, pathFeaturesParallel } from '../../src/graph/pathsParallel.js';
 
 test('p3 counts the paths u–a–b–v and ra3 weighs each by 1/(d_a d_b), for any candidate rows', () => {
-  const rng = new Rng(11);
-  const b = new EdgeBuilder();
-  for (let i = 0; i < 500; i++) {
-    const u = rng.int(80);
-    const v = rng.int(80);
-    if (u !== v) b.push(u, v, 0);
-  }
-  const g = buildGraph(80, b.finish());
-  const users = [0, 5, 17, 42, 79];
-  const lists = users.map(() => Array.from({ length: 25 }, () => rng.int(80)));
-  const offsets = Int32Array.from([0, ...lists.map((_, i) => lists.slice(0, i + 1).flat().length)]);
-  const cand = Int32Array.from(lists.flat());
+  const { g, users, offsets, cand } = fixture(80, 500, 11, [0, 5, 17, 42, 79], 25);
   const counter = new PathCounter(g);
   const got = pathFeatureColumns(g, users, offsets, cand, counter);
   let nonZero = 0;
@@ -68,18 +57,7 @@ test('pathFeaturesParallel equals pathFeatureColumns for any number of workers, 
 });
 
 test('p4 and ra4 count and weigh the 4-step walks u–a–b–c–v; ch2, cn_links and ra_ch follow the common neighbours\' links', () => {
-  const rng = new Rng(13);
-  const b = new EdgeBuilder();
-  for (let i = 0; i < 420; i++) {
-    const u = rng.int(60);
-    const v = rng.int(60);
-    if (u !== v) b.push(u, v, 0);
-  }
-  const g = buildGraph(60, b.finish());
-  const users = [0, 9, 33, 59];
-  const lists = users.map(() => Array.from({ length: 20 }, () => rng.int(60)));
-  const offsets = Int32Array.from([0, ...lists.map((_, i) => lists.slice(0, i + 1).flat().length)]);
-  const cand = Int32Array.from(lists.flat());
+  const { g, users, offsets, cand } = fixture(60, 420, 13, [0, 9, 33, 59], 20);
   const got = pathFeatureColumns(g, users, offsets, cand);
   const close = (a: number, e: number, what: string): void => assert.ok(Math.abs(a - e) <= 1e-5 * Math.max(1, Math.abs(e)), `${what}: ${a} vs ${e}`);
   let withCn = 0;
@@ -114,3 +92,18 @@ test('p4 and ra4 count and weigh the 4-step walks u–a–b–c–v; ch2, cn_lin
   });
   assert.ok(withCn > 20 && withLinks > 5, `${withCn} pairs with common neighbours, ${withLinks} with links among them`);
 });
+
+/** A seeded random graph of `m` draws over `n` users (self-loops skipped) and `perUser` random candidates for each of `users`. */
+function fixture(n: number, m: number, seed: number, users: number[], perUser: number): { g: Graph; users: number[]; offsets: Int32Array; cand: Int32Array } {
+  const rng = new Rng(seed);
+  const b = new EdgeBuilder();
+  for (let i = 0; i < m; i++) {
+    const u = rng.int(n);
+    const v = rng.int(n);
+    if (u !== v) b.push(u, v, 0);
+  }
+  const g = buildGraph(n, b.finish());
+  const lists = users.map(() => Array.from({ length: perUser }, () => rng.int(n)));
+  const offsets = Int32Array.from([0, ...lists.map((_, i) => lists.slice(0, i + 1).flat().length)]);
+  return { g, users, offsets, cand: Int32Array.from(lists.flat()) };
+}

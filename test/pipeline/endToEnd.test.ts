@@ -27,10 +27,10 @@ import { FLAG_BANNED, FLAG_DEACTIVATED } from '../../src/core/tables.js';
 import type { Snapshot } from '../../src/store/snapshot.js';
 import { fakeTime } from '../helpers/fakeTime.js';
 
-// A quick ranker (few epochs and trees): the stages and their hand-offs are under test here, not the model.
+// A quick ranker (few epochs and trees), served as the default variant (the blend): the stages and their hand-offs are under test here, not the model.
 const PARAMS = {
   ...PIPELINE_DEFAULTS,
-  rank: { ...RANK_DEFAULTS, served: 'mlp-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 100 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 10 } } },
+  rank: { ...RANK_DEFAULTS, served: 'blend-int8' as const, train: { ...RANK_DEFAULTS.train, mlp: { ...RANK_DEFAULTS.train.mlp, epochs: 1, minSteps: 100 }, gbdt: { ...RANK_DEFAULTS.train.gbdt, trees: 10 } } },
 };
 let root = '';
 let data = '';
@@ -170,7 +170,7 @@ test('stored candidates are at distance exactly 2 and never deactivated or banne
 test('static lists obey the rules and equal what the online core returns for the same user', async () => {
   // The lists were ranked by the bundle's model; the online core with the same scorer must agree.
   const scorer = await selectScorer('auto', await openBundle(bundle));
-  assert.equal(scorer.name, 'model:mlp-int8');
+  assert.equal(scorer.name, 'model:blend-int8');
   const core = coreFor(new MemoryStore(snap), loadConfig({}, {}), scorer);
   const lists = snap.lists!;
   let nonEmpty = 0;

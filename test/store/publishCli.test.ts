@@ -61,4 +61,7 @@ test('pymk publish, then pymk recommend from Redis equals the embedded store', {
   assert.equal(lines.length, 40);
   assert.ok(lines.filter((l) => (l.recommendations?.length ?? 0) > 0).length >= 30, 'most users get recommendations');
   assert.equal(fromRedis, fromMemory);
+  // stderr names the scorer, so two runs with different --scorer can be told apart.
+  const named = await run(process.execPath, [CLI, 'recommend', '--bundle', bundle, '--user', 'u0', '--scorer', 'aa'], { env: { ...process.env, PYMK_STORE: 'memory://' } });
+  assert.match(named.stderr, /1 user, ranked by \S*aa/);
 });

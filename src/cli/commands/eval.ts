@@ -100,7 +100,7 @@ export const evalCommand: CommandModule = {
           if (meta.split.fallback) console.error(`pymk eval: ${meta.split.fallback}`);
           const d = f.writeSplit;
           console.log(
-            `${meta.split.kind} split (seed ${meta.split.seed}): ${meta.counts.trainEdges} training edges, ${meta.counts.hiddenEdges} hidden, ${meta.counts.queryUsers} query users, in ${d}. Next:\n` +
+            `${meta.split.kind} split (seed ${meta.split.seed}): ${meta.counts.trainEdges} training edges, ${meta.counts.hiddenEdges} hidden${cold(meta.counts.coldHiddenEdges)}, ${meta.counts.queryUsers} query users, in ${d}. Next:\n` +
               `  pymk pipeline --connections ${join(d, SPLIT_FILES.train)} --out BUNDLE\n` +
               `  pymk recommend --bundle BUNDLE --users ${join(d, SPLIT_FILES.users)} --limit 20 > recs.jsonl\n` +
               `  pymk eval --split-dir ${d} --recommendations recs.jsonl`,
@@ -156,4 +156,9 @@ function nameList(v: string): string[] {
 /** An argument as it would be typed: quoted when it holds spaces or quotes. */
 function shellWord(a: string): string {
   return /[\s"'$`\\]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a;
+}
+
+/** The split message's note on held-out edges left out because an endpoint has no training connection. */
+function cold(count: number | undefined): string {
+  return count ? ` (and ${count} more left out: an endpoint has no training connection, so no recommender can reach them)` : '';
 }

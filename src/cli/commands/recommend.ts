@@ -22,6 +22,7 @@ export const recommendCommand: CommandModule = {
         const users = o.user ? [o.user] : (await readFile(o.users!, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
         const config = loadConfig({ bundle: o.bundle, ...(o.scorer !== undefined && { scorer: o.scorer }) });
         const deps = await startCore(config, o.bundle, DEFAULT_TTL, (err, what) => console.error(`pymk recommend: ${what} (${(err as Error).message})`));
+        console.error(`pymk recommend: ${users.length} user${users.length === 1 ? '' : 's'}, ranked by ${deps.scorer.name}`);
         let failed = 0;
         try {
           for (const user of users) {
