@@ -20,6 +20,7 @@ import { buildGraph } from '../src/graph/csr.js';
 import { loadDataset } from '../src/data/load.js';
 import { machineInfo } from '../src/eval/report.js';
 import { MemoryStore } from '../src/store/memory.js';
+import { PAIR_FEATURES } from '../src/store/snapshot.js';
 import { assembleFeatures } from '../src/rank/assemble.js';
 import { buildExamples, EXAMPLE_DEFAULTS } from '../src/rank/examples.js';
 import { exportGraphs } from '../src/rank/export.js';
@@ -179,7 +180,7 @@ async function assemblyLatency(): Promise<{ p50: number; p99: number }> {
   const offsets = new Int32Array(n + 1).fill(1000);
   offsets[0] = 0;
   const g = buildGraph(n, w.connections);
-  const features = Object.fromEntries(['cn', 'aa', 'ra', 'jaccard', 'pa', 'views_out', 'views_in', 'impressions', 'rejections', 'emb_sim', 'source'].map((f) => [f, new Float32Array(1000)]));
+  const features = Object.fromEntries(PAIR_FEATURES.map((f) => [f, new Float32Array(1000)]));
   const empty = { offsets: new Int32Array(n + 1), targets: new Int32Array(0) };
   const store = new MemoryStore({ version: 'bench', ids: w.ids, profiles: w.profiles, graph: g, blocked: empty, dismissed: empty, candidates: { offsets, cand, score: new Float32Array(1000), features: features as never }, lists: null });
   const inputs = await store.fetchRankingInputs(0);
