@@ -208,7 +208,7 @@ function markdown(r: typeof result): string {
     '',
     row(['scorer', 'AUC', 'log loss', 'NDCG@10', 'Recall@20']),
     row(['---', '---:', '---:', '---:', '---:']),
-    ...(['mlp', 'gbdt', 'aa'] as const).map((k) => row([k, r.validation[k].auc, r.validation[k].logLoss ?? '–', r.validation[k].ndcg10, r.validation[k].recall20])),
+    ...(['mlp', 'gbdt', 'blend', 'aa'] as const).map((k) => row([k, r.validation[k].auc, r.validation[k].logLoss ?? '–', r.validation[k].ndcg10, r.validation[k].recall20])),
     '',
     '## Training cost',
     '',
