@@ -8,7 +8,7 @@ import { pathFeatureColumns, PathCounter, PATH_FEATURES } from '../../src/graph/
 import { balancedCuts, pathFeaturesParallel } from '../../src/graph/pathsParallel.js';
 
 test('p3 counts the paths u–a–b–v and ra3 weighs each by 1/(d_a d_b), for any candidate rows', () => {
-  const { g, users, offsets, cand } = fixture(80, 500, 11, [0, 5, 17, 42, 79], 25);
+  const { g, users, offsets, cand } = fixture(80, 500, 11, [0, 5, 17, 42, 79], () => 25);
   const counter = new PathCounter(g);
   const got = pathFeatureColumns(g, users, offsets, cand, counter);
   let nonZero = 0;
@@ -33,18 +33,8 @@ test('p3 counts the paths u–a–b–v and ra3 weighs each by 1/(d_a d_b), for 
 });
 
 test('pathFeaturesParallel equals pathFeatureColumns for any number of workers, empty rows and more workers than users included', async () => {
-  const rng = new Rng(12);
-  const b = new EdgeBuilder();
-  for (let i = 0; i < 3000; i++) {
-    const u = rng.int(300);
-    const v = rng.int(300);
-    if (u !== v) b.push(u, v, 0);
-  }
-  const g = buildGraph(300, b.finish());
-  const users = Array.from({ length: 300 }, (_, u) => u);
-  const lists = users.map((u) => (u % 3 === 0 ? [] : Array.from({ length: rng.int(40) }, () => rng.int(300))));
-  const offsets = Int32Array.from([0, ...lists.map((_, i) => lists.slice(0, i + 1).flat().length)]);
-  const cand = Int32Array.from(lists.flat());
+  // Every third user without candidates; the others up to 39.
+  const { g, users, offsets, cand } = fixture(300, 3000, 12, Array.from({ length: 300 }, (_, u) => u), (u, rng) => (u % 3 === 0 ? 0 : rng.int(40)));
   const want = pathFeatureColumns(g, users, offsets, cand);
   for (const workers of [1, 2, 3]) {
     const got = await pathFeaturesParallel(g, users, offsets, cand, { workers, minRows: 0 });
@@ -57,7 +47,7 @@ test('pathFeaturesParallel equals pathFeatureColumns for any number of workers, 
 });
 
 test('p4 and ra4 count and weigh the 4-step walks u–a–b–c–v; ch2, cn_links and ra_ch follow the common neighbours\' links', () => {
-  const { g, users, offsets, cand } = fixture(60, 420, 13, [0, 9, 33, 59], 20);
+  const { g, users, offsets, cand } = fixture(60, 420, 13, [0, 9, 33, 59], () => 20);
   const got = pathFeatureColumns(g, users, offsets, cand);
   const close = (a: number, e: number, what: string): void => assert.ok(Math.abs(a - e) <= 1e-5 * Math.max(1, Math.abs(e)), `${what}: ${a} vs ${e}`);
   let withCn = 0;
@@ -93,8 +83,8 @@ test('p4 and ra4 count and weigh the 4-step walks u–a–b–c–v; ch2, cn_lin
   assert.ok(withCn > 20 && withLinks > 5, `${withCn} pairs with common neighbours, ${withLinks} with links among them`);
 });
 
-/** A seeded random graph of `m` draws over `n` users (self-loops skipped) and `perUser` random candidates for each of `users`. */
-function fixture(n: number, m: number, seed: number, users: number[], perUser: number): { g: Graph; users: number[]; offsets: Int32Array; cand: Int32Array } {
+/** A seeded random graph of `m` draws over `n` users (self-loops skipped) and `perUser(u)` random candidates for each of `users`. */
+function fixture(n: number, m: number, seed: number, users: number[], perUser: (u: number, rng: Rng) => number): { g: Graph; users: number[]; offsets: Int32Array; cand: Int32Array } {
   const rng = new Rng(seed);
   const b = new EdgeBuilder();
   for (let i = 0; i < m; i++) {
@@ -103,7 +93,7 @@ function fixture(n: number, m: number, seed: number, users: number[], perUser: n
     if (u !== v) b.push(u, v, 0);
   }
   const g = buildGraph(n, b.finish());
-  const lists = users.map(() => Array.from({ length: perUser }, () => rng.int(n)));
+  const lists = users.map((u) => Array.from({ length: perUser(u, rng) }, () => rng.int(n)));
   const offsets = Int32Array.from([0, ...lists.map((_, i) => lists.slice(0, i + 1).flat().length)]);
   return { g, users, offsets, cand: Int32Array.from(lists.flat()) };
 }
