@@ -207,7 +207,8 @@ async function runStage(stage: Stage, rec: StageRecord, m: Manifest, staging: st
     for (const a of ctx.artifacts) delete m.artifacts[a];
     m.status = 'failed';
     await writeManifest(staging, m);
-    env.log(`stage ${stage.name}: FAILED after ${fmtSeconds(rec.ms)}: ${msg}`);
+    // The whole message travels in the error (the CLI prints it once); the progress line names the code only.
+    env.log(`stage ${stage.name}: FAILED after ${fmtSeconds(rec.ms)} (${isPymkError(e) ? e.code : 'error'}; the message follows)`);
     throw new PymkError('PYMK_STAGE_FAILED', `stage '${stage.name}' failed: ${msg}`, { stage: stage.name, cause: e });
   }
   rec.status = 'done';

@@ -87,6 +87,8 @@ test('--connections that is mostly garbage: a clear error naming the file, no bu
   const r = pipeline(dir, file);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /PYMK_STAGE_FAILED: stage 'ingest' failed: PYMK_TOO_MANY_BAD_ROWS: .*edges\.csv: more than \d+ malformed rows/);
+  // Said once, not twice (the progress line names the code only).
+  assert.equal(r.stderr.split('more than').length - 1, 1, r.stderr);
   assert.match(r.stderr, /edges\.csv:1: expected 2 or 3 columns .* --columns SRC,DST\[,TS\]/);
   assert.equal(existsSync(r.out), false);
   assert.equal(existsSync(`${r.out}.partial`), false);
