@@ -79,6 +79,26 @@ test('--connections with bad lines: each reported as file:line with its reason, 
   assert.deepEqual(rejects.map((x) => x.line), [12, 32, 52]);
 });
 
+test('--connections of numeric ids with a header in the middle: the text ids are kept but flagged with file:line; all-text ids are not flagged', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pymk-conn-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const numeric = edges('\t').map((l) => l.replace(/n/g, ''));
+  const file = join(dir, 'edges.tsv');
+  writeFileSync(file, [...numeric.slice(0, 40), 'cited\tciting', ...numeric.slice(40), 'paperA\t3'].join('\n') + '\n');
+  const r = pipeline(dir, file);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /flagged: text_id \(kept\): .*edges\.tsv:41: id "cited" is not a number/);
+  assert.match(r.stderr, /edges\.tsv:122: id "paperA" is not a number/);
+  assert.match(r.stderr, /kept but flagged: text_id 2/);
+  assert.ok(ids(r.out).includes('cited'), 'the row is kept (ids may be text)');
+  // A file of text ids (the ring's n0, n1, …) is not flagged.
+  const text = join(dir, 'text.tsv');
+  writeFileSync(text, edges('\t').join('\n') + '\n');
+  const r2 = pipeline(join(dir), text, ['--out', join(dir, 'bundle2')]);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.doesNotMatch(r2.stderr, /text_id/);
+});
+
 test('--connections that is mostly garbage: a clear error naming the file, no bundle and no .partial folder left', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pymk-conn-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -90,6 +90,8 @@ class EdgeLineParser {
   private width = 0;
   private readonly fs = new Int32Array(MAX_FIELDS);
   private readonly fe = new Int32Array(MAX_FIELDS);
+  /** Whether the first data row's ids were both digits (null before it): later text ids are then flagged. */
+  private numericIds: boolean | null = null;
 
   constructor(
     private readonly acc: RowAccount,
@@ -149,7 +151,26 @@ class EdgeLineParser {
     if (u < 0) return this.badId(u, 'src', buf.toString('utf8', fs[cols.src], fe[cols.src]), lineNo);
     const v = this.ids.fromBytes(buf, fs[cols.dst], fe[cols.dst]);
     if (v < 0) return this.badId(v, 'dst', buf.toString('utf8', fs[cols.dst], fe[cols.dst]), lineNo);
+    if (this.numericIds !== false) {
+      const digits = bytesDigits(buf, fs[cols.src], fe[cols.src]) && bytesDigits(buf, fs[cols.dst], fe[cols.dst]);
+      this.checkIdKind(digits, () => [buf.toString('utf8', fs[cols.src], fe[cols.src]), buf.toString('utf8', fs[cols.dst], fe[cols.dst])], lineNo);
+    }
     this.keep(u, v, t, lineNo);
+  }
+
+  /**
+   * The first data row decides whether the file's ids are numbers; after numeric ones, a row with a text id
+   * is kept but flagged `text_id` — most often a header line in the middle (concatenated files) or a stray line.
+   */
+  private checkIdKind(digits: boolean, raw: () => [string, string], lineNo: number): void {
+    if (this.numericIds === null) {
+      this.numericIds = digits;
+      return;
+    }
+    if (digits) return;
+    const [a, b] = raw();
+    const id = DIGITS.test(a) ? b : a;
+    this.acc.flag('text_id', lineNo, `id ${quote(id)} is not a number, where the file's first row's ids are: a header line in the middle, or a stray line?`);
   }
 
   private badId(code: number, which: string, raw: string, lineNo: number): void {
@@ -182,6 +203,7 @@ class EdgeLineParser {
     if (u < 0) return this.badId(u, 'src', a, lineNo);
     const v = this.ids.fromString(b);
     if (v < 0) return this.badId(v, 'dst', b, lineNo);
+    if (this.numericIds !== false) this.checkIdKind(DIGITS.test(a) && DIGITS.test(b), () => [a, b], lineNo);
     this.keep(u, v, t, lineNo);
   }
 
@@ -298,4 +320,13 @@ function bytesTimestamp(buf: Buffer, s: number, e: number): number {
     if (i === e) return v > MAX_TS ? BAD_TS : v;
   }
   return parseTimestamp(buf.toString('utf8', s, e));
+}
+
+const DIGITS = /^[0-9]+$/;
+
+/** Whether bytes s..e-1 are all ASCII digits (and there is at least one). */
+function bytesDigits(buf: Buffer, s: number, e: number): boolean {
+  if (s >= e) return false;
+  for (let i = s; i < e; i++) if (buf[i] < 48 || buf[i] > 57) return false;
+  return true;
 }

@@ -83,6 +83,8 @@ export function ingestStage(params: IngestParams = {}, source?: Source): Stage {
         for (const [k, v] of Object.entries(f.flagged ?? {})) flagged[k] = (flagged[k] ?? 0) + v;
       }
       for (const f of world.report.files) for (const note of f.notes ?? []) if (note.startsWith('header ')) ctx.log(`${f.path}: ${note}`);
+      // The first few kept-but-flagged rows of each reason, with their file:line (accounting.ts flag).
+      for (const f of world.report.files) for (const note of f.notes ?? []) if (note.includes(' (kept): ')) ctx.log(`flagged: ${note}`);
       for (const w of world.report.warnings ?? []) ctx.log(`warning: ${w}`);
       const list = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
       ctx.log(
