@@ -69,22 +69,23 @@ export class PathCounter {
     // Two steps: u–a–b; and each friend's friends among the user's friends (the triangles at u).
     let n2 = 0;
     if (this.triOffsets.length < du + 1) this.triOffsets = new Int32Array(du + 1);
-    const tri: number[] = [];
+    let nt = 0;
     for (let i = u0; i < offsets[u + 1]; i++) {
       const a = targets[i];
       const inv = 1 / deg(a);
-      this.triOffsets[i - u0] = tri.length;
+      this.triOffsets[i - u0] = nt;
       for (let j = offsets[a]; j < offsets[a + 1]; j++) {
         const b = targets[j];
         if (w2[b] === 0) reach2[n2++] = b;
         w2[b] += 1;
         r2[b] += inv;
-        if (friend[b]) tri.push(b);
+        if (friend[b]) {
+          if (nt === this.triTargets.length) this.growTriangles();
+          this.triTargets[nt++] = b;
+        }
       }
     }
-    this.triOffsets[du] = tri.length;
-    if (this.triTargets.length < tri.length) this.triTargets = new Int32Array(tri.length * 2);
-    this.triTargets.set(tri);
+    this.triOffsets[du] = nt;
     // Three steps: u–a–b–c.
     let n3 = 0;
     for (let k = 0; k < n2; k++) {
@@ -156,7 +157,17 @@ export class PathCounter {
     }
     for (let i = u0; i < offsets[u + 1]; i++) friend[targets[i]] = 0;
   }
+
+  /** Doubles the triangle list's capacity, keeping what it holds. */
+  private growTriangles(): void {
+    const next = new Int32Array(Math.max(64, this.triTargets.length * 2));
+    next.set(this.triTargets);
+    this.triTargets = next;
+  }
 }
+
+/** The columns computed over the common neighbours alone: 0 for a pair that has none. */
+export const COMMON_NEIGHBOUR_FEATURES: readonly PathFeature[] = ['ch2', 'cn_links', 'ra_ch'];
 
 /** Every PATH_FEATURES column of every candidate row: user users[i] owns rows offsets[i] .. offsets[i+1]-1. */
 export function pathFeatureColumns(g: Graph, users: ArrayLike<number>, offsets: Int32Array, cand: Int32Array, counter = new PathCounter(g)): Record<PathFeature, Float32Array> {

@@ -23,7 +23,7 @@
 import { FailureTracker, type FailureReport } from '../core/failures.js';
 import { exclusionMask } from '../graph/exclusions.js';
 import { HEURISTIC_NAMES, type HeuristicName } from '../graph/heuristics.js';
-import { emptyPathColumns, PathCounter, PATH_FEATURES, type PathFeature } from '../graph/paths.js';
+import { COMMON_NEIGHBOUR_FEATURES, emptyPathColumns, PathCounter, PATH_FEATURES, type PathFeature } from '../graph/paths.js';
 import { subgraph } from '../graph/subgraph.js';
 import { twoHop, type TwoHopOptions } from '../graph/twoHop.js';
 import { SOURCE_CODES } from '../rank/schema.js';
@@ -91,8 +91,9 @@ async function pathFeatures(store: OnlineStore, rows: Map<number, Int32Array>, u
   await readRows(store, rows, [...reach2]);
   const reach3 = new Set<number>();
   for (const b of reach2) for (const c of rows.get(b) ?? []) reach3.add(c);
+  // A neighbour two steps away was read above; one three steps away is read now (readRows skips rows held).
   const need: number[] = [];
-  for (const v of cand) for (const c of rows.get(v) ?? []) if ((reach3.has(c) || reach2.has(c)) && !rows.has(c)) need.push(c);
+  for (const v of cand) for (const c of rows.get(v) ?? []) if (reach3.has(c)) need.push(c);
   await readRows(store, rows, need);
   const sub = subgraph(rows);
   const out = emptyPathColumns(cand.length);
@@ -126,7 +127,7 @@ interface TwoHopList {
 const LIVE_FEATURES: readonly (HeuristicName | PathFeature)[] = [...HEURISTIC_NAMES, ...PATH_FEATURES];
 const LIVE = new Set<PairFeature>(LIVE_FEATURES);
 /** Columns computed over the common neighbours: 0 for a pair that has none. */
-const OVER_COMMON_NEIGHBOURS = new Set<PairFeature>([...HEURISTIC_NAMES, 'ch2', 'cn_links', 'ra_ch']);
+const OVER_COMMON_NEIGHBOURS = new Set<PairFeature>([...HEURISTIC_NAMES, ...COMMON_NEIGHBOUR_FEATURES]);
 
 /** The 2-hop list, heuristics from the 2-hop pass, other columns carried from the old list, old ANN-only entries after. */
 function withCarriedFeatures(inputs: RankingInputs, fresh: TwoHopList, left: ReadonlySet<number>): StoredCandidates {
