@@ -8,6 +8,12 @@ import type { ScanProgress } from './lines.js';
 
 /** How many problems a report quotes. */
 export const MAX_SAMPLES = 5;
+
+/** How a kept-but-flagged row's note reads (`flag`), so a reader of the report can pick those notes out. */
+const FLAGGED_MARK = ' (kept): ';
+export function isFlaggedNote(note: string): boolean {
+  return note.includes(FLAGGED_MARK);
+}
 /** The floor of the default malformed-row limit: a file may always have this many bad rows … */
 export const DEFAULT_BAD_ROW_FLOOR = 10;
 /** … or this share of its rows, whichever is larger … */
@@ -107,7 +113,7 @@ export class RowAccount {
   /** Counts a kept row a check flagged; the first few are noted with their line. */
   flag(reason: string, lineNo: number, problem: string): void {
     const n = (this.flagged[reason] = (this.flagged[reason] ?? 0) + 1);
-    if (n <= MAX_SAMPLES) this.notes.push(`${reason} (kept): ${this.path}:${lineNo}: ${problem}`);
+    if (n <= MAX_SAMPLES) this.notes.push(`${reason}${FLAGGED_MARK}${this.path}:${lineNo}: ${problem}`);
   }
 
   /** Counts a well-formed row that a rule drops (self-loop, duplicate pair …); not held against the limit. */

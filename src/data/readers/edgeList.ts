@@ -151,9 +151,8 @@ class EdgeLineParser {
     if (u < 0) return this.badId(u, 'src', buf.toString('utf8', fs[cols.src], fe[cols.src]), lineNo);
     const v = this.ids.fromBytes(buf, fs[cols.dst], fe[cols.dst]);
     if (v < 0) return this.badId(v, 'dst', buf.toString('utf8', fs[cols.dst], fe[cols.dst]), lineNo);
-    if (this.numericIds !== false) {
-      const digits = bytesDigits(buf, fs[cols.src], fe[cols.src]) && bytesDigits(buf, fs[cols.dst], fe[cols.dst]);
-      this.checkIdKind(digits, () => [buf.toString('utf8', fs[cols.src], fe[cols.src]), buf.toString('utf8', fs[cols.dst], fe[cols.dst])], lineNo);
+    if (this.numericIds !== false && !this.idKindOk(bytesDigits(buf, fs[cols.src], fe[cols.src]) && bytesDigits(buf, fs[cols.dst], fe[cols.dst]))) {
+      this.flagTextId(buf.toString('utf8', fs[cols.src], fe[cols.src]), buf.toString('utf8', fs[cols.dst], fe[cols.dst]), lineNo);
     }
     this.keep(u, v, t, lineNo);
   }
@@ -162,13 +161,12 @@ class EdgeLineParser {
    * The first data row decides whether the file's ids are numbers; after numeric ones, a row with a text id
    * is kept but flagged `text_id` — most often a header line in the middle (concatenated files) or a stray line.
    */
-  private checkIdKind(digits: boolean, raw: () => [string, string], lineNo: number): void {
-    if (this.numericIds === null) {
-      this.numericIds = digits;
-      return;
-    }
-    if (digits) return;
-    const [a, b] = raw();
+  private idKindOk(digits: boolean): boolean {
+    if (this.numericIds === null) this.numericIds = digits;
+    return digits || !this.numericIds;
+  }
+
+  private flagTextId(a: string, b: string, lineNo: number): void {
     const id = DIGITS.test(a) ? b : a;
     this.acc.flag('text_id', lineNo, `id ${quote(id)} is not a number, where the file's first row's ids are: a header line in the middle, or a stray line?`);
   }
@@ -203,7 +201,7 @@ class EdgeLineParser {
     if (u < 0) return this.badId(u, 'src', a, lineNo);
     const v = this.ids.fromString(b);
     if (v < 0) return this.badId(v, 'dst', b, lineNo);
-    if (this.numericIds !== false) this.checkIdKind(DIGITS.test(a) && DIGITS.test(b), () => [a, b], lineNo);
+    if (this.numericIds !== false && !this.idKindOk(DIGITS.test(a) && DIGITS.test(b))) this.flagTextId(a, b, lineNo);
     this.keep(u, v, t, lineNo);
   }
 

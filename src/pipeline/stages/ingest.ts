@@ -8,6 +8,7 @@ import { basename, dirname } from 'node:path';
 import { PROFILE_FIELDS, growProfiles } from '../../core/tables.js';
 import type { BadRowLimit, Reject } from '../../data/load.js';
 import type { EdgeColumns } from '../../data/readers/edgeList.js';
+import { isFlaggedNote } from '../../data/readers/accounting.js';
 import { openSource, type Source } from '../../data/sources/index.js';
 import { ARTIFACTS } from '../../bundle/artifacts.js';
 import type { Stage } from '../stage.js';
@@ -84,7 +85,7 @@ export function ingestStage(params: IngestParams = {}, source?: Source): Stage {
       }
       for (const f of world.report.files) for (const note of f.notes ?? []) if (note.startsWith('header ')) ctx.log(`${f.path}: ${note}`);
       // The first few kept-but-flagged rows of each reason, with their file:line (accounting.ts flag).
-      for (const f of world.report.files) for (const note of f.notes ?? []) if (note.includes(' (kept): ')) ctx.log(`flagged: ${note}`);
+      for (const f of world.report.files) for (const note of f.notes ?? []) if (isFlaggedNote(note)) ctx.log(`flagged: ${note}`);
       for (const w of world.report.warnings ?? []) ctx.log(`warning: ${w}`);
       const list = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
       ctx.log(
