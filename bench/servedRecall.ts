@@ -71,9 +71,9 @@ const rows: Row[] = previous?.rows ?? [];
 const work = mkdtempSync(join(tmpdir(), 'pymk-served-'));
 const m: Machine = previous?.machine ?? machine();
 try {
+  // --render: no runs, the graphs are the rows'.
   if (previous) graphs.splice(0, graphs.length, ...new Set(rows.map((r) => r.graph)));
-  else
-  for (const graph of graphs) {
+  for (const graph of previous ? [] : graphs) {
     const src = GRAPHS[graph];
     if (!src) throw new Error(`unknown graph ${graph}; known: ${Object.keys(GRAPHS).join(', ')}`);
     const input = src();
