@@ -28,7 +28,8 @@ import { gbdtForward, trainGbdt, GBDT_DEFAULTS } from '../src/rank/gbdt.js';
 import { MLP_DEFAULTS, mlpForward, trainMlp, type TrainingSet } from '../src/rank/mlp.js';
 import { RankSession } from '../src/rank/onnxRuntime.js';
 import { FEATURE_COUNT } from '../src/rank/schema.js';
-import { calibrateOn, examplesWhere, isValidationUser, trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from '../src/rank/train.js';
+import { calibrateOn, examplesWhere, trainRanker, TRAIN_DEFAULTS, type TrainedRanker } from '../src/rank/train.js';
+import { isValidationUser } from '../src/rank/validation.js';
 import { aucOf, topKAgreement } from './lib/agreement.js';
 import { timeInterleaved } from './lib/timing.js';
 

@@ -35,7 +35,8 @@ import { gbdtForward, trainGbdt, GBDT_DEFAULTS } from '../src/rank/gbdt.js';
 import { rankOrder } from '../src/rank/heuristic.js';
 import { averageMlps, MLP_DEFAULTS, mlpForward, trainMlp, type MlpOptions, type MlpParams, type TrainingSet } from '../src/rank/mlp.js';
 import { COL, FEATURE_COUNT } from '../src/rank/schema.js';
-import { isValidationUser, scoreMetrics, TRAIN_DEFAULTS } from '../src/rank/train.js';
+import { TRAIN_DEFAULTS } from '../src/rank/train.js';
+import { isValidationUser, scoreMetrics } from '../src/rank/validation.js';
 import { MemoryStore } from '../src/store/memory.js';
 import type { Snapshot } from '../src/store/snapshot.js';
 

@@ -20,7 +20,8 @@ import { mlpGraph, type MlpGraphVariant } from '../src/rank/mlpGraph.js';
 import { encodeModel } from '../src/rank/onnxModel.js';
 import { RankSession } from '../src/rank/onnxRuntime.js';
 import { COL, FEATURE_COUNT } from '../src/rank/schema.js';
-import { calibrateOn, examplesWhere, isValidationUser, scoreMetrics, TRAIN_DEFAULTS } from '../src/rank/train.js';
+import { calibrateOn, examplesWhere, TRAIN_DEFAULTS } from '../src/rank/train.js';
+import { isValidationUser, scoreMetrics } from '../src/rank/validation.js';
 import { aucOf, topKAgreement } from './lib/agreement.js';
 import { timeInterleaved } from './lib/timing.js';
 

@@ -21,6 +21,8 @@
 export interface RankingMetrics {
   users: number;
   recall: Record<number, number>;
+  /** The standard error of Recall@K over the query users (sample standard deviation / √users): the sampling noise of `recall`. */
+  recallStdErr: Record<number, number>;
   ndcg: Record<number, number>;
   hits: Record<number, number>;
   mrr: number;
@@ -30,6 +32,7 @@ export interface RankingMetrics {
 export class RankingAccumulator {
   readonly ks: readonly number[];
   private readonly recallSum: Float64Array;
+  private readonly recallSquares: Float64Array;
   private readonly ndcgSum: Float64Array;
   private readonly hitsSum: Float64Array;
   private readonly discount: Float64Array;
@@ -40,6 +43,7 @@ export class RankingAccumulator {
     if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) throw new RangeError(`K values must be positive integers, got ${ks.join(',')}`);
     this.ks = [...ks].sort((a, b) => a - b);
     this.recallSum = new Float64Array(ks.length);
+    this.recallSquares = new Float64Array(ks.length);
     this.ndcgSum = new Float64Array(ks.length);
     this.hitsSum = new Float64Array(ks.length);
     const maxK = this.ks[this.ks.length - 1];
@@ -80,7 +84,15 @@ export class RankingAccumulator {
   result(): RankingMetrics {
     const c = Math.max(1, this.count);
     const rec = (a: Float64Array): Record<number, number> => Object.fromEntries(this.ks.map((k, i) => [k, a[i] / c]));
-    return { users: this.count, recall: rec(this.recallSum), ndcg: rec(this.ndcgSum), hits: rec(this.hitsSum), mrr: this.mrrSum / c };
+    const stdErr = Object.fromEntries(
+      this.ks.map((k, i) => {
+        const n = this.count;
+        if (n < 2) return [k, 0];
+        const mean = this.recallSum[i] / n;
+        return [k, Math.sqrt(Math.max(0, (this.recallSquares[i] - n * mean * mean) / (n - 1)) / n)];
+      }),
+    );
+    return { users: this.count, recall: rec(this.recallSum), recallStdErr: stdErr, ndcg: rec(this.ndcgSum), hits: rec(this.hitsSum), mrr: this.mrrSum / c };
   }
 
   private closeK(ki: number, hits: number, dcg: number, nRel: number): void {
@@ -88,6 +100,7 @@ export class RankingAccumulator {
     let idcg = 0;
     for (let i = 1; i <= Math.min(k, nRel); i++) idcg += this.discount[i];
     this.recallSum[ki] += hits / nRel;
+    this.recallSquares[ki] += (hits / nRel) ** 2;
     this.ndcgSum[ki] += dcg / idcg;
     this.hitsSum[ki] += hits > 0 ? 1 : 0;
   }

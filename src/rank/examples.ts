@@ -60,6 +60,11 @@ export interface ExampleOptions {
   /** At most this many label users, sampled (0 = all); each brings up to topN rows. */
   maxUsers: number;
   seed: number;
+  /**
+   * The label users are exactly these (a mask over dense ids) instead of a sample of maxUsers: with edge
+   * labels only their connections are held back. The validation rounds' draws (validation.ts).
+   */
+  labelUsers?: Uint8Array;
 }
 
 /** The candidate generator's settings that shape a served list (the candidates stage's). */
@@ -83,6 +88,8 @@ export interface Examples extends TrainingSet {
   outside: Map<number, number>;
   /** The training snapshot's graph the rows' features were computed on. */
   graph: Graph;
+  /** Edge labels: the users whose connections were held back (with or without a held-back one); log labels: null. */
+  labelled: Uint8Array | null;
 }
 
 const IMPRESSION = EVENT_CODE.impression;
@@ -103,6 +110,7 @@ export async function buildExamples(src: RankSource, opts: ExampleOptions = EXAM
     positive.set(k, Math.max(positive.get(k) ?? 0, w));
   };
   let before: (i: number) => boolean;
+  let labelled: Uint8Array | null = null;
   if (cut !== null) {
     before = (i) => edges.ts[i] < cut;
     for (let i = 0; i < edges.count; i++) {
@@ -121,7 +129,8 @@ export async function buildExamples(src: RankSource, opts: ExampleOptions = EXAM
       }
     }
   } else {
-    const held = holdBackEdges(src.graph, edges, opts.edgeLabelFrac, opts.maxUsers, rng);
+    const held = holdBackEdges(src.graph, edges, opts.edgeLabelFrac, opts.labelUsers ?? opts.maxUsers, rng);
+    labelled = held.user;
     for (let i = 0; i < edges.count; i++) {
       if (!held.edge[i]) continue;
       if (held.user[edges.src[i]]) addPos(edges.src[i], edges.dst[i], ACCEPTED_WEIGHT);
@@ -138,8 +147,9 @@ export async function buildExamples(src: RankSource, opts: ExampleOptions = EXAM
   // Label users, sampled when capped.
   const isUser = new Uint8Array(n);
   for (const k of positive.keys()) isUser[Math.floor(k / n)] = 1;
-  let users = Int32Array.from({ length: n }, (_, u) => u).filter((u) => isUser[u] === 1 && g0.degree(u) > 0);
-  if (opts.maxUsers > 0 && users.length > opts.maxUsers) users = rng.shuffle(users).slice(0, opts.maxUsers).sort();
+  const only = opts.labelUsers;
+  let users = Int32Array.from({ length: n }, (_, u) => u).filter((u) => isUser[u] === 1 && g0.degree(u) > 0 && (!only || only[u] === 1));
+  if (opts.maxUsers > 0 && !only && users.length > opts.maxUsers) users = rng.shuffle(users).slice(0, opts.maxUsers).sort();
 
   // Per user: exactly the served list (top-N 2-hop by the stored score), minus the excluded.
   // The candidates stage's generator: same settings, tie seed 0, deactivated and banned users excluded.
@@ -220,6 +230,7 @@ export async function buildExamples(src: RankSource, opts: ExampleOptions = EXAM
     labels: { mode: cut !== null ? 'log' : 'edges', cut, users: users.length, positives, positivesOutsideLists, impressions: impressed.size, rows },
     outside,
     graph: g0,
+    labelled,
   };
 }
 
@@ -229,9 +240,11 @@ export async function buildExamples(src: RankSource, opts: ExampleOptions = EXAM
  * held back — users taken in a seeded random order until `maxUsers` of them have a held-back connection (0:
  * everyone, every coin). The other users' connections stay, so the training snapshot is as dense as the graph
  * serving ranks on wherever no label user is involved (holding back a share of *every* connection left the
- * snapshot 10% sparser than served, and its validation Recall@20 ~12% below the protocol's).
+ * snapshot 10% sparser than served, and its validation Recall@20 ~12% below the protocol's). `users` may
+ * instead be the label users themselves (a mask): every coin is drawn as before, so a draw is the same
+ * whoever is labelled.
  */
-export function holdBackEdges(g: Graph, edges: { count: number; src: Int32Array; dst: Int32Array }, frac: number, maxUsers: number, rng: Rng): { edge: Uint8Array; user: Uint8Array } {
+export function holdBackEdges(g: Graph, edges: { count: number; src: Int32Array; dst: Int32Array }, frac: number, users: number | Uint8Array, rng: Rng): { edge: Uint8Array; user: Uint8Array } {
   const n = g.n;
   const coin = new Uint8Array(edges.count);
   const hasCoin = new Uint8Array(n);
@@ -240,9 +253,14 @@ export function holdBackEdges(g: Graph, edges: { count: number; src: Int32Array;
     coin[i] = 1;
     hasCoin[edges.src[i]] = hasCoin[edges.dst[i]] = 1;
   }
-  const user = new Uint8Array(n);
-  if (maxUsers <= 0) user.fill(1);
+  let user: Uint8Array;
+  if (typeof users !== 'number') {
+    if (users.length !== n) throw new RangeError(`label-user mask of ${users.length} for ${n} users`);
+    user = Uint8Array.from(users);
+  } else if (users <= 0) user = new Uint8Array(n).fill(1);
   else {
+    const maxUsers = users;
+    user = new Uint8Array(n);
     const order = rng.shuffle(Int32Array.from({ length: n }, (_, u) => u).filter((u) => g.degree(u) > 0));
     for (let i = 0, labelled = 0; i < order.length && labelled < maxUsers; i++) {
       user[order[i]] = 1;

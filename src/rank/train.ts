@@ -9,14 +9,12 @@
  * Adamic-Adar by ≥ 5% on every lab split of ego-Facebook and the generated world (a single MLP: 1.03–1.07);
  * served, ego-Facebook stays just under (bench/results/served-recall.md).
  */
-import { rocAuc } from '../eval/metrics.js';
-import { mix } from '../graph/twoHop.js';
 import type { Examples } from './examples.js';
 import { gbdtForward, trainGbdt, GBDT_DEFAULTS, type Ensemble, type GbdtOptions } from './gbdt.js';
 import { averageMlps, calibrate, MLP_DEFAULTS, mlpForward, trainMlp, type Calibration, type MlpOptions, type MlpParams, type TrainingSet } from './mlp.js';
-import { rankOrder } from './heuristic.js';
 import type { Variant } from './modelFiles.js';
-import { COL, FEATURE_COUNT } from './schema.js';
+import { FEATURE_COUNT } from './schema.js';
+import { blendForward, isValidationUser, VALIDATION_SPLIT, validationMetrics, validationRows, type ScoreMetrics, type ValidMetrics } from './validation.js';
 
 export interface TrainOptions {
   mlp: MlpOptions;
@@ -34,14 +32,7 @@ export interface TrainOptions {
 /** Label users the pipeline and the evaluator train on: 3,000 lists of up to 200 candidates (≤ 600k rows, ≈1 min to train). */
 export const RANK_MAX_USERS = 3_000;
 
-export const TRAIN_DEFAULTS: TrainOptions = { mlp: { ...MLP_DEFAULTS, ema: 0.999 }, gbdt: GBDT_DEFAULTS, members: 3, treeWeight: 0.5, validFrac: 0.1, goldenRows: 256, seed: 1 };
-
-export interface ScoreMetrics {
-  auc: number;
-  logLoss: number | null;
-  ndcg10: number;
-  recall20: number;
-}
+export const TRAIN_DEFAULTS: TrainOptions = { mlp: { ...MLP_DEFAULTS, ema: 0.999 }, gbdt: GBDT_DEFAULTS, members: 3, treeWeight: 0.5, goldenRows: 256, ...VALIDATION_SPLIT };
 
 /** Training rows (evenly spaced) the static INT8 ranges are calibrated on, and the share of values they cover. */
 export const CALIBRATION = { rows: 20_000, quantile: 0.99999 } as const;
@@ -63,13 +54,8 @@ export interface TrainedRanker {
     mlpEpochs: number;
     mlpMembers: number;
     mlpRowsPerSecond: number;
-    valid: { mlp: ScoreMetrics; gbdt: ScoreMetrics; blend: ScoreMetrics; aa: ScoreMetrics };
+    valid: ValidMetrics;
   };
-}
-
-/** Whether a user's rows are held out for validation: a seeded hash of the id, so the same users every run. */
-export function isValidationUser(u: number, opts: Pick<TrainOptions, 'seed' | 'validFrac'> = TRAIN_DEFAULTS): boolean {
-  return (mix(u ^ opts.seed) >>> 0) / 2 ** 32 < opts.validFrac;
 }
 
 /** The rows of `ex` whose (user, candidate) pass `keep`, as a training set (in row order). */
@@ -86,7 +72,7 @@ export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, l
   // A validation user's pair (u, v) is also v's pair (v, u), with nearly the same (symmetric) features: rows
   // whose candidate is a validation user stay out of training, or the validation figures reward memorising.
   const train = examplesWhere(ex, (u, v) => !isValidationUser(u, opts) && !isValidationUser(v, opts));
-  const valid = examplesWhere(ex, (u) => isValidationUser(u, opts));
+  const valid = validationRows(ex, opts);
   let trainPositives = 0;
   for (let i = 0; i < train.rows; i++) trainPositives += train.y[i];
   log(`training on ${train.rows} rows (${trainPositives} positive), validating on ${valid.rows}`);
@@ -109,11 +95,6 @@ export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, l
     if (t % 25 === 0) log(`gbdt: ${t} trees`);
   });
   const gbdtSeconds = (performance.now() - t0) / 1000;
-  const vRows = Int32Array.from({ length: ex.rows }, (_, r) => r).filter((r) => isValidationUser(ex.user[r], opts));
-  const vUser = Int32Array.from(vRows, (r) => ex.user[r]);
-  const vCand = Int32Array.from(vRows, (r) => ex.cand[r]);
-  const aa = Float32Array.from({ length: valid.rows }, (_, i) => valid.X[i * FEATURE_COUNT + COL.aa]);
-  const vOutside = new Map([...ex.outside].filter(([u]) => isValidationUser(u, opts)));
   const metrics = {
     trainRows: train.rows,
     validRows: valid.rows,
@@ -123,25 +104,13 @@ export function trainRanker(ex: Examples, opts: TrainOptions = TRAIN_DEFAULTS, l
     mlpEpochs: epochs,
     mlpMembers: count,
     mlpRowsPerSecond: Math.round((train.rows * epochs * count) / Math.max(mlpSeconds, 1e-9)),
-    valid: {
-      mlp: scoreMetrics(mlpForward(mlp, valid.X, valid.rows), valid.y, vUser, true, vOutside, vCand),
-      gbdt: scoreMetrics(gbdtForward(gbdt, valid.X, valid.rows), valid.y, vUser, true, vOutside, vCand),
-      blend: scoreMetrics(blendForward(mlp, gbdt, opts.treeWeight, valid.X, valid.rows), valid.y, vUser, true, vOutside, vCand),
-      aa: scoreMetrics(aa, valid.y, vUser, false, vOutside, vCand),
-    },
+    valid: validationMetrics({ mlp, gbdt, treeWeight: opts.treeWeight }, valid),
   };
   const gsrc = valid.rows >= opts.goldenRows ? valid : train;
   const g = Math.min(opts.goldenRows, gsrc.rows);
   const gx = gsrc.X.slice(0, g * FEATURE_COUNT);
   const golden = { x: gx, mlp: mlpForward(mlp, gx, g), gbdt: gbdtForward(gbdt, gx, g), blend: blendForward(mlp, gbdt, opts.treeWeight, gx, g) };
   return { mlp, calibration: calibrateOn(mlp, train), gbdt, treeWeight: opts.treeWeight, golden, metrics };
-}
-
-/** The blend's probabilities: sigmoid(MLP logit + treeWeight × trees' logit), the reference its ONNX graph must match. */
-export function blendForward(mlp: MlpParams, gbdt: Ensemble, treeWeight: number, X: Float32Array, rows: number): Float32Array {
-  const a = mlpForward(mlp, X, rows, 'logit');
-  const b = gbdtForward(gbdt, X, rows, 'logit');
-  return a.map((z, i) => 1 / (1 + Math.exp(-(z + treeWeight * b[i]))));
 }
 
 /** What the rank stage serves: a variant, or 'auto' (chooseServed); 'aa' means no model (the stored score). */
@@ -184,72 +153,4 @@ export function calibrateOn(mlp: MlpParams, train: TrainingSet): Calibration {
   return calibrate(mlp, X, rows, CALIBRATION.quantile);
 }
 
-/**
- * AUC and log loss over rows; NDCG@10 and Recall@20 per user over their rows (a user's rows are their served
- * list), averaged over users with a positive. `outside[u]`: u's positives not in their list, which count
- * as missed (the evaluation protocol's denominator: every label pair of the user). With the candidates'
- * ids, equal scores are ordered by the served tie rule (rankOrder); without, pessimistically (positives
- * last, so a constant score earns nothing).
- */
-export function scoreMetrics(
-  score: Float32Array,
-  y: Float32Array,
-  user: Int32Array,
-  probability: boolean,
-  outside: Map<number, number> = new Map(),
-  cand?: Int32Array,
-): ScoreMetrics {
-  const pos: number[] = [];
-  const neg: number[] = [];
-  let ll = 0;
-  for (let i = 0; i < score.length; i++) {
-    (y[i] > 0.5 ? pos : neg).push(score[i]);
-    if (probability) {
-      const p = Math.min(1 - 1e-7, Math.max(1e-7, score[i]));
-      ll -= y[i] * Math.log(p) + (1 - y[i]) * Math.log(1 - p);
-    }
-  }
-  const groups = new Map<number, number[]>();
-  for (let i = 0; i < user.length; i++) {
-    let l = groups.get(user[i]);
-    if (!l) groups.set(user[i], (l = []));
-    l.push(i);
-  }
-  let ndcg = 0;
-  let recall = 0;
-  let users = 0;
-  for (const u of outside.keys()) if (!groups.has(u)) users++; // no list, or nothing in it: recall 0
-  for (const [u, rows] of groups) {
-    const rel = rows.filter((i) => y[i] > 0.5).length;
-    const all = rel + (outside.get(u) ?? 0);
-    if (all === 0) continue;
-    users++;
-    if (rel === 0) continue;
-    if (cand) {
-      const s = Float32Array.from(rows, (i) => score[i]);
-      const order = rankOrder(s, Int32Array.from(rows, (i) => cand[i]));
-      const sorted = Array.from(order, (k) => rows[k]);
-      rows.splice(0, rows.length, ...sorted);
-    } else rows.sort((a, b) => score[b] - score[a] || y[a] - y[b]);
-    let dcg = 0;
-    let idcg = 0;
-    let hits = 0;
-    for (let k = 0; k < Math.min(20, rows.length); k++) {
-      const r = y[rows[k]] > 0.5 ? 1 : 0;
-      if (k < 10) dcg += r / Math.log2(k + 2);
-      hits += r;
-    }
-    for (let k = 0; k < Math.min(10, all); k++) idcg += 1 / Math.log2(k + 2);
-    ndcg += dcg / idcg;
-    recall += hits / all;
-  }
-  return {
-    auc: round4(rocAuc(pos, neg)),
-    logLoss: probability ? round4(ll / Math.max(score.length, 1)) : null,
-    ndcg10: round4(users ? ndcg / users : 0),
-    recall20: round4(users ? recall / users : 0),
-  };
-}
-
 const round = (x: number): number => Math.round(x * 100) / 100;
-const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;

@@ -22,6 +22,7 @@ test('ranking metrics match brute-force definitions on random lists', () => {
   for (let trial = 0; trial < 20; trial++) {
     const acc = new RankingAccumulator([20, 1, 10, 3]); // any order
     const want = { recall: [0, 0, 0, 0], ndcg: [0, 0, 0, 0], hits: [0, 0, 0, 0], mrr: 0 };
+    const perUser: number[][] = [[], [], [], []];
     const users = 1 + rng.int(30);
     for (let u = 0; u < users; u++) {
       const len = rng.int(30);
@@ -31,6 +32,7 @@ test('ranking metrics match brute-force definitions on random lists', () => {
       ks.forEach((k, i) => {
         const b = bruteUser(ranked, rel, k);
         want.recall[i] += b.recall / users;
+        perUser[i].push(b.recall);
         want.ndcg[i] += b.ndcg / users;
         want.hits[i] += b.hits / users;
       });
@@ -41,6 +43,9 @@ test('ranking metrics match brute-force definitions on random lists', () => {
     assert.equal(r.users, users);
     ks.forEach((k, i) => {
       close(r.recall[k], want.recall[i], `recall@${k}`);
+      const m = want.recall[i];
+      const sd = users < 2 ? 0 : Math.sqrt(perUser[i].reduce((a, x) => a + (x - m) ** 2, 0) / (users - 1));
+      assert.ok(Math.abs(r.recallStdErr[k] - sd / Math.sqrt(users)) < 1e-9, `recall@${k} standard error ${r.recallStdErr[k]} vs ${sd / Math.sqrt(users)}`);
       close(r.ndcg[k], want.ndcg[i], `ndcg@${k}`);
       close(r.hits[k], want.hits[i], `hits@${k}`);
     });

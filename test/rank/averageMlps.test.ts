@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { exportModel } from '../../src/rank/export.js';
 import { gbdtForward, trainGbdt, GBDT_DEFAULTS } from '../../src/rank/gbdt.js';
 import { averageMlps, MLP_DEFAULTS, mlpForward, trainMlp, type MlpParams } from '../../src/rank/mlp.js';
-import { blendForward, calibrateOn, type TrainedRanker } from '../../src/rank/train.js';
+import { calibrateOn, type TrainedRanker } from '../../src/rank/train.js';
+import { blendForward } from '../../src/rank/validation.js';
 import { syntheticSet } from './fixtures.js';
 
 const train = syntheticSet(3000, 1);

@@ -1,7 +1,8 @@
 /** Model selection on the validation lists: the blend unless the trees alone are clearly better, or no model when none beats AA. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseServed, GBDT_MARGIN, type ScoreMetrics } from '../../src/rank/train.js';
+import { chooseServed, GBDT_MARGIN } from '../../src/rank/train.js';
+import type { ScoreMetrics } from '../../src/rank/validation.js';
 
 const m = (recall20: number, ndcg10 = 0.3): ScoreMetrics => ({ auc: 0.9, logLoss: null, ndcg10, recall20 });
 

@@ -3,7 +3,8 @@ import { Rng } from '../../src/core/rng.js';
 import { trainGbdt, GBDT_DEFAULTS } from '../../src/rank/gbdt.js';
 import { MLP_DEFAULTS, trainMlp, type TrainingSet } from '../../src/rank/mlp.js';
 import { FEATURE_COUNT } from '../../src/rank/schema.js';
-import { blendForward, calibrateOn, type TrainedRanker } from '../../src/rank/train.js';
+import { calibrateOn, type TrainedRanker } from '../../src/rank/train.js';
+import { blendForward } from '../../src/rank/validation.js';
 import { mlpForward } from '../../src/rank/mlp.js';
 import { gbdtForward } from '../../src/rank/gbdt.js';
 

@@ -12,7 +12,7 @@ import { mlpGraph } from '../../src/rank/mlpGraph.js';
 import { REFERENCE } from '../../src/rank/modelFiles.js';
 import { RankSession } from '../../src/rank/onnxRuntime.js';
 import { FEATURE_COUNT } from '../../src/rank/schema.js';
-import { blendForward } from '../../src/rank/train.js';
+import { blendForward } from '../../src/rank/validation.js';
 import { syntheticSet, tinyRanker } from './fixtures.js';
 
 const t = tinyRanker(1);

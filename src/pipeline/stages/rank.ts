@@ -4,7 +4,8 @@
  * `pair-features` (stages/pairFeatures.ts): the log-derived pair features of every stored candidate.
  *
  * `rank`: builds training examples from the logs with a time cut (src/rank/examples.ts), trains the MLPs and
- * the tree ensemble, exports fp32 and INT8 MLP, tree and blend ONNX files with a golden batch and a model card
+ * the tree ensemble, measures them on the validation users' lists over several held-back draws
+ * (src/rank/validation.ts) and chooses the served one there, exports fp32 and INT8 MLP, tree and blend ONNX files with a golden batch and a model card
  * into `model/`, each validated against the trainer before it is listed. The `lists` stage after it ranks
  * the static lists with the served model.
  */
@@ -16,6 +17,7 @@ import { exportModel } from '../../rank/export.js';
 import { MODEL_FILES, type ModelReader, type Variant } from '../../rank/modelFiles.js';
 import { schemaDescription } from '../../rank/schema.js';
 import { chooseServed, RANK_MAX_USERS, trainRanker, TRAIN_DEFAULTS, type TrainOptions } from '../../rank/train.js';
+import { pooledValidation } from '../../rank/validation.js';
 import { ARTIFACTS, EVENT_COLUMNS, GRAPH_COLUMNS } from '../../bundle/artifacts.js';
 import { readIds, readProfiles } from '../../bundle/read.js';
 import type { Stage, StageContext } from '../stage.js';
@@ -46,7 +48,8 @@ export function rankStage(params: RankParams = RANK_DEFAULTS): Stage {
       const graph = new Graph(ids.size, gc.offsets, gc.targets, gc.times);
       const ev = await ctx.readArrays(ARTIFACTS.events, EVENT_COLUMNS);
       let t0 = performance.now();
-      const ex = await buildExamples({ ids, profiles, graph, events: { count: ev.type.length, ...ev } }, params.examples);
+      const src = { ids, profiles, graph, events: { count: ev.type.length, ...ev } };
+      const ex = await buildExamples(src, params.examples);
       const examplesSeconds = (performance.now() - t0) / 1000;
       ctx.log(`${ex.rows} examples (${ex.labels.mode} labels, ${ex.labels.positives} positive) from ${ex.labels.users} users in ${examplesSeconds.toFixed(1)}s`);
       const negatives = ex.rows - ex.labels.positives;
@@ -56,9 +59,12 @@ export function rankStage(params: RankParams = RANK_DEFAULTS): Stage {
       }
       t0 = performance.now();
       const trained = trainRanker(ex, params.train, (s) => ctx.log(s));
-      const metrics = { examples: ex.labels, examplesSeconds: Math.round(examplesSeconds * 100) / 100, ...trained.metrics };
+      const pooled = await pooledValidation(src, params.examples, ex, trained, params.train);
+      trained.metrics.valid = pooled.valid;
+      const validation = { rounds: pooled.rounds, users: pooled.users, positives: pooled.positives, seconds: pooled.seconds };
+      const metrics = { examples: ex.labels, examplesSeconds: Math.round(examplesSeconds * 100) / 100, ...trained.metrics, validation };
       const v = trained.metrics.valid;
-      ctx.log(`validation on the served lists, Recall@20: blend ${v.blend.recall20}, mlp ${v.mlp.recall20}, gbdt ${v.gbdt.recall20}, AA ${v.aa.recall20}`);
+      ctx.log(`validation on the served lists (${pooled.users} users over ${pooled.rounds} held-back draws), Recall@20: blend ${v.blend.recall20}, mlp ${v.mlp.recall20}, gbdt ${v.gbdt.recall20}, AA ${v.aa.recall20}`);
       const choice = params.served === 'auto' ? chooseServed(v) : params.served;
       if (choice === 'aa') {
         ctx.log('no model beats Adamic-Adar on the validation lists: no model (lists and serving use the stored AA score)');
