@@ -61,7 +61,7 @@ interface Row {
   /** The variant the rank stage served (absent in runs before it was recorded: chooseServed on manifestValid). */
   servedVariant?: string;
   /** How much data the manifest's validation rests on (src/rank/validation.ts; absent before pooled rounds). */
-  validation?: { rounds: number; users: number; positives: number; seconds: number };
+  validation?: { rounds: number; users: number; positives: number };
 }
 
 const seeds = flag('seeds', '1,2,3').split(',').map(Number);

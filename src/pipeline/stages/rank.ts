@@ -61,8 +61,8 @@ export function rankStage(params: RankParams = RANK_DEFAULTS): Stage {
       const trained = trainRanker(ex, params.train, (s) => ctx.log(s));
       const pooled = await pooledValidation(src, params.examples, ex, trained, params.train);
       trained.metrics.valid = pooled.valid;
-      const validation = { rounds: pooled.rounds, users: pooled.users, positives: pooled.positives, seconds: pooled.seconds };
-      const metrics = { examples: ex.labels, examplesSeconds: Math.round(examplesSeconds * 100) / 100, ...trained.metrics, validation };
+      const validation = { rounds: pooled.rounds, users: pooled.users, positives: pooled.positives };
+      const metrics = { examples: ex.labels, examplesSeconds: Math.round(examplesSeconds * 100) / 100, ...trained.metrics, validation, validationSeconds: pooled.seconds };
       const v = trained.metrics.valid;
       ctx.log(`validation on the served lists (${pooled.users} users over ${pooled.rounds} held-back draws), Recall@20: blend ${v.blend.recall20}, mlp ${v.mlp.recall20}, gbdt ${v.gbdt.recall20}, AA ${v.aa.recall20}`);
       const choice = params.served === 'auto' ? chooseServed(v) : params.served;
